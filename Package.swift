@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Dependencies point down only: mlw -> Workbench -> (Lang, Stdlib, Registry, Data, Tensor) -> CKernels.
+let package = Package(
+    name: "mlw",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "mlw", targets: ["mlw"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // GNU readline, linked from the system (Debian: libreadline-dev).
+        .systemLibrary(name: "CReadline", path: "Sources/CReadline"),
+        // Hand-written SIMD kernels (AVX2/FMA with runtime dispatch and portable fallbacks).
+        .target(
+            name: "CKernels",
+            cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]
+        ),
+        .target(name: "Tensor", dependencies: ["CKernels"]),
+        .target(name: "Lang"),
+        .target(name: "Data"),
+        .target(name: "Registry", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        // The standard library written in MLW itself, shipped as package resources.
+        .target(name: "Stdlib", path: "Stdlib", exclude: ["README.md"], resources: [.copy("std")]),
+        .target(name: "Workbench", dependencies: ["Lang", "Stdlib", "Tensor", "Data", "Registry"]),
+        .executableTarget(
+            name: "mlw",
+            dependencies: [
+                "Lang", "Workbench", "CReadline",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "LangTests", dependencies: ["Lang"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "DataTests", dependencies: ["Data"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry"]),
+        .testTarget(name: "MLWTests", dependencies: ["Lang", "Workbench"]),
+    ]
+)

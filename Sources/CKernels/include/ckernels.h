@@ -1,0 +1,2 @@
+#pragma once
+int mlw_ckernels_version(void);

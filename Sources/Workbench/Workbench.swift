@@ -1,0 +1,2 @@
+import Lang
+public enum WorkbenchPlaceholder {}

@@ -1,0 +1,2 @@
+import XCTest
+final class DataSmokeTests: XCTestCase { func testBuilds() { XCTAssertTrue(true) } }

@@ -1,0 +1,2 @@
+import XCTest
+final class LangSmokeTests: XCTestCase { func testBuilds() { XCTAssertTrue(true) } }

@@ -1,0 +1,2 @@
+import XCTest
+final class MLWSmokeTests: XCTestCase { func testBuilds() { XCTAssertTrue(true) } }

@@ -1,0 +1,2 @@
+import XCTest
+final class RegistrySmokeTests: XCTestCase { func testBuilds() { XCTAssertTrue(true) } }

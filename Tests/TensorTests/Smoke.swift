@@ -1,0 +1,2 @@
+import XCTest
+final class TensorSmokeTests: XCTestCase { func testBuilds() { XCTAssertTrue(true) } }
