@@ -1,0 +1,284 @@
+/// Turns resolved syntax into closures (`Eval`). Names are already slots, so variable
+/// access is one load; hot shapes (integer arithmetic and comparison, local reads) get
+/// their own closures.
+final class Compiler {
+    unowned let interp: Interpreter
+    let globals: Globals
+    let file: SourceFile
+
+    init(interp: Interpreter, globals: Globals, file: SourceFile) {
+        self.interp = interp
+        self.globals = globals
+        self.file = file
+    }
+
+    /// A module body: top-level functions are bound first (so they can be called from
+    /// anywhere), then the statements run in order; the value is the last statement's.
+    func program(_ stmts: [Stmt], module: ModuleScope) -> Eval {
+        globals.ensure(module.globalCount + 1)
+        var hoisted: [Eval] = []
+        var rest: [Eval] = []
+        for s in stmts {
+            if case .fn(let d, let fn) = s.kind, d.isGlobal {
+                hoisted.append(store(d, function(fn), declaring: true))
+            } else {
+                rest.append(stmt(s))
+            }
+        }
+        let all = hoisted + rest
+        return { ctx in
+            var last: Value = .nil
+            for s in all {
+                last = try s(ctx)
+                if ctx.ctl != Control.none { ctx.ctl = Control.none; return .nil }
+            }
+            return last
+        }
+    }
+
+    // MARK: statements
+
+    func stmt(_ s: Stmt) -> Eval {
+        switch s.kind {
+        case .expr(let e):
+            return expr(e)
+        case .binding(let d, let value):
+            let v = expr(value)
+            if d.kind == .param {
+                let interp = self.interp, name = d.name, span = d.span
+                let g = globals, slot = d.slot
+                return { ctx in
+                    g.slots[slot] = try interp.paramValue(name, default: try v(ctx), at: span)
+                    return .nil
+                }
+            }
+            return store(d, v, declaring: true)
+        case .fn(let d, let fn):
+            return store(d, function(fn), declaring: true)
+        case .assign(let target, let op, let value):
+            return assign(target, op, expr(value), s.span)
+        case .ret(let e):
+            let v = e.map(expr) ?? { _ in .nil }
+            return { ctx in
+                ctx.retval = try v(ctx)
+                ctx.ctl = Control.returning
+                return .nil
+            }
+        case .brk:
+            return { ctx in ctx.ctl = Control.breakLoop; return .nil }
+        case .cont:
+            return { ctx in ctx.ctl = Control.continueLoop; return .nil }
+        case .forIn(let d, let iter, let body):
+            return forLoop(d, expr(iter), block(body, newScope: false), iter.span)
+        case .whileLoop(let cond, let body):
+            return whileLoop(expr(cond), block(body, newScope: false), cond.span)
+        case .importModule(let imp):
+            let interp = self.interp, file = self.file
+            let assign = store(imp.decl, { ctx in try interp.importModule(imp, from: file) }, declaring: true)
+            return assign
+        }
+    }
+
+    /// Statements in order; the value is the last one's. A pending break/continue/return
+    /// stops the block and is left for the enclosing loop or call to handle.
+    func block(_ b: Block, newScope: Bool = true) -> Eval {
+        // Cells for functions in this block that inner closures capture, made up front so
+        // mutually recursive local functions can capture each other.
+        let boxedFns: [Int] = b.stmts.compactMap { s in
+            if case .fn(let d, _) = s.kind, d.captured, !d.isGlobal { return d.slot }
+            return nil
+        }
+        let body = b.stmts.map(stmt)
+        let seq: Eval
+        switch body.count {
+        case 0: seq = { _ in .nil }
+        case 1: seq = body[0]
+        case 2:
+            let a = body[0], c = body[1]
+            seq = { ctx in
+                _ = try a(ctx)
+                if ctx.ctl != Control.none { return .nil }
+                return try c(ctx)
+            }
+        default:
+            let stmts = ContiguousArray(body)
+            seq = { ctx in
+                var last: Value = .nil
+                for s in stmts {
+                    last = try s(ctx)
+                    if ctx.ctl != Control.none { return .nil }
+                }
+                return last
+            }
+        }
+        if boxedFns.isEmpty { return seq }
+        return { ctx in
+            for slot in boxedFns { ctx.stack[ctx.base + slot] = .cell(Cell(.undefined)) }
+            return try seq(ctx)
+        }
+    }
+
+    func whileLoop(_ cond: @escaping Eval, _ body: @escaping Eval, _ span: Span) -> Eval {
+        return { ctx in
+            while true {
+                guard case .bool(let go) = try cond(ctx) else {
+                    throw MLWError.runtime("'while' condition must be a bool, got \(try cond(ctx).typeName)", at: span)
+                }
+                if !go { break }
+                _ = try body(ctx)
+                if ctx.ctl != Control.none {
+                    if ctx.ctl == Control.returning { return .nil }
+                    let stop = ctx.ctl == Control.breakLoop
+                    ctx.ctl = Control.none
+                    if stop { break }
+                }
+                ctx.tick &-= 1
+                if ctx.tick <= 0 { try ctx.poll(span) }
+            }
+            return .nil
+        }
+    }
+
+    func forLoop(_ d: NameDecl, _ iter: @escaping Eval, _ body: @escaping Eval, _ span: Span) -> Eval {
+        let set = setter(d, declaring: true)
+        return { ctx in
+            let items: [Value]
+            switch try iter(ctx) {
+            case .list(let xs): items = xs
+            case .string(let s): items = s.map { .string(String($0)) }
+            case .record(let r): items = r.keys.map { .string($0) }
+            case let other:
+                throw MLWError.runtime("cannot iterate over \(other.typeName) (expected a list, string or record)", at: span)
+            }
+            for x in items {
+                try set(ctx, x)
+                _ = try body(ctx)
+                if ctx.ctl != Control.none {
+                    if ctx.ctl == Control.returning { return .nil }
+                    let stop = ctx.ctl == Control.breakLoop
+                    ctx.ctl = Control.none
+                    if stop { break }
+                }
+                ctx.tick &-= 1
+                if ctx.tick <= 0 { try ctx.poll(span) }
+            }
+            return .nil
+        }
+    }
+
+    // MARK: variables
+
+    /// Code that evaluates `value` and stores it into `d`'s slot; its value is nil.
+    func store(_ d: NameDecl, _ value: @escaping Eval, declaring: Bool) -> Eval {
+        let set = setter(d, declaring: declaring)
+        return { ctx in
+            try set(ctx, try value(ctx))
+            return .nil
+        }
+    }
+
+    typealias Setter = (Ctx, Value) throws -> Void
+
+    /// Writes a declared variable. A captured local gets a fresh cell at its declaration
+    /// (so each loop iteration's closures see their own variable), except a block function,
+    /// whose cell was made at block entry.
+    func setter(_ d: NameDecl, declaring: Bool) -> Setter {
+        let slot = d.slot
+        if d.isGlobal {
+            let g = globals
+            return { _, v in g.slots[slot] = v }
+        }
+        if !d.captured {
+            return { ctx, v in ctx.stack[ctx.base &+ slot] = v }
+        }
+        if declaring && d.kind != .fn {
+            return { ctx, v in ctx.stack[ctx.base &+ slot] = .cell(Cell(v)) }
+        }
+        return { ctx, v in
+            if case .cell(let c) = ctx.stack[ctx.base &+ slot] { c.value = v } else { ctx.stack[ctx.base &+ slot] = .cell(Cell(v)) }
+        }
+    }
+
+    func read(_ ref: NameRef) -> Eval {
+        let name = ref.name, span = ref.span
+        switch ref.resolution {
+        case .local(let d):
+            let slot = d.slot
+            if !d.captured { return { ctx in ctx.stack[ctx.base &+ slot] } }
+            return { ctx in
+                guard case .cell(let c) = ctx.stack[ctx.base &+ slot], !isUndefined(c.value) else {
+                    throw MLWError.runtime("'\(name)' is used before its definition", at: span)
+                }
+                return c.value
+            }
+        case .capture(let i):
+            return { ctx in
+                let v = ctx.captures[i].value
+                if isUndefined(v) { throw MLWError.runtime("'\(name)' is used before its definition", at: span) }
+                return v
+            }
+        case .global(let d, let checked):
+            let g = globals, slot = d.slot
+            if !checked { return { _ in g.slots[slot] } }
+            return { _ in
+                let v = g.slots[slot]
+                if isUndefined(v) { throw MLWError.runtime("'\(name)' is used before its definition on line \(d.span.line)", at: span) }
+                return v
+            }
+        case .builtin(let v):
+            return { _ in v }
+        case .unresolved:
+            return { _ in throw MLWError.runtime("unknown name '\(name)'", at: span) }
+        }
+    }
+
+    /// Writes an existing variable (assignment, not declaration).
+    func write(_ ref: NameRef) -> Setter {
+        switch ref.resolution {
+        case .local(let d), .global(let d, _): return setter(d, declaring: false)
+        case .capture(let i): return { ctx, v in ctx.captures[i].value = v }
+        default:
+            let name = ref.name, span = ref.span
+            return { _, _ in throw MLWError.runtime("cannot assign to '\(name)'", at: span) }
+        }
+    }
+
+    func assign(_ target: AssignTarget, _ op: String, _ value: @escaping Eval, _ span: Span) -> Eval {
+        let binop = op == "=" ? nil : String(op.dropLast())
+        func combined(_ old: @escaping Eval) -> Eval {
+            guard let binop else { return value }
+            return binary(binop, old, value, span)
+        }
+        switch target {
+        case .name(let ref):
+            let set = write(ref), v = combined(read(ref))
+            return { ctx in try set(ctx, try v(ctx)); return .nil }
+        case .index(let ref, let items):
+            let get = read(ref), set = write(ref), idx = indexItems(items), v = value, bop = binop
+            return { ctx in
+                let container = try get(ctx)
+                let keys = try idx(ctx)
+                var newValue = try v(ctx)
+                if let bop { newValue = try Ops.binary(bop, try Ops.index(container, keys, at: span), newValue, at: span) }
+                try set(ctx, try Ops.setIndex(container, keys, newValue, at: span))
+                return .nil
+            }
+        case .field(let ref, let name):
+            let get = read(ref), set = write(ref), v = value, bop = binop
+            return { ctx in
+                guard case .record(let r) = try get(ctx) else {
+                    throw MLWError.runtime("cannot set field '\(name)' on \(try get(ctx).typeName)", at: span)
+                }
+                var newValue = try v(ctx)
+                if let bop { newValue = try Ops.binary(bop, try Ops.field(.record(r), name, at: span), newValue, at: span) }
+                try set(ctx, .record(r.setting(name, newValue)))
+                return .nil
+            }
+        }
+    }
+}
+
+@inline(__always) func isUndefined(_ v: Value) -> Bool {
+    if case .undefined = v { return true }
+    return false
+}
