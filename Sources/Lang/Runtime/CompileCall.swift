@@ -1,12 +1,16 @@
 /// Calls. Arguments are pushed on the value stack and become the callee's first slots,
 /// so a script call allocates nothing.
 extension Compiler {
-    func call(_ callee: @escaping Eval, _ args: [Arg], _ span: Span, calleeName: String) -> Eval {
+    func call(_ calleeExpr: Expr, _ args: [Arg], _ span: Span) -> Eval {
+        let callee = expr(calleeExpr)
         let positional = ContiguousArray(args.filter { $0.name == nil }.map { expr($0.value) })
         let namedEvals = ContiguousArray(args.filter { $0.name != nil }.map { expr($0.value) })
         let names = args.compactMap(\.name)
         let interp = self.interp
         let argc = positional.count
+        if names.isEmpty, case .name(let ref) = calleeExpr.kind, case .global(let d, false) = ref.resolution, d.kind == .fn {
+            return directCall(globals, d.slot, positional, span)
+        }
         if names.isEmpty && argc == 1 {
             let a0 = positional[0]
             return { ctx in
@@ -25,6 +29,39 @@ extension Compiler {
                 for a in positional { try ctx.push(try a(ctx), span) }
                 for a in namedEvals { try ctx.push(try a(ctx), span) }
                 return try interp.invoke(f, ctx, argBase: argBase, argc: argc, names: names, span: span)
+            } catch { throw interp.unwound(error, ctx, argBase, span) }
+        }
+    }
+
+    /// A call of a top-level `fn` (its slot never changes once bound): the function and its
+    /// prototype are cached unretained, so the call costs no reference counting.
+    func directCall(_ g: Globals, _ slot: Int, _ args: ContiguousArray<Eval>, _ span: Span) -> Eval {
+        let cache = CallCache()
+        let interp = self.interp
+        let argc = args.count
+        let a0 = args.first ?? { _ in .nil }
+        return { ctx in
+            if cache.function == nil {
+                guard case .function(let fn) = g.slots[slot], let proto = fn.proto, proto.simple,
+                      proto.paramNames.count == argc else {
+                    // Natives, defaults and arity errors take the general path.
+                    let argBase = ctx.top
+                    do {
+                        for a in args { try ctx.push(try a(ctx), span) }
+                        return try interp.invoke(g.slots[slot], ctx, argBase: argBase, argc: argc, names: [], span: span)
+                    } catch { throw interp.unwound(error, ctx, argBase, span) }
+                }
+                cache.function = Unmanaged.passUnretained(fn)
+                cache.proto = Unmanaged.passUnretained(proto)
+            }
+            let argBase = ctx.top
+            do {
+                if argc == 1 { try ctx.push(try a0(ctx), span) } else { for a in args { try ctx.push(try a(ctx), span) } }
+                return try cache.function!._withUnsafeGuaranteedRef { fn in
+                    try cache.proto!._withUnsafeGuaranteedRef { proto in
+                        try interp.enterFrame(fn, proto, ctx, argBase: argBase, span: span)
+                    }
+                }
             } catch { throw interp.unwound(error, ctx, argBase, span) }
         }
     }
@@ -109,39 +146,50 @@ extension Interpreter {
 
     func callScript(_ fn: Function, _ proto: FnProto, _ ctx: Ctx, argBase: Int, argc: Int, names: [String], span: Span) throws -> Value {
         let nparams = proto.paramNames.count
+        if names.isEmpty && argc == nparams && proto.simple {
+            return try enterFrame(fn, proto, ctx, argBase: argBase, span: span)
+        }
         if !names.isEmpty { try arrangeNamed(proto, ctx, argBase: argBase, argc: argc, names: names, span: span) }
         else if argc > nparams {
             throw MLWError.runtime("too many arguments to '\(proto.name)': expected at most \(nparams), got \(argc)", at: span)
         }
-        let frameTop = argBase + proto.frameSize
+        let given = names.isEmpty ? argc : nparams
+        // Defaults run in the callee's frame, so they see the parameters before them.
+        return try enterFrame(fn, proto, ctx, argBase: argBase, span: span) { ctx in
+            for i in 0..<nparams where i >= given || isUndefined(ctx.stack[argBase + i]) {
+                guard let d = proto.defaults[i] else {
+                    throw MLWError.runtime("missing argument '\(proto.paramNames[i])' to '\(proto.name)'", at: span)
+                }
+                ctx.stack[argBase + i] = try d(ctx)
+            }
+            for i in proto.boxedParams { ctx.stack[argBase + i] = .cell(Cell(ctx.stack[argBase + i])) }
+        }
+    }
+
+    /// Pushes a frame over the arguments at `argBase`, runs the body, pops the frame.
+    @inline(__always)
+    func enterFrame(_ fn: Function, _ proto: FnProto, _ ctx: Ctx, argBase: Int, span: Span,
+                    prologue: ((Ctx) throws -> Void)? = nil) throws -> Value {
+        let frameTop = argBase &+ proto.frameSize
         guard frameTop <= ctx.capacity, ctx.depth < ctx.maxDepth else {
             throw MLWError.runtime("stack overflow: more than \(ctx.maxDepth) nested calls", at: span)
         }
         let savedBase = ctx.base
-        let savedCaptures = ctx.captures
+        let savedClosure = ctx.closure
         ctx.base = argBase
         ctx.top = frameTop
-        ctx.captures = fn.captures
+        ctx.closure = fn
         ctx.depth &+= 1
         defer {
             var i = argBase
             while i < frameTop { ctx.stack[i] = .nil; i &+= 1 }
             ctx.base = savedBase
             ctx.top = argBase
-            ctx.captures = savedCaptures
+            ctx.closure = savedClosure
             ctx.depth &-= 1
         }
         do {
-            let given = names.isEmpty ? argc : nparams
-            if given < nparams || !names.isEmpty {
-                for i in 0..<nparams where i >= given || isUndefined(ctx.stack[argBase + i]) {
-                    guard let d = proto.defaults[i] else {
-                        throw MLWError.runtime("missing argument '\(proto.paramNames[i])' to '\(proto.name)'", at: span)
-                    }
-                    ctx.stack[argBase + i] = try d(ctx)
-                }
-            }
-            for i in proto.boxedParams { ctx.stack[argBase + i] = .cell(Cell(ctx.stack[argBase + i])) }
+            if let prologue { try prologue(ctx) }
             ctx.tick &-= 1
             if ctx.tick <= 0 { try ctx.poll(span) }
             var result = try proto.body(ctx)
@@ -178,4 +226,11 @@ extension Interpreter {
         ctx.unwind(to: argBase)
         for v in slots { try ctx.push(v, span) }
     }
+}
+
+/// The resolved target of a direct call site. Unretained: the module's globals keep the
+/// function alive for as long as its code can run.
+final class CallCache {
+    var function: Unmanaged<Function>?
+    var proto: Unmanaged<FnProto>?
 }

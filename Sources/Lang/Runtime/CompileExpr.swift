@@ -35,7 +35,10 @@ extension Compiler {
             }
             return { ctx in try Ops.negate(try v(ctx), at: span) }
         case .binary(let op, let a, let b):
-            return binary(op, expr(a), expr(b), span, rightLiteral: literalInt(b))
+            if let o = binOp(op) {
+                return specialize(ArithBuilder(op: o, span: span), operand(a), operand(b))
+            }
+            return binary(op, expr(a), expr(b), span)
         case .and(let a, let b):
             let l = expr(a), r = expr(b)
             return { ctx in
@@ -53,7 +56,7 @@ extension Compiler {
                 return .bool(y)
             }
         case .call(let callee, let args):
-            return call(expr(callee), args, span, calleeName: calleeName(callee))
+            return call(callee, args, span)
         case .method(let recv, let name, let args, let fallback):
             return method(expr(recv), name, args, fallback, span)
         case .field(let x, let name):
@@ -63,14 +66,12 @@ extension Compiler {
             let v = expr(x), idx = indexItems(items)
             return { ctx in try Ops.index(try v(ctx), try idx(ctx), at: span) }
         case .ifElse(let cond, let then, let other):
-            let c = expr(cond), t = block(then), o = other.map(expr)
-            return { ctx in
-                guard case .bool(let b) = try c(ctx) else {
-                    throw MLWError.runtime("'if' condition must be a bool, got \(try c(ctx).typeName)", at: cond.span)
-                }
-                if b { return try t(ctx) }
-                return try o?(ctx) ?? .nil
+            let c = condition(cond, "'if'"), t = block(then)
+            guard let other else {
+                return { ctx in try c(ctx) ? try t(ctx) : .nil }
             }
+            let o = expr(other)
+            return { ctx in try c(ctx) ? try t(ctx) : try o(ctx) }
         case .block(let b):
             return block(b)
         case .function(let fn):
@@ -87,78 +88,13 @@ extension Compiler {
         }
     }
 
-    func literalInt(_ e: Expr) -> Int? {
-        if case .literal(.int(let v)) = e.kind { return v }
-        return nil
-    }
-
-    /// Binary operators with integer fast paths; everything else goes to `Ops.binary`.
-    func binary(_ op: String, _ l: @escaping Eval, _ r: @escaping Eval, _ span: Span, rightLiteral: Int? = nil) -> Eval {
-        if let k = rightLiteral {
-            // `i + 1`, `n - 2`, `i < 10`: the constant never needs evaluating.
-            switch op {
-            case "+": return { ctx in
-                let a = try l(ctx)
-                if case .int(let x) = a { let (s, o) = x.addingReportingOverflow(k); if !o { return .int(s) } }
-                return try Ops.binary(op, a, .int(k), at: span)
-            }
-            case "-": return { ctx in
-                let a = try l(ctx)
-                if case .int(let x) = a { let (s, o) = x.subtractingReportingOverflow(k); if !o { return .int(s) } }
-                return try Ops.binary(op, a, .int(k), at: span)
-            }
-            case "*": return { ctx in
-                let a = try l(ctx)
-                if case .int(let x) = a { let (s, o) = x.multipliedReportingOverflow(by: k); if !o { return .int(s) } }
-                return try Ops.binary(op, a, .int(k), at: span)
-            }
-            case "<": return { ctx in
-                let a = try l(ctx)
-                if case .int(let x) = a { return .bool(x < k) }
-                return try Ops.binary(op, a, .int(k), at: span)
-            }
-            default: break
-            }
+    /// Binary operators from closures (compound assignment, `/`, `**`...): an integer fast
+    /// path for + - *, everything else through `Ops.binary`.
+    func binary(_ op: String, _ l: @escaping Eval, _ r: @escaping Eval, _ span: Span) -> Eval {
+        if let o = binOp(op) {
+            return specialize(ArithBuilder(op: o, span: span), .eval(l), .eval(r))
         }
-        switch op {
-        case "+": return { ctx in
-            let a = try l(ctx), b = try r(ctx)
-            if case .int(let x) = a, case .int(let y) = b { let (s, o) = x.addingReportingOverflow(y); if !o { return .int(s) } }
-            return try Ops.binary(op, a, b, at: span)
-        }
-        case "-": return { ctx in
-            let a = try l(ctx), b = try r(ctx)
-            if case .int(let x) = a, case .int(let y) = b { let (s, o) = x.subtractingReportingOverflow(y); if !o { return .int(s) } }
-            return try Ops.binary(op, a, b, at: span)
-        }
-        case "*": return { ctx in
-            let a = try l(ctx), b = try r(ctx)
-            if case .int(let x) = a, case .int(let y) = b { let (s, o) = x.multipliedReportingOverflow(by: y); if !o { return .int(s) } }
-            return try Ops.binary(op, a, b, at: span)
-        }
-        case "<": return { ctx in
-            let a = try l(ctx), b = try r(ctx)
-            if case .int(let x) = a, case .int(let y) = b { return .bool(x < y) }
-            return try Ops.binary(op, a, b, at: span)
-        }
-        case "<=": return { ctx in
-            let a = try l(ctx), b = try r(ctx)
-            if case .int(let x) = a, case .int(let y) = b { return .bool(x <= y) }
-            return try Ops.binary(op, a, b, at: span)
-        }
-        case ">": return { ctx in
-            let a = try l(ctx), b = try r(ctx)
-            if case .int(let x) = a, case .int(let y) = b { return .bool(x > y) }
-            return try Ops.binary(op, a, b, at: span)
-        }
-        case "==": return { ctx in
-            let a = try l(ctx), b = try r(ctx)
-            if case .int(let x) = a, case .int(let y) = b { return .bool(x == y) }
-            return try Ops.binary(op, a, b, at: span)
-        }
-        default:
-            return { ctx in try Ops.binary(op, try l(ctx), try r(ctx), at: span) }
-        }
+        return { ctx in try Ops.binary(op, try l(ctx), try r(ctx), at: span) }
     }
 
     func list(_ items: [ListItem]) -> Eval {
@@ -247,8 +183,7 @@ extension Compiler {
         let boxed = fn.params.enumerated().compactMap { $0.element.decl.captured ? $0.offset : nil }
         let proto = FnProto(name: fn.name, paramNames: fn.params.map(\.decl.name),
                             defaults: fn.params.map { $0.defaultValue.map(expr) }, boxedParams: boxed,
-                            frameSize: fn.frameSize, captures: fn.captures, span: fn.span)
-        proto.body = expr(fn.body)
+                            frameSize: fn.frameSize, captures: fn.captures, body: expr(fn.body), span: fn.span)
         let sources = fn.captures
         if sources.isEmpty {
             let f = Value.function(Function(proto: proto, captures: []))
@@ -267,7 +202,7 @@ extension Compiler {
                         cells.append(c)
                     }
                 case .capture(let i):
-                    cells.append(ctx.captures[i])
+                    cells.append(ctx.closure!.captures[i])
                 }
             }
             return .function(Function(proto: proto, captures: cells))

@@ -25,11 +25,11 @@ final class Compiler {
                 rest.append(stmt(s))
             }
         }
-        let all = hoisted + rest
+        let all = ContiguousArray((hoisted + rest).map { Code(run: $0) })
         return { ctx in
             var last: Value = .nil
             for s in all {
-                last = try s(ctx)
+                last = try s.run(ctx)
                 if ctx.ctl != Control.none { ctx.ctl = Control.none; return .nil }
             }
             return last
@@ -56,6 +56,7 @@ final class Compiler {
         case .fn(let d, let fn):
             return store(d, function(fn), declaring: true)
         case .assign(let target, let op, let value):
+            if case .name(let ref) = target, let fused = fusedAssign(ref, op, value, s.span) { return fused }
             return assign(target, op, expr(value), s.span)
         case .ret(let e):
             let v = e.map(expr) ?? { _ in .nil }
@@ -71,7 +72,7 @@ final class Compiler {
         case .forIn(let d, let iter, let body):
             return forLoop(d, expr(iter), block(body, newScope: false), iter.span)
         case .whileLoop(let cond, let body):
-            return whileLoop(expr(cond), block(body, newScope: false), cond.span)
+            return whileLoop(condition(cond, "'while'"), body, cond.span)
         case .importModule(let imp):
             let interp = self.interp, file = self.file
             let assign = store(imp.decl, { ctx in try interp.importModule(imp, from: file) }, declaring: true)
@@ -88,24 +89,25 @@ final class Compiler {
             if case .fn(let d, _) = s.kind, d.captured, !d.isGlobal { return d.slot }
             return nil
         }
-        let body = b.stmts.map(stmt)
         let seq: Eval
-        switch body.count {
+        switch b.stmts.count {
         case 0: seq = { _ in .nil }
-        case 1: seq = body[0]
+        case 1: seq = stmt(b.stmts[0])
         case 2:
-            let a = body[0], c = body[1]
+            let a = stmt(b.stmts[0]), c = stmt(b.stmts[1])
             seq = { ctx in
                 _ = try a(ctx)
                 if ctx.ctl != Control.none { return .nil }
                 return try c(ctx)
             }
         default:
-            let stmts = ContiguousArray(body)
+            // Closures in an array are stored generically and called through a thunk; a
+            // non-generic struct keeps them direct.
+            let stmts = ContiguousArray(b.stmts.map { Code(run: stmt($0)) })
             seq = { ctx in
                 var last: Value = .nil
                 for s in stmts {
-                    last = try s(ctx)
+                    last = try s.run(ctx)
                     if ctx.ctl != Control.none { return .nil }
                 }
                 return last
@@ -118,13 +120,30 @@ final class Compiler {
         }
     }
 
-    func whileLoop(_ cond: @escaping Eval, _ body: @escaping Eval, _ span: Span) -> Eval {
-        return { ctx in
-            while true {
-                guard case .bool(let go) = try cond(ctx) else {
-                    throw MLWError.runtime("'while' condition must be a bool, got \(try cond(ctx).typeName)", at: span)
+    /// The loop runs short bodies' statements itself, saving a block call per iteration.
+    func whileLoop(_ cond: @escaping Test, _ b: Block, _ span: Span) -> Eval {
+        let hasBlockFns = b.stmts.contains { if case .fn = $0.kind { return true } else { return false } }
+        if !hasBlockFns && b.stmts.count == 2 {
+            let s1 = stmt(b.stmts[0]), s2 = stmt(b.stmts[1])
+            return { ctx in
+                while try cond(ctx) {
+                    _ = try s1(ctx)
+                    if ctx.ctl == Control.none { _ = try s2(ctx) }
+                    if ctx.ctl != Control.none {
+                        if ctx.ctl == Control.returning { return .nil }
+                        let stop = ctx.ctl == Control.breakLoop
+                        ctx.ctl = Control.none
+                        if stop { break }
+                    }
+                    ctx.tick &-= 1
+                    if ctx.tick <= 0 { try ctx.poll(span) }
                 }
-                if !go { break }
+                return .nil
+            }
+        }
+        let body = block(b, newScope: false)
+        return { ctx in
+            while try cond(ctx) {
                 _ = try body(ctx)
                 if ctx.ctl != Control.none {
                     if ctx.ctl == Control.returning { return .nil }
@@ -186,10 +205,10 @@ final class Compiler {
         let slot = d.slot
         if d.isGlobal {
             let g = globals
-            return { _, v in g.slots[slot] = v }
+            return { _, v in storeSlot(g.slots + slot, v) }
         }
         if !d.captured {
-            return { ctx, v in ctx.stack[ctx.base &+ slot] = v }
+            return { ctx, v in storeSlot(ctx.stack + (ctx.base &+ slot), v) }
         }
         if declaring && d.kind != .fn {
             return { ctx, v in ctx.stack[ctx.base &+ slot] = .cell(Cell(v)) }
@@ -213,7 +232,7 @@ final class Compiler {
             }
         case .capture(let i):
             return { ctx in
-                let v = ctx.captures[i].value
+                let v = ctx.closure!.captures[i].value
                 if isUndefined(v) { throw MLWError.runtime("'\(name)' is used before its definition", at: span) }
                 return v
             }
@@ -236,7 +255,7 @@ final class Compiler {
     func write(_ ref: NameRef) -> Setter {
         switch ref.resolution {
         case .local(let d), .global(let d, _): return setter(d, declaring: false)
-        case .capture(let i): return { ctx, v in ctx.captures[i].value = v }
+        case .capture(let i): return { ctx, v in ctx.closure!.captures[i].value = v }
         default:
             let name = ref.name, span = ref.span
             return { _, _ in throw MLWError.runtime("cannot assign to '\(name)'", at: span) }
@@ -251,8 +270,34 @@ final class Compiler {
         }
         switch target {
         case .name(let ref):
-            let set = write(ref), v = combined(read(ref))
-            return { ctx in try set(ctx, try v(ctx)); return .nil }
+            // `x = e` and `x += e` on a plain slot: compute and store in one closure.
+            var v = value
+            if let binop, let o = binOp(binop), case .local = ref.resolution {
+                v = specialize(ArithBuilder(op: o, span: span), operandOf(ref), .eval(value))
+            } else if let binop, let o = binOp(binop), case .global = ref.resolution {
+                v = specialize(ArithBuilder(op: o, span: span), operandOf(ref), .eval(value))
+            } else {
+                v = combined(read(ref))
+            }
+            switch ref.resolution {
+            case .local(let d) where !d.captured:
+                let slot = d.slot, val = v
+                return { ctx in
+                    let x = try val(ctx)
+                    storeSlot(ctx.stack + (ctx.base &+ slot), x)
+                    return .nil
+                }
+            case .global(let d, _):
+                let g = globals, slot = d.slot, val = v
+                return { ctx in
+                    let x = try val(ctx)
+                    storeSlot(g.slots + slot, x)
+                    return .nil
+                }
+            default:
+                let set = write(ref), val = v
+                return { ctx in try set(ctx, try val(ctx)); return .nil }
+            }
         case .index(let ref, let items):
             let get = read(ref), set = write(ref), idx = indexItems(items), v = value, bop = binop
             return { ctx in
@@ -276,6 +321,11 @@ final class Compiler {
             }
         }
     }
+}
+
+/// A compiled statement held in an array (see `block`).
+struct Code {
+    let run: Eval
 }
 
 @inline(__always) func isUndefined(_ v: Value) -> Bool {

@@ -12,11 +12,15 @@ public final class FnProto {
     let boxedParams: [Int]
     let frameSize: Int
     let captures: [CaptureSource]
-    var body: Eval = { _ in .nil }
+    let body: Eval
+    /// No defaults to fill and no cells to make: calls with all arguments take the fast path.
+    let simple: Bool
     let span: Span
 
     init(name: String, paramNames: [String], defaults: [Eval?], boxedParams: [Int], frameSize: Int,
-         captures: [CaptureSource], span: Span) {
+         captures: [CaptureSource], body: @escaping Eval, span: Span) {
+        self.body = body
+        self.simple = boxedParams.isEmpty
         self.name = name
         self.paramNames = paramNames
         self.defaults = defaults
@@ -115,7 +119,8 @@ public final class Ctx {
     let capacity: Int
     var base = 0
     var top = 0
-    var captures: [Cell] = []
+    /// The running script closure (its captured cells); unowned because the caller holds it.
+    unowned(unsafe) var closure: Function?
     var ctl = Control.none
     var retval: Value = .nil
     var depth = 0

@@ -158,7 +158,7 @@ public final class Interpreter {
             ctx.base = savedBase
             ctx.depth = savedDepth
             ctx.ctl = Control.none
-            ctx.captures = []
+            ctx.closure = nil
             if let e = error as? NativeError { throw MLWError.runtime(e.message) }
             throw error
         }

@@ -2,22 +2,40 @@ import Foundation
 
 /// Operator semantics shared by compiled code and natives. Integer arithmetic is checked:
 /// overflow is an error, never a wrap. `/` always gives a float; `//` and `%` floor.
+public enum BinOp: String {
+    case add = "+", sub = "-", mul = "*", div = "/", floorDiv = "//", mod = "%", pow = "**", matmul = "@"
+    case eq = "==", ne = "!=", lt = "<", le = "<=", gt = ">", ge = ">="
+}
+
 public enum Ops {
     public static func binary(_ op: String, _ a: Value, _ b: Value, at span: Span) throws -> Value {
+        guard let o = BinOp(rawValue: op) else { throw MLWError.runtime("unknown operator '\(op)'", at: span) }
+        return try binary(o, a, b, at: span)
+    }
+
+    public static func binary(_ o: BinOp, _ a: Value, _ b: Value, at span: Span) throws -> Value {
+        // Floats first: they are the hot case once integers took their fast path.
+        switch (a, b) {
+        case let (.float(x), .float(y)): if let r = floatFast(o, x, y) { return r }
+        case let (.float(x), .int(y)): if let r = floatFast(o, x, Double(y)) { return r }
+        case let (.int(x), .float(y)): if let r = floatFast(o, Double(x), y) { return r }
+        default: break
+        }
+        let op = o.rawValue
         if case .native(let n) = a, let v = try n.binary(op, b, reversed: false) { return v }
         if case .native(let n) = b, let v = try n.binary(op, a, reversed: true) { return v }
-        switch op {
-        case "==": return .bool(a.equals(b))
-        case "!=": return .bool(!a.equals(b))
-        case "<", "<=", ">", ">=":
+        switch o {
+        case .eq: return .bool(a.equals(b))
+        case .ne: return .bool(!a.equals(b))
+        case .lt, .le, .gt, .ge:
             guard let c = a.compare(b) else {
                 if let x = a.asDouble, let y = b.asDouble, x.isNaN || y.isNaN { return .bool(false) }
                 throw MLWError.runtime("cannot compare \(a.typeName) and \(b.typeName) with '\(op)'", at: span)
             }
-            switch op {
-            case "<": return .bool(c < 0)
-            case "<=": return .bool(c <= 0)
-            case ">": return .bool(c > 0)
+            switch o {
+            case .lt: return .bool(c < 0)
+            case .le: return .bool(c <= 0)
+            case .gt: return .bool(c > 0)
             default: return .bool(c >= 0)
             }
         default: break
@@ -40,6 +58,23 @@ public enum Ops {
             return .list(Array([[Value]](repeating: x, count: n).joined()))
         default:
             throw MLWError.runtime("unsupported operand types for '\(op)': \(a.typeName) and \(b.typeName)", at: span)
+        }
+    }
+
+    /// Float arithmetic and comparison that cannot fail; nil sends the rest to `floatOp`.
+    @inline(__always) static func floatFast(_ o: BinOp, _ x: Double, _ y: Double) -> Value? {
+        switch o {
+        case .add: return .float(x + y)
+        case .sub: return .float(x - y)
+        case .mul: return .float(x * y)
+        case .div: return y == 0 ? nil : .float(x / y)
+        case .lt: return .bool(x < y)
+        case .le: return .bool(x <= y)
+        case .gt: return .bool(x > y)
+        case .ge: return .bool(x >= y)
+        case .eq: return .bool(x == y)
+        case .ne: return .bool(x != y)
+        default: return nil
         }
     }
 
