@@ -25,7 +25,7 @@ extension Interpreter {
     func importModule(_ imp: ImportDecl, from file: SourceFile) throws -> Value {
         let path = try importPath(imp, from: file)
         guard FileManager.default.fileExists(atPath: path) else {
-            throw MLWError.runtime("cannot import '\(imp.path ?? "")': no such file '\(path)'", at: imp.span)
+            throw MLWError.runtime("cannot import '\(imp.path ?? "")': no such file next to the importing script", at: imp.span)
         }
         return try loadModule(path: path, name: imp.stdName.map { "std.\($0)" } ?? imp.decl.name, span: imp.span)
     }

@@ -264,21 +264,23 @@ extension Compiler {
     /// `x op= e` or `x = x op e`. nil: use the general path.
     func fusedAssign(_ ref: NameRef, _ op: String, _ value: Expr, _ span: Span) -> Eval? {
         var arith: (BinOp, Expr)?
+        var opSpan = span
         if op != "=" { arith = binOp(String(op.dropLast())).map { ($0, value) } }
         else if case .binary(let bop, let lhs, let rhs) = value.kind, case .name(let r2) = lhs.kind,
                 sameSlot(ref, r2), let o = binOp(bop), o == .add || o == .sub || o == .mul {
             arith = (o, rhs)
+            opSpan = value.span
         }
         switch ref.resolution {
         case .local(let d) where !d.captured:
             let slot = LocalReader(slot: d.slot)
-            if let (o, rhs) = arith { return assignArith(AssignArithBuilder(op: o, span: span), slot, operand(rhs)) }
+            if let (o, rhs) = arith { return assignArith(AssignArithBuilder(op: o, span: opSpan), slot, operand(rhs)) }
             let v = expr(value)
             return { ctx in storeSlot(slot.pointer(ctx), try v(ctx)); return .nil }
         case .global(let d, _):
             let slot = GlobalReader(globals: globals, slot: d.slot)
             if let (o, rhs) = arith, case .global(_, false) = ref.resolution {
-                return assignArith(AssignArithBuilder(op: o, span: span), slot, operand(rhs))
+                return assignArith(AssignArithBuilder(op: o, span: opSpan), slot, operand(rhs))
             }
             guard arith == nil else { return nil }
             let v = expr(value)

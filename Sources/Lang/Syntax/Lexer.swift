@@ -89,6 +89,7 @@ public struct Lexer {
         while pos < end && bytes[pos] & 0xC0 == 0x80 { pos += 1 }
         let ch = String(decoding: bytes[start..<pos], as: UTF8.self)
         error("unexpected character '\(ch)'", start, l, ls)
+        skipSpaceAndComments()
         return next()
     }
 
@@ -132,6 +133,10 @@ public struct Lexer {
         }
         if isFloat {
             return Token(kind: .float(Double(text) ?? .nan), span: span(start, l, ls))
+        }
+        // `-9223372036854775808`: the one literal whose magnitude only fits negated.
+        if text == "9223372036854775808", start > 0, bytes[start - 1] == UInt8(ascii: "-") {
+            return Token(kind: .int(Int.min), span: span(start, l, ls))
         }
         guard let v = Int(text) else {
             error("integer literal \(text) does not fit in 64 bits", start, l, ls)

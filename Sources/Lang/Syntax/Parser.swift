@@ -28,7 +28,13 @@ public struct Parser {
     /// Parses a whole file; throws one error carrying all syntax errors found.
     public static func parse(_ file: SourceFile) throws -> Program {
         var p = Parser(file: file)
+        let lexErrors = p.errors
         let stmts = p.parseProgram()
+        // A bad character or string usually derails the parser on its line (or, for an
+        // unterminated string, everything after it): report the cause, not the echoes.
+        let lexLines = Set(lexErrors.map(\.span.line))
+        let cutoff = lexErrors.filter { $0.message.hasPrefix("unterminated") }.map(\.span.line).min() ?? Int.max
+        p.errors = lexErrors + p.errors.dropFirst(lexErrors.count).filter { !lexLines.contains($0.span.line) && $0.span.line < cutoff }
         if var first = p.errors.first {
             first.more = Array(p.errors.dropFirst())
             throw first
@@ -65,6 +71,12 @@ public struct Parser {
     mutating func expect(_ op: String, _ what: String) throws -> Token {
         if isOp(op) { return advance() }
         throw unexpected(what)
+    }
+
+    /// At the end of input an open bracket is the real problem: point at it.
+    mutating func unclosedOr(_ expected: String, _ open: Token? = nil) -> MLWError {
+        if peekKind() == .eof, let open { return .syntax("unclosed '\(open.text)' (opened here)", at: open.span) }
+        return unexpected(expected)
     }
 
     mutating func unexpected(_ expected: String) -> MLWError {

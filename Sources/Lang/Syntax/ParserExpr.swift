@@ -95,7 +95,9 @@ extension Parser {
             defer { depth -= 1 }
             let operand = try parseUnary()
             // Fold literal negation so `-9223372036854775808` and `-1` are plain constants.
-            if case .literal(.int(let v)) = operand.kind { return Expr(.literal(.int(-v)), t.span.through(operand.span)) }
+            if case .literal(.int(let v)) = operand.kind {
+                return Expr(.literal(.int(v == .min ? v : -v)), t.span.through(operand.span))
+            }
             if case .literal(.float(let v)) = operand.kind { return Expr(.literal(.float(-v)), t.span.through(operand.span)) }
             return Expr(.unary("-", operand), t.span)
         }
@@ -125,14 +127,15 @@ extension Parser {
             let t = current()
             if t.kind == .op("(") {
                 pos += 1
-                let args = try parseArgs(close: ")")
+                let args = try parseArgs(close: ")", open: t)
                 e = Expr(.call(e, args + (try trailingBlock())), e.span.through(t.span))
             } else if t.kind == .op(".") {
                 pos += 1
                 let n = try expectName("a field or method name after '.'")
                 if tokens[pos].kind == .op("(") {
+                    let open = tokens[pos]
                     pos += 1
-                    let args = try parseArgs(close: ")")
+                    let args = try parseArgs(close: ")", open: open)
                     e = Expr(.method(e, n.text, args + (try trailingBlock()), NameRef(name: n.text, span: n.span)), n.span)
                 } else {
                     e = Expr(.field(e, n.text), n.span)
@@ -154,7 +157,7 @@ extension Parser {
         return [Arg(name: nil, value: Expr(.function(fn), body.span))]
     }
 
-    mutating func parseArgs(close: String) throws -> [Arg] {
+    mutating func parseArgs(close: String, open: Token) throws -> [Arg] {
         ignoreNewlines += 1
         let savedTrailing = noTrailingBlock
         noTrailingBlock = false
@@ -178,7 +181,7 @@ extension Parser {
         }
         guard isOp(close) else {
             ignoreNewlines -= 1
-            throw unexpected("',' or '\(close)' in the argument list")
+            throw unclosedOr("',' or '\(close)' in the argument list", open)
         }
         ignoreNewlines -= 1
         pos += 1

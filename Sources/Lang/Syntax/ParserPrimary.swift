@@ -1,8 +1,6 @@
 /// Literals, names, brackets, `if`, lambdas and string interpolation.
 extension Parser {
     mutating func parsePrimary() throws -> Expr {
-        try nest()
-        defer { depth -= 1 }
         let t = current()
         switch t.kind {
         case .int(let v): pos += 1; return Expr(.literal(.int(v)), t.span)
@@ -20,7 +18,7 @@ extension Parser {
             noTrailingBlock = false
             let e = try parseExpr()
             noTrailingBlock = savedTrailing
-            guard isOp(")") else { ignoreNewlines -= 1; throw unexpected("')'") }
+            guard isOp(")") else { ignoreNewlines -= 1; throw unclosedOr("')'", t) }
             ignoreNewlines -= 1
             pos += 1
             return e
@@ -77,13 +75,13 @@ extension Parser {
                 }
                 pos += 1
                 _ = try expect(":", "':' after the field name")
-                if seen[key] != nil { throw MLWError.syntax("duplicate field '\(key)' in record", at: k.span) }
+                if seen[key] != nil { errors.append(.syntax("duplicate field '\(key)' in record", at: k.span)) }
                 seen[key] = k.span
                 items.append(.field(key, try parseExpr(), k.span))
             }
             if !accept(",") { break }
         }
-        guard isOp("}") else { throw unexpected("',' or '}' in the record") }
+        guard isOp("}") else { throw unclosedOr("',' or '}' in the record", open) }
         pos += 1
         return Expr(.record(items), open.span)
     }
@@ -97,7 +95,7 @@ extension Parser {
             if accept("...") { items.append(.spread(try parseExpr())) } else { items.append(.item(try parseExpr())) }
             if !accept(",") { break }
         }
-        guard isOp("]") else { throw unexpected("',' or ']' in the list") }
+        guard isOp("]") else { throw unclosedOr("',' or ']' in the list", open) }
         pos += 1
         return Expr(.list(items), open.span)
     }

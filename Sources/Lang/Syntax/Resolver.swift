@@ -18,7 +18,9 @@ public final class ModuleScope {
     }
 
     /// Names defined at the top level (for completion, `:env`, module exports).
-    public var names: [NameDecl] { visible.values.sorted { $0.slot < $1.slot } }
+    public var names: [NameDecl] {
+        visible.values.sorted { ($0.span.line, $0.span.col, $0.slot) < ($1.span.line, $1.span.col, $1.slot) }
+    }
 }
 
 final class FunctionScope {
@@ -153,6 +155,7 @@ public struct Resolver {
 
     /// ` (did you mean 'epochs'?)` when a visible name is one or two edits away.
     func suggestion(for name: String) -> String {
+        guard name.count > 2 else { return "" }
         var candidates = Set(hoisted.keys).union(module.visible.keys)
         var fs: FunctionScope? = scope
         while let f = fs {

@@ -91,12 +91,13 @@ extension Resolver {
         scope = FunctionScope(parent: outer)
         var seen = Set<String>()
         for p in fn.params {
-            if !seen.insert(p.decl.name).inserted { error("duplicate parameter '\(p.decl.name)'", p.decl.span) }
-        }
-        for p in fn.params {
             // Defaults run in the callee's frame, after the parameters before them.
             if let d = p.defaultValue { resolveExpr(d) }
-            declare(p.decl)
+            if seen.insert(p.decl.name).inserted { declare(p.decl) } else {
+                error("duplicate parameter '\(p.decl.name)'", p.decl.span)
+                p.decl.slot = scope.frameSize
+                scope.frameSize += 1
+            }
         }
         if case .block(let b) = fn.body.kind { resolveBlockStmts(b) } else { resolveExpr(fn.body) }
         fn.frameSize = scope.frameSize
