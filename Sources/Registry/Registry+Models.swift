@@ -220,7 +220,7 @@ extension Registry {
     private func moveAlias(_ db: Database, name: String, alias: String, to version: Int, reason: AliasMoveReason) throws -> AliasEvent {
         let now = Date()
         let old = try Alias.fetchOne(db, key: ["model_name": name, "alias": alias])?.version
-        try Alias(modelName: name, alias: alias, version: version, updatedAt: now).upsert(db)
+        try Alias(modelName: name, alias: alias, version: version, updatedAt: now).insert(db, onConflict: .replace)
         var event = AliasEvent(id: nil, modelName: name, alias: alias, oldVersion: old, newVersion: version,
                                reason: reason, movedAt: now)
         try event.insert(db)

@@ -84,7 +84,7 @@ extension Registry {
             for (key, value, step) in values {
                 let used = try step ?? (Int.fetchOne(db, sql: "SELECT MAX(step) + 1 FROM metric WHERE run_id = ? AND key = ?",
                                                       arguments: [runID, key]) ?? 0)
-                try MetricPoint(runId: runID, key: key, step: used, value: value, loggedAt: time).upsert(db)
+                try MetricPoint(runId: runID, key: key, step: used, value: value, loggedAt: time).insert(db, onConflict: .replace)
                 steps.append(used)
             }
             return steps
