@@ -67,8 +67,13 @@ public enum RegistryText {
     /// Side-by-side fields, parameters and final metrics of two runs; changed rows are
     /// marked with `*`.
     public static func runDiff(_ diff: RunDiff) -> String {
+        // Hashes are cut to 12 characters like everywhere in text output; JSON keeps them whole.
+        func short(_ e: RunDiff.Entry, _ v: String?) -> String {
+            guard let v else { return "-" }
+            return e.key == "script_sha256" ? String(v.prefix(12)) : v
+        }
         func rows(_ entries: [RunDiff.Entry]) -> [[String]] {
-            entries.map { [$0.changed ? "*" : "", $0.key, $0.a ?? "-", $0.b ?? "-"] }
+            entries.map { [$0.changed ? "*" : "", $0.key, short($0, $0.a), short($0, $0.b)] }
         }
         var out = TextTable(["", "field", diff.runA, diff.runB], rows(diff.fields)).render()
         if !diff.params.isEmpty {
