@@ -82,6 +82,17 @@ extension Registry {
         }
     }
 
+    /// Stores `file` as an artifact of `run` (label "model") and registers it: the one
+    /// call behind MLW's `register(model, name: ...)`.
+    ///
+    ///     let v = try registry.register(file: weightsURL, name: "digits", run: id, alias: "staging")
+    public func register(file: URL, name: String, run: RunID? = nil,
+                         metrics: [String: Double] = [:], alias: String? = nil) throws -> ModelVersion {
+        try RegistryName.validate(name, kind: "model")
+        let artifact = try storeArtifact(file: file, run: run, label: "model")
+        return try register(artifact, name: name, run: run, metrics: metrics, alias: alias)
+    }
+
     /// Resolves `name`, `name:VERSION` or `name@ALIAS` to a version, with its artifact path.
     ///
     ///     let v = try registry.resolve("iris@production"); print(v.artifactPath!)

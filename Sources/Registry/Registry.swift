@@ -74,7 +74,9 @@ public final class Registry: Sendable {
         let lock = try FileLock(path: dbURL.path + ".lock")
         defer { lock.unlock() }
         try DatabaseProbe.check(path: dbURL.path)
-        dbQueue = try Registry.withBusyRetry { try DatabaseQueue(path: dbURL.path, configuration: Registry.configuration()) }
+        dbQueue = try Registry.mapErrors {
+            try Registry.withBusyRetry { try DatabaseQueue(path: dbURL.path, configuration: Registry.configuration()) }
+        }
         try Registry.migrate(dbQueue, path: dbURL.path)
         store.removeStaleTemporaryFiles()
     }

@@ -27,6 +27,17 @@ final class ModelsTests: XCTestCase {
         XCTAssertEqual(try registry.runDetails(run).modelVersions.map(\.reference), ["iris:1"])
     }
 
+    func testRegisterFileStoresAndLinksTheArtifact() throws {
+        let registry = try makeRegistry()
+        let run = try registry.startRun(script: "t.mlw", scriptHash: fakeScriptHash)
+        let file = try temporaryDirectory().appendingPathComponent("digits.safetensors")
+        try Data("tensor bytes".utf8).write(to: file)
+        let v = try registry.register(file: file, name: "digits", run: run, alias: "staging")
+        XCTAssertEqual(v.reference, "digits:1")
+        XCTAssertEqual(try registry.artifacts(run: run).map(\.sha256), [v.artifactSha256])
+        XCTAssertEqual(try registry.resolve("digits@staging").artifactSha256, SHA256.hex(Data("tensor bytes".utf8)))
+    }
+
     func testRegisterValidatesInputs() throws {
         let registry = try makeRegistry()
         let art = try registry.storeArtifact(bytes: Data("m".utf8))
