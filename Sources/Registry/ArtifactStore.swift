@@ -85,7 +85,11 @@ struct ArtifactStore: Sendable {
     private func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String) throws {
         var offset = 0
         while offset < buffer.count {
+            #if canImport(Glibc)
             let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+            #else
+            let n = Darwin.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+            #endif
             if n < 0 {
                 if errno == EINTR { continue }
                 throw RegistryError.storage("cannot write '\(path)': errno \(errno)")
