@@ -120,24 +120,28 @@ final class ProcessTests: XCTestCase {
 
     func testKillDuringRegisterLeavesAConsistentRegistry() throws {
         let root = try temporaryDirectory().appendingPathComponent(".mlw")
-        _ = try Registry.open(root: root)
-        let child = try launchChild(mode: "register-forever", root: root, count: 0)
         let observer = try Registry.open(root: root)
-        // Wait (bounded, generously) until the child is well into its loop, then kill it
-        // wherever it is: inside a file write, a rename or a transaction.
-        let deadline = Date().addingTimeInterval(120)
-        while Date() < deadline, child.isRunning, ((try? observer.versions("looped"))?.count ?? 0) < 8 {
-            usleep(20_000)
+        // Three rounds: each child is killed wherever it happens to be (a file write, a
+        // rename, a transaction) after a random extra delay, then the next one carries on.
+        for round in 1...3 {
+            let before = (try? observer.versions("looped"))?.count ?? 0
+            let child = try launchChild(mode: "register-forever", root: root, count: 0)
+            let deadline = Date().addingTimeInterval(120) // generous bound, not a timing check
+            while Date() < deadline, child.isRunning, ((try? observer.versions("looped"))?.count ?? 0) < before + 4 {
+                usleep(10_000)
+            }
+            usleep(UInt32.random(in: 0...40_000))
+            XCTAssertTrue(child.isRunning, "round \(round): the child stopped on its own")
+            kill(child.processIdentifier, SIGKILL)
+            child.waitUntilExit()
+            XCTAssertEqual(child.terminationReason, .uncaughtSignal)
+            XCTAssertEqual(try observer.check(verifyHashes: false), [], "round \(round)")
         }
-        XCTAssertTrue(child.isRunning, "the child stopped on its own")
-        kill(child.processIdentifier, SIGKILL)
-        child.waitUntilExit()
-        XCTAssertEqual(child.terminationReason, .uncaughtSignal)
 
         let registry = try Registry.open(root: root)
         XCTAssertEqual(try registry.check(verifyHashes: true), [])
         let versions = try registry.versions("looped")
-        XCTAssertGreaterThanOrEqual(versions.count, 8)
+        XCTAssertGreaterThanOrEqual(versions.count, 12)
         XCTAssertEqual(versions.map(\.version), Array(1...versions.count), "no gaps, no half-registered version")
         for version in versions {
             let path = try XCTUnwrap(version.artifactPath)
