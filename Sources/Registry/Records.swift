@@ -65,14 +65,21 @@ public struct Run: Codable, Sendable, Equatable, SnakeCaseRecord {
     public static let databaseTableName = "run"
     /// 12 lowercase hex characters, random.
     public var id: String
+    /// Script path as given to `mlw run` (relative to the project when possible).
     public var script: String
+    /// SHA-256 of the script's bytes, so `mlw reproduce` can tell if it changed.
     public var scriptSha256: String
+    /// `git rev-parse HEAD` of the project when it is a git checkout.
     public var gitCommit: String?
+    /// Script parameters after `--set` overrides.
     public var params: [String: ParamValue]
+    /// The run's root random seed, when the script has one.
     public var seed: Int?
     public var startedAt: Date
+    /// nil while running.
     public var endedAt: Date?
     public var status: RunStatus
+    /// Why a failed run failed.
     public var error: String?
     public var host: String
     public var mlwVersion: String
@@ -82,7 +89,9 @@ public struct Run: Codable, Sendable, Equatable, SnakeCaseRecord {
 public struct MetricPoint: Codable, Sendable, Equatable, SnakeCaseRecord {
     public static let databaseTableName = "metric"
     public var runId: String
+    /// Metric name, following the naming rule (`val_loss`, `test.accuracy`).
     public var key: String
+    /// 0, 1, 2, ... per key (epoch, batch or any counter the script chooses).
     public var step: Int
     public var value: Double
     public var loggedAt: Date
@@ -149,8 +158,11 @@ public struct ModelVersion: Codable, Sendable, Equatable, SnakeCaseRecord {
     public var modelName: String
     /// 1, 2, 3, ... per model name.
     public var version: Int
+    /// The run that produced it, if registered from a run.
     public var runId: String?
+    /// The model file (or bundle) in the artifact store.
     public var artifactSha256: String
+    /// Evaluation results recorded with the version (`acc`, `latency_ms`, ...).
     public var metrics: [String: Double]
     public var createdAt: Date
     /// Absolute path of the artifact file; filled by the registry, not a column.
