@@ -33,7 +33,7 @@ final class RobustnessTests: XCTestCase {
                             "9223372036854775807", "range(5)", "len", ".sum()", ".x", "[0]", "[1:2]", "|a| a"]
 
     func runSandboxed(_ text: String, _ name: String) {
-        let interp = Interpreter(libraries: Self.sandboxLibraries, stdlibDirectory: Workbench.stdlibDirectory, maxDepth: 500)
+        let interp = Interpreter(libraries: Self.sandboxLibraries, stdlibDirectory: Workbench.stdlibDirectory, maxDepth: 500, stackSlots: 1 << 14)
         interp.output = { _ in }
         interp.stepBudget = 20_000
         do {

@@ -8,7 +8,7 @@ public let ioLibrary = Library("io", doc: "Printing, files and JSON.", [
         return .nil
     },
     NativeFunction("read_text", [Param("path", .string)], doc: "Contents of a UTF-8 text file.",
-                   example: "file_exists(\"nope.txt\") or len(read_text(\"nope.txt\")) > 0", result: "false") { a in
+                   example: "write_text(\"/tmp/mlw-read.txt\", \"hi\"); read_text(\"/tmp/mlw-read.txt\")", result: "\"hi\"") { a in
         let p = try a.string("path")
         guard let d = FileManager.default.contents(atPath: p) else { throw a.invalid("path", "cannot read '\(p)'") }
         guard let s = String(data: d, encoding: .utf8) else { throw a.invalid("path", "'\(p)' is not UTF-8 text") }
@@ -27,11 +27,11 @@ public let ioLibrary = Library("io", doc: "Printing, files and JSON.", [
         .bool(FileManager.default.fileExists(atPath: try a.string("path")))
     },
     NativeFunction("json_encode", [Param("value"), Param("pretty", .bool, .bool(false))], doc: "JSON text of a value.",
-                   example: "json_encode({a: [1, 2.5, nil]})", result: "\"{\\\"a\\\":[1,2.5,null]}\"") { a in
+                   example: "json_encode({a: [1, 2.5, nil]})", result: "\"\\{\\\"a\\\":[1,2.5,null]\\}\"") { a in
         .string(try a["value"].json(pretty: try a.bool("pretty")))
     },
     NativeFunction("json_decode", [Param("text", .string)], doc: "Parse JSON text; objects become records.",
-                   example: "json_decode(\"{\\\"lr\\\": 0.1}\").lr", result: "0.1") { a in
+                   example: "json_decode(\"\\{\\\"lr\\\": 0.1\\}\").lr", result: "0.1") { a in
         try Value.parseJSON(try a.string("text"))
     },
 ])

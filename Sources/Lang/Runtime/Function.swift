@@ -131,7 +131,7 @@ public final class Ctx {
     var budget: Int?
     unowned(unsafe) var interpreter: Interpreter!
 
-    init(capacity: Int = 1 << 20, maxDepth: Int = 4000) {
+    init(capacity: Int = 1 << 18, maxDepth: Int = 4000) {
         self.capacity = capacity
         self.maxDepth = maxDepth
         stack = .allocate(capacity: capacity)

@@ -27,10 +27,11 @@ public final class Interpreter {
     /// Extension state for libraries above the language (e.g. the registry run recorder).
     public var extensions: [String: AnyObject] = [:]
 
-    public init(libraries: [Library], stdlibDirectory: String? = nil, maxDepth: Int = 4000) {
+    /// `stackSlots`: room for every live frame's variables (each call takes its frame size).
+    public init(libraries: [Library], stdlibDirectory: String? = nil, maxDepth: Int = 4000, stackSlots: Int = 1 << 18) {
         self.libraries = libraries
         self.stdlibDirectory = stdlibDirectory
-        self.ctx = Ctx(maxDepth: maxDepth)
+        self.ctx = Ctx(capacity: stackSlots, maxDepth: maxDepth)
         ctx.interpreter = self
         var byName: [String: [NativeFunction]] = [:]
         var order: [String] = []

@@ -159,6 +159,7 @@ public struct Parser {
             let kind: NameDecl.Kind = t.kind == .keyword("let") ? .let : t.kind == .keyword("var") ? .var : .param
             let n = try expectName("a name")
             _ = try expect("=", "'=' after the name in '\(t.text)'")
+            skipNewlines()
             let value = try parseExpr()
             return Stmt(kind: .binding(NameDecl(name: n.text, span: n.span, kind: kind), value), span: t.span.through(n.span))
         case .keyword("fn"):
@@ -199,6 +200,7 @@ public struct Parser {
             if case .op(let op) = tokens[pos].kind, ["=", "+=", "-=", "*=", "/="].contains(op) {
                 let opTok = tokens[pos]
                 pos += 1
+                skipNewlines()
                 let value = try parseExpr()
                 let target: AssignTarget
                 switch e.kind {
