@@ -53,15 +53,13 @@ extension Compiler {
                 }
                 cache.function = Unmanaged.passUnretained(fn)
                 cache.proto = Unmanaged.passUnretained(proto)
+                cache.code = proto.code
+                cache.frameSize = proto.frameSize
             }
             let argBase = ctx.top
             do {
                 if argc == 1 { try ctx.push(try a0(ctx), span) } else { for a in args { try ctx.push(try a(ctx), span) } }
-                return try cache.function!._withUnsafeGuaranteedRef { fn in
-                    try cache.proto!._withUnsafeGuaranteedRef { proto in
-                        try interp.enterFrame(fn, proto, ctx, argBase: argBase, span: span)
-                    }
-                }
+                return try interp.enterFrame(cache.function!, cache.proto!, cache.frameSize, cache.code!, ctx, argBase: argBase, span: span)
             } catch { throw interp.unwound(error, ctx, argBase, span) }
         }
     }
@@ -104,7 +102,8 @@ extension Compiler {
 extension Ctx {
     @inline(__always) func push(_ v: Value, _ span: Span) throws {
         guard top < capacity else { throw MLWError.runtime("stack overflow: the value stack is full", at: span) }
-        stack[top] = v
+        // Slots at and above `top` always hold nil, so there is nothing to release.
+        (stack + top).initialize(to: v)
         top &+= 1
     }
 }
@@ -170,7 +169,16 @@ extension Interpreter {
     @inline(__always)
     func enterFrame(_ fn: Function, _ proto: FnProto, _ ctx: Ctx, argBase: Int, span: Span,
                     prologue: ((Ctx) throws -> Void)? = nil) throws -> Value {
-        let frameTop = argBase &+ proto.frameSize
+        try enterFrame(Unmanaged.passUnretained(fn), Unmanaged.passUnretained(proto), proto.frameSize, proto.code,
+                       ctx, argBase: argBase, span: span, prologue: prologue)
+    }
+
+    /// The frame entry proper, on unretained references (the caller keeps them alive), so a
+    /// call does no reference counting.
+    @inline(__always)
+    func enterFrame(_ fn: Unmanaged<Function>, _ proto: Unmanaged<FnProto>, _ frameSize: Int, _ code: Unmanaged<CodeBox>,
+                    _ ctx: Ctx, argBase: Int, span: Span, prologue: ((Ctx) throws -> Void)? = nil) throws -> Value {
+        let frameTop = argBase &+ frameSize
         guard frameTop <= ctx.capacity, ctx.depth < ctx.maxDepth else {
             throw MLWError.runtime("stack overflow: more than \(ctx.maxDepth) nested calls", at: span)
         }
@@ -192,14 +200,16 @@ extension Interpreter {
             if let prologue { try prologue(ctx) }
             ctx.tick &-= 1
             if ctx.tick <= 0 { try ctx.poll(span) }
-            var result = try proto.body(ctx)
+            var result = try code._withUnsafeGuaranteedRef { try $0.run(ctx) }
             if ctx.ctl != Control.none {
                 if ctx.ctl == Control.returning { result = ctx.retval; ctx.retval = .nil }
                 ctx.ctl = Control.none
             }
             return result
         } catch var e as MLWError {
-            if e.kind == .runtime && e.trace.count < 100 { e.trace.append(TraceFrame(function: proto.name, span: span)) }
+            if e.kind == .runtime && e.trace.count < 100 {
+                e.trace.append(TraceFrame(function: proto.takeUnretainedValue().name, span: span))
+            }
             ctx.ctl = Control.none
             throw e
         }
@@ -233,4 +243,6 @@ extension Interpreter {
 final class CallCache {
     var function: Unmanaged<Function>?
     var proto: Unmanaged<FnProto>?
+    var code: Unmanaged<CodeBox>?
+    var frameSize = 0
 }

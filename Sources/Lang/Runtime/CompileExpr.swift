@@ -202,7 +202,7 @@ extension Compiler {
                         cells.append(c)
                     }
                 case .capture(let i):
-                    cells.append(ctx.closure!.captures[i])
+                    cells.append(ctx.capture(i))
                 }
             }
             return .function(Function(proto: proto, captures: cells))

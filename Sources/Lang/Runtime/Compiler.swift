@@ -232,7 +232,7 @@ final class Compiler {
             }
         case .capture(let i):
             return { ctx in
-                let v = ctx.closure!.captures[i].value
+                let v = ctx.capture(i).value
                 if isUndefined(v) { throw MLWError.runtime("'\(name)' is used before its definition", at: span) }
                 return v
             }
@@ -255,7 +255,7 @@ final class Compiler {
     func write(_ ref: NameRef) -> Setter {
         switch ref.resolution {
         case .local(let d), .global(let d, _): return setter(d, declaring: false)
-        case .capture(let i): return { ctx, v in ctx.closure!.captures[i].value = v }
+        case .capture(let i): return { ctx, v in ctx.capture(i).value = v }
         default:
             let name = ref.name, span = ref.span
             return { _, _ in throw MLWError.runtime("cannot assign to '\(name)'", at: span) }

@@ -13,6 +13,9 @@ public final class FnProto {
     let frameSize: Int
     let captures: [CaptureSource]
     let body: Eval
+    /// The body behind an unretained reference: calling it then costs no reference counting.
+    let code: Unmanaged<CodeBox>
+    private let codeOwner: CodeBox
     /// No defaults to fill and no cells to make: calls with all arguments take the fast path.
     let simple: Bool
     let span: Span
@@ -20,6 +23,8 @@ public final class FnProto {
     init(name: String, paramNames: [String], defaults: [Eval?], boxedParams: [Int], frameSize: Int,
          captures: [CaptureSource], body: @escaping Eval, span: Span) {
         self.body = body
+        self.codeOwner = CodeBox(body)
+        self.code = Unmanaged.passUnretained(codeOwner)
         self.simple = boxedParams.isEmpty
         self.name = name
         self.paramNames = paramNames
@@ -120,7 +125,12 @@ public final class Ctx {
     var base = 0
     var top = 0
     /// The running script closure (its captured cells); unowned because the caller holds it.
-    unowned(unsafe) var closure: Function?
+    var closure: Unmanaged<Function>?
+
+    /// The running closure's captured cell `i`.
+    @inline(__always) func capture(_ i: Int) -> Cell {
+        closure!._withUnsafeGuaranteedRef { $0.captures[i] }
+    }
     var ctl = Control.none
     var retval: Value = .nil
     var depth = 0
@@ -162,4 +172,10 @@ public final class Ctx {
         while i < top { stack[i] = .nil; i += 1 }
         top = from
     }
+}
+
+/// Holds a compiled body; see `FnProto.code`.
+final class CodeBox {
+    let run: Eval
+    init(_ run: @escaping Eval) { self.run = run }
 }

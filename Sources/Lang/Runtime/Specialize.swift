@@ -5,28 +5,51 @@
 
 protocol Reader {
     func read(_ ctx: Ctx) throws -> Value
+    /// The integer held, read in place without copying the value (nil if not an integer).
+    func peekInt(_ ctx: Ctx) -> Int?
+    /// Evaluating the operand runs code, so it must be read exactly once.
+    static var runsCode: Bool { get }
+}
+
+extension Reader {
+    static var runsCode: Bool { false }
 }
 
 struct LocalReader: Reader {
     let slot: Int
     @inline(__always) func read(_ ctx: Ctx) throws -> Value { ctx.stack[ctx.base &+ slot] }
+    @inline(__always) func peekInt(_ ctx: Ctx) -> Int? {
+        if case .int(let x) = ctx.stack[ctx.base &+ slot] { return x }
+        return nil
+    }
 }
 
 struct GlobalReader: Reader {
     let globals: Globals
     let slot: Int
     @inline(__always) func read(_ ctx: Ctx) throws -> Value { globals.slots[slot] }
+    @inline(__always) func peekInt(_ ctx: Ctx) -> Int? {
+        if case .int(let x) = globals.slots[slot] { return x }
+        return nil
+    }
 }
 
 struct ConstReader: Reader {
     let value: Value
-    init(_ value: Value) { self.value = value }
+    let int: Int?
+    init(_ value: Value) {
+        self.value = value
+        if case .int(let x) = value { int = x } else { int = nil }
+    }
     @inline(__always) func read(_ ctx: Ctx) throws -> Value { value }
+    @inline(__always) func peekInt(_ ctx: Ctx) -> Int? { int }
 }
 
 struct EvalReader: Reader {
     let eval: Eval
     @inline(__always) func read(_ ctx: Ctx) throws -> Value { try eval(ctx) }
+    @inline(__always) func peekInt(_ ctx: Ctx) -> Int? { nil }
+    static var runsCode: Bool { true }
 }
 
 /// How an operand is read, decided at compile time.
@@ -69,16 +92,28 @@ struct ArithBuilder: PairBuilder {
         let op = self.op, span = self.span
         switch op {
         case .add: return { ctx in
+            if !L.runsCode && !R.runsCode, let x = l.peekInt(ctx), let y = r.peekInt(ctx) {
+                let (s, o) = x.addingReportingOverflow(y)
+                if !o { return .int(s) }
+            }
             let a = try l.read(ctx), b = try r.read(ctx)
             if case .int(let x) = a, case .int(let y) = b { let (s, o) = x.addingReportingOverflow(y); if !o { return .int(s) } }
             return try Ops.binary(op, a, b, at: span)
         }
         case .sub: return { ctx in
+            if !L.runsCode && !R.runsCode, let x = l.peekInt(ctx), let y = r.peekInt(ctx) {
+                let (s, o) = x.subtractingReportingOverflow(y)
+                if !o { return .int(s) }
+            }
             let a = try l.read(ctx), b = try r.read(ctx)
             if case .int(let x) = a, case .int(let y) = b { let (s, o) = x.subtractingReportingOverflow(y); if !o { return .int(s) } }
             return try Ops.binary(op, a, b, at: span)
         }
         case .mul: return { ctx in
+            if !L.runsCode && !R.runsCode, let x = l.peekInt(ctx), let y = r.peekInt(ctx) {
+                let (s, o) = x.multipliedReportingOverflow(by: y)
+                if !o { return .int(s) }
+            }
             let a = try l.read(ctx), b = try r.read(ctx)
             if case .int(let x) = a, case .int(let y) = b { let (s, o) = x.multipliedReportingOverflow(by: y); if !o { return .int(s) } }
             return try Ops.binary(op, a, b, at: span)
@@ -109,31 +144,37 @@ struct CompareBuilder {
         }
         switch op {
         case .lt: return { ctx in
+            if !L.runsCode && !R.runsCode, let x = l.peekInt(ctx), let y = r.peekInt(ctx) { return x < y }
             let a = try l.read(ctx), b = try r.read(ctx)
             if case .int(let x) = a, case .int(let y) = b { return x < y }
             return try slow(a, b)
         }
         case .le: return { ctx in
+            if !L.runsCode && !R.runsCode, let x = l.peekInt(ctx), let y = r.peekInt(ctx) { return x <= y }
             let a = try l.read(ctx), b = try r.read(ctx)
             if case .int(let x) = a, case .int(let y) = b { return x <= y }
             return try slow(a, b)
         }
         case .gt: return { ctx in
+            if !L.runsCode && !R.runsCode, let x = l.peekInt(ctx), let y = r.peekInt(ctx) { return x > y }
             let a = try l.read(ctx), b = try r.read(ctx)
             if case .int(let x) = a, case .int(let y) = b { return x > y }
             return try slow(a, b)
         }
         case .ge: return { ctx in
+            if !L.runsCode && !R.runsCode, let x = l.peekInt(ctx), let y = r.peekInt(ctx) { return x >= y }
             let a = try l.read(ctx), b = try r.read(ctx)
             if case .int(let x) = a, case .int(let y) = b { return x >= y }
             return try slow(a, b)
         }
         case .eq: return { ctx in
+            if !L.runsCode && !R.runsCode, let x = l.peekInt(ctx), let y = r.peekInt(ctx) { return x == y }
             let a = try l.read(ctx), b = try r.read(ctx)
             if case .int(let x) = a, case .int(let y) = b { return x == y }
             return try slow(a, b)
         }
         case .ne: return { ctx in
+            if !L.runsCode && !R.runsCode, let x = l.peekInt(ctx), let y = r.peekInt(ctx) { return x != y }
             let a = try l.read(ctx), b = try r.read(ctx)
             if case .int(let x) = a, case .int(let y) = b { return x != y }
             return try slow(a, b)
