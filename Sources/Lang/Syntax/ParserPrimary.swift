@@ -67,11 +67,11 @@ extension Parser {
                 switch k.kind {
                 case .name(let n): key = n
                 case .string:
-                    guard k.parts.count <= 1, case .text(let s)? = k.parts.first ?? .text("") else {
-                        throw MLWError.syntax("record keys must be plain strings", at: k.span)
+                    if k.parts.count <= 1, case .text(let s)? = k.parts.first ?? .text("") { key = s } else {
+                        errors.append(.syntax("record keys must be plain strings", at: k.span))
+                        key = "<interpolated>"
                     }
-                    key = s
-                default: throw unexpected("a field name or '...' in the record")
+                default: throw unclosedOr("a field name or '...' in the record", open)
                 }
                 pos += 1
                 _ = try expect(":", "':' after the field name")
