@@ -1,0 +1,277 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reads a CSV file (RFC 4180: quoted fields with embedded delimiters, doubled quotes
+/// and newlines; CRLF or LF; optional UTF-8 BOM) into a typed `Dataset`.
+///
+///     let ds = try readCSV("Scripts/data/iris.csv", options: CSVOptions(label: "species"))
+///
+/// The file is read in chunks and parsed as bytes straight into typed columns, so the
+/// text is never held whole. Errors name the file, the 1-based line where the record
+/// starts (embedded newlines counted) and the column.
+public func readCSV(_ path: String, options: CSVOptions = CSVOptions()) throws -> Dataset {
+    var forced = Set<Int>()
+    // At most two passes: a column that turns out to hold text after numbers is re-read
+    // as text, so every cell keeps its exact original spelling.
+    while true {
+        var reader = try CSVReader(path: path, options: options, forceText: forced)
+        let result = try reader.run()
+        if result.needsText.isEmpty { return result.dataset }
+        forced.formUnion(result.needsText)
+    }
+}
+
+struct CSVReader {
+    let path: String
+    let options: CSVOptions
+    let forceText: Set<Int>
+    let delim: UInt8
+    var builders: [ColumnBuilder] = []
+    var names: [String] = []
+    var lines: [Int] = []
+    var line = 1
+    var fields: [(start: Int, end: Int, escaped: Bool)] = []
+    var scratch: [UInt8] = []
+    var missingFirst = [Bool](repeating: false, count: 256)
+    var missingTokens: [[UInt8]] = []
+    var sha = SHA256()
+    var recordsSeen = 0
+    var reserved = false
+
+    init(path: String, options: CSVOptions, forceText: Set<Int>) throws {
+        self.path = path
+        self.options = options
+        self.forceText = forceText
+        guard let d = options.delimiter.asciiValue, d != 0x22, d != 0x0A, d != 0x0D else {
+            throw DataError(.badArgument, "delimiter must be one ASCII character other than quote or newline")
+        }
+        delim = d
+        for t in options.missingValues where !t.isEmpty {
+            let b = Array(t.utf8)
+            missingTokens.append(b)
+            missingFirst[Int(b[0])] = true
+        }
+    }
+
+    struct Result { var dataset: Dataset; var needsText: Set<Int> }
+
+    mutating func run() throws -> Result {
+        let fd = open(path, O_RDONLY)
+        if fd < 0 { throw DataError(.io, "cannot open file: \(String(cString: strerror(errno)))", file: path) }
+        defer { close(fd) }
+        var st = stat()
+        let fileSize = fstat(fd, &st) == 0 ? Int(st.st_size) : 0
+        var cap = max(options.chunkSize, 1 << 12)
+        var buf = UnsafeMutablePointer<UInt8>.allocate(capacity: cap)
+        defer { buf.deallocate() }
+        var filled = 0          // bytes in buf
+        var first = true
+        var total = 0
+        var consumedTotal = 0
+        while true {
+            if filled == cap {  // one record longer than the buffer: grow it
+                let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: cap * 2)
+                bigger.update(from: buf, count: filled)
+                buf.deallocate(); buf = bigger; cap *= 2
+            }
+            let n = read(fd, buf + filled, cap - filled)
+            if n < 0 { throw DataError(.io, "read failed: \(String(cString: strerror(errno)))", file: path) }
+            if options.hashContent && n > 0 { sha.update(bytes: UnsafeRawBufferPointer(start: buf + filled, count: n)) }
+            total += n
+            let isLast = n == 0
+            var start = 0
+            filled += n
+            if first && filled >= 3 || isLast && first {
+                first = false
+                if filled >= 3, buf[0] == 0xEF, buf[1] == 0xBB, buf[2] == 0xBF { start = 3 }
+            }
+            let used = try parse(buf + start, filled - start, isLast: isLast) + start
+            consumedTotal += used
+            if !reserved, names.count > 0, recordsSeen > 100, fileSize > 0, consumedTotal > 0 {
+                // Reserve once from the observed bytes per record so columns never regrow.
+                reserved = true
+                let estimate = Int(Double(recordsSeen) * Double(fileSize) / Double(consumedTotal) * 1.02) + 16
+                for i in builders.indices { builders[i].reserve(estimate) }
+                lines.reserveCapacity(estimate)
+            }
+            if isLast { break }
+            let rest = filled - used
+            if rest > 0 && used > 0 { buf.update(from: buf + used, count: rest) }
+            filled = rest
+        }
+        if total == 0 || (names.isEmpty && builders.isEmpty) {
+            throw DataError(.emptyFile, "file is empty", file: path)
+        }
+        let columns = builders.map { $0.finish(maxCategoryLevels: options.maxCategoryLevels) }
+        var needs = Set<Int>()
+        for (i, b) in builders.enumerated() where b.kind == .needsText { needs.insert(i) }
+        let hash = options.hashContent ? sha.finalizeHex() : "unhashed:\(path)"
+        let lineage = Lineage(source: "read_csv", contentHash: hash, params: options.lineageParams)
+        let names = columns.map(\.name)
+        for role in [options.label].compactMap({ $0 }) + (options.features ?? []) where !names.contains(role) {
+            throw DataError(.unknownColumn, "no column named '\(role)'", file: path)
+        }
+        let ds = Dataset(columns: columns, label: options.label, features: options.features,
+                         sourceLines: lines, lineage: lineage)
+        return Result(dataset: ds, needsText: needs)
+    }
+
+    /// Parses every complete record in `base[0..<count]`; returns the bytes consumed.
+    /// A record cut by the chunk end is left for the next call unless `isLast`.
+    mutating func parse(_ base: UnsafeMutablePointer<UInt8>, _ count: Int, isLast: Bool) throws -> Int {
+        var pos = 0
+        let delim = self.delim
+        while pos < count {
+            let recStart = pos
+            let recLine = line
+            var newlines = 0
+            fields.removeAll(keepingCapacity: true)
+            // Blank lines are skipped (they still count as lines).
+            if base[pos] == 0x0A { line += 1; pos += 1; continue }
+            if base[pos] == 0x0D {
+                if pos + 1 < count { pos += base[pos + 1] == 0x0A ? 2 : 1; line += 1; continue }
+                if isLast { pos += 1; continue }
+                return recStart
+            }
+            var complete = false
+            record: while true {
+                if pos < count && base[pos] == 0x22 {
+                    var q = pos + 1
+                    var escaped = false
+                    scan: while true {
+                        if q >= count {
+                            if isLast {
+                                throw DataError(.unterminatedQuote, "unterminated quoted field", file: path,
+                                                line: recLine, column: columnName(fields.count))
+                            }
+                            return recStart
+                        }
+                        let b = base[q]
+                        if b == 0x22 {
+                            if q + 1 < count {
+                                if base[q + 1] == 0x22 { escaped = true; q += 2; continue scan }
+                                break scan
+                            }
+                            if isLast { break scan }
+                            return recStart
+                        }
+                        if b == 0x0A { newlines += 1 }
+                        q += 1
+                    }
+                    fields.append((pos + 1, q, escaped))
+                    pos = q + 1
+                    if pos >= count {
+                        if isLast { complete = true; break record }
+                        return recStart
+                    }
+                    let b = base[pos]
+                    if b == delim { pos += 1; continue record }
+                    if b == 0x0A { pos += 1; newlines += 1; complete = true; break record }
+                    if b == 0x0D {
+                        if pos + 1 < count { pos += base[pos + 1] == 0x0A ? 2 : 1 }
+                        else if isLast { pos += 1 } else { return recStart }
+                        newlines += 1; complete = true; break record
+                    }
+                    throw DataError(.unterminatedQuote, "unexpected character after closing quote", file: path,
+                                    line: recLine + newlines, column: columnName(fields.count - 1))
+                } else {
+                    var q = pos
+                    while q < count {
+                        let b = base[q]
+                        if b == delim || b == 0x0A || b == 0x0D { break }
+                        q += 1
+                    }
+                    fields.append((pos, q, false))
+                    if q >= count {
+                        if isLast { pos = q; complete = true; break record }
+                        return recStart
+                    }
+                    let b = base[q]
+                    if b == delim { pos = q + 1; continue record }
+                    if b == 0x0A { pos = q + 1; newlines += 1; complete = true; break record }
+                    // CR: need the next byte to know whether it is CRLF.
+                    if q + 1 < count { pos = q + (base[q + 1] == 0x0A ? 2 : 1) }
+                    else if isLast { pos = q + 1 } else { return recStart }
+                    newlines += 1; complete = true; break record
+                }
+            }
+            precondition(complete)
+            line += newlines
+            try emit(base, recLine)
+        }
+        return pos
+    }
+
+    private func columnName(_ i: Int) -> String? {
+        i >= 0 && i < names.count ? names[i] : (names.isEmpty ? nil : "#\(i + 1)")
+    }
+
+    /// Hands one complete record to the column builders (or takes it as the header).
+    private mutating func emit(_ base: UnsafeMutablePointer<UInt8>, _ recLine: Int) throws {
+        if builders.isEmpty {
+            if options.hasHeader {
+                let file = path
+                names = try fields.enumerated().map { i, f in
+                    let bytes = cell(base, f)
+                    guard let s = String(validating: UnsafeBufferPointer(start: bytes.0, count: bytes.1), as: UTF8.self) else {
+                        throw DataError(.invalidUTF8, "invalid UTF-8 bytes in header (field \(i + 1))", file: file, line: recLine)
+                    }
+                    return s
+                }
+                makeBuilders()
+                return
+            }
+            names = (0..<fields.count).map { "c\($0)" }
+            makeBuilders()
+        }
+        if fields.count != builders.count {
+            throw DataError(.raggedRow, "expected \(builders.count) fields, found \(fields.count)", file: path, line: recLine,
+                            column: fields.count > builders.count ? "#\(builders.count + 1)" : columnName(fields.count))
+        }
+        recordsSeen += 1
+        lines.append(recLine)
+        let file = self.path
+        for i in 0..<fields.count {
+            let (p, n) = cell(base, fields[i])
+            if isMissing(p, n) { builders[i].appendMissing(); continue }
+            try builders[i].append(p, n) { (file, recLine) }
+        }
+    }
+
+    private mutating func makeBuilders() {
+        builders = names.enumerated().map { i, name in
+            ColumnBuilder(name: name, declared: options.types[name], forceText: forceText.contains(i))
+        }
+    }
+
+    /// The bytes of one field, with doubled quotes collapsed into `scratch` if needed.
+    @inline(__always)
+    private mutating func cell(_ base: UnsafeMutablePointer<UInt8>, _ f: (start: Int, end: Int, escaped: Bool)) -> (UnsafePointer<UInt8>, Int) {
+        if !f.escaped { return (UnsafePointer(base + f.start), f.end - f.start) }
+        var w = f.start
+        var r = f.start
+        // Unescape in place: the chunk buffer is ours and this field is read only once.
+        while r < f.end {
+            base[w] = base[r]
+            if base[r] == 0x22 { r += 2 } else { r += 1 }
+            w += 1
+        }
+        return (UnsafePointer(base + f.start), w - f.start)
+    }
+
+    @inline(__always)
+    private func isMissing(_ p: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+        if n == 0 { return true }
+        if !missingFirst[Int(p[0])] { return false }
+        for t in missingTokens where t.count == n {
+            var same = true
+            for k in 0..<n where t[k] != p[k] { same = false; break }
+            if same { return true }
+        }
+        return false
+    }
+}

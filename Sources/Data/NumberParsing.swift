@@ -1,0 +1,139 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Byte-level number parsing for the CSV reader. The fast path handles the common
+/// case exactly (Clinger: at most 15..19 significant digits and a power of ten that is
+/// itself exact in a Double, so one multiply or divide is correctly rounded); anything
+/// else (long mantissas, big exponents) falls back to `strtod`, which rounds correctly.
+enum NumberParsing {
+    private static let pow10: [Double] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ]
+
+    @inline(__always) static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
+
+    /// Trims ASCII spaces and tabs at both ends.
+    @inline(__always)
+    static func trim(_ p: UnsafePointer<UInt8>, _ n: Int) -> (UnsafePointer<UInt8>, Int) {
+        var s = 0, e = n
+        while s < e, isSpace(p[s]) { s += 1 }
+        while e > s, isSpace(p[e - 1]) { e -= 1 }
+        return (p + s, e - s)
+    }
+
+    /// A decimal integer with optional sign; nil when not an integer or on overflow.
+    @inline(__always)
+    static func parseInt(_ p0: UnsafePointer<UInt8>, _ n0: Int) -> Int? {
+        let (p, n) = trim(p0, n0)
+        if n == 0 { return nil }
+        var i = 0
+        var negative = false
+        if p[0] == 0x2D { negative = true; i = 1 } else if p[0] == 0x2B { i = 1 }
+        if i == n || n - i > 19 { return nil }
+        var v: UInt64 = 0
+        while i < n {
+            let d = p[i] &- 0x30
+            if d > 9 { return nil }
+            v = v &* 10 &+ UInt64(d)
+            i += 1
+        }
+        // 19 digits fit in UInt64; reject what does not fit in Int.
+        if negative { return v <= UInt64(Int.max) + 1 ? Int(truncatingIfNeeded: 0 &- v) : nil }
+        return v <= UInt64(Int.max) ? Int(v) : nil
+    }
+
+    /// A decimal floating-point number (also "inf", "infinity", "nan", any case).
+    @inline(__always)
+    static func parseDouble(_ p0: UnsafePointer<UInt8>, _ n0: Int) -> Double? {
+        let (p, n) = trim(p0, n0)
+        if n == 0 { return nil }
+        var i = 0
+        var negative = false
+        if p[0] == 0x2D { negative = true; i = 1 } else if p[0] == 0x2B { i = 1 }
+        var mantissa: UInt64 = 0
+        var digits = 0          // significant digits kept in `mantissa`
+        var dropped = false     // nonzero digits beyond what fits
+        var exp10 = 0
+        var sawDigit = false
+        // Integer part.
+        while i < n {
+            let d = p[i] &- 0x30
+            if d > 9 { break }
+            sawDigit = true
+            if digits < 19 {
+                if mantissa != 0 || d != 0 { mantissa = mantissa * 10 + UInt64(d); digits += mantissa == 0 ? 0 : 1 }
+            } else { exp10 += 1; if d != 0 { dropped = true } }
+            i += 1
+        }
+        if i < n, p[i] == 0x2E {
+            i += 1
+            while i < n {
+                let d = p[i] &- 0x30
+                if d > 9 { break }
+                sawDigit = true
+                if digits < 19 {
+                    if mantissa != 0 || d != 0 { mantissa = mantissa * 10 + UInt64(d); digits += 1 }
+                    exp10 -= 1
+                } else if d != 0 { dropped = true }
+                i += 1
+            }
+        }
+        if !sawDigit { return special(p, n) }
+        if i < n, p[i] | 0x20 == 0x65 {  // 'e' or 'E'
+            i += 1
+            var eneg = false
+            if i < n, p[i] == 0x2D { eneg = true; i += 1 } else if i < n, p[i] == 0x2B { i += 1 }
+            var e = 0
+            var sawExp = false
+            while i < n {
+                let d = p[i] &- 0x30
+                if d > 9 { break }
+                sawExp = true
+                if e < 100_000 { e = e * 10 + Int(d) }
+                i += 1
+            }
+            if !sawExp { return nil }
+            exp10 += eneg ? -e : e
+        }
+        if i != n { return nil }
+        if mantissa == 0 && !dropped { return negative ? -0.0 : 0.0 }
+        if !dropped, mantissa <= (1 << 53), exp10 >= -22, exp10 <= 22 {
+            var v = Double(mantissa)
+            v = exp10 < 0 ? v / pow10[-exp10] : v * pow10[exp10]
+            return negative ? -v : v
+        }
+        return slow(p, n)
+    }
+
+    /// Hard cases: let the C library round them correctly.
+    private static func slow(_ p: UnsafePointer<UInt8>, _ n: Int) -> Double? {
+        var buf = [CChar](repeating: 0, count: n + 1)
+        for k in 0..<n { buf[k] = CChar(bitPattern: p[k]) }
+        return buf.withUnsafeMutableBufferPointer { b -> Double? in
+            var end: UnsafeMutablePointer<CChar>?
+            let v = strtod(b.baseAddress!, &end)
+            return end == b.baseAddress! + n ? v : nil
+        }
+    }
+
+    private static func special(_ p: UnsafePointer<UInt8>, _ n: Int) -> Double? {
+        var s = ""
+        for k in 0..<n { s.unicodeScalars.append(Unicode.Scalar(p[k] | (p[k] >= 0x41 && p[k] <= 0x5A ? 0x20 : 0))) }
+        switch s {
+        case "inf", "+inf", "infinity", "+infinity": return .infinity
+        case "-inf", "-infinity": return -.infinity
+        case "nan", "+nan", "-nan": return .nan
+        default: return nil
+        }
+    }
+
+    /// Convenience for tests and for JSON strings.
+    static func parseDouble(_ s: String) -> Double? {
+        var s = s
+        return s.withUTF8 { b in b.count == 0 ? nil : parseDouble(b.baseAddress!, b.count) }
+    }
+}
