@@ -2,9 +2,11 @@ import Foundation
 import XCTest
 @testable import Data
 
-/// Fixtures live beside this file; found by path, not as bundle resources.
-let fixturesDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
+/// The repository root, found from this source file's path (fixtures are not bundle
+/// resources, so the test target needs no resource declarations).
 let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+/// Deliberately broken CSVs for reader tests.
+let fixturesDir = repoRoot + "/Scripts/data/broken"
 
 func fixture(_ name: String) -> String { fixturesDir + "/" + name }
 
@@ -15,7 +17,7 @@ func tempFile(bytes: [UInt8], name: String = "t.csv") -> String {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mlw-data-tests-\(UUID().uuidString)")
     try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     let path = dir.appendingPathComponent(name).path
-    FileManager.default.createFile(atPath: path, contents: Foundation.Data(bytes))
+    _ = FileManager.default.createFile(atPath: path, contents: Foundation.Data(bytes))
     return path
 }
 
