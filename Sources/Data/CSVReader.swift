@@ -35,10 +35,8 @@ struct CSVReader {
     var lines: [Int] = []
     var line = 1
     var fields: [(start: Int, end: Int, escaped: Bool)] = []
-    var scratch: [UInt8] = []
     var missingFirst = [Bool](repeating: false, count: 256)
     var missingTokens: [[UInt8]] = []
-    var sha = SHA256()
     var recordsSeen = 0
     var reserved = false
 
@@ -63,6 +61,15 @@ struct CSVReader {
         let fd = open(path, O_RDONLY)
         if fd < 0 { throw DataError(.io, "cannot open file: \(String(cString: strerror(errno)))", file: path) }
         defer { close(fd) }
+        // The content hash runs on the other core while this one parses: same bytes
+        // (read again through the page cache), a 1 MB buffer, no second copy of the text.
+        let hashJob = HashJob()
+        let group = DispatchGroup()
+        if options.hashContent {
+            let p = path
+            DispatchQueue.global().async(group: group) { hashJob.result = try? SHA256.hexOfFile(p) }
+        }
+        defer { group.wait() }
         var st = stat()
         let fileSize = fstat(fd, &st) == 0 ? Int(st.st_size) : 0
         var cap = max(options.chunkSize, 1 << 12)
@@ -80,7 +87,6 @@ struct CSVReader {
             }
             let n = read(fd, buf + filled, cap - filled)
             if n < 0 { throw DataError(.io, "read failed: \(String(cString: strerror(errno)))", file: path) }
-            if options.hashContent && n > 0 { sha.update(bytes: UnsafeRawBufferPointer(start: buf + filled, count: n)) }
             total += n
             let isLast = n == 0
             var start = 0
@@ -109,7 +115,10 @@ struct CSVReader {
         let columns = builders.map { $0.finish(maxCategoryLevels: options.maxCategoryLevels) }
         var needs = Set<Int>()
         for (i, b) in builders.enumerated() where b.kind == .needsText { needs.insert(i) }
-        let hash = options.hashContent ? sha.finalizeHex() : "unhashed:\(path)"
+        group.wait()
+        guard let hash = options.hashContent ? hashJob.result : "unhashed:\(path)" else {
+            throw DataError(.io, "cannot read file for hashing", file: path)
+        }
         let lineage = Lineage(source: "read_csv", contentHash: hash, params: options.lineageParams)
         let names = columns.map(\.name)
         for role in [options.label].compactMap({ $0 }) + (options.features ?? []) where !names.contains(role) {
@@ -216,7 +225,7 @@ struct CSVReader {
             if options.hasHeader {
                 let file = path
                 names = try fields.enumerated().map { i, f in
-                    let bytes = cell(base, f)
+                    let bytes = CSVReader.cell(base, f)
                     guard let s = String(validating: UnsafeBufferPointer(start: bytes.0, count: bytes.1), as: UTF8.self) else {
                         throw DataError(.invalidUTF8, "invalid UTF-8 bytes in header (field \(i + 1))", file: file, line: recLine)
                     }
@@ -234,11 +243,24 @@ struct CSVReader {
         }
         recordsSeen += 1
         lines.append(recLine)
-        let file = self.path
-        for i in 0..<fields.count {
-            let (p, n) = cell(base, fields[i])
-            if isMissing(p, n) { builders[i].appendMissing(); continue }
-            try builders[i].append(p, n) { (file, recLine) }
+        let nf = fields.count
+        do {
+            // Unsafe views for the per-cell loop: no copy-on-write checks or retains per cell.
+            let fields = self.fields, tokens = missingTokens, first = missingFirst
+            try fields.withUnsafeBufferPointer { f in
+                try first.withUnsafeBufferPointer { mf in
+                    try builders.withUnsafeMutableBufferPointer { b in
+                        for i in 0..<nf {
+                            let (p, n) = CSVReader.cell(base, f[i])
+                            if CSVReader.isMissing(p, n, mf, tokens) { b[i].appendMissing(); continue }
+                            try b[i].append(p, n, line: recLine)
+                        }
+                    }
+                }
+            }
+        } catch var e as DataError {
+            e.file = path
+            throw e
         }
     }
 
@@ -248,9 +270,9 @@ struct CSVReader {
         }
     }
 
-    /// The bytes of one field, with doubled quotes collapsed into `scratch` if needed.
+    /// The bytes of one field, with doubled quotes collapsed (in place) if needed.
     @inline(__always)
-    private mutating func cell(_ base: UnsafeMutablePointer<UInt8>, _ f: (start: Int, end: Int, escaped: Bool)) -> (UnsafePointer<UInt8>, Int) {
+    private static func cell(_ base: UnsafeMutablePointer<UInt8>, _ f: (start: Int, end: Int, escaped: Bool)) -> (UnsafePointer<UInt8>, Int) {
         if !f.escaped { return (UnsafePointer(base + f.start), f.end - f.start) }
         var w = f.start
         var r = f.start
@@ -264,14 +286,21 @@ struct CSVReader {
     }
 
     @inline(__always)
-    private func isMissing(_ p: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+    private static func isMissing(_ p: UnsafePointer<UInt8>, _ n: Int, _ first: UnsafeBufferPointer<Bool>,
+                                  _ tokens: [[UInt8]]) -> Bool {
         if n == 0 { return true }
-        if !missingFirst[Int(p[0])] { return false }
-        for t in missingTokens where t.count == n {
+        // Cheap reject first: numbers never start with a missing token's first byte.
+        if !first[Int(p[0])] { return false }
+        for t in tokens where t.count == n {
             var same = true
             for k in 0..<n where t[k] != p[k] { same = false; break }
             if same { return true }
         }
         return false
     }
+}
+
+/// Carries the background hash back to the reader (written once, read after `wait`).
+private final class HashJob: @unchecked Sendable {
+    var result: String?
 }

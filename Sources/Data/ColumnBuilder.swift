@@ -49,25 +49,24 @@ struct ColumnBuilder {
 
     /// Appends one non-missing cell. Throws on a declared-type conflict or bad UTF-8.
     @inline(__always)
-    mutating func append(_ p: UnsafePointer<UInt8>, _ n: Int, context: () -> (String, Int)) throws {
+    mutating func append(_ p: UnsafePointer<UInt8>, _ n: Int, line: Int) throws {
         switch kind {
         case .int:
             if let v = NumberParsing.parseInt(p, n) { ints.append(v); count += 1; return }
             if let d = NumberParsing.parseDouble(p, n) {
-                if declared == .int { throw conflict(p, n, "int", context) }
+                if declared == .int { throw conflict(p, n, "int", line) }
                 doubles = ints.map(Double.init)
                 ints = []
                 kind = .float
                 doubles.append(d); count += 1; return
             }
-            try notANumber(p, n, context)
+            try notANumber(p, n, line)
         case .float:
             if let d = NumberParsing.parseDouble(p, n) { doubles.append(d); count += 1; return }
-            try notANumber(p, n, context)
+            try notANumber(p, n, line)
         case .text:
             guard let s = String(validating: UnsafeBufferPointer(start: p, count: n), as: UTF8.self) else {
-                let (file, line) = context()
-                throw DataError(.invalidUTF8, "invalid UTF-8 bytes", file: file, line: line, column: name)
+                throw DataError(.invalidUTF8, "invalid UTF-8 bytes", line: line, column: name)
             }
             if let code = levelIndex[s] { codes.append(code) } else {
                 let code = Int32(levels.count)
@@ -79,19 +78,19 @@ struct ColumnBuilder {
         }
     }
 
-    private mutating func notANumber(_ p: UnsafePointer<UInt8>, _ n: Int, _ context: () -> (String, Int)) throws {
-        if let d = declared { throw conflict(p, n, d.rawValue, context) }
+    private mutating func notANumber(_ p: UnsafePointer<UInt8>, _ n: Int, _ line: Int) throws {
+        if let d = declared { throw conflict(p, n, d.rawValue, line) }
         kind = .needsText
         ints = []; doubles = []
         count += 1
     }
 
-    private func conflict(_ p: UnsafePointer<UInt8>, _ n: Int, _ type: String, _ context: () -> (String, Int)) -> DataError {
-        let (file, line) = context()
+    /// Errors carry the line; the reader adds the file name.
+    private func conflict(_ p: UnsafePointer<UInt8>, _ n: Int, _ type: String, _ line: Int) -> DataError {
         guard let s = String(validating: UnsafeBufferPointer(start: p, count: n), as: UTF8.self) else {
-            return DataError(.invalidUTF8, "invalid UTF-8 bytes", file: file, line: line, column: name)
+            return DataError(.invalidUTF8, "invalid UTF-8 bytes", line: line, column: name)
         }
-        return DataError(.typeConflict, "value '\(s)' is not of declared type \(type)", file: file, line: line, column: name)
+        return DataError(.typeConflict, "value '\(s)' is not of declared type \(type)", line: line, column: name)
     }
 
     /// The finished column. Inferred text becomes a category when it has few levels.
