@@ -34,8 +34,8 @@ struct CSVReader {
     var names: [String] = []
     var lines: [Int] = []
     var line = 1
-    var fields: [(start: Int, end: Int, escaped: Bool)] = []
-    var missingFirst = [Bool](repeating: false, count: 256)
+    var fields = FieldList()
+    var missingFirst = ByteSet()
     var missingTokens: [[UInt8]] = []
     var recordsSeen = 0
     var reserved = false
@@ -51,7 +51,7 @@ struct CSVReader {
         for t in options.missingValues where !t.isEmpty {
             let b = Array(t.utf8)
             missingTokens.append(b)
-            missingFirst[Int(b[0])] = true
+            missingFirst.insert(b[0])
         }
     }
 
@@ -74,7 +74,7 @@ struct CSVReader {
         let fileSize = fstat(fd, &st) == 0 ? Int(st.st_size) : 0
         var cap = max(options.chunkSize, 1 << 12)
         var buf = UnsafeMutablePointer<UInt8>.allocate(capacity: cap)
-        defer { buf.deallocate() }
+        defer { buf.deallocate(); fields.deallocate() }
         var filled = 0          // bytes in buf
         var first = true
         var total = 0
@@ -134,11 +134,12 @@ struct CSVReader {
     mutating func parse(_ base: UnsafeMutablePointer<UInt8>, _ count: Int, isLast: Bool) throws -> Int {
         var pos = 0
         let delim = self.delim
+        let delim8 = UInt64(delim) &* 0x0101_0101_0101_0101
         while pos < count {
             let recStart = pos
             let recLine = line
             var newlines = 0
-            fields.removeAll(keepingCapacity: true)
+            fields.count = 0
             // Blank lines are skipped (they still count as lines).
             if base[pos] == 0x0A { line += 1; pos += 1; continue }
             if base[pos] == 0x0D {
@@ -171,7 +172,7 @@ struct CSVReader {
                         if b == 0x0A { newlines += 1 }
                         q += 1
                     }
-                    fields.append((pos + 1, q, escaped))
+                    fields.append(Field(start: pos + 1, end: q, escaped: escaped))
                     pos = q + 1
                     if pos >= count {
                         if isLast { complete = true; break record }
@@ -188,13 +189,13 @@ struct CSVReader {
                     throw DataError(.unterminatedQuote, "unexpected character after closing quote", file: path,
                                     line: recLine + newlines, column: columnName(fields.count - 1))
                 } else {
-                    var q = pos
+                    var q = CSVReader.findSpecial(base, pos, count, delim8)
                     while q < count {
                         let b = base[q]
                         if b == delim || b == 0x0A || b == 0x0D { break }
                         q += 1
                     }
-                    fields.append((pos, q, false))
+                    fields.append(Field(start: pos, end: q, escaped: false))
                     if q >= count {
                         if isLast { pos = q; complete = true; break record }
                         return recStart
@@ -215,6 +216,26 @@ struct CSVReader {
         return pos
     }
 
+    /// Skips ahead 8 bytes at a time (SWAR) to the first delimiter, LF or CR at or after
+    /// `from`; returns where the byte loop should resume (exact when a match was found in
+    /// a word, or the last whole word's end).
+    @inline(__always)
+    static func findSpecial(_ base: UnsafeMutablePointer<UInt8>, _ from: Int, _ count: Int, _ delim8: UInt64) -> Int {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        let lf8: UInt64 = 0x0A0A_0A0A_0A0A_0A0A, cr8: UInt64 = 0x0D0D_0D0D_0D0D_0D0D
+        var q = from
+        while q + 8 <= count {
+            let w = UInt64(littleEndian: UnsafeRawPointer(base + q).loadUnaligned(as: UInt64.self))
+            let a = w ^ delim8, b = w ^ lf8, c = w ^ cr8
+            // A byte is zero in a/b/c exactly where w holds that character; the lowest
+            // flagged byte is always a true match (borrows only flag bytes above it).
+            let m = ((a &- ones) & ~a | (b &- ones) & ~b | (c &- ones) & ~c) & highs
+            if m != 0 { return q + m.trailingZeroBitCount >> 3 }
+            q += 8
+        }
+        return q
+    }
+
     private func columnName(_ i: Int) -> String? {
         i >= 0 && i < names.count ? names[i] : (names.isEmpty ? nil : "#\(i + 1)")
     }
@@ -224,7 +245,8 @@ struct CSVReader {
         if builders.isEmpty {
             if options.hasHeader {
                 let file = path
-                names = try fields.enumerated().map { i, f in
+                names = try (0..<fields.count).map { i in
+                    let f = fields.base[i]
                     let bytes = CSVReader.cell(base, f)
                     guard let s = String(validating: UnsafeBufferPointer(start: bytes.0, count: bytes.1), as: UTF8.self) else {
                         throw DataError(.invalidUTF8, "invalid UTF-8 bytes in header (field \(i + 1))", file: file, line: recLine)
@@ -246,16 +268,14 @@ struct CSVReader {
         let nf = fields.count
         do {
             // Unsafe views for the per-cell loop: no copy-on-write checks or retains per cell.
-            let fields = self.fields, tokens = missingTokens, first = missingFirst
-            try fields.withUnsafeBufferPointer { f in
-                try first.withUnsafeBufferPointer { mf in
-                    try builders.withUnsafeMutableBufferPointer { b in
-                        for i in 0..<nf {
-                            let (p, n) = CSVReader.cell(base, f[i])
-                            if CSVReader.isMissing(p, n, mf, tokens) { b[i].appendMissing(); continue }
-                            try b[i].append(p, n, line: recLine)
-                        }
+            let f = fields.base, first = missingFirst
+            try builders.withUnsafeMutableBufferPointer { b in
+                for i in 0..<nf {
+                    let (p, n) = CSVReader.cell(base, f[i])
+                    if n == 0 || first.contains(p[0]) && CSVReader.isMissing(p, n, missingTokens) {
+                        b[i].appendMissing(); continue
                     }
+                    try b[i].append(p, n, line: recLine)
                 }
             }
         } catch var e as DataError {
@@ -272,7 +292,7 @@ struct CSVReader {
 
     /// The bytes of one field, with doubled quotes collapsed (in place) if needed.
     @inline(__always)
-    private static func cell(_ base: UnsafeMutablePointer<UInt8>, _ f: (start: Int, end: Int, escaped: Bool)) -> (UnsafePointer<UInt8>, Int) {
+    private static func cell(_ base: UnsafeMutablePointer<UInt8>, _ f: Field) -> (UnsafePointer<UInt8>, Int) {
         if !f.escaped { return (UnsafePointer(base + f.start), f.end - f.start) }
         var w = f.start
         var r = f.start
@@ -286,11 +306,7 @@ struct CSVReader {
     }
 
     @inline(__always)
-    private static func isMissing(_ p: UnsafePointer<UInt8>, _ n: Int, _ first: UnsafeBufferPointer<Bool>,
-                                  _ tokens: [[UInt8]]) -> Bool {
-        if n == 0 { return true }
-        // Cheap reject first: numbers never start with a missing token's first byte.
-        if !first[Int(p[0])] { return false }
+    private static func isMissing(_ p: UnsafePointer<UInt8>, _ n: Int, _ tokens: [[UInt8]]) -> Bool {
         for t in tokens where t.count == n {
             var same = true
             for k in 0..<n where t[k] != p[k] { same = false; break }
@@ -303,4 +319,47 @@ struct CSVReader {
 /// Carries the background hash back to the reader (written once, read after `wait`).
 private final class HashJob: @unchecked Sendable {
     var result: String?
+}
+
+/// One field of the current record: byte range in the chunk, and whether it holds
+/// doubled quotes to collapse.
+struct Field {
+    var start: Int
+    var end: Int
+    var escaped: Bool
+}
+
+/// The fields of the current record in a reused raw buffer (no copy-on-write checks in
+/// the per-field loop). Freed by the reader when it finishes.
+struct FieldList {
+    var base = UnsafeMutablePointer<Field>.allocate(capacity: 64)
+    var count = 0
+    var capacity = 64
+
+    @inline(__always) mutating func append(_ f: Field) {
+        if count == capacity {
+            let bigger = UnsafeMutablePointer<Field>.allocate(capacity: capacity * 2)
+            bigger.moveInitialize(from: base, count: count)
+            base.deallocate(); base = bigger; capacity *= 2
+        }
+        (base + count).initialize(to: f)
+        count += 1
+    }
+
+    func deallocate() { base.deallocate() }
+}
+
+/// A set of bytes as a 256-bit mask: a branch-cheap "could this cell be a missing token?".
+struct ByteSet {
+    var w0: UInt64 = 0, w1: UInt64 = 0, w2: UInt64 = 0, w3: UInt64 = 0
+
+    mutating func insert(_ b: UInt8) {
+        let bit = UInt64(1) << UInt64(b & 63)
+        switch b >> 6 { case 0: w0 |= bit; case 1: w1 |= bit; case 2: w2 |= bit; default: w3 |= bit }
+    }
+
+    @inline(__always) func contains(_ b: UInt8) -> Bool {
+        let bit = UInt64(1) << UInt64(b & 63)
+        switch b >> 6 { case 0: return w0 & bit != 0; case 1: return w1 & bit != 0; case 2: return w2 & bit != 0; default: return w3 & bit != 0 }
+    }
 }

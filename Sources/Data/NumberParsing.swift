@@ -49,62 +49,63 @@ enum NumberParsing {
     /// A decimal floating-point number (also "inf", "infinity", "nan", any case).
     @inline(__always)
     static func parseDouble(_ p0: UnsafePointer<UInt8>, _ n0: Int) -> Double? {
-        let (p, n) = trim(p0, n0)
+        var p = p0, n = n0
+        // Trim only when needed: cells almost never have spaces around numbers.
+        if n > 0 && (isSpace(p[0]) || isSpace(p[n - 1])) { (p, n) = trim(p0, n0) }
         if n == 0 { return nil }
         var i = 0
         var negative = false
         if p[0] == 0x2D { negative = true; i = 1 } else if p[0] == 0x2B { i = 1 }
+        // Accumulate every digit; more than 19 digits (leading zeros included) takes the
+        // exact slow path, so the fast path never loses a digit.
         var mantissa: UInt64 = 0
-        var digits = 0          // significant digits kept in `mantissa`
-        var dropped = false     // nonzero digits beyond what fits
-        var exp10 = 0
-        var sawDigit = false
-        // Integer part.
+        let intStart = i
         while i < n {
             let d = p[i] &- 0x30
             if d > 9 { break }
-            sawDigit = true
-            if digits < 19 {
-                if mantissa != 0 || d != 0 { mantissa = mantissa * 10 + UInt64(d); digits += mantissa == 0 ? 0 : 1 }
-            } else { exp10 += 1; if d != 0 { dropped = true } }
+            mantissa = mantissa &* 10 &+ UInt64(d)
             i += 1
         }
+        var digits = i - intStart
+        var exp10 = 0
         if i < n, p[i] == 0x2E {
             i += 1
+            let fracStart = i
             while i < n {
                 let d = p[i] &- 0x30
                 if d > 9 { break }
-                sawDigit = true
-                if digits < 19 {
-                    if mantissa != 0 || d != 0 { mantissa = mantissa * 10 + UInt64(d); digits += 1 }
-                    exp10 -= 1
-                } else if d != 0 { dropped = true }
+                mantissa = mantissa &* 10 &+ UInt64(d)
                 i += 1
             }
+            exp10 = fracStart - i
+            digits += i - fracStart
         }
-        if !sawDigit { return special(p, n) }
+        if digits == 0 { return special(p, n) }
         if i < n, p[i] | 0x20 == 0x65 {  // 'e' or 'E'
             i += 1
             var eneg = false
             if i < n, p[i] == 0x2D { eneg = true; i += 1 } else if i < n, p[i] == 0x2B { i += 1 }
             var e = 0
-            var sawExp = false
+            let expStart = i
             while i < n {
                 let d = p[i] &- 0x30
                 if d > 9 { break }
-                sawExp = true
                 if e < 100_000 { e = e * 10 + Int(d) }
                 i += 1
             }
-            if !sawExp { return nil }
+            if i == expStart { return nil }
             exp10 += eneg ? -e : e
         }
         if i != n { return nil }
-        if mantissa == 0 && !dropped { return negative ? -0.0 : 0.0 }
-        if !dropped, mantissa <= (1 << 53), exp10 >= -22, exp10 <= 22 {
-            var v = Double(mantissa)
-            v = exp10 < 0 ? v / pow10[-exp10] : v * pow10[exp10]
-            return negative ? -v : v
+        if digits <= 19 {
+            if mantissa == 0 { return negative ? -0.0 : 0.0 }
+            // Clinger's fast path: both the mantissa and 10^|e| are exact doubles, so one
+            // IEEE multiply or divide gives the correctly rounded result.
+            if mantissa <= (1 << 53) && exp10 >= -22 && exp10 <= 22 {
+                var v = Double(mantissa)
+                v = exp10 < 0 ? v / pow10[-exp10] : v * pow10[exp10]
+                return negative ? -v : v
+            }
         }
         return slow(p, n)
     }
