@@ -11,6 +11,19 @@ public enum DataValue: Equatable, Sendable, Codable, CustomStringConvertible {
 
     public var isNull: Bool { if case .null = self { return true }; return false }
 
+    /// Numbers compare by value (`.int(5) == .double(5)`): JSON does not keep the
+    /// difference, and a pipeline must equal itself after a JSON round trip.
+    public static func == (a: DataValue, b: DataValue) -> Bool {
+        switch (a, b) {
+        case (.null, .null): return true
+        case (.bool(let x), .bool(let y)): return x == y
+        case (.string(let x), .string(let y)): return x == y
+        case (.int(let x), .int(let y)): return x == y
+        case (.int, .double), (.double, .int), (.double, .double): return a.number! == b.number!
+        default: return false
+        }
+    }
+
     /// The numeric value, when this is a number (or a bool, as 0/1).
     public var number: Double? {
         switch self {

@@ -125,3 +125,15 @@ final class TransformTests: XCTestCase {
         XCTAssertEqual(Set(dm.labels!).count, 10)
     }
 }
+
+final class PipelineRoundTripTests: XCTestCase {
+    func testIntegralFillSurvivesJSON() throws {
+        let ds = try readCSV(tempFile("a,b\n1,2\nNA,4\n3,6\n"))
+        let p = try fitTransforms(ds, [.impute(.mean), .minMaxScale()])
+        XCTAssertEqual(p.steps.first, .impute(column: "a", value: .double(2)))
+        let back = try FittedPipeline(json: try p.jsonData())
+        XCTAssertEqual(back, p)
+        XCTAssertEqual(try back.apply(to: ds).featureMatrix(), try p.apply(to: ds).featureMatrix())
+        XCTAssertEqual(try JSONDecoder().decode(FeatureStats.self, from: p.stats.jsonData()), p.stats)
+    }
+}
