@@ -30,7 +30,9 @@ struct CSVReader {
     let options: CSVOptions
     let forceText: Set<Int>
     let delim: UInt8
-    var builders: [ColumnBuilder] = []
+    /// Column builders in a raw buffer (one per column), so the per-cell loop has no
+    /// array uniqueness checks; allocated at the header, freed by `run`.
+    var builders = UnsafeMutableBufferPointer<ColumnBuilder>(start: nil, count: 0)
     var names: [String] = []
     var lines: [Int] = []
     var line = 1
@@ -74,7 +76,10 @@ struct CSVReader {
         let fileSize = fstat(fd, &st) == 0 ? Int(st.st_size) : 0
         var cap = max(options.chunkSize, 1 << 12)
         var buf = UnsafeMutablePointer<UInt8>.allocate(capacity: cap)
-        defer { buf.deallocate(); fields.deallocate() }
+        defer {
+            buf.deallocate(); fields.deallocate()
+            if let b = builders.baseAddress { b.deinitialize(count: builders.count); b.deallocate() }
+        }
         var filled = 0          // bytes in buf
         var first = true
         var total = 0
@@ -267,16 +272,13 @@ struct CSVReader {
         lines.append(recLine)
         let nf = fields.count
         do {
-            // Unsafe views for the per-cell loop: no copy-on-write checks or retains per cell.
-            let f = fields.base, first = missingFirst
-            try builders.withUnsafeMutableBufferPointer { b in
-                for i in 0..<nf {
-                    let (p, n) = CSVReader.cell(base, f[i])
-                    if n == 0 || first.contains(p[0]) && CSVReader.isMissing(p, n, missingTokens) {
-                        b[i].appendMissing(); continue
-                    }
-                    try b[i].append(p, n, line: recLine)
+            let f = fields.base, first = missingFirst, b = builders.baseAddress!
+            for i in 0..<nf {
+                let (p, n) = CSVReader.cell(base, f[i])
+                if n == 0 || first.contains(p[0]) && CSVReader.isMissing(p, n, missingTokens) {
+                    b[i].appendMissing(); continue
                 }
+                try b[i].append(p, n, line: recLine)
             }
         } catch var e as DataError {
             e.file = path
@@ -285,9 +287,11 @@ struct CSVReader {
     }
 
     private mutating func makeBuilders() {
-        builders = names.enumerated().map { i, name in
+        let made = names.enumerated().map { i, name in
             ColumnBuilder(name: name, declared: options.types[name], forceText: forceText.contains(i))
         }
+        builders = .allocate(capacity: made.count)
+        _ = builders.initialize(from: made)
     }
 
     /// The bytes of one field, with doubled quotes collapsed (in place) if needed.
