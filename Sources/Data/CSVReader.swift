@@ -258,6 +258,14 @@ struct CSVReader {
                     }
                     return s
                 }
+                var seen: [String: Int] = [:]
+                for (i, n) in names.enumerated() {
+                    if let j = seen[n] {
+                        throw DataError(.badArgument, "duplicate column name '\(n)' (fields \(j + 1) and \(i + 1))",
+                                        file: file, line: recLine, column: n)
+                    }
+                    seen[n] = i
+                }
                 makeBuilders()
                 return
             }

@@ -131,3 +131,26 @@ final class CSVReaderTests: XCTestCase {
         XCTAssertNil(NumberParsing.parseDouble("1e"))
     }
 }
+
+final class CSVHeaderAndPreviewTests: XCTestCase {
+    func testDuplicateHeaderIsAnError() {
+        let e = dataError { _ = try readCSV(tempFile("a,b,a\n1,2,3\n")) }
+        XCTAssertEqual(e?.kind, .badArgument)
+        XCTAssertEqual(e?.column, "a")
+        XCTAssertTrue(e!.description.contains("fields 1 and 3"))
+    }
+
+    func testHeaderOnlyFileHasNoRows() throws {
+        let ds = try readCSV(tempFile("a,b\n"))
+        XCTAssertEqual(ds.rowCount, 0)
+        XCTAssertEqual(ds.columnNames, ["a", "b"])
+    }
+
+    func testPreview() throws {
+        let ds = try readCSV(repoRoot + "/Scripts/data/iris.csv", options: CSVOptions(label: "species"))
+        let text = ds.description
+        XCTAssertTrue(text.hasPrefix("Dataset 150 rows x 5 columns (label: species)"), text)
+        XCTAssertTrue(text.contains("5.1"))
+        XCTAssertTrue(text.contains("... 145 more rows"))
+    }
+}
