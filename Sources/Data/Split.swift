@@ -39,21 +39,68 @@ public func split(_ ds: Dataset, train: Double, val: Double = 0, test: Double? =
         groups = [Array(0..<ds.rowCount)]
     }
     var rng = SplitMix64(seed: seed)
-    var parts: [[Int]] = [[], [], []]
-    for var g in groups {
+    // Fractions for train, val, test and (when they add to less than 1) unused rows.
+    let fractions = [train, val, testFraction, max(0, 1 - total)]
+    let quotas = allocate(groups.map(\.count), fractions)
+    var parts: [[Int]] = [[], [], [], []]
+    for (gi, var g) in groups.enumerated() {
         rng.shuffle(&g)
-        let n = Double(g.count)
-        let nTrain = Int((n * train).rounded())
-        let nVal = min(g.count - nTrain, Int((n * val).rounded()))
-        // When fractions add to 1 the test part takes the remainder, so no row is lost.
-        let nTest = abs(total - 1) < 1e-9 ? g.count - nTrain - nVal : min(g.count - nTrain - nVal, Int((n * testFraction).rounded()))
-        parts[0] += g[0..<nTrain]
-        parts[1] += g[nTrain..<(nTrain + nVal)]
-        parts[2] += g[(nTrain + nVal)..<(nTrain + nVal + nTest)]
+        var start = 0
+        for p in 0..<4 {
+            parts[p] += g[start..<(start + quotas[gi][p])]
+            start += quotas[gi][p]
+        }
     }
     let params = "train=\(train) val=\(val) test=\(testFraction) stratify=\(stratify) seed=\(seed)"
     func make(_ i: Int, _ name: String) -> Dataset {
         withLineage(ds.gather(parts[i].sorted()), "split", "part=\(name) " + params)
     }
     return DatasetSplit(train: make(0, "train"), val: make(1, "val"), test: make(2, "test"))
+}
+
+/// Row counts per group and part: each part gets its share of all rows (largest
+/// remainder), each group its share of every part as nearly as whole rows allow, and
+/// every row lands in exactly one part. Plain per-group rounding would lose small parts
+/// (5 rows x 15% rounds to 0 in every class).
+func allocate(_ sizes: [Int], _ fractions: [Double]) -> [[Int]] {
+    let total = sizes.reduce(0, +)
+    func largestRemainder(_ n: Int, _ f: [Double]) -> [Int] {
+        let exact = f.map { Double(n) * $0 }
+        var counts = exact.map { Int($0.rounded(.down)) }
+        let rems: [Double] = (0..<f.count).map { exact[$0] - Double(counts[$0]) }
+        // Largest remainder first; ties go to the earlier part.
+        let order = (0..<f.count).sorted { a, b in rems[a] != rems[b] ? rems[a] > rems[b] : a < b }
+        var left = n - counts.reduce(0, +)
+        for i in order where left > 0 { counts[i] += 1; left -= 1 }
+        return counts
+    }
+    let targets = largestRemainder(total, fractions)
+    var quotas = sizes.map { n in fractions.map { Int((Double(n) * $0).rounded(.down)) } }
+    var groupLeft = sizes.enumerated().map { $1 - quotas[$0].reduce(0, +) }
+    var partLeft = (0..<fractions.count).map { p in targets[p] - quotas.reduce(0) { $0 + $1[p] } }
+    // Hand out the leftover rows, largest fractional share first.
+    var pairs: [(g: Int, p: Int, rem: Double)] = []
+    for g in sizes.indices {
+        for p in fractions.indices {
+            let exact = Double(sizes[g]) * fractions[p]
+            pairs.append((g, p, exact - exact.rounded(.down)))
+        }
+    }
+    pairs.sort { x, y in
+        if x.rem != y.rem { return x.rem > y.rem }
+        return x.g != y.g ? x.g < y.g : x.p < y.p
+    }
+    for pass in 0..<2 {
+        for (g, p, rem) in pairs where groupLeft[g] > 0 && partLeft[p] > 0 && (pass == 1 || rem > 0) {
+            quotas[g][p] += 1; groupLeft[g] -= 1; partLeft[p] -= 1
+        }
+    }
+    // Anything still unplaced goes where there is room (never happens when shares add up).
+    for g in sizes.indices where groupLeft[g] > 0 {
+        for p in fractions.indices where groupLeft[g] > 0 && partLeft[p] > 0 {
+            let k = min(groupLeft[g], partLeft[p])
+            quotas[g][p] += k; groupLeft[g] -= k; partLeft[p] -= k
+        }
+    }
+    return quotas
 }

@@ -16,11 +16,25 @@ final class SplitLineageTests: XCTestCase {
         let p = try split(try iris(), train: 0.7, val: 0.15, test: 0.15, stratify: true, seed: 42)
         XCTAssertEqual(p.train.rowCount + p.val.rowCount + p.test.rowCount, 150)
         XCTAssertEqual(counts(p.train), ["setosa": 35, "versicolor": 35, "virginica": 35])
-        XCTAssertEqual(counts(p.val).values.sorted(), [8, 8, 8])
-        XCTAssertEqual(counts(p.test).values.sorted(), [7, 7, 7])
+        XCTAssertEqual(p.val.rowCount, 23)   // 22.5 each: the tie goes to the earlier part
+        XCTAssertEqual(p.test.rowCount, 22)
+        XCTAssertTrue(counts(p.val).values.allSatisfy { (7...8).contains($0) })
+        XCTAssertTrue(counts(p.test).values.allSatisfy { (7...8).contains($0) })
         // No row in two parts.
         let lines = p.train.sourceLines + p.val.sourceLines + p.test.sourceLines
         XCTAssertEqual(Set(lines).count, 150)
+    }
+
+    func testSmallClassesStillFillEveryPart() throws {
+        // 3 classes x 5 rows at 70/15/15: per-class rounding would give val and test 0 rows.
+        let text = "x,y\n" + (0..<15).map { "\($0),\(["a", "b", "c"][$0 % 3])" }.joined(separator: "\n") + "\n"
+        let ds = try readCSV(tempFile(text), options: CSVOptions(label: "y"))
+        let p = try split(ds, train: 0.7, val: 0.15, test: 0.15, stratify: true, seed: 3)
+        XCTAssertEqual([p.train.rowCount, p.val.rowCount, p.test.rowCount], [11, 2, 2])
+        XCTAssertEqual(allocate([5, 5, 5], [0.7, 0.15, 0.15, 0]).map { $0.reduce(0, +) }, [5, 5, 5])
+        // Fractions under 1 leave rows out, in proportion.
+        let q = try split(ds, train: 0.4, val: 0.2, test: 0.2, seed: 1)
+        XCTAssertEqual([q.train.rowCount, q.val.rowCount, q.test.rowCount], [6, 3, 3])
     }
 
     func testSeedDeterminism() throws {
