@@ -23,14 +23,28 @@ public struct ColumnRule: Codable, Equatable, Sendable {
         self.nullable = nullable; self.unique = unique
     }
 
+    enum CodingKeys: String, CodingKey { case type, min, max, allowed, values, nullable, unique }
+
+    /// Reads `allowed` or its alias `values` (the MLW spelling: `{type: "category", values: range(10)}`).
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         type = try c.decodeIfPresent(ColumnType.self, forKey: .type)
         min = try c.decodeIfPresent(Double.self, forKey: .min)
         max = try c.decodeIfPresent(Double.self, forKey: .max)
         allowed = try c.decodeIfPresent([DataValue].self, forKey: .allowed)
+            ?? c.decodeIfPresent([DataValue].self, forKey: .values)
         nullable = try c.decodeIfPresent(Bool.self, forKey: .nullable) ?? true
         unique = try c.decodeIfPresent(Bool.self, forKey: .unique) ?? false
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(type, forKey: .type)
+        try c.encodeIfPresent(min, forKey: .min)
+        try c.encodeIfPresent(max, forKey: .max)
+        try c.encodeIfPresent(allowed, forKey: .allowed)
+        try c.encode(nullable, forKey: .nullable)
+        try c.encode(unique, forKey: .unique)
     }
 }
 
@@ -38,6 +52,22 @@ public struct ColumnRule: Codable, Equatable, Sendable {
 public struct Schema: Codable, Equatable, Sendable {
     public var columns: [String: ColumnRule]
     public init(_ columns: [String: ColumnRule]) { self.columns = columns }
+
+    /// JSON form is flat: `{"column": {rule}, ...}`.
+    public init(from decoder: Decoder) throws {
+        columns = try decoder.singleValueContainer().decode([String: ColumnRule].self)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(columns)
+    }
+
+    /// Reads a schema from JSON: `{"digit": {"type": "category", "values": [0, 1, 2]}}`.
+    public init(json: Foundation.Data) throws {
+        do { self = try JSONDecoder().decode(Schema.self, from: json) }
+        catch { throw DataError(.badJSON, "not a schema: \(error)") }
+    }
 
     /// Stable JSON text (sorted keys), used in lineage.
     public var canonicalJSON: String {

@@ -6,6 +6,18 @@ public enum ImputeStrategy: Equatable, Sendable {
     /// The most frequent value (works for text columns too).
     case mostFrequent
     case constant(DataValue)
+
+    /// From the MLW spelling: "mean", "median", "most_frequent" (or "mode"), or
+    /// "constant" with `value`. Nil for an unknown name or "constant" without a value.
+    public init?(name: String, value: DataValue? = nil) {
+        switch name {
+        case "mean": self = .mean
+        case "median": self = .median
+        case "most_frequent", "mode": self = .mostFrequent
+        case "constant": guard let value else { return nil }; self = .constant(value)
+        default: return nil
+        }
+    }
 }
 
 /// An unfitted transform step: what to do, not yet the numbers learned from data.

@@ -64,3 +64,17 @@ final class ValidateDescribeTests: XCTestCase {
         XCTAssertEqual(describe(m).columns.map(\.missing), [1, 2])
     }
 }
+
+final class SchemaJSONTests: XCTestCase {
+    func testSchemaFromJSONAcceptsValuesAlias() throws {
+        let s = try Schema(json: Foundation.Data(#"{"digit": {"type": "category", "values": [0, 1, 2]}, "x": {"min": 0, "nullable": false}}"#.utf8))
+        XCTAssertEqual(s.columns["digit"], ColumnRule(type: .category, allowed: [.int(0), .int(1), .int(2)]))
+        XCTAssertEqual(s.columns["x"], ColumnRule(min: 0, nullable: false))
+        let back = try JSONDecoder().decode(Schema.self, from: JSONEncoder().encode(s))
+        XCTAssertEqual(back, s)
+        XCTAssertEqual(ImputeStrategy(name: "mean"), .mean)
+        XCTAssertEqual(ImputeStrategy(name: "constant", value: .int(0)), .constant(.int(0)))
+        XCTAssertNil(ImputeStrategy(name: "constant"))
+        XCTAssertNil(ImputeStrategy(name: "avg"))
+    }
+}
