@@ -194,13 +194,36 @@ struct CSVReader {
                     throw DataError(.unterminatedQuote, "unexpected character after closing quote", file: path,
                                     line: recLine + newlines, column: columnName(fields.count - 1))
                 } else {
-                    var q = CSVReader.findSpecial(base, pos, count, delim8)
-                    while q < count {
-                        let b = base[q]
-                        if b == delim || b == 0x0A || b == 0x0D { break }
-                        q += 1
+                    // Numeric columns: parse the number while finding the field's end (one
+                    // pass over the bytes). Anything unusual falls back to the plain scan.
+                    var q = pos
+                    var field = Field(start: pos, end: pos, escaped: false)
+                    let col = fields.count
+                    // A cell that may be a missing token (e.g. "-999" when configured) is never fast-parsed.
+                    if col < builders.count, pos < count, !missingFirst.contains(base[pos]) {
+                        let kind = builders[col].kind
+                        if kind == .float, let (v, len) = NumberParsing.scanDouble(base + pos, count - pos) {
+                            q = pos + len
+                            field.parsed = 1; field.value = v.bitPattern
+                        } else if kind == .int, let (v, len) = NumberParsing.scanInt(base + pos, count - pos) {
+                            q = pos + len
+                            field.parsed = 2; field.value = UInt64(bitPattern: Int64(v))
+                        }
+                        if field.parsed != 0 {
+                            let b: UInt8 = q < count ? base[q] : 0
+                            if q >= count || !(b == delim || b == 0x0A || b == 0x0D) { field.parsed = 0; q = pos }
+                        }
                     }
-                    fields.append(Field(start: pos, end: q, escaped: false))
+                    if field.parsed == 0 {
+                        q = CSVReader.findSpecial(base, pos, count, delim8)
+                        while q < count {
+                            let b = base[q]
+                            if b == delim || b == 0x0A || b == 0x0D { break }
+                            q += 1
+                        }
+                    }
+                    field.end = q
+                    fields.append(field)
                     if q >= count {
                         if isLast { pos = q; complete = true; break record }
                         return recStart
@@ -282,6 +305,11 @@ struct CSVReader {
         do {
             let f = fields.base, first = missingFirst, b = builders.baseAddress!
             for i in 0..<nf {
+                switch f[i].parsed {
+                case 1: b[i].appendParsed(double: Double(bitPattern: f[i].value)); continue
+                case 2: b[i].appendParsed(int: Int(Int64(bitPattern: f[i].value))); continue
+                default: break
+                }
                 let (p, n) = CSVReader.cell(base, f[i])
                 if n == 0 || first.contains(p[0]) && CSVReader.isMissing(p, n, missingTokens) {
                     b[i].appendMissing(); continue
@@ -339,6 +367,9 @@ struct Field {
     var start: Int
     var end: Int
     var escaped: Bool
+    /// 1: `value` holds a Double's bits, 2: an Int's; 0: not parsed yet.
+    var parsed: UInt8 = 0
+    var value: UInt64 = 0
 }
 
 /// The fields of the current record in a reused raw buffer (no copy-on-write checks in

@@ -47,6 +47,10 @@ struct ColumnBuilder {
         }
     }
 
+    /// Cells the reader already parsed while scanning (the column's own kind).
+    @inline(__always) mutating func appendParsed(double v: Double) { doubles.append(v); count += 1 }
+    @inline(__always) mutating func appendParsed(int v: Int) { ints.append(v); count += 1 }
+
     /// Appends one non-missing cell. Throws on a declared-type conflict or bad UTF-8.
     @inline(__always)
     mutating func append(_ p: UnsafePointer<UInt8>, _ n: Int, line: Int) throws {

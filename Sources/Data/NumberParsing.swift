@@ -110,6 +110,66 @@ enum NumberParsing {
         return slow(p, n)
     }
 
+    /// Reads a simple decimal number at the start of `p[0..<limit]` and returns it with
+    /// its length, stopping at the first byte that cannot continue it. Nil when the text
+    /// does not start with a number or needs the exact slow path (the caller then uses
+    /// `parseDouble` on the whole cell). Must agree with `parseDouble` (tested).
+    @inline(__always)
+    static func scanDouble(_ p: UnsafePointer<UInt8>, _ limit: Int) -> (Double, Int)? {
+        var i = 0
+        var negative = false
+        if limit > 0 && p[0] == 0x2D { negative = true; i = 1 }
+        var mantissa: UInt64 = 0
+        let intStart = i
+        while i < limit {
+            let d = p[i] &- 0x30
+            if d > 9 { break }
+            mantissa = mantissa &* 10 &+ UInt64(d)
+            i += 1
+        }
+        var digits = i - intStart
+        var exp10 = 0
+        if i < limit, p[i] == 0x2E {
+            i += 1
+            let fracStart = i
+            while i < limit {
+                let d = p[i] &- 0x30
+                if d > 9 { break }
+                mantissa = mantissa &* 10 &+ UInt64(d)
+                i += 1
+            }
+            exp10 = fracStart - i
+            digits += i - fracStart
+        }
+        // Exponents, long mantissas and signs other than '-' take the general path.
+        if digits == 0 || digits > 19 || mantissa > (1 << 53) { return nil }
+        if i < limit, p[i] | 0x20 == 0x65 { return nil }
+        if mantissa == 0 { return (negative ? -0.0 : 0.0, i) }
+        if exp10 < -22 { return nil }
+        var v = Double(mantissa)
+        if exp10 < 0 { v /= pow10[-exp10] }
+        return (negative ? -v : v, i)
+    }
+
+    /// Like `scanDouble` for integers: optional '-', 1...18 digits (no overflow possible).
+    @inline(__always)
+    static func scanInt(_ p: UnsafePointer<UInt8>, _ limit: Int) -> (Int, Int)? {
+        var i = 0
+        var negative = false
+        if limit > 0 && p[0] == 0x2D { negative = true; i = 1 }
+        var v = 0
+        let start = i
+        while i < limit {
+            let d = p[i] &- 0x30
+            if d > 9 { break }
+            v = v &* 10 &+ Int(d)
+            i += 1
+        }
+        let digits = i - start
+        if digits == 0 || digits > 18 { return nil }
+        return (negative ? -v : v, i)
+    }
+
     /// Hard cases: let the C library round them correctly.
     private static func slow(_ p: UnsafePointer<UInt8>, _ n: Int) -> Double? {
         var buf = [CChar](repeating: 0, count: n + 1)

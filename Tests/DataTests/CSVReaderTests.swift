@@ -154,3 +154,45 @@ final class CSVHeaderAndPreviewTests: XCTestCase {
         XCTAssertTrue(text.contains("... 145 more rows"))
     }
 }
+
+final class NumberScanTests: XCTestCase {
+    /// The one-pass scanner must agree with the full parser wherever it answers.
+    func testScanAgreesWithParse() {
+        var rng = SplitMix64(seed: 5)
+        let pieces = ["0", "1", "9", "-", ".", "e", "5", "00", "123456789", "+", " ", "x", ","]
+        var answered = 0
+        for _ in 0..<20000 {
+            var s = ""
+            for _ in 0..<(1 + rng.below(6)) { s += pieces[rng.below(pieces.count)] }
+            let bytes = Array(s.utf8)
+            bytes.withUnsafeBufferPointer { b in
+                if let (v, len) = NumberParsing.scanDouble(b.baseAddress!, b.count) {
+                    answered += 1
+                    let parsed = NumberParsing.parseDouble(b.baseAddress!, len)
+                    XCTAssertEqual(parsed?.bitPattern, v.bitPattern, s)
+                }
+                if let (v, len) = NumberParsing.scanInt(b.baseAddress!, b.count) {
+                    XCTAssertEqual(NumberParsing.parseInt(b.baseAddress!, len), v, s)
+                }
+            }
+        }
+        XCTAssertGreaterThan(answered, 1000)
+    }
+
+    func testNumericMissingTokenIsNotFastParsed() throws {
+        var o = CSVOptions(); o.missingValues = ["", "-999"]
+        let ds = try readCSV(tempFile("a,b\n1.5,2\n-999,-999\n-9.5,-99\n"), options: o)
+        XCTAssertEqual(try ds.column("a").missing, [false, true, false])
+        XCTAssertEqual(try ds.column("b").missing, [false, true, false])
+        XCTAssertEqual(try ds.column("b").value(at: 2), .int(-99))
+    }
+
+    func testFastPathEdgeCells() throws {
+        // Trailing spaces, plus signs, exponents, ints that turn float, and a last line
+        // without newline all leave the fast path and must still read right.
+        let ds = try readCSV(tempFile("a,b,c\n1 ,+2,3\n-0,1e2,4.5\n7,-3,12345678901234567890"))
+        XCTAssertEqual(try ds.column("a").data, .int([1, 0, 7]))
+        XCTAssertEqual(try ds.column("b").data, .float([2, 100, -3]))
+        XCTAssertEqual(try ds.column("c").data, .float([3, 4.5, 1.2345678901234567e19]))
+    }
+}
