@@ -107,7 +107,7 @@ struct CSVReader {
                 reserved = true
                 let estimate = Int(Double(recordsSeen) * Double(fileSize) / Double(consumedTotal) * 1.02) + 16
                 for i in builders.indices { builders[i].reserve(estimate) }
-                lines.reserveCapacity(estimate)
+                lines.reserveHuge(estimate)
             }
             if isLast { break }
             let rest = filled - used

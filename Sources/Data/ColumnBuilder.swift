@@ -29,8 +29,8 @@ struct ColumnBuilder {
 
     mutating func reserve(_ n: Int) {
         switch kind {
-        case .int: ints.reserveCapacity(n)
-        case .float: doubles.reserveCapacity(n)
+        case .int: ints.reserveHuge(n)
+        case .float: doubles.reserveHuge(n)
         case .text: codes.reserveCapacity(n)
         case .needsText: break
         }

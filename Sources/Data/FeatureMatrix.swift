@@ -27,20 +27,32 @@ extension Dataset {
         let names = featureNames
         let cols = names.count
         let n = rowCount
-        var out = [Float](repeating: 0, count: n * cols)
-        try out.withUnsafeMutableBufferPointer { dst in
-            for (j, name) in names.enumerated() {
-                let c = try column(name)
-                if let r = c.missing.firstIndex(of: true) {
-                    throw DataError(.badArgument, "missing value in a feature (impute first)", line: sourceLines[r], column: name)
-                }
-                switch c.data {
-                case .float(let v): v.withUnsafeBufferPointer { s in for i in 0..<n { dst[i * cols + j] = Float(s[i]) } }
-                case .int(let v): v.withUnsafeBufferPointer { s in for i in 0..<n { dst[i * cols + j] = Float(s[i]) } }
-                default:
-                    throw DataError(.badArgument, "feature column is \(c.type.rawValue); one-hot or label-encode it first", column: name)
+        // Check every feature first, then interleave the columns in row blocks so the
+        // row-major writes stay in cache (a column at a time would stride through it all).
+        let feats = try names.map { name -> Column in
+            let c = try column(name)
+            if let r = c.missing.firstIndex(of: true) {
+                throw DataError(.badArgument, "missing value in a feature (impute first)", line: sourceLines[r], column: name)
+            }
+            if c.type != .float && c.type != .int {
+                throw DataError(.badArgument, "feature column is \(c.type.rawValue); one-hot or label-encode it first", column: name)
+            }
+            return c
+        }
+        let out = [Float](unsafeUninitializedCapacity: n * cols) { dst, initialized in
+            adviseHugePages(UnsafeMutableRawPointer(dst.baseAddress), bytes: n * cols * 4)
+            let block = 512
+            for start in stride(from: 0, to: n, by: block) {
+                let end = min(start + block, n)
+                for (j, c) in feats.enumerated() {
+                    switch c.data {
+                    case .float(let v): v.withUnsafeBufferPointer { s in for i in start..<end { dst[i * cols + j] = Float(s[i]) } }
+                    case .int(let v): v.withUnsafeBufferPointer { s in for i in start..<end { dst[i * cols + j] = Float(s[i]) } }
+                    default: break
+                    }
                 }
             }
+            initialized = n * cols
         }
         var labels: [Float]?
         var labelNames: [String]?
