@@ -52,7 +52,8 @@ final class GoldenScriptTests: XCTestCase {
         if !expectErrors.isEmpty || expectRuntime != nil {
             guard let error else { return "\(name): expected an error, got none\n" + problems.joined(separator: "\n") }
             let all = [error] + error.more
-            let got = all.map { "\($0.span.line):\($0.span.col): \($0.message)" }
+            // Multi-line messages (a validation report) are matched on their first line.
+            let got = all.map { "\($0.span.line):\($0.span.col): \($0.message.split(separator: "\n").first.map(String.init) ?? "")" }
             if let rt = expectRuntime {
                 if error.kind != .runtime || got[0] != rt { problems.append("runtime error:\n  expected \(rt)\n  got      \(got[0]) (\(error.kind))") }
             } else if error.kind != .syntax || got != expectErrors {
@@ -64,8 +65,16 @@ final class GoldenScriptTests: XCTestCase {
         return problems.isEmpty ? nil : "\(name): " + problems.joined(separator: "\n")
     }
 
+    /// Scripts that cache stages or record runs write under a throwaway MLW_HOME.
+    static let home: String = {
+        let dir = NSTemporaryDirectory() + "mlw-golden-home-\(getpid())"
+        setenv("MLW_HOME", dir, 1)
+        return dir
+    }()
+
     static func run(_ url: URL) -> (String, MLWError?) {
-        Workbench.onLargeStack {
+        _ = home
+        return Workbench.onLargeStack {
             var out = ""
             do {
                 let interp = try Workbench.makeInterpreter()

@@ -120,6 +120,14 @@ extension Interpreter {
     /// Runs `f` on the `argc` values at `argBase` (the last `names.count` are named).
     func invoke(_ f: Value, _ ctx: Ctx, argBase: Int, argc: Int, names: [String], span: Span) throws -> Value {
         guard case .function(let fn) = f else {
+            if case .native(let n) = f, let nf = n.callable {
+                var positional: [Value] = [f]
+                for i in 0..<argc { positional.append(ctx.stack[argBase + i]) }
+                var named: [(String, Value)] = []
+                for (j, name) in names.enumerated() { named.append((name, ctx.stack[argBase + argc + j])) }
+                ctx.unwind(to: argBase)
+                return try callNative(Function(native: nf), positional, named)
+            }
             throw MLWError.runtime("cannot call a value of type \(f.typeName)", at: span)
         }
         if let proto = fn.proto {

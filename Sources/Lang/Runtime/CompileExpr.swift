@@ -184,6 +184,7 @@ extension Compiler {
         let proto = FnProto(name: fn.name, paramNames: fn.params.map(\.decl.name),
                             defaults: fn.params.map { $0.defaultValue.map(expr) }, boxedParams: boxed,
                             frameSize: fn.frameSize, captures: fn.captures, body: expr(fn.body), span: fn.span)
+        proto.sourceText = sourceText(fn)
         let sources = fn.captures
         if sources.isEmpty {
             let f = Value.function(Function(proto: proto, captures: []))
@@ -212,4 +213,21 @@ extension Compiler {
 
 func boolError(_ op: String, _ v: Value, _ span: Span) -> MLWError {
     .runtime("'\(op)' needs bool operands, got \(v.typeName)", at: span)
+}
+
+extension Compiler {
+    /// The text of a function from its start to the end of its body block (or its line).
+    func sourceText(_ fn: FnDecl) -> String {
+        let f = file
+        func offset(_ s: Span) -> Int? {
+            guard s.line >= 1, s.line <= f.lineStarts.count else { return nil }
+            return f.lineStarts[s.line - 1] + s.col - 1
+        }
+        guard let start = offset(fn.span) else { return "" }
+        var end = start
+        if case .block(let b) = fn.body.kind, let e = offset(b.end) { end = e + 1 }
+        else { end = fn.span.line < f.lineStarts.count ? f.lineStarts[fn.span.line] : f.text.count }
+        guard start < end, end <= f.text.count else { return "" }
+        return String(decoding: f.text[start..<end], as: UTF8.self)
+    }
 }

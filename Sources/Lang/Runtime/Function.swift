@@ -19,6 +19,7 @@ public final class FnProto {
     /// No defaults to fill and no cells to make: calls with all arguments take the fast path.
     let simple: Bool
     let span: Span
+    var sourceText = ""
 
     init(name: String, paramNames: [String], defaults: [Eval?], boxedParams: [Int], frameSize: Int,
          captures: [CaptureSource], body: @escaping Eval, span: Span) {
@@ -39,6 +40,8 @@ public final class FnProto {
 /// A function value: a script closure (prototype plus captured cells) or a native.
 public final class Function {
     public let name: String
+    /// The source text of a script function's body (e.g. to key a cache on the code).
+    public var sourceText: String { proto?.sourceText ?? "<native \(name)>" }
     let proto: FnProto?
     let captures: [Cell]
     public let native: NativeFunction?

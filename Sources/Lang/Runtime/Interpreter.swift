@@ -170,6 +170,9 @@ public final class Interpreter {
         if case .function(let fn) = f, fn.proto == nil {
             return try callNative(fn, args, named)
         }
+        if case .native(let n) = f, let nf = n.callable {
+            return try callNative(Function(native: nf), [f] + args, named)
+        }
         let argBase = ctx.top
         do {
             for a in args { try ctx.push(a, .none) }

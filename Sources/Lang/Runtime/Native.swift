@@ -18,6 +18,9 @@ public protocol NativeValue: AnyObject, CustomStringConvertible {
     /// `x[i]`, `x[1:3]`, `x[:, 0]`; nil means not indexable.
     func index(_ items: [IndexValue]) throws -> Value?
     func isEqual(to other: any NativeValue) -> Bool
+    /// A value that can be called like a function (a fitted transform chain, a model):
+    /// the function to run, with the value itself as its first argument.
+    var callable: NativeFunction? { get }
 }
 
 extension NativeValue {
@@ -28,6 +31,7 @@ extension NativeValue {
     public func unary(_ op: String) throws -> Value? { nil }
     public func index(_ items: [IndexValue]) throws -> Value? { nil }
     public func isEqual(to other: any NativeValue) -> Bool { self === other }
+    public var callable: NativeFunction? { nil }
 }
 
 /// One item of an index expression, evaluated.

@@ -45,6 +45,8 @@ public final class NameRef {
 public struct Block {
     public var stmts: [Stmt]
     public var span: Span
+    /// The closing brace, so a block's source text can be recovered (stage cache keys).
+    public var end: Span = .none
 }
 
 public struct ParamDecl {

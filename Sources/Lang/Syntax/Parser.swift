@@ -305,8 +305,9 @@ public struct Parser {
             }
             skipSeparators()
         }
+        let close = tokens[pos]
         pos += 1
-        return Block(stmts: stmts, span: open.span)
+        return Block(stmts: stmts, span: open.span, end: close.span)
     }
 
     /// Condition of `if`/`while` or iterable of `for`: no trailing blocks, no records.
