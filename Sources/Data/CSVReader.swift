@@ -68,8 +68,10 @@ struct CSVReader {
         let hashJob = HashJob()
         let group = DispatchGroup()
         if options.hashContent {
-            let p = path
-            DispatchQueue.global().async(group: group) { hashJob.result = try? SHA256.hexOfFile(p) }
+            let p = path, cache = options.fileHashCache
+            DispatchQueue.global().async(group: group) {
+                hashJob.result = try? (cache.map { try $0.hash(ofFile: p) } ?? SHA256.hexOfFile(p))
+            }
         }
         defer { group.wait() }
         var st = stat()
