@@ -7,7 +7,7 @@ import Darwin
 
 /// The Swift side of `Scripts/bench/data/run`: loads a numeric CSV into a dataset and
 /// then into a Float feature matrix, timing both. Wired to the hidden `mlw bench-data
-/// PATH` subcommand, which prints `result.line`.
+/// PATH [--no-hash] [--hash-cache DIR]` subcommand, which prints `result.line`.
 public enum DataBench {
     public struct Result: Sendable {
         public var rows: Int
@@ -30,9 +30,11 @@ public enum DataBench {
     }
 
     /// Loads `path` (header row, all columns features) and returns the timings.
-    public static func run(path: String, hashContent: Bool = true) throws -> Result {
+    /// `hashCache`: a `FileHashCache` folder, to time a re-run over unchanged data.
+    public static func run(path: String, hashContent: Bool = true, hashCache: String? = nil) throws -> Result {
         var options = CSVOptions()
         options.hashContent = hashContent
+        options.fileHashCache = hashCache.map { FileHashCache(root: $0) }
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         let t0 = now()
         let ds = try readCSV(path, options: options)

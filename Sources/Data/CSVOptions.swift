@@ -24,6 +24,11 @@ public struct CSVOptions: Sendable, Equatable {
     public var chunkSize = 1 << 22
     /// Hash file bytes (SHA-256) for lineage. Turn off only for throwaway benchmarks.
     public var hashContent = true
+    /// Where to remember file hashes between runs (nil: always hash). See `FileHashCache`.
+    public var fileHashCache: FileHashCache?
+    /// Files at least this big, in chunks without quotes, parse half of the columns on a
+    /// second core. Internal: tests lower it to run the two-core path on small files.
+    var twoCoreMinBytes = 8 << 20
 
     public init(delimiter: Character = ",", hasHeader: Bool = true, types: [String: ColumnType] = [:],
                 label: String? = nil, features: [String]? = nil) {

@@ -41,6 +41,9 @@ struct CSVReader {
     var missingTokens: [[UInt8]] = []
     var recordsSeen = 0
     var reserved = false
+    /// Columns this reader fills; the rest belong to a second reader on the other core
+    /// (see `ParallelChunk`). The primary reader (owning column 0) also keeps the lines.
+    var owned = 0..<Int.max
 
     init(path: String, options: CSVOptions, forceText: Set<Int>) throws {
         self.path = path
@@ -68,8 +71,10 @@ struct CSVReader {
         let hashJob = HashJob()
         let group = DispatchGroup()
         if options.hashContent {
-            let p = path
-            DispatchQueue.global().async(group: group) { hashJob.result = try? SHA256.hexOfFile(p) }
+            let p = path, cache = options.fileHashCache
+            DispatchQueue.global().async(group: group) {
+                hashJob.result = try? (cache.map { try $0.hash(ofFile: p) } ?? SHA256.hexOfFile(p))
+            }
         }
         defer { group.wait() }
         var st = stat()
@@ -80,6 +85,10 @@ struct CSVReader {
             buf.deallocate(); fields.deallocate()
             if let b = builders.baseAddress { b.deinitialize(count: builders.count); b.deallocate() }
         }
+        // Big files without quotes parse half of the columns on each core.
+        let useTwoCores = fileSize >= options.twoCoreMinBytes && ProcessInfo.processInfo.activeProcessorCount >= 2
+        var helper: CSVReader?
+        defer { helper?.fields.deallocate() }
         var filled = 0          // bytes in buf
         var first = true
         var total = 0
@@ -100,7 +109,14 @@ struct CSVReader {
                 first = false
                 if filled >= 3, buf[0] == 0xEF, buf[1] == 0xBB, buf[2] == 0xBF { start = 3 }
             }
-            let used = try parse(buf + start, filled - start, isLast: isLast) + start
+            let used: Int
+            if useTwoCores && !builders.isEmpty && builders.count >= 2
+                && memchr(buf + start, 0x22, filled - start) == nil {
+                used = try parseOnTwoCores(buf + start, filled - start, isLast: isLast, helper: &helper) + start
+            } else {
+                owned = 0..<Int.max
+                used = try parse(buf + start, filled - start, isLast: isLast) + start
+            }
             consumedTotal += used
             if !reserved, names.count > 0, recordsSeen > 100, fileSize > 0, consumedTotal > 0 {
                 // Reserve once from the observed bytes per record so columns never regrow.
@@ -200,7 +216,7 @@ struct CSVReader {
                     var field = Field(start: pos, end: pos, escaped: false)
                     let col = fields.count
                     // A cell that may be a missing token (e.g. "-999" when configured) is never fast-parsed.
-                    if col < builders.count, pos < count, !missingFirst.contains(base[pos]) {
+                    if owned.contains(col), col < builders.count, pos < count, !missingFirst.contains(base[pos]) {
                         let kind = builders[col].kind
                         if kind == .float, let (v, len) = NumberParsing.scanDouble(base + pos, count - pos) {
                             q = pos + len
@@ -242,6 +258,40 @@ struct CSVReader {
             try emit(base, recLine)
         }
         return pos
+    }
+
+    /// Parses one chunk with this reader taking the first half of the columns and a helper
+    /// (same scanner, own field list, shared builder buffer) taking the second half on
+    /// another thread. Only used for chunks without quote bytes: quoted fields are
+    /// unescaped in place, which the other thread could see half-done. Both scan the same
+    /// records, so they consume the same bytes; on errors the earlier line wins.
+    mutating func parseOnTwoCores(_ base: UnsafeMutablePointer<UInt8>, _ count: Int, isLast: Bool,
+                                  helper: inout CSVReader?) throws -> Int {
+        let half = builders.count / 2
+        if helper == nil {
+            var h = self
+            h.fields = FieldList()
+            h.lines = []
+            helper = h
+        }
+        owned = 0..<half
+        helper!.owned = half..<builders.count
+        helper!.line = line
+        let job = ParallelChunk(reader: helper!, base: base, count: count, isLast: isLast)
+        helper = nil  // the job holds the only copy while it runs
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) { job.run() }
+        var mine: Swift.Result<Int, Error>
+        do { mine = .success(try parse(base, count, isLast: isLast)) } catch { mine = .failure(error) }
+        group.wait()
+        helper = job.reader
+        switch (mine, job.result!) {
+        case (.success(let a), .success): return a
+        case (.failure(let e), .success), (.success, .failure(let e)): throw e
+        case (.failure(let a), .failure(let b)):
+            let la = (a as? DataError)?.line ?? Int.max, lb = (b as? DataError)?.line ?? Int.max
+            throw lb < la ? b : a
+        }
     }
 
     /// Skips ahead 8 bytes at a time (SWAR) to the first delimiter, LF or CR at or after
@@ -300,11 +350,11 @@ struct CSVReader {
                             column: fields.count > builders.count ? "#\(builders.count + 1)" : columnName(fields.count))
         }
         recordsSeen += 1
-        lines.append(recLine)
+        if owned.lowerBound == 0 { lines.append(recLine) }
         let nf = fields.count
         do {
             let f = fields.base, first = missingFirst, b = builders.baseAddress!
-            for i in 0..<nf {
+            for i in max(0, owned.lowerBound)..<min(nf, owned.upperBound) {
                 switch f[i].parsed {
                 case 1: b[i].appendParsed(double: Double(bitPattern: f[i].value)); continue
                 case 2: b[i].appendParsed(int: Int(Int64(bitPattern: f[i].value))); continue
@@ -404,5 +454,23 @@ struct ByteSet {
     @inline(__always) func contains(_ b: UInt8) -> Bool {
         let bit = UInt64(1) << UInt64(b & 63)
         switch b >> 6 { case 0: return w0 & bit != 0; case 1: return w1 & bit != 0; case 2: return w2 & bit != 0; default: return w3 & bit != 0 }
+    }
+}
+
+/// The second reader's share of a chunk, run on another thread. The buffer and the
+/// builders it touches (its own columns) are not touched by the first reader meanwhile.
+private final class ParallelChunk: @unchecked Sendable {
+    var reader: CSVReader
+    let base: UnsafeMutablePointer<UInt8>
+    let count: Int
+    let isLast: Bool
+    var result: Swift.Result<Int, Error>?
+
+    init(reader: CSVReader, base: UnsafeMutablePointer<UInt8>, count: Int, isLast: Bool) {
+        self.reader = reader; self.base = base; self.count = count; self.isLast = isLast
+    }
+
+    func run() {
+        do { result = .success(try reader.parse(base, count, isLast: isLast)) } catch { result = .failure(error) }
     }
 }

@@ -100,3 +100,46 @@ final class CSVNumericOracleTests: XCTestCase {
         }
     }
 }
+
+/// The two-core path (half of the columns per thread) must read exactly what the
+/// one-core path reads, errors included.
+final class CSVTwoCoreTests: XCTestCase {
+    func read(_ path: String, twoCores: Bool, chunk: Int) -> Swift.Result<Dataset, DataError> {
+        var o = CSVOptions()
+        o.chunkSize = chunk
+        o.twoCoreMinBytes = twoCores ? 0 : Int.max
+        do { return .success(try readCSV(path, options: o)) } catch { return .failure(error as! DataError) }
+    }
+
+    func testSameResultsAsOneCore() {
+        var rng = SplitMix64(seed: 23)
+        let cells = ["1", "-2.5", "", "NA", "3e2", "x", "0.125", "\"q,\"\"\"", "17", "-123.4567", "abc", "1."]
+        for round in 0..<60 {
+            let cols = 2 + rng.below(5), rows = 1 + rng.below(60)
+            var lines = [(0..<cols).map { "c\($0)" }.joined(separator: ",")]
+            for _ in 0..<rows {
+                // Mostly numbers; sometimes text, quotes or a ragged row.
+                var row = (0..<cols).map { _ in cells[rng.below(4) == 0 ? rng.below(cells.count) : [0, 1, 6, 8, 9][rng.below(5)]] }
+                if rng.below(80) == 0 { row.removeLast() }
+                lines.append(row.joined(separator: ","))
+            }
+            let path = tempFile(lines.joined(separator: "\n") + "\n")
+            for chunk in [16, 64, 4096] {
+                let one = read(path, twoCores: false, chunk: chunk), two = read(path, twoCores: true, chunk: chunk)
+                switch (one, two) {
+                case (.success(let a), .success(let b)): XCTAssertEqual(a, b, "round \(round) chunk \(chunk)")
+                case (.failure(let a), .failure(let b)): XCTAssertEqual(a, b, "round \(round) chunk \(chunk)")
+                default: XCTFail("round \(round) chunk \(chunk): \(one) vs \(two)")
+                }
+            }
+        }
+    }
+
+    func testIrisAndDigitsOnTwoCores() throws {
+        for (file, label) in [("iris.csv", "species"), ("digits.csv", "digit")] {
+            var o = CSVOptions(label: label); o.chunkSize = 4096; o.twoCoreMinBytes = 0
+            XCTAssertEqual(try readCSV(repoRoot + "/Scripts/data/" + file, options: o),
+                           try readCSV(repoRoot + "/Scripts/data/" + file, options: CSVOptions(label: label)))
+        }
+    }
+}

@@ -49,3 +49,22 @@ final class StageCacheJSONLTests: XCTestCase {
         XCTAssertEqual(dataError { _ = try readJSONL(tempFile("[1]\n", name: "arr.jsonl")) }?.kind, .badJSON)
     }
 }
+
+final class FileHashCacheTests: XCTestCase {
+    func testCachedHashMatchesAndFollowsChanges() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("mlw-fh-\(UUID().uuidString)").path
+        let cache = FileHashCache(root: root)
+        let path = tempFile("a,b\n1,2\n")
+        let old = Date(timeIntervalSinceNow: -3600)
+        try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: path)
+        let h1 = try cache.hash(ofFile: path)
+        XCTAssertEqual(h1, SHA256.hex("a,b\n1,2\n"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: root))  // remembered (file is old)
+        XCTAssertEqual(try cache.hash(ofFile: path), h1)             // from the cache
+        // A content change changes the stat, so the hash is recomputed.
+        try Foundation.Data("a,b\n1,3\n".utf8).write(to: URL(fileURLWithPath: path))
+        XCTAssertEqual(try cache.hash(ofFile: path), SHA256.hex("a,b\n1,3\n"))
+        var o = CSVOptions(); o.fileHashCache = cache
+        XCTAssertEqual(try readCSV(path, options: o).lineage, try readCSV(path).lineage)
+    }
+}

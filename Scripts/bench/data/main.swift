@@ -2,9 +2,10 @@ import Foundation
 // Stand-alone entry for the data benchmark when `mlw bench-data` is not wired yet:
 // `run` compiles this file together with Sources/Data/*.swift using swiftc -O.
 let args = CommandLine.arguments
-guard args.count >= 2 else { print("usage: databench PATH [--no-hash]"); exit(2) }
+guard args.count >= 2 else { print("usage: databench PATH [--no-hash] [--hash-cache DIR]"); exit(2) }
+let cache = args.firstIndex(of: "--hash-cache").flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil }
 do {
-    let r = try DataBench.run(path: args[1], hashContent: !args.contains("--no-hash"))
+    let r = try DataBench.run(path: args[1], hashContent: !args.contains("--no-hash"), hashCache: cache)
     print(r.line)
 } catch {
     print("error: \(error)")
