@@ -24,6 +24,8 @@ let dataLibrary = Library("data", doc: "Datasets: read CSV/JSONL, describe, vali
             }
         }
         if !a.isNil("missing") { opts.missingValues = Set(try stringList(a, "missing")) }
+        // Re-reading an unchanged file reuses its content hash (keyed by path, size, mtime).
+        opts.fileHashCache = FileHashCache(root: cacheRoot() + "/files")
         do {
             let ds = try readCSV(try a.string("path"), options: opts)
             a.interpreter.noteDatasetRead(path: try a.string("path"), ds)
