@@ -50,6 +50,8 @@ public final class RunRecorder {
     /// Starts recording a run of `source` (the script's bytes) under the name `scriptPath`,
     /// with the interpreter's `--set` overrides and script arguments.
     public static func begin(_ interp: Interpreter, scriptPath: String, source: Data) throws -> RunRecorder {
+        // git runs while SQLite opens: launching a process costs more than both.
+        let git = GitHead.start(near: scriptPath)
         let session = interp.registrySession
         let registry = try session.registry()
         let overrides = interp.paramOverrides
@@ -58,7 +60,7 @@ public final class RunRecorder {
         let id = try registry.startRun(
             script: scriptPath, scriptHash: SHA256.hex(source),
             params: overrides.mapValues(RunRecorder.guessParam), seed: overrides["seed"].flatMap { Int($0) },
-            gitCommit: gitCommit(near: scriptPath), host: hostName(), mlwVersion: Workbench.version)
+            gitCommit: git?.wait(), host: hostName(), mlwVersion: Workbench.version)
         try registry.storeArtifact(bytes: source, run: id, label: scriptLabel)
         if !overrides.isEmpty || !interp.scriptArgs.isEmpty {
             let invocation = Invocation(set: overrides, args: interp.scriptArgs)
@@ -102,21 +104,36 @@ public final class RunRecorder {
         guard gethostname(&buffer, buffer.count - 1) == 0 else { return "unknown" }
         return String(cString: buffer)
     }
+}
 
-    /// `git rev-parse HEAD` in the script's folder, or nil when the script is not in a git
-    /// work tree or git is missing. A cheap look for `.git` first keeps runs outside git
-    /// from paying for a process launch.
-    static func gitCommit(near scriptPath: String) -> String? {
+/// How a run was invoked beyond its script: `--set` overrides and arguments after `--`.
+public struct Invocation: Codable, Equatable {
+    public var set: [String: String]
+    public var args: [String]
+}
+
+/// `git rev-parse HEAD` in the script's folder, started early and read when needed; nil
+/// when the script is not in a git work tree or git is missing.
+///
+///     let git = GitHead.start(near: "train.mlw"); ...; let commit = git?.wait()
+final class GitHead {
+    private let process: Process
+    private let output: Pipe
+
+    private init(process: Process, output: Pipe) {
+        self.process = process
+        self.output = output
+    }
+
+    /// A cheap look for `.git` first keeps runs outside git from paying for a process launch.
+    static func start(near scriptPath: String) -> GitHead? {
         let dir = URL(fileURLWithPath: scriptPath).standardizedFileURL.deletingLastPathComponent()
         var probe = dir
-        var found = false
-        while true {
-            if FileManager.default.fileExists(atPath: probe.appendingPathComponent(".git").path) { found = true; break }
+        while !FileManager.default.fileExists(atPath: probe.appendingPathComponent(".git").path) {
             let parent = probe.deletingLastPathComponent()
-            if parent.path == probe.path { break }
+            if parent.path == probe.path { return nil }
             probe = parent
         }
-        guard found else { return nil }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["git", "rev-parse", "HEAD"]
@@ -125,16 +142,15 @@ public final class RunRecorder {
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
         do { try process.run() } catch { return nil }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
+        return GitHead(process: process, output: out)
+    }
+
+    /// The commit hash, or nil when git failed (no commits yet, git missing, ...).
+    func wait() -> String? {
+        let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { return nil }
         let hash = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         return hash.count == 40 || hash.count == 64 ? hash : nil
     }
-}
-
-/// How a run was invoked beyond its script: `--set` overrides and arguments after `--`.
-public struct Invocation: Codable, Equatable {
-    public var set: [String: String]
-    public var args: [String]
 }
