@@ -110,6 +110,11 @@ public final class RunRecorder {
 public struct Invocation: Codable, Equatable {
     public var set: [String: String]
     public var args: [String]
+
+    public init(set: [String: String], args: [String]) {
+        self.set = set
+        self.args = args
+    }
 }
 
 /// `git rev-parse HEAD` in the script's folder, started early and read when needed; nil
