@@ -34,7 +34,7 @@ let package = Package(
         .executableTarget(
             name: "mlw",
             dependencies: [
-                "Lang", "Workbench", "CReadline",
+                "Lang", "Workbench", "Registry", "Data", "CReadline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: v5
@@ -43,6 +43,6 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "DataTests", dependencies: ["Data"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry"]),
-        .testTarget(name: "MLWTests", dependencies: ["Lang", "Workbench"], swiftSettings: v5),
+        .testTarget(name: "MLWTests", dependencies: ["Lang", "Workbench", "Registry"], swiftSettings: v5),
     ]
 )

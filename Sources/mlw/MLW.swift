@@ -11,7 +11,7 @@ struct MLW: ParsableCommand {
         abstract: "A scriptable machine-learning workbench.",
         discussion: "Without a subcommand, mlw opens the REPL.",
         version: Workbench.version,
-        subcommands: [Run.self, Check.self, Repl.self],
+        subcommands: [Run.self, Check.self, Repl.self, RegistryCommand.self, Reproduce.self, BenchRegistry.self, BenchData.self],
         defaultSubcommand: Repl.self
     )
 
@@ -52,6 +52,12 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("set"), help: ArgumentHelp("Override a script parameter (repeatable).", valueName: "name=value"))
     var overrides: [String] = []
 
+    @Flag(name: .customLong("no-record"), help: "Do not record this run in the registry.")
+    var noRecord = false
+
+    @Flag(help: "Run every stage(...) block again instead of loading its cached value.")
+    var force = false
+
     @Argument(parsing: .postTerminator, help: "Arguments for the script, after --; read with args().")
     var scriptArgs: [String] = []
 
@@ -68,8 +74,12 @@ struct Run: ParsableCommand {
                 let interp = try Workbench.makeInterpreter()
                 interp.paramOverrides = sets
                 interp.scriptArgs = scriptArgs
+                interp.forceStages = force
                 installInterruptHandler()
-                _ = try interp.runFile(file)
+                // Recorded in the registry (Sources/Workbench/RunRecorder.swift) unless --no-record.
+                let recorder = RunRecorder.start(interp, scriptPath: file, enabled: !noRecord)
+                do { _ = try interp.runFile(file) } catch { recorder?.finish(error); throw error }
+                recorder?.finish(nil)
                 return 0
             } catch {
                 return report(error)
@@ -107,6 +117,7 @@ struct Repl: ParsableCommand {
         let code: Int32 = Workbench.onLargeStack {
             do {
                 let session = ReplSession(interpreter: try Workbench.makeInterpreter())
+                defer { session.interpreter.registrySession.finishLazyRun() }
                 return isatty(0) != 0 ? runInteractive(session) : runPiped(session)
             } catch {
                 return report(error)

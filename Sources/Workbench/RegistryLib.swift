@@ -1,0 +1,133 @@
+import Foundation
+import Lang
+import Registry
+
+/// The registry as MLW functions: thin bindings over the `Registry` target. The registry
+/// opens on first use (plain scripts never touch SQLite); registry errors become runtime
+/// errors carrying the registry's own sentence.
+///
+/// The examples run in order against a fresh registry (Tests/MLWTests/RegistryLibTests):
+/// each may rely on what the ones before it registered.
+public let registryLibrary = Library("registry", doc: "Model registry and run tracking: register, resolve, aliases, metrics, runs.", [
+    NativeFunction("register", [Param("artifact", .string), Param("name", .string), Param("metrics", .record, .record([])),
+                                Param("alias", .optional(.string), .nil)],
+                   doc: "Store a file in the registry as the next version of model `name` (linked to the current run), "
+                       + "optionally pointing `alias` at it. Returns {name, version, reference, artifact (sha256), path, run, metrics, created}.",
+                   example: "write_text(\"/tmp/mlw-iris.txt\", \"weights\"); register(\"/tmp/mlw-iris.txt\", name: \"iris\", metrics: {acc: 0.97}, alias: \"staging\").version",
+                   result: "1") { a in
+        let path = try a.string("artifact")
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else {
+            throw a.invalid("artifact", "no file '\(path)'")
+        }
+        var metrics: [String: Double] = [:]
+        for (key, v) in try a.record("metrics").pairs {
+            guard let d = v.asDouble else { throw a.invalid("metrics", "metric '\(key)' must be a number, got \(v.typeName)") }
+            metrics[key] = d
+        }
+        let alias = a.isNil("alias") ? nil : try a.string("alias")
+        return try withRegistry(a) { registry, session in
+            let run = try session.currentRun(create: false, interp: a.interpreter)
+            let sandbox = session.aliasSandbox
+            let v = try registry.register(file: URL(fileURLWithPath: path), name: try a.string("name"),
+                                          run: run, metrics: metrics, alias: sandbox == nil ? alias : nil)
+            if let sandbox, let alias { _ = try sandbox.set(v.modelName, alias, to: v.version, registry: registry) }
+            return RegistryValues.version(v)
+        }
+    },
+    NativeFunction("resolve", [Param("reference", .string)],
+                   doc: "The model version a reference names: \"iris\" (latest), \"iris:3\" (version 3) or \"iris@production\" (an alias). "
+                       + "Same record as register; `path` is the artifact file.",
+                   example: "resolve(\"iris@staging\").version", result: "1") { a in
+        try withRegistry(a) { registry, session in
+            var reference = try ModelReference.parse(try a.string("reference"))
+            if case let .alias(model, alias) = reference, let v = session.aliasSandbox?.version(model, alias) {
+                reference = .version(model: model, version: v)
+            }
+            return RegistryValues.version(try registry.resolve(reference))
+        }
+    },
+    NativeFunction("versions", [Param("name", .string)], doc: "Every version of a model, oldest first (records as from resolve).",
+                   example: "len(versions(\"iris\"))", result: "1") { a in
+        try withRegistry(a) { registry, _ in .list(try registry.versions(try a.string("name")).map(RegistryValues.version)) }
+    },
+    NativeFunction("models", [], doc: "Every registered model: {name, latest, versions, aliases: {alias: version}, updated}.",
+                   example: "models()[0].name", result: "\"iris\"") { a in
+        try withRegistry(a) { registry, _ in .list(try registry.models().map(RegistryValues.model)) }
+    },
+    NativeFunction("set_alias", [Param("name", .string), Param("alias", .string), Param("version", .int)],
+                   doc: "Point name@alias at a version (recorded in the alias history). Returns {name, alias, from, to, reason}.",
+                   example: "register(\"/tmp/mlw-iris.txt\", name: \"iris\"); set_alias(\"iris\", \"staging\", 2)",
+                   result: "{name: \"iris\", alias: \"staging\", from: 1, to: 2, reason: \"set\"}") { a in
+        try withRegistry(a) { registry, session in
+            let name = try a.string("name"), alias = try a.string("alias"), version = try a.int("version")
+            if let sandbox = session.aliasSandbox {
+                _ = try registry.resolve(.version(model: name, version: version))
+                return try sandbox.set(name, alias, to: version, registry: registry)
+            }
+            return RegistryValues.aliasEvent(try registry.setAlias(name, alias: alias, version: version))
+        }
+    },
+    NativeFunction("rollback", [Param("name", .string), Param("alias", .string)],
+                   doc: "Undo the latest set_alias of name@alias: the alias goes back to its previous version. Returns the move as set_alias does.",
+                   example: "rollback(\"iris\", \"staging\")",
+                   result: "{name: \"iris\", alias: \"staging\", from: 2, to: 1, reason: \"rollback\"}") { a in
+        try withRegistry(a) { registry, session in
+            let name = try a.string("name"), alias = try a.string("alias")
+            if let sandbox = session.aliasSandbox { return try sandbox.rollback(name, alias) }
+            return RegistryValues.aliasEvent(try registry.rollback(name, alias: alias))
+        }
+    },
+    NativeFunction("log_metric", [Param("key", .string), Param("value", .number), Param("step", .optional(.int), .nil)],
+                   doc: "Record a metric of the current run (without step: one after the key's last step). "
+                       + "Outside `mlw run` the first call starts a run named <repl>; under `mlw run --no-record` values are dropped.",
+                   example: "log_metric(\"loss\", 0.25, step: 1)") { a in
+        let key = try a.string("key"), value = try a.double("value")
+        let step = a.isNil("step") ? nil : try a.int("step")
+        if let step, step < 0 { throw a.invalid("step", "must be >= 0, got \(step)") }
+        return try withRegistry(a) { registry, session in
+            guard let run = try session.currentRun(create: true, interp: a.interpreter) else { return .nil }
+            try registry.logMetric(run: run, key: key, value: value, step: step)
+            return .nil
+        }
+    },
+    NativeFunction("runs", [Param("status", .optional(.string), .nil), Param("script", .optional(.string), .nil), Param("limit", .int, .int(20))],
+                   doc: "Recorded runs, newest first, optionally only those with a status (running, finished, failed) or script path. "
+                       + "Each is {id, script, script_sha256, status, seed, params, git_commit, started, ended, error}.",
+                   example: "runs(status: \"running\", limit: 5)[0].script", result: "\"<repl>\"") { a in
+        var filter = RunFilter()
+        if !a.isNil("status") {
+            let text = try a.string("status")
+            guard let status = RunStatus(rawValue: text) else { throw a.invalid("status", "must be running, finished or failed, got '\(text)'") }
+            filter.status = status
+        }
+        if !a.isNil("script") { filter.script = try a.string("script") }
+        let limit = try a.int("limit")
+        guard limit >= 0 else { throw a.invalid("limit", "must be >= 0, got \(limit)") }
+        return try withRegistry(a) { registry, _ in .list(try registry.runs(filter: filter, limit: limit).map(RegistryValues.run)) }
+    },
+    NativeFunction("compare_runs", [Param("a", .oneOf([.string, .record])), Param("b", .oneOf([.string, .record]))],
+                   doc: "Differences between two runs (ids, id prefixes or records from runs()): "
+                       + "{a, b, identical, fields, params, metrics, text}; print(d.text) shows the table.",
+                   example: "let r = runs()[0]; compare_runs(r, r.id).identical", result: "true") { a in
+        let ids = try ["a", "b"].map { name -> String in
+            if case .record(let r) = a[name] {
+                guard case .string(let id)? = r["id"] else { throw a.invalid(name, "a run record needs a string field 'id'") }
+                return id
+            }
+            return try a.string(name)
+        }
+        return try withRegistry(a) { registry, _ in RegistryValues.diff(try registry.compareRuns(ids[0], ids[1])) }
+    },
+])
+
+/// Runs `body` with this interpreter's registry; registry errors become runtime errors
+/// with the registry's sentence (`unknown model 'iris'`).
+private func withRegistry(_ a: Args, _ body: (Registry, RegistrySession) throws -> Value) throws -> Value {
+    let session = a.interpreter.registrySession
+    do {
+        return try body(try session.registry(), session)
+    } catch let e as RegistryError {
+        throw NativeError(e.description)
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import Lang
+import Registry
+
+/// The registry state of one interpreter, kept in `interp.extensions` (never in globals, so
+/// several interpreters, e.g. parallel tests, can use different registries): where the
+/// registry lives, the registry itself (opened on first use), and the run that metrics and
+/// registrations belong to.
+///
+///     interp.useRegistry(root: tmp)          // tests and tools: an explicit root
+///     let registry = try interp.registrySession.registry()
+public final class RegistrySession {
+    static let extensionKey = "registry"
+
+    /// The folder holding `registry.sqlite`: `$MLW_HOME`, else `.mlw` in the working directory.
+    public let root: URL
+    private var opened: Registry?
+    /// The run that `log_metric` and `register` attach to: the one `mlw run` records, or one
+    /// created lazily (script `<repl>`) on the first `log_metric` outside `mlw run`.
+    public internal(set) var runID: RunID?
+    /// True when `runID` was created lazily and must be finished by `finishLazyRun`.
+    private var runIsLazy = false
+    /// `mlw run --no-record`: metrics are dropped and registrations have no run.
+    public internal(set) var recordingDisabled = false
+    /// `mlw reproduce`: alias moves stay in memory (see `AliasSandbox`).
+    var aliasSandbox: AliasSandbox?
+
+    /// Keeps this interpreter's alias moves in memory from now on: `mlw reproduce` registers
+    /// versions (to compare their hashes) but must not move `production`.
+    public func sandboxAliases() { aliasSandbox = AliasSandbox() }
+
+    init(root: URL) { self.root = root }
+
+    /// The registry, opened (and created) the first time it is needed.
+    public func registry() throws -> Registry {
+        if let opened { return opened }
+        do {
+            let r = try Registry.open(root: root)
+            opened = r
+            return r
+        } catch let e as RegistryError {
+            throw NativeError("cannot open the registry at '\(root.path)': \(e.description)")
+        }
+    }
+
+    /// Whether the registry was opened already (tests check that plain scripts stay lazy).
+    public var isOpen: Bool { opened != nil }
+
+    /// The current run, creating a `<repl>` run when there is none and `create` is set.
+    func currentRun(create: Bool, interp: Interpreter) throws -> RunID? {
+        if let runID { return runID }
+        guard create, !recordingDisabled else { return nil }
+        let id = try registry().startRun(script: "<repl>", scriptHash: SHA256.hex(Data()),
+                                         params: RunParams.paramValues(interp.paramValues),
+                                         host: RunRecorder.hostName(), mlwVersion: Workbench.version)
+        runID = id
+        runIsLazy = true
+        return id
+    }
+
+    /// Marks the lazily created `<repl>` run finished (the REPL calls this when it exits).
+    public func finishLazyRun() {
+        guard runIsLazy, let id = runID, let opened else { return }
+        try? opened.finishRun(id, status: .finished)
+        runIsLazy = false
+    }
+}
+
+extension Interpreter {
+    /// This interpreter's registry state, created on first access with the default root.
+    public var registrySession: RegistrySession {
+        if let s = extensions[RegistrySession.extensionKey] as? RegistrySession { return s }
+        let s = RegistrySession(root: Registry.defaultRoot())
+        extensions[RegistrySession.extensionKey] = s
+        return s
+    }
+
+    /// Points this interpreter's registry at `root` (before its first use): the explicit
+    /// hook tests and tools use instead of changing `MLW_HOME` for the whole process.
+    @discardableResult
+    public func useRegistry(root: URL) -> RegistrySession {
+        let s = RegistrySession(root: root)
+        extensions[RegistrySession.extensionKey] = s
+        return s
+    }
+}
+
+/// Script parameters as the registry stores them (JSON scalars).
+enum RunParams {
+    /// Lists and records become their JSON text, which `--set` parses back for a list or
+    /// record default; nil parameters are left out (the default reproduces them).
+    static func paramValues(_ params: [(String, Value)]) -> [String: ParamValue] {
+        var out: [String: ParamValue] = [:]
+        for (name, v) in params {
+            switch v {
+            case .int(let x): out[name] = .int(x)
+            case .float(let x): out[name] = x.isFinite ? .double(x) : .string(String(x))
+            case .bool(let b): out[name] = .bool(b)
+            case .string(let s): out[name] = .string(s)
+            case .nil: continue
+            default: out[name] = .string((try? v.json(pretty: false)) ?? v.repr)
+            }
+        }
+        return out
+    }
+
+    /// The run's root seed: the value of a parameter named `seed`, when it is an integer.
+    static func seed(_ params: [(String, Value)]) -> Int? {
+        guard let v = params.first(where: { $0.0 == "seed" })?.1 else { return nil }
+        if case .int(let x) = v { return x }
+        if case .float(let d) = v, d.rounded() == d, d.magnitude < 9e18 { return Int(d) }
+        return nil
+    }
+}
