@@ -26,8 +26,10 @@ let package = Package(
         ),
         .target(name: "Tensor", dependencies: ["CKernels"]),
         .target(name: "Lang", swiftSettings: v5),
-        .target(name: "Data"),
-        .target(name: "Registry", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        // SHA-256 shared by data lineage, the stage cache and the artifact store.
+        .target(name: "Checksum"),
+        .target(name: "Data", dependencies: ["Checksum"]),
+        .target(name: "Registry", dependencies: ["Checksum", .product(name: "GRDB", package: "GRDB.swift")]),
         // The standard library written in MLW itself, shipped as package resources.
         .target(name: "Stdlib", path: "Stdlib", exclude: ["README.md"], resources: [.copy("std")]),
         .target(name: "Workbench", dependencies: ["Lang", "Stdlib", "Tensor", "Data", "Registry"], swiftSettings: v5),

@@ -1,6 +1,7 @@
 import Foundation
 
-/// A small SHA-256 (FIPS 180-4), because Foundation on Linux has no CryptoKit.
+/// A small SHA-256 (FIPS 180-4), because Foundation on Linux has no CryptoKit. The one
+/// implementation used for lineage hashes, stage-cache keys and content-addressed artifacts.
 /// Streaming: feed bytes with `update`, then `finalizeHex()`.
 ///
 ///     var h = SHA256(); h.update("abc"); h.finalizeHex()  // "ba7816bf..."
@@ -16,6 +17,8 @@ public struct SHA256: Sendable {
 
     public mutating func update(_ string: String) { update(Array(string.utf8)) }
     public mutating func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update(bytes: $0) } }
+    public mutating func update(_ data: Data) { data.withUnsafeBytes { update(bytes: $0) } }
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) { update(bytes: bytes) }
 
     public mutating func update(bytes: UnsafeRawBufferPointer) {
         length &+= UInt64(bytes.count)
@@ -51,16 +54,20 @@ public struct SHA256: Sendable {
     /// One-shot helper.
     public static func hex(_ string: String) -> String { var h = SHA256(); h.update(string); return h.finalizeHex() }
 
-    /// Hash of a file's bytes, read in 1 MB chunks (never held whole).
+    /// Hex digest of `data` in one call: `SHA256.hex(Data())` is `e3b0c442…`.
+    public static func hex(_ data: Data) -> String { var h = SHA256(); h.update(data); return h.finalizeHex() }
+
+    /// Hash of the file at `path` (see `hex(fileAt:)`).
     public static func hexOfFile(_ path: String) throws -> String {
-        guard let fh = FileHandle(forReadingAtPath: path) else { throw DataError(.io, "cannot open file", file: path) }
-        defer { try? fh.close() }
+        try hex(fileAt: URL(fileURLWithPath: path))
+    }
+
+    /// Hash of a file's bytes, read in 1 MB chunks (never held whole).
+    public static func hex(fileAt url: URL) throws -> String {
+        let handle = try FileHandle(forReadingFrom: url)
+        defer { try? handle.close() }
         var h = SHA256()
-        while true {
-            let chunk = fh.readData(ofLength: 1 << 20)
-            if chunk.isEmpty { break }
-            chunk.withUnsafeBytes { h.update(bytes: $0) }
-        }
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { h.update(chunk) }
         return h.finalizeHex()
     }
 
