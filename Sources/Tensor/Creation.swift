@@ -35,7 +35,7 @@ extension Tensor {
         guard step != 0, step.isFinite, start.isFinite, stop.isFinite else {
             throw TensorError("arange", "invalid range start \(start), stop \(stop), step \(step)")
         }
-        let n = max(0, ((stop - start) / step).rounded(.up))
+        let n = Swift.max(0, ((stop - start) / step).rounded(.up))
         guard n < Double(TensorStorage.maxBytes) else { throw TensorError("arange", "range has too many elements (\(n))") }
         let count = Int(n)
         return try fromDoubles((0..<count).map { start + Double($0) * step }, shape: [count], dtype: dtype, op: "arange")
@@ -57,7 +57,7 @@ extension Tensor {
         let cols = m ?? n
         let t = try zeros([n, cols], dtype: dtype)
         let one = try full([], 1, dtype: dtype)
-        for i in 0..<min(n, cols) {
+        for i in 0..<Swift.min(n, cols) {
             (t.basePointer + (i * cols + i) * dtype.size).copyMemory(from: one.basePointer, byteCount: dtype.size)
         }
         return t

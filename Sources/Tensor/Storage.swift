@@ -21,7 +21,7 @@ final class TensorStorage: @unchecked Sendable {
         guard byteCount >= 0, byteCount <= TensorStorage.maxBytes else {
             throw TensorError(op, "cannot allocate \(byteCount) bytes (limit \(TensorStorage.maxBytes))")
         }
-        let n = max(byteCount, 1)
+        let n = Swift.max(byteCount, 1)
         let p = zeroed ? calloc(n, 1) : aligned_alloc(64, (n + 63) / 64 * 64)
         guard let ptr = p else { throw TensorError(op, "out of memory allocating \(byteCount) bytes") }
         data = ptr

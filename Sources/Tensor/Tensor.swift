@@ -75,7 +75,7 @@ public struct Tensor: @unchecked Sendable {
         let dst = dstRaw.assumingMemoryBound(to: T.self)
         if rank == 0 { dst[0] = src[0]; return }
         let inner = shape[rank - 1], innerStride = strides[rank - 1]
-        let outer = count / max(inner, 1)
+        let outer = count / Swift.max(inner, 1)
         var index = [Int](repeating: 0, count: rank)
         var srcOff = 0
         var d = 0
