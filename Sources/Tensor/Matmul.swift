@@ -107,3 +107,39 @@ extension Tensor {
         return offs
     }
 }
+
+extension Tensor {
+    /// General float32 2-D GEMM: act(alpha · a @ b + beta · c + bias).
+    /// `a`, `b` may be any strided views (pass `x.T` for a transpose — no copy);
+    /// `c` (needed when beta != 0) must be [M, N]; `bias` is [N] (or [M] with `biasPerRow`).
+    /// Example (gradient accumulation): `g = try Tensor.gemm(x.T, dy, beta: 1, c: g)`.
+    public static func gemm(_ a: Tensor, _ b: Tensor, alpha: Float = 1, beta: Float = 0, c: Tensor? = nil,
+                            bias: Tensor? = nil, biasPerRow: Bool = false, activation: Activation = .none) throws -> Tensor {
+        guard a.rank == 2, b.rank == 2, a.dtype == .float32, b.dtype == .float32 else {
+            throw TensorError("gemm", "expected 2-D float32 operands, got \(fmt(a.shape)) \(a.dtype) and \(fmt(b.shape)) \(b.dtype)")
+        }
+        let (m, k, k2, n) = (a.shape[0], a.shape[1], b.shape[0], b.shape[1])
+        guard k == k2 else { throw TensorError("gemm", "shapes \(fmt(a.shape)) and \(fmt(b.shape)) are not compatible (\(k) != \(k2))") }
+        var out: Tensor
+        if beta != 0 {
+            guard let c, c.shape == [m, n] else {
+                throw TensorError("gemm", "beta != 0 needs c of shape \(fmt([m, n])), got \(c.map { fmt($0.shape) } ?? "none")")
+            }
+            out = c.astype(.float32)
+            out.makeUniqueContiguous()
+        } else {
+            out = try Tensor(uninitialized: [m, n], dtype: .float32, op: "gemm")
+        }
+        let biasLen = biasPerRow ? m : n
+        if let bias, bias.count != biasLen {
+            throw TensorError("gemm", "bias of shape \(fmt(bias.shape)) does not match \(biasLen) \(biasPerRow ? "rows" : "columns")")
+        }
+        let bc = bias?.astype(.float32).contiguous()
+        withExtendedLifetime((a, b, bc)) {
+            mlw_sgemm(m, n, k, alpha, a.ptr(Float.self), a.strides[0], a.strides[1], b.ptr(Float.self), b.strides[0], b.strides[1],
+                      beta, out.ptr(Float.self), n, bc.map { UnsafePointer($0.ptr(Float.self)) },
+                      bc == nil ? 0 : Int32(biasPerRow ? MLW_BIAS_PER_ROW : MLW_BIAS_PER_COL), activation == .relu ? Int32(MLW_ACT_RELU) : 0)
+        }
+        return out
+    }
+}
