@@ -23,9 +23,9 @@ extension Tensor {
         if let bias, bias.shape != [o] {
             throw TensorError("conv2d", "bias of shape \(fmt(bias.shape)) does not match \(o) output channels")
         }
-        let oh = (h + 2 * padding.0 - dilation.0 * (kh - 1) - 1) / stride.0 + 1
-        let ow = (w + 2 * padding.1 - dilation.1 * (kw - 1) - 1) / stride.1 + 1
-        guard oh > 0, ow > 0, kh > 0, kw > 0 else {
+        let spanH = h + 2 * padding.0 - dilation.0 * (kh - 1) - 1, spanW = w + 2 * padding.1 - dilation.1 * (kw - 1) - 1
+        let oh = spanH / stride.0 + 1, ow = spanW / stride.1 + 1
+        guard spanH >= 0, spanW >= 0, kh > 0, kw > 0 else {
             throw TensorError("conv2d", "kernel \(kh)x\(kw) does not fit input \(h)x\(w) with padding \(padding) and dilation \(dilation)")
         }
         let x = input.astype(.float32).contiguous(), wt = weight.astype(.float32).contiguous()
@@ -82,8 +82,9 @@ extension Tensor {
             throw TensorError(op, "invalid kernel \(kernel), stride \(stride) or padding \(padding)")
         }
         let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
-        let oh = (h + 2 * padding.0 - kernel.0) / stride.0 + 1, ow = (w + 2 * padding.1 - kernel.1) / stride.1 + 1
-        guard oh > 0, ow > 0 else { throw TensorError(op, "kernel \(kernel) does not fit input \(fmt(shape))") }
+        let spanH = h + 2 * padding.0 - kernel.0, spanW = w + 2 * padding.1 - kernel.1
+        let oh = spanH / stride.0 + 1, ow = spanW / stride.1 + 1
+        guard spanH >= 0, spanW >= 0 else { throw TensorError(op, "kernel \(kernel) does not fit input \(fmt(shape))") }
         let x = astype(.float32).contiguous()
         let out = try Tensor(uninitialized: [n, c, oh, ow], dtype: .float32, op: op)
         withExtendedLifetime(x) {
