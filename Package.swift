@@ -21,6 +21,8 @@ let package = Package(
             cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]
         ),
         .target(name: "Tensor", dependencies: ["CKernels"]),
+        // Speed benchmark of the tensor engine, driven by Scripts/bench/tensor (release builds only).
+        .executableTarget(name: "TensorBench", dependencies: ["Tensor"]),
         .target(name: "Lang"),
         .target(name: "Data"),
         .target(name: "Registry", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <string.h>
 
 int mlw_ckernels_version(void) { return 2; }
 
@@ -37,7 +38,20 @@ static void init_settings(void) {
     if (n < 1) n = 1;
     if (n > MAX_THREADS) n = MAX_THREADS;
     threads_setting = (int)n;
-    simd_setting = mlw_cpu_has_avx2_fma();
+    simd_setting = mlw_cpu_simd_level();
+    // MLW_SIMD=portable|avx2 caps the level (benchmarks, debugging).
+    const char *simd = getenv("MLW_SIMD");
+    if (simd && strcmp(simd, "portable") == 0) simd_setting = 0;
+    if (simd && strcmp(simd, "avx2") == 0 && simd_setting > 1) simd_setting = 1;
+}
+
+int mlw_cpu_simd_level(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (!mlw_cpu_has_avx2_fma()) return 0;
+    return __builtin_cpu_supports("avx512f") ? 2 : 1;
+#else
+    return 0;
+#endif
 }
 
 int mlw_cpu_has_avx2_fma(void) {
@@ -58,11 +72,14 @@ void mlw_set_threads(int n) {
 
 int mlw_get_threads(void) { pthread_once(&once, init_settings); return threads_setting; }
 
-int mlw_simd_enabled(void) { pthread_once(&once, init_settings); return simd_setting; }
+int mlw_simd_enabled(void) { pthread_once(&once, init_settings); return simd_setting > 0; }
 
-void mlw_set_simd(int enabled) {
+int mlw_simd_level(void) { pthread_once(&once, init_settings); return simd_setting; }
+
+void mlw_set_simd(int level) {
     pthread_once(&once, init_settings);
-    simd_setting = enabled ? mlw_cpu_has_avx2_fma() : 0;
+    int cpu = mlw_cpu_simd_level();
+    simd_setting = level < 0 ? 0 : (level > cpu ? cpu : level);
 }
 
 static void run_tasks(void) {

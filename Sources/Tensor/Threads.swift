@@ -8,10 +8,22 @@ extension Tensor {
     /// The current thread setting.
     public static var threads: Int { Int(mlw_get_threads()) }
 
-    /// True when the AVX2+FMA kernels are active (false on older CPUs or after `setSIMD(false)`).
-    public static var simdEnabled: Bool { mlw_simd_enabled() != 0 }
+    /// Kernel level in use: 0 portable C, 1 AVX2+FMA, 2 AVX-512 GEMM micro-kernels.
+    public static var simdLevel: Int { Int(mlw_simd_level()) }
 
-    /// Forces the portable C kernels (false) or re-enables AVX2 when the CPU has it (true).
-    /// Meant for tests that check both code paths.
-    public static func setSIMD(_ on: Bool) { mlw_set_simd(on ? 1 : 0) }
+    /// Best level this CPU supports.
+    public static let cpuSIMDLevel: Int = {
+        let old = mlw_simd_level()
+        mlw_set_simd(99)
+        let best = Int(mlw_simd_level())
+        mlw_set_simd(old)
+        return best
+    }()
+
+    /// Caps the kernel level (0 portable, 1 AVX2, 2 AVX-512), clamped to the CPU.
+    /// Meant for tests that check every code path.
+    public static func setSIMDLevel(_ level: Int) { mlw_set_simd(Int32(Swift.max(0, Swift.min(level, 2)))) }
+
+    /// true: the best level the CPU has; false: portable kernels.
+    public static func setSIMD(_ on: Bool) { setSIMDLevel(on ? cpuSIMDLevel : 0) }
 }

@@ -4,8 +4,10 @@ import XCTest
 final class GemmTests: XCTestCase {
     let sizes = [1, 7, 33, 100, 257]
 
-    func checkAllTranspositions(simd: Bool) throws {
-        Tensor.setSIMD(simd)
+    func checkAllTranspositions(level: Int) throws {
+        guard level <= Tensor.cpuSIMDLevel else { return }
+        let simd = level
+        Tensor.setSIMDLevel(level)
         defer { Tensor.setSIMD(true) }
         var seed: UInt64 = 1
         for m in sizes { for n in [1, 7, 33, 257] { for k in [1, 7, 100, 257] where m * n * k <= 257 * 257 * 100 {
@@ -21,8 +23,9 @@ final class GemmTests: XCTestCase {
         } } }
     }
 
-    func testGemmAllTranspositionsSIMD() throws { try checkAllTranspositions(simd: true) }
-    func testGemmAllTranspositionsPortable() throws { try checkAllTranspositions(simd: false) }
+    func testGemmAllTranspositionsAVX512() throws { try checkAllTranspositions(level: 2) }
+    func testGemmAllTranspositionsAVX2() throws { try checkAllTranspositions(level: 1) }
+    func testGemmAllTranspositionsPortable() throws { try checkAllTranspositions(level: 0) }
 
     func testGemmAlphaBetaBiasRelu() throws {
         let (m, n, k) = (37, 45, 300)
@@ -48,6 +51,17 @@ final class GemmTests: XCTestCase {
         XCTAssertEqual(y.shape, [2, 5, 17])
         assertClose(y.toFloats(), ref.toDoubles(), "linear")
         assertThrows(try Tensor.linear(x, weight: w), contains: "linear: shapes [2, 5, 33] and [17, 33] are not compatible (33 != 17)")
+    }
+
+    func testBiasReluAtEveryLevel() throws {
+        for level in 0...Tensor.cpuSIMDLevel {
+            Tensor.setSIMDLevel(level)
+            let x = randomTensor([50, 70], seed: 1), w = randomTensor([70, 45], seed: 2), b = randomTensor([45], seed: 3)
+            let y = try Tensor.linear(x, weight: w, bias: b, activation: .relu)
+            let ref = Reference.gemm(x.toFloats(), w.toFloats(), m: 50, n: 45, k: 70)
+            assertClose(y.toFloats(), (0..<(50 * 45)).map { Swift.max(0, ref[$0] + Double(b.toFloats()[$0 % 45])) }, "level \(level)")
+        }
+        Tensor.setSIMD(true)
     }
 
     func testDeterministicAcrossThreadCounts() throws {

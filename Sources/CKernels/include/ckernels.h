@@ -21,9 +21,13 @@ void mlw_set_threads(int n);
 int mlw_get_threads(void);
 /// Runs body(ctx, t) for t in [0, ntasks) on up to min(threads, max_threads) threads.
 void mlw_parallel_for(int ntasks, int max_threads, void (*body)(void *ctx, int task), void *ctx);
-/// 1 when the AVX2+FMA kernels are in use. mlw_set_simd(0) forces the portable kernels (tests).
+/// 1 when SIMD kernels (AVX2+FMA or better) are in use.
 int mlw_simd_enabled(void);
-void mlw_set_simd(int enabled);
+/// 0 = portable C, 1 = AVX2+FMA, 2 = AVX-512F (GEMM micro-kernels; the rest stay AVX2).
+/// Default: the best the CPU has, capped by $MLW_SIMD=portable|avx2.
+int mlw_simd_level(void);
+/// Caps the level (clamped to what the CPU supports). mlw_set_simd(0) forces portable kernels.
+void mlw_set_simd(int level);
 
 // ---- float32 GEMM (gemm_f32.c) ----
 enum { MLW_BIAS_NONE = 0, MLW_BIAS_PER_COL = 1, MLW_BIAS_PER_ROW = 2 };
