@@ -128,8 +128,15 @@ static void igemm_task(void *ctx, int t) {
     free(Ap); free(Bp);
 }
 
+int mlw_cpu_has_vnni512(void);
+int mlw_gemm_i8_vnni(long M, long N, long K, const uint8_t *A, long lda, int a_signed,
+                     const int8_t *B, long ldb, int32_t *C, long ldc);
+
 static void igemm(igemm_ctx *g) {
     if (g->M <= 0 || g->N <= 0) return;
+    // AVX512-VNNI path (level 2 on CPUs that have it); exact like the others.
+    if (mlw_simd_level() >= 2 && mlw_cpu_has_vnni512() &&
+        mlw_gemm_i8_vnni(g->M, g->N, g->K, (const uint8_t *)g->A, g->lda, !g->a_unsigned, g->B, g->ldb, g->C, g->ldc) == 0) return;
     if (g->K <= 0) {
         for (long i = 0; i < g->M; i++) memset(g->C + i * g->ldc, 0, (size_t)g->N * sizeof(int32_t));
         return;

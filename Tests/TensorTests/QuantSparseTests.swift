@@ -2,8 +2,10 @@ import XCTest
 @testable import Tensor
 
 final class QuantSparseTests: XCTestCase {
-    func checkInt8(simd: Bool) throws {
-        Tensor.setSIMD(simd)
+    func checkInt8(level: Int) throws {
+        guard level <= Tensor.cpuSIMDLevel else { return }
+        let simd = level
+        Tensor.setSIMDLevel(level)
         defer { Tensor.setSIMD(true) }
         for (m, n, k) in [(1, 1, 1), (7, 33, 100), (33, 17, 1023), (100, 257, 7), (13, 40, 513)] {
             for unsignedA in [false, true] {
@@ -26,8 +28,9 @@ final class QuantSparseTests: XCTestCase {
         XCTAssertEqual(try Tensor.matmulInt8(a2, b).toInts(), [Int](repeating: 128 * 128 * k, count: 15))
     }
 
-    func testInt8GemmExactSIMD() throws { try checkInt8(simd: true) }
-    func testInt8GemmExactPortable() throws { try checkInt8(simd: false) }
+    func testInt8GemmExactAVX512VNNI() throws { try checkInt8(level: 2) }
+    func testInt8GemmExactAVX2() throws { try checkInt8(level: 1) }
+    func testInt8GemmExactPortable() throws { try checkInt8(level: 0) }
 
     func testInt8Errors() throws {
         assertThrows(try Tensor.matmulInt8(Tensor.zeros([2, 3], dtype: .int8), Tensor.zeros([4, 2], dtype: .int8)),
