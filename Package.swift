@@ -25,6 +25,8 @@ let package = Package(
             cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]
         ),
         .target(name: "Tensor", dependencies: ["CKernels"]),
+        // Speed benchmark of the tensor engine, driven by Scripts/bench/tensor (release builds only).
+        .executableTarget(name: "TensorBench", dependencies: ["Tensor"]),
         .target(name: "Lang", swiftSettings: v5),
         // SHA-256 shared by data lineage, the stage cache and the artifact store.
         .target(name: "Checksum"),

@@ -1,2 +1,88 @@
+// CKernels: hand-written CPU kernels for the Tensor module.
+//
+// Every entry point picks an AVX2+FMA version at run time when the CPU has it
+// (checked once with __builtin_cpu_supports) and otherwise runs a portable C
+// version. All parallel kernels split their work into FIXED chunks whose
+// boundaries do not depend on the thread count, and no reduction is ever split
+// across threads, so results are bit-identical for any thread count.
 #pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 int mlw_ckernels_version(void);
+
+// ---- threading (parallel.c) ----
+/// Sets the number of threads kernels may use (>= 1). Default: $MLW_THREADS or the core count.
+void mlw_set_threads(int n);
+int mlw_get_threads(void);
+/// Runs body(ctx, t) for t in [0, ntasks) on up to min(threads, max_threads) threads.
+void mlw_parallel_for(int ntasks, int max_threads, void (*body)(void *ctx, int task), void *ctx);
+/// 1 when SIMD kernels (AVX2+FMA or better) are in use.
+int mlw_simd_enabled(void);
+/// 0 = portable C, 1 = AVX2+FMA, 2 = AVX-512F (GEMM micro-kernels; the rest stay AVX2).
+/// Default: the best the CPU has, capped by $MLW_SIMD=portable|avx2.
+int mlw_simd_level(void);
+/// Caps the level (clamped to what the CPU supports). mlw_set_simd(0) forces portable kernels.
+void mlw_set_simd(int level);
+
+// ---- float32 GEMM (gemm_f32.c) ----
+enum { MLW_BIAS_NONE = 0, MLW_BIAS_PER_COL = 1, MLW_BIAS_PER_ROW = 2 };
+enum { MLW_ACT_NONE = 0, MLW_ACT_RELU = 1 };
+/// C[M,N] = act(alpha * A[M,K] * B[K,N] + beta * C + bias).
+/// A(i,k) = A[i*rsa + k*csa], B(k,j) = B[k*rsb + j*csb] (any strides, so transposes are free),
+/// C(i,j) = C[i*ldc + j]. beta == 0 ignores the old C (may be uninitialised).
+/// bias has N entries (PER_COL) or M entries (PER_ROW).
+void mlw_sgemm(long M, long N, long K, float alpha,
+               const float *A, long rsa, long csa,
+               const float *B, long rsb, long csb,
+               float beta, float *C, long ldc,
+               const float *bias, int bias_mode, int act);
+
+// ---- integer GEMM (gemm_i8.c) ----
+/// C[M,N] (int32) = A[M,K] (int8) * B[K,N] (int8); exact. A row-major (lda), B row-major (ldb).
+void mlw_gemm_s8s8s32(long M, long N, long K, const int8_t *A, long lda,
+                      const int8_t *B, long ldb, int32_t *C, long ldc);
+/// Same with an unsigned A: C = A (uint8) * B (int8); exact.
+void mlw_gemm_u8s8s32(long M, long N, long K, const uint8_t *A, long lda,
+                      const int8_t *B, long ldb, int32_t *C, long ldc);
+
+// ---- sparse (sparse.c) ----
+/// C[M,N] = S * B where S is CSR (M rows, indptr[M+1], indices, values) and B is [K,N] row-major.
+void mlw_csr_spmm(long M, long N, const int64_t *indptr, const int32_t *indices,
+                  const float *values, const float *B, long ldb, float *C, long ldc);
+
+// ---- elementwise (elementwise.c) ----
+enum { MLW_ADD = 0, MLW_SUB, MLW_MUL, MLW_DIV, MLW_MAX, MLW_MIN, MLW_POW };
+enum { MLW_VV = 0, MLW_VS = 1, MLW_SV = 2 };
+/// out[i] = a[i] op b[i] (VV), a[i] op b[0] (VS) or a[0] op b[i] (SV).
+void mlw_binary_f32(int op, int mode, const float *a, const float *b, float *out, long n);
+/// out[r, c] = a[r, c] op b[c] for r < rows (row broadcast, e.g. a bias).
+void mlw_binary_rows_f32(int op, const float *a, const float *b, float *out, long rows, long cols);
+/// out = a * b + c, all contiguous, n elements.
+void mlw_fma_f32(const float *a, const float *b, const float *c, float *out, long n);
+
+enum { MLW_NEG = 0, MLW_ABS, MLW_EXP, MLW_LOG, MLW_SQRT, MLW_TANH, MLW_SIGMOID,
+       MLW_RELU, MLW_GELU_TANH, MLW_GELU_ERF };
+void mlw_unary_f32(int op, const float *x, float *out, long n);
+/// out = min(max(x, lo), hi)
+void mlw_clip_f32(const float *x, float *out, long n, float lo, float hi);
+
+// ---- reductions (reduce.c) ----
+/// Deterministic blocked sum (fixed 4096-element blocks, float lanes, double across blocks).
+double mlw_sum_f32(const float *x, long n);
+/// out[r] = sum of row r of a [rows, cols] contiguous matrix (same order as mlw_sum_f32).
+void mlw_sum_rows_f32(const float *x, long rows, long cols, float *out);
+/// Max / min of each row; cols must be >= 1.
+void mlw_max_rows_f32(const float *x, long rows, long cols, float *out);
+void mlw_min_rows_f32(const float *x, long rows, long cols, float *out);
+/// Row-wise softmax / log_softmax of a [rows, cols] contiguous matrix.
+void mlw_softmax_rows_f32(const float *x, long rows, long cols, float *out);
+void mlw_log_softmax_rows_f32(const float *x, long rows, long cols, float *out);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,143 @@
+// A tiny persistent thread pool. Work is described as a fixed list of tasks;
+// which thread runs which task does not matter for the results, because every
+// task writes its own disjoint output. Nested or concurrent calls run serially.
+#include "ckernels.h"
+#include "internal.h"
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <string.h>
+
+int mlw_ckernels_version(void) { return 2; }
+
+#define MAX_THREADS 256
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static int threads_setting = 1;
+static int simd_setting = 0;
+
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;   // guards the job fields
+static pthread_cond_t work_cv = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t done_cv = PTHREAD_COND_INITIALIZER;
+static pthread_mutex_t call_mu = PTHREAD_MUTEX_INITIALIZER;   // one parallel call at a time
+static int workers_started = 0;
+static long job_generation = 0;
+static int job_helpers = 0;          // how many workers take part in the current job
+static int job_pending = 0;          // helpers still running
+static void (*job_body)(void *, int);
+static void *job_ctx;
+static int job_ntasks;
+static atomic_int job_next;
+static _Thread_local int in_parallel = 0;
+
+static void init_settings(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    const char *env = getenv("MLW_THREADS");
+    if (env && atoi(env) > 0) n = atoi(env);
+    if (n < 1) n = 1;
+    if (n > MAX_THREADS) n = MAX_THREADS;
+    threads_setting = (int)n;
+    simd_setting = mlw_cpu_simd_level();
+    // MLW_SIMD=portable|avx2 caps the level (benchmarks, debugging).
+    const char *simd = getenv("MLW_SIMD");
+    if (simd && strcmp(simd, "portable") == 0) simd_setting = 0;
+    if (simd && strcmp(simd, "avx2") == 0 && simd_setting > 1) simd_setting = 1;
+}
+
+int mlw_cpu_simd_level(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (!mlw_cpu_has_avx2_fma()) return 0;
+    return __builtin_cpu_supports("avx512f") ? 2 : 1;
+#else
+    return 0;
+#endif
+}
+
+int mlw_cpu_has_avx2_fma(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+void mlw_set_threads(int n) {
+    pthread_once(&once, init_settings);
+    if (n < 1) n = 1;
+    if (n > MAX_THREADS) n = MAX_THREADS;
+    threads_setting = n;
+}
+
+int mlw_get_threads(void) { pthread_once(&once, init_settings); return threads_setting; }
+
+int mlw_simd_enabled(void) { pthread_once(&once, init_settings); return simd_setting > 0; }
+
+int mlw_simd_level(void) { pthread_once(&once, init_settings); return simd_setting; }
+
+void mlw_set_simd(int level) {
+    pthread_once(&once, init_settings);
+    int cpu = mlw_cpu_simd_level();
+    simd_setting = level < 0 ? 0 : (level > cpu ? cpu : level);
+}
+
+static void run_tasks(void) {
+    int t;
+    while ((t = atomic_fetch_add(&job_next, 1)) < job_ntasks) job_body(job_ctx, t);
+}
+
+static void *worker_main(void *arg) {
+    int id = (int)(intptr_t)arg;
+    long seen = 0;
+    in_parallel = 1;
+    for (;;) {
+        pthread_mutex_lock(&pool_mu);
+        while (job_generation == seen) pthread_cond_wait(&work_cv, &pool_mu);
+        seen = job_generation;
+        int mine = id < job_helpers;
+        pthread_mutex_unlock(&pool_mu);
+        if (!mine) continue;
+        run_tasks();
+        pthread_mutex_lock(&pool_mu);
+        if (--job_pending == 0) pthread_cond_signal(&done_cv);
+        pthread_mutex_unlock(&pool_mu);
+    }
+    return NULL;
+}
+
+static void ensure_workers(int wanted) {
+    while (workers_started < wanted) {
+        pthread_t th;
+        if (pthread_create(&th, NULL, worker_main, (void *)(intptr_t)workers_started) != 0) return;
+        pthread_detach(th);
+        workers_started++;
+    }
+}
+
+void mlw_parallel_for(int ntasks, int max_threads, void (*body)(void *, int), void *ctx) {
+    if (ntasks <= 0) return;
+    int nt = mlw_get_threads();
+    if (max_threads > 0 && max_threads < nt) nt = max_threads;
+    if (nt > ntasks) nt = ntasks;
+    if (nt <= 1 || in_parallel || pthread_mutex_trylock(&call_mu) != 0) {
+        for (int t = 0; t < ntasks; t++) body(ctx, t);
+        return;
+    }
+    ensure_workers(nt - 1);
+    int helpers = workers_started < nt - 1 ? workers_started : nt - 1;
+    pthread_mutex_lock(&pool_mu);
+    job_body = body; job_ctx = ctx; job_ntasks = ntasks;
+    atomic_store(&job_next, 0);
+    job_helpers = helpers; job_pending = helpers;
+    job_generation++;
+    pthread_cond_broadcast(&work_cv);
+    pthread_mutex_unlock(&pool_mu);
+    in_parallel = 1;
+    run_tasks();
+    in_parallel = 0;
+    pthread_mutex_lock(&pool_mu);
+    while (job_pending > 0) pthread_cond_wait(&done_cv, &pool_mu);
+    pthread_mutex_unlock(&pool_mu);
+    pthread_mutex_unlock(&call_mu);
+}

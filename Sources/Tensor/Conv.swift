@@ -1,0 +1,108 @@
+import CKernels
+
+/// 2-D convolution (NCHW) by im2col + the float32 GEMM, and 2-D pooling.
+extension Tensor {
+    /// conv2d: input [N, C, H, W], weight [O, C/groups, kh, kw], bias [O].
+    /// Output [N, O, OH, OW] with OH = (H + 2·pad - dil·(kh-1) - 1) / stride + 1.
+    /// Computes in float32. Per image and group: col = im2col(x) [C/g·kh·kw, OH·OW],
+    /// out = W_g @ col + bias (bias fused in the GEMM, per row).
+    public static func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil,
+                              stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
+                              dilation: (Int, Int) = (1, 1), groups: Int = 1) throws -> Tensor {
+        guard input.rank == 4, weight.rank == 4 else {
+            throw TensorError("conv2d", "expected 4-D input and weight (NCHW, OIHW), got \(fmt(input.shape)) and \(fmt(weight.shape))")
+        }
+        let (n, c, h, w) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
+        let (o, cg, kh, kw) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
+        guard groups >= 1, stride.0 >= 1, stride.1 >= 1, dilation.0 >= 1, dilation.1 >= 1, padding.0 >= 0, padding.1 >= 0 else {
+            throw TensorError("conv2d", "stride, dilation and groups must be >= 1 and padding >= 0")
+        }
+        guard c % groups == 0, o % groups == 0, cg == c / groups else {
+            throw TensorError("conv2d", "input \(fmt(input.shape)) and weight \(fmt(weight.shape)) are not compatible with groups=\(groups)")
+        }
+        if let bias, bias.shape != [o] {
+            throw TensorError("conv2d", "bias of shape \(fmt(bias.shape)) does not match \(o) output channels")
+        }
+        let spanH = h + 2 * padding.0 - dilation.0 * (kh - 1) - 1, spanW = w + 2 * padding.1 - dilation.1 * (kw - 1) - 1
+        let oh = spanH / stride.0 + 1, ow = spanW / stride.1 + 1
+        guard spanH >= 0, spanW >= 0, kh > 0, kw > 0 else {
+            throw TensorError("conv2d", "kernel \(kh)x\(kw) does not fit input \(h)x\(w) with padding \(padding) and dilation \(dilation)")
+        }
+        let x = input.astype(.float32).contiguous(), wt = weight.astype(.float32).contiguous()
+        let b = bias?.astype(.float32).contiguous()
+        let out = try Tensor(uninitialized: [n, o, oh, ow], dtype: .float32, zeroed: true, op: "conv2d")
+        let rowsK = cg * kh * kw, cols = oh * ow, og = o / groups
+        var col = [Float](repeating: 0, count: rowsK * cols)
+        withExtendedLifetime((x, wt, b)) {
+            let xp = x.ptr(Float.self), wp = wt.ptr(Float.self), op = out.ptr(Float.self)
+            for img in 0..<n {
+                for g in 0..<groups {
+                    col.withUnsafeMutableBufferPointer { cb in
+                        var r = 0
+                        for ch in 0..<cg {
+                            let plane = xp + ((img * c) + g * cg + ch) * h * w
+                            for ki in 0..<kh { for kj in 0..<kw {
+                                let dst = cb.baseAddress! + r * cols
+                                for yy in 0..<oh {
+                                    let iy = yy * stride.0 - padding.0 + ki * dilation.0
+                                    for xx in 0..<ow {
+                                        let ix = xx * stride.1 - padding.1 + kj * dilation.1
+                                        dst[yy * ow + xx] = (iy >= 0 && iy < h && ix >= 0 && ix < w) ? plane[iy * w + ix] : 0
+                                    }
+                                }
+                                r += 1
+                            } }
+                        }
+                        let bptr = b.map { UnsafePointer($0.ptr(Float.self) + g * og) }
+                        mlw_sgemm(og, cols, rowsK, 1, wp + g * og * rowsK, rowsK, 1, cb.baseAddress!, cols, 1,
+                                  0, op + (img * o + g * og) * cols, cols, bptr, bptr == nil ? 0 : Int32(MLW_BIAS_PER_ROW), 0)
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Max pooling over [N, C, H, W]; padded cells never win.
+    public func maxPool2d(kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) throws -> Tensor {
+        try pool2d(kernel: kernel, stride: stride ?? kernel, padding: padding, isMax: true)
+    }
+
+    /// Average pooling over [N, C, H, W]; padded cells count as zeros in the divisor
+    /// (PyTorch's count_include_pad=True).
+    public func avgPool2d(kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) throws -> Tensor {
+        try pool2d(kernel: kernel, stride: stride ?? kernel, padding: padding, isMax: false)
+    }
+
+    private func pool2d(kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int), isMax: Bool) throws -> Tensor {
+        let op = isMax ? "max_pool2d" : "avg_pool2d"
+        guard rank == 4 else { throw TensorError(op, "expected a 4-D NCHW input, got \(fmt(shape))") }
+        guard kernel.0 >= 1, kernel.1 >= 1, stride.0 >= 1, stride.1 >= 1, padding.0 >= 0, padding.1 >= 0,
+              padding.0 * 2 <= kernel.0, padding.1 * 2 <= kernel.1 else {
+            throw TensorError(op, "invalid kernel \(kernel), stride \(stride) or padding \(padding)")
+        }
+        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        let spanH = h + 2 * padding.0 - kernel.0, spanW = w + 2 * padding.1 - kernel.1
+        let oh = spanH / stride.0 + 1, ow = spanW / stride.1 + 1
+        guard spanH >= 0, spanW >= 0 else { throw TensorError(op, "kernel \(kernel) does not fit input \(fmt(shape))") }
+        let x = astype(.float32).contiguous()
+        let out = try Tensor(uninitialized: [n, c, oh, ow], dtype: .float32, op: op)
+        withExtendedLifetime(x) {
+            let xp = x.ptr(Float.self), yp = out.ptr(Float.self)
+            for p in 0..<(n * c) {
+                let plane = xp + p * h * w
+                for yy in 0..<oh { for xx in 0..<ow {
+                    var acc: Float = isMax ? -.infinity : 0
+                    for ki in 0..<kernel.0 { for kj in 0..<kernel.1 {
+                        let iy = yy * stride.0 - padding.0 + ki, ix = xx * stride.1 - padding.1 + kj
+                        guard iy >= 0 && iy < h && ix >= 0 && ix < w else { continue }
+                        let v = plane[iy * w + ix]
+                        if isMax { if v > acc || v.isNaN { acc = v } } else { acc += v }
+                    } }
+                    yp[(p * oh + yy) * ow + xx] = isMax ? acc : acc / Float(kernel.0 * kernel.1)
+                } }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,51 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The shared byte buffer behind one or more tensors (views share it).
+/// Tensors copy it before writing when it is not uniquely referenced.
+final class TensorStorage: @unchecked Sendable {
+    let data: UnsafeMutableRawPointer
+    let byteCount: Int
+    /// Size class when the buffer belongs to the pool, else 0.
+    private let pooledSize: Int
+
+    /// Largest single allocation we accept: the machine's physical memory.
+    static let maxBytes: Int = {
+        let pages = sysconf(Int32(_SC_PHYS_PAGES)), size = sysconf(Int32(_SC_PAGESIZE))
+        if pages > 0 && size > 0 { return pages.multipliedReportingOverflow(by: size).overflow ? Int.max : pages * size }
+        return 1 << 40
+    }()
+
+    init(byteCount: Int, zeroed: Bool = true, op: String = "alloc") throws {
+        guard byteCount >= 0, byteCount <= TensorStorage.maxBytes else {
+            throw TensorError(op, "cannot allocate \(byteCount) bytes (limit \(TensorStorage.maxBytes))")
+        }
+        let n = Swift.max(byteCount, 1)
+        var p: UnsafeMutableRawPointer?
+        if n >= BufferPool.minBytes {
+            // Large buffers come from (and return to) the buffer pool; see BufferPool.swift.
+            let size = BufferPool.sizeClass(n)
+            p = BufferPool.shared.take(size)
+            if p == nil {
+                if posix_memalign(&p, 2 << 20, size) == 0, let q = p {
+                    _ = madvise(q, size, 14 /* MADV_HUGEPAGE, where the kernel grants it */)
+                } else { p = nil }
+            }
+            if zeroed, let q = p { memset(q, 0, n) }
+            pooledSize = size
+        } else {
+            p = zeroed ? calloc(n, 1) : aligned_alloc(64, (n + 63) / 64 * 64)
+            pooledSize = 0
+        }
+        guard let ptr = p else { throw TensorError(op, "out of memory allocating \(byteCount) bytes") }
+        data = ptr
+        self.byteCount = byteCount
+    }
+
+    deinit {
+        if pooledSize > 0 { BufferPool.shared.give(data, size: pooledSize) } else { free(data) }
+    }
+}
