@@ -29,10 +29,10 @@ let transformFunctions: [NativeFunction] = [
         let cols = try optionalColumns(a)
         return .native(TransformValue(.minMaxScale(columns: cols), "minmax(\(columnsText(cols, first: true)))"))
     },
-    NativeFunction("one_hot", [Param("columns", .optional(.list), .nil)],
-                   doc: "Replace text/category features by one 0/1 column per training level.", example: "one_hot()") { a in
+    NativeFunction("one_hot_encode", [Param("columns", .optional(.list), .nil)],
+                   doc: "Replace text/category features by one 0/1 column per training level.", example: "one_hot_encode()") { a in
         let cols = try optionalColumns(a)
-        return .native(TransformValue(.oneHot(columns: cols), "one_hot(\(columnsText(cols, first: true)))"))
+        return .native(TransformValue(.oneHot(columns: cols), "one_hot_encode(\(columnsText(cols, first: true)))"))
     },
     NativeFunction("label_encode", [Param("columns", .optional(.list), .nil)],
                    doc: "Replace text/category columns (default: the label) by integer codes of the training levels.",

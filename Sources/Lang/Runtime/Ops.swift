@@ -22,8 +22,10 @@ public enum Ops {
         default: break
         }
         let op = o.rawValue
-        if case .native(let n) = a, let v = try n.binary(op, b, reversed: false) { return v }
-        if case .native(let n) = b, let v = try n.binary(op, a, reversed: true) { return v }
+        do {
+            if case .native(let n) = a, let v = try n.binary(op, b, reversed: false) { return v }
+            if case .native(let n) = b, let v = try n.binary(op, a, reversed: true) { return v }
+        } catch let e as NativeError { throw MLWError.runtime(e.message, at: span) }
         switch o {
         case .eq: return .bool(a.equals(b))
         case .ne: return .bool(!a.equals(b))
@@ -144,8 +146,8 @@ public enum Ops {
             return .int(-x)
         case .float(let x): return .float(-x)
         case .native(let n):
-            if let r = try n.unary("-") { return r }
-            fallthrough
+            do { if let r = try n.unary("-") { return r } } catch let e as NativeError { throw MLWError.runtime(e.message, at: span) }
+            throw MLWError.runtime("cannot negate \(v.typeName)", at: span)
         default: throw MLWError.runtime("cannot negate \(v.typeName)", at: span)
         }
     }

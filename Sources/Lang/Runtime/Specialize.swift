@@ -119,8 +119,23 @@ struct ArithBuilder: PairBuilder {
             return try Ops.binary(op, a, b, at: span)
         }
         case .lt, .le, .gt, .ge, .eq, .ne:
-            let test = CompareBuilder(op: op, span: span).test(l, r)
-            return { ctx in .bool(try test(ctx)) }
+            // Integers compare inline; anything else (floats, strings, tensors, whose
+            // comparison is elementwise) goes through `Ops.binary` and keeps its result.
+            let cmp: (Int, Int) -> Bool
+            switch op {
+            case .lt: cmp = { $0 < $1 }
+            case .le: cmp = { $0 <= $1 }
+            case .gt: cmp = { $0 > $1 }
+            case .ge: cmp = { $0 >= $1 }
+            case .eq: cmp = { $0 == $1 }
+            default: cmp = { $0 != $1 }
+            }
+            return { ctx in
+                if !L.runsCode && !R.runsCode, let x = l.peekInt(ctx), let y = r.peekInt(ctx) { return .bool(cmp(x, y)) }
+                let a = try l.read(ctx), b = try r.read(ctx)
+                if case .int(let x) = a, case .int(let y) = b { return .bool(cmp(x, y)) }
+                return try Ops.binary(op, a, b, at: span)
+            }
         default:
             return { ctx in try Ops.binary(op, try l.read(ctx), try r.read(ctx), at: span) }
         }
@@ -137,8 +152,9 @@ struct CompareBuilder {
     func test<L: Reader, R: Reader>(_ l: L, _ r: R) -> Test {
         let op = self.op, span = self.span
         @inline(__always) func slow(_ a: Value, _ b: Value) throws -> Bool {
-            guard case .bool(let v) = try Ops.binary(op, a, b, at: span) else {
-                throw MLWError.runtime("comparison '\(op.rawValue)' did not give a bool", at: span)
+            let r = try Ops.binary(op, a, b, at: span)
+            guard case .bool(let v) = r else {
+                throw MLWError.runtime("a condition must be a bool, but '\(op.rawValue)' gave a \(r.typeName)", at: span)
             }
             return v
         }
