@@ -30,6 +30,19 @@ final class ShapeTests: XCTestCase {
         XCTAssertEqual(try Tensor.zeros([0, 3]).reshape([3, -1]).shape, [3, 0])
     }
 
+    func testContiguousOfTransposedBatches() throws {
+        for shape in [[2, 33, 70], [1, 1, 5], [3, 64, 64], [0, 4, 5]] {
+            let x = randomTensor(shape, seed: 4)
+            let t = try x.transpose(1, 2)
+            let c = t.contiguous()
+            var expect: [Float] = []
+            for b in 0..<shape[0] { for i in 0..<shape[2] { for j in 0..<shape[1] { expect.append(Float(try x.value(at: [b, j, i]))) } } }
+            XCTAssertEqual(c.toFloats(), expect, "\(shape)")
+        }
+        let i32 = try Tensor(Array(0..<12), shape: [3, 4]).T.contiguous()
+        XCTAssertEqual(i32.toInts(), [0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11])
+    }
+
     func testSlicing() throws {
         let v = try Tensor.arange(0, 10)
         func s(_ a: Int?, _ b: Int?, _ st: Int) throws -> [Float] { try v.slice(axis: 0, start: a, stop: b, step: st).toFloats() }
