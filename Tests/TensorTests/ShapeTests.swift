@@ -70,6 +70,9 @@ final class ShapeTests: XCTestCase {
         XCTAssertEqual(sub.toFloats(), [7, 5, 11, 9])
         XCTAssertEqual(try m.select(axis: 1, index: -1).toFloats(), [3, 7, 11])
         assertThrows(try v.slice(axis: 0, step: 0), contains: "slice: step must not be 0")
+        XCTAssertEqual(try v.slice(axis: 0, start: Int.min, stop: Int.max, step: Int.max).toFloats(), [0])
+        XCTAssertEqual(try v.slice(axis: 0, start: Int.max, stop: Int.min, step: -Int.max).toFloats(), [9])
+        assertThrows(try v.slice(axis: 0, step: Int.min), contains: "slice")
         assertThrows(try m.select(axis: 0, index: 3), contains: "select: index 3 is out of range")
     }
 
@@ -113,6 +116,10 @@ final class ShapeTests: XCTestCase {
         assertThrows(try Tensor.zeros([1 << 40, 1 << 40]), contains: "zeros")
         assertThrows(try Tensor.ones([1 << 50]), contains: "ones: cannot allocate")
         assertThrows(try Tensor.arange(0, 1, step: 0), contains: "arange")
+        assertThrows(try Tensor.arange(0, 1e300), contains: "arange")
+        assertThrows(try Tensor.randn([1 << 62], seed: 1), contains: "randn")
+        assertThrows(try Tensor.oneHot(Tensor([0]), depth: Int.max), contains: "one_hot")
+        assertThrows(try Tensor.linspace(0, 1, count: -1), contains: "linspace")
         assertThrows(try Tensor([1, 2, 3] as [Float], shape: [2, 2]), contains: "tensor: 3 values do not fill shape [2, 2]")
         XCTAssertEqual(try Tensor([1.7, -1.7, .nan], dtype: .float64).astype(.int32).toInts(), [1, -1, 0])
         XCTAssertEqual(try Tensor([300, -1], dtype: .int32).astype(.uint8).toInts(), [44, 255])
