@@ -14,6 +14,10 @@ extension Tensor {
         }
         let (n, c, h, w) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
         let (o, cg, kh, kw) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
+        let limit = 1 << 24   // keeps every size product below overflow
+        guard [stride.0, stride.1, padding.0, padding.1, dilation.0, dilation.1, groups, kh, kw].allSatisfy({ $0 <= limit }) else {
+            throw TensorError("conv2d", "stride, padding, dilation, groups or kernel size above \(limit)")
+        }
         guard groups >= 1, stride.0 >= 1, stride.1 >= 1, dilation.0 >= 1, dilation.1 >= 1, padding.0 >= 0, padding.1 >= 0 else {
             throw TensorError("conv2d", "stride, dilation and groups must be >= 1 and padding >= 0")
         }
@@ -77,6 +81,9 @@ extension Tensor {
     private func pool2d(kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int), isMax: Bool) throws -> Tensor {
         let op = isMax ? "max_pool2d" : "avg_pool2d"
         guard rank == 4 else { throw TensorError(op, "expected a 4-D NCHW input, got \(fmt(shape))") }
+        guard [kernel.0, kernel.1, stride.0, stride.1, padding.0, padding.1].allSatisfy({ $0 <= 1 << 24 }) else {
+            throw TensorError(op, "kernel, stride or padding above \(1 << 24)")
+        }
         guard kernel.0 >= 1, kernel.1 >= 1, stride.0 >= 1, stride.1 >= 1, padding.0 >= 0, padding.1 >= 0,
               padding.0 * 2 <= kernel.0, padding.1 * 2 <= kernel.1 else {
             throw TensorError(op, "invalid kernel \(kernel), stride \(stride) or padding \(padding)")

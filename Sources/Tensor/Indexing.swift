@@ -110,8 +110,10 @@ extension Tensor {
         guard depth >= 0, !indices.dtype.isFloatingPoint else {
             throw TensorError("one_hot", "needs integer indices and depth >= 0, got \(indices.dtype) and \(depth)")
         }
+        let total = try ShapeUtil.count(indices.shape + [depth], op: "one_hot")
+        guard total <= TensorStorage.maxBytes / 16 else { throw TensorError("one_hot", "result of shape \(fmt(indices.shape + [depth])) is too large") }
         let idx = indices.toInt64()
-        var v = [Double](repeating: 0, count: try ShapeUtil.count(indices.shape + [depth], op: "one_hot"))
+        var v = [Double](repeating: 0, count: total)
         for (i, x) in idx.enumerated() {
             guard x >= 0 && x < depth else { throw TensorError("one_hot", "index \(x) is out of range for depth \(depth)") }
             v[i * depth + Int(x)] = 1

@@ -44,8 +44,8 @@ extension Tensor {
                 }
             }
         } else {
-            let av = try ae.permute(Array(0..<ae.rank)).contiguous().toDoubles()
-            let bv = try be.contiguous().toDoubles()
+            let av = ae.contiguous().toDoubles()
+            let bv = be.contiguous().toDoubles()
             var r = [Double](repeating: 0, count: nb * m * n)
             for bi in 0..<nb {
                 for i in 0..<m { for p in 0..<k {

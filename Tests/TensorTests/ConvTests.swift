@@ -34,5 +34,8 @@ final class ConvTests: XCTestCase {
         XCTAssertEqual(a.toFloats()[0], (0 + 1 + 4 + 5) / 9)
         assertThrows(try x.maxPool2d(kernel: (5, 5)), contains: "max_pool2d")
         assertThrows(try x.maxPool2d(kernel: (0, 1)), contains: "max_pool2d")
+        assertThrows(try x.maxPool2d(kernel: (2, 2), padding: (Int.max, 0)), contains: "max_pool2d")
+        assertThrows(try Tensor.conv2d(x, weight: Tensor.zeros([1, 1, 1, 1]), padding: (Int.max, 0)), contains: "conv2d")
+        assertThrows(try Tensor.conv2d(x, weight: Tensor.zeros([1, 1, 1, 1]), stride: (0, 1)), contains: "conv2d")
     }
 }

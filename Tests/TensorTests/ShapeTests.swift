@@ -30,6 +30,19 @@ final class ShapeTests: XCTestCase {
         XCTAssertEqual(try Tensor.zeros([0, 3]).reshape([3, -1]).shape, [3, 0])
     }
 
+    func testContiguousOfTransposedBatches() throws {
+        for shape in [[2, 33, 70], [1, 1, 5], [3, 64, 64], [0, 4, 5]] {
+            let x = randomTensor(shape, seed: 4)
+            let t = try x.transpose(1, 2)
+            let c = t.contiguous()
+            var expect: [Float] = []
+            for b in 0..<shape[0] { for i in 0..<shape[2] { for j in 0..<shape[1] { expect.append(Float(try x.value(at: [b, j, i]))) } } }
+            XCTAssertEqual(c.toFloats(), expect, "\(shape)")
+        }
+        let i32 = try Tensor(Array(0..<12), shape: [3, 4]).T.contiguous()
+        XCTAssertEqual(i32.toInts(), [0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11])
+    }
+
     func testSlicing() throws {
         let v = try Tensor.arange(0, 10)
         func s(_ a: Int?, _ b: Int?, _ st: Int) throws -> [Float] { try v.slice(axis: 0, start: a, stop: b, step: st).toFloats() }
@@ -57,6 +70,9 @@ final class ShapeTests: XCTestCase {
         XCTAssertEqual(sub.toFloats(), [7, 5, 11, 9])
         XCTAssertEqual(try m.select(axis: 1, index: -1).toFloats(), [3, 7, 11])
         assertThrows(try v.slice(axis: 0, step: 0), contains: "slice: step must not be 0")
+        XCTAssertEqual(try v.slice(axis: 0, start: Int.min, stop: Int.max, step: Int.max).toFloats(), [0])
+        XCTAssertEqual(try v.slice(axis: 0, start: Int.max, stop: Int.min, step: -Int.max).toFloats(), [9])
+        assertThrows(try v.slice(axis: 0, step: Int.min), contains: "slice")
         assertThrows(try m.select(axis: 0, index: 3), contains: "select: index 3 is out of range")
     }
 
@@ -100,6 +116,10 @@ final class ShapeTests: XCTestCase {
         assertThrows(try Tensor.zeros([1 << 40, 1 << 40]), contains: "zeros")
         assertThrows(try Tensor.ones([1 << 50]), contains: "ones: cannot allocate")
         assertThrows(try Tensor.arange(0, 1, step: 0), contains: "arange")
+        assertThrows(try Tensor.arange(0, 1e300), contains: "arange")
+        assertThrows(try Tensor.randn([1 << 62], seed: 1), contains: "randn")
+        assertThrows(try Tensor.oneHot(Tensor([0]), depth: Int.max), contains: "one_hot")
+        assertThrows(try Tensor.linspace(0, 1, count: -1), contains: "linspace")
         assertThrows(try Tensor([1, 2, 3] as [Float], shape: [2, 2]), contains: "tensor: 3 values do not fill shape [2, 2]")
         XCTAssertEqual(try Tensor([1.7, -1.7, .nan], dtype: .float64).astype(.int32).toInts(), [1, -1, 0])
         XCTAssertEqual(try Tensor([300, -1], dtype: .int32).astype(.uint8).toInts(), [44, 255])

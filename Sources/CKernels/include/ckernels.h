@@ -65,6 +65,9 @@ void mlw_binary_rows_f32(int op, const float *a, const float *b, float *out, lon
 /// out = a * b + c, all contiguous, n elements.
 void mlw_fma_f32(const float *a, const float *b, const float *c, float *out, long n);
 
+/// Transposes a rows x cols matrix of 4-byte elements: dst[j*ldd + i] = src[i*lds + j].
+void mlw_transpose_32(const void *src, long rows, long cols, long lds, void *dst, long ldd);
+
 enum { MLW_NEG = 0, MLW_ABS, MLW_EXP, MLW_LOG, MLW_SQRT, MLW_TANH, MLW_SIGMOID,
        MLW_RELU, MLW_GELU_TANH, MLW_GELU_ERF };
 void mlw_unary_f32(int op, const float *x, float *out, long n);
