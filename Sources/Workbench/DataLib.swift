@@ -131,7 +131,7 @@ let dataLibrary = Library("data", doc: "Datasets: read CSV/JSONL, describe, vali
             }))
         } catch { throw dataError(error) }
     },
-] + transformFunctions)
+] + transformFunctions + dataTensorFunctions)
 
 func ds(_ a: Args, _ name: String = "data") throws -> Dataset {
     try a.native(name, as: DatasetValue.self, "dataset").ds
