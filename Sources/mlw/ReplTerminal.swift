@@ -25,6 +25,7 @@ func emit(_ r: (out: String, err: String)) {
 nonisolated(unsafe) var completionSession: ReplSession?
 nonisolated(unsafe) var completionCandidates: [String] = []
 nonisolated(unsafe) var atPrompt: Int32 = 0
+nonisolated(unsafe) let primaryPrompt = strdup("mlw> ")
 
 /// readline front end: history in ~/.mlw_history (or $MLW_HOME/history), completion from
 /// the same tables `help` reads, Ctrl-C abandons the line, Ctrl-D exits.
@@ -48,13 +49,16 @@ func runInteractive(_ session: ReplSession) -> Int32 {
             return strdup(next)
         }
     }
+    // Readline's own signal handling fights with ours; handle SIGINT here instead (the
+    // recipe from the readline manual): a fresh, empty prompt line.
+    rl_catch_signals = 0
     signal(SIGINT) { _ in
         mlwInterruptRequested = 1
         if atPrompt != 0 {
-            // Abandon the typed line and show a fresh prompt.
-            rl_replace_line("", 0)
-            rl_crlf()
+            _ = write(1, "\n", 1)
+            rl_set_prompt(primaryPrompt)  // a pending multi-line input is abandoned too
             rl_on_new_line()
+            rl_replace_line("", 0)
             rl_redisplay()
         }
     }
@@ -68,10 +72,10 @@ func runInteractive(_ session: ReplSession) -> Int32 {
         let line = String(cString: cline)
         free(cline)
         if mlwInterruptRequested != 0 {
-            // Ctrl-C during input: drop the pending multi-line input as well.
+            // Ctrl-C while typing: the partial line is gone; drop a pending multi-line input
+            // too, and run what was typed after it.
             mlwInterruptRequested = 0
             session.cancelInput()
-            continue
         }
         if !line.trimmingCharacters(in: .whitespaces).isEmpty { add_history(line) }
         emit(session.feed(line))

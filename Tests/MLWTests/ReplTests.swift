@@ -156,4 +156,49 @@ final class ReplTests: XCTestCase {
         XCTAssertTrue(history.contains("let answer = 4"), history)
         XCTAssertTrue(history.contains("sqrt (answer * 4)"), "completion adds a space after the name: \(history)")
     }
+
+    /// Ctrl-C on a running script stops it with `interrupted` and exit code 1.
+    func testInterruptStopsARunningScript() throws {
+        let path = NSTemporaryDirectory() + "mlw-loop-\(getpid()).mlw"
+        try "var n = 0\nwhile true { n += 1 }\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = Self.binary
+        p.arguments = ["run", "--no-record", path]
+        let err = Pipe()
+        p.standardError = err
+        try p.run()
+        Thread.sleep(forTimeInterval: 0.5)
+        kill(p.processIdentifier, SIGINT)
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 1)
+        XCTAssertTrue(text.contains("error: interrupted"), text)
+    }
+
+    /// On a terminal, Ctrl-C abandons the line being typed and the session goes on.
+    func testCtrlCAbandonsTheTypedLine() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw XCTSkip("no script(1)") }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        p.arguments = ["-qec", "\(Self.binary.path) repl", "/dev/null"]
+        var env = ProcessInfo.processInfo.environment
+        env["MLW_HOME"] = NSTemporaryDirectory() + "mlw-pty2-\(getpid())"
+        env["TERM"] = "dumb"
+        p.environment = env
+        let inPipe = Pipe(), outPipe = Pipe()
+        p.standardInput = inPipe
+        p.standardOutput = outPipe
+        p.standardError = outPipe
+        try p.run()
+        for chunk in ["let broken = (1 +", "\u{3}", "40 + 2\n", ":quit\n"] {
+            try? inPipe.fileHandleForWriting.write(contentsOf: Data(chunk.utf8))
+            Thread.sleep(forTimeInterval: 0.4)
+        }
+        try? inPipe.fileHandleForWriting.close()
+        let out = String(decoding: outPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertTrue(out.contains("42"), "the next input runs after Ctrl-C: \(out)")
+        XCTAssertFalse(out.contains("error"), "the abandoned line is not evaluated: \(out)")
+    }
 }
+
