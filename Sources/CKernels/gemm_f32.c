@@ -37,6 +37,7 @@ typedef struct {
     int simd;      // 0 portable, 1 AVX2+FMA, 2 AVX-512
     long mr, nr;
     long mc_task;  // rows per compute task; any multiple of MR gives the same bits
+    long nc_task;  // columns per compute task; any multiple of NR gives the same bits
 } gemm_ctx;
 
 // ---- packing ----
@@ -88,6 +89,15 @@ static void pack_a_task(void *ctx, int t) {
         long row0 = g->ic + p * MR;
         pack_a_panel(g, row0, mlw_min_l(MR, g->M - row0), g->Ap + p * MR * g->kc);
     }
+}
+
+static void pack_b_task(void *ctx, int t);
+
+// First the B-panel tasks, then the A-panel tasks: one barrier instead of two.
+typedef struct { gemm_ctx *g; int b_tasks; } pack_both_ctx;
+static void pack_both_task(void *ctx, int t) {
+    pack_both_ctx *p = ctx;
+    if (t < p->b_tasks) pack_b_task(p->g, t); else pack_a_task(p->g, t - p->b_tasks);
 }
 
 static void pack_b_task(void *ctx, int t) {
@@ -212,7 +222,7 @@ static void compute_task(void *ctx, int t) {
     long MC = g->mc_task, mtasks = (g->mc + MC - 1) / MC;
     long mt = t % mtasks, nt = t / mtasks;
     long i0 = mt * MC, i1 = mlw_min_l(g->mc, i0 + MC);
-    long j0 = nt * NCT, j1 = mlw_min_l(g->nc, j0 + NCT);
+    long j0 = nt * g->nc_task, j1 = mlw_min_l(g->nc, j0 + g->nc_task);
     int first = g->pc == 0, last = g->pc + g->kc >= g->K;
     // i outer: the A micro-panel stays in L1 while B panels stream from L2.
     for (long i = i0; i < i1; i += MR) {
@@ -264,17 +274,30 @@ void mlw_sgemm(long M, long N, long K, float alpha,
         for (long pc = 0; pc < K; pc += KC) {
             g.pc = pc; g.kc = mlw_min_l(KC, K - pc);
             long nbp = (g.nc + NR - 1) / NR;
-            mlw_parallel_for((int)((nbp + PANELS_PER_PACK_TASK - 1) / PANELS_PER_PACK_TASK), max_threads, pack_b_task, &g);
+            int b_tasks = (int)((nbp + PANELS_PER_PACK_TASK - 1) / PANELS_PER_PACK_TASK);
             for (long ic = 0; ic < M; ic += MBIG) {
                 g.ic = ic; g.mc = mlw_min_l(MBIG, M - ic);
                 long nap = (g.mc + MR - 1) / MR;
-                mlw_parallel_for((int)((nap + PANELS_PER_PACK_TASK - 1) / PANELS_PER_PACK_TASK), max_threads, pack_a_task, &g);
+                int a_tasks = (int)((nap + PANELS_PER_PACK_TASK - 1) / PANELS_PER_PACK_TASK);
+                if (ic == 0) {
+                    pack_both_ctx pb = {&g, b_tasks};
+                    mlw_parallel_for(b_tasks + a_tasks, max_threads, pack_both_task, &pb);
+                } else {
+                    mlw_parallel_for(a_tasks, max_threads, pack_a_task, &g);
+                }
                 // Task size only changes who computes a tile, never how: shrink rows per
                 // task until both threads have a few tasks each.
-                long ntasks_n = (g.nc + NCT - 1) / NCT;
-                g.mc_task = 96;
-                while (g.mc_task > 24 && ((g.mc + g.mc_task - 1) / g.mc_task) * ntasks_n < 4 * mlw_get_threads()) g.mc_task /= 2;
-                long tasks = ((g.mc + g.mc_task - 1) / g.mc_task) * ntasks_n;
+                g.mc_task = 96; g.nc_task = NCT;
+                long want = 4 * mlw_get_threads();
+                for (;;) {
+                    long tasks_now = ((g.mc + g.mc_task - 1) / g.mc_task) * ((g.nc + g.nc_task - 1) / g.nc_task);
+                    if (tasks_now >= want) break;
+                    if (g.mc_task > 48) g.mc_task /= 2;
+                    else if (g.nc_task > 64) g.nc_task /= 2;
+                    else if (g.mc_task > 24) g.mc_task /= 2;
+                    else break;
+                }
+                long tasks = ((g.mc + g.mc_task - 1) / g.mc_task) * ((g.nc + g.nc_task - 1) / g.nc_task);
                 mlw_parallel_for((int)tasks, max_threads, compute_task, &g);
             }
         }

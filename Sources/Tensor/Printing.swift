@@ -5,10 +5,11 @@ import Foundation
 /// `description`:      `[[1., 2.],\n [3., 4.]]`
 /// `debugDescription`: `tensor([[1., 2.],\n        [3., 4.]], shape: [2, 2], dtype: float32)`
 /// Tensors with more than 1000 elements are summarised: axes longer than 6 show their
-/// first 3 and last 3 entries around `...`. Floats share one format per tensor: fixed
-/// notation with the fewest fraction digits (at most 8) that round-trip every shown
-/// value, or scientific notation when non-zero magnitudes reach 1e8, drop below 1e-4 or
-/// span more than 1e3 (numpy's rule). Integral floats print as `1.`; bools as true/false.
+/// first 3 and last 3 entries around `...`. Floats: fixed notation, each value with the
+/// fewest fraction digits (at most 8) that round-trip it, right-padded with spaces so
+/// decimal points align (numpy's "maxprec" mode); scientific notation with one shared
+/// precision when non-zero magnitudes reach 1e8, drop below 1e-4 or span more than 1e3
+/// (numpy's rule). Integral floats print as `1.`; bools as true/false.
 extension Tensor: CustomStringConvertible, CustomDebugStringConvertible {
     public static let printThreshold = 1000
     public static let printEdgeItems = 3
@@ -72,19 +73,32 @@ extension Tensor: CustomStringConvertible, CustomDebugStringConvertible {
         func roundTrips(_ s: String, _ x: Double) -> Bool {
             single ? Float(s) == Float(x) : Double(s) == x
         }
+        // Fewest digits (<= 8) that either round-trip at the tensor's precision or print
+        // the same number as the 8-digit rounding (so float64 0.1 + 0.2 prints 0.3, like numpy).
         func digitsNeeded(_ x: Double) -> Int {
-            for d in 0...8 where roundTrips(String(format: sci ? "%.\(d)e" : "%.\(d)f", x), x) { return d }
+            let capped = Double(String(format: sci ? "%.8e" : "%.8f", x))
+            for d in 0...8 {
+                let s = String(format: sci ? "%.\(d)e" : "%.\(d)f", x)
+                if roundTrips(s, x) || Double(s) == capped { return d }
+            }
             return 8
         }
         let digits = finite.map(digitsNeeded).max() ?? 0
         return v.map { x in
             if x.isNaN { return "nan" }
             if x.isInfinite { return x > 0 ? "inf" : "-inf" }
-            var s = String(format: sci ? "%.\(digits)e" : "%.\(digits)f", x)
-            if digits == 0 {
-                if sci, let e = s.firstIndex(of: "e") { s.insert(".", at: e) } else if !sci { s += "." }
+            if sci {
+                // scientific: one precision for all, like numpy
+                var s = String(format: "%.\(digits)e", x)
+                if digits == 0, let e = s.firstIndex(of: "e") { s.insert(".", at: e) }
+                return s
             }
-            return s
+            // fixed: each value with its own digits, right-padded with spaces so the
+            // decimal points line up (numpy: [0.3       , 0.33333333])
+            let d = digitsNeeded(x)
+            var s = String(format: "%.\(d)f", x)
+            if d == 0 { s += "." }
+            return s + String(repeating: " ", count: digits - d)
         }
     }
 }

@@ -78,6 +78,16 @@ final class GemmTests: XCTestCase {
         XCTAssertEqual(s1, s2)
         let e1 = withThreads(1) { big.exp().toFloats() }, e2 = withThreads(2) { big.exp().toFloats() }
         XCTAssertEqual(e1, e2)
+        let rows = try big.slice(axis: 0, stop: 1_000_000).reshape([1000, 1000])
+        for f in [{ try rows.softmax(axis: 1) }, { try rows.sum(axes: [1]) }, { try rows.sum(axes: [0]) }, { try rows * rows + rows }] as [() throws -> Tensor] {
+            let r1 = try withThreads(1) { try f().toFloats() }, r2 = try withThreads(2) { try f().toFloats() }
+            XCTAssertEqual(r1, r2)
+        }
+        // the blocked sum has the same association order in the portable and SIMD code
+        Tensor.setSIMD(false)
+        let portable = try big.sum().item()
+        Tensor.setSIMD(true)
+        XCTAssertEqual(portable, s1)
     }
 
     func testMatmulShapes() throws {
