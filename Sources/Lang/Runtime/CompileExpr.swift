@@ -80,14 +80,6 @@ extension Compiler {
     }
 
 
-    func calleeName(_ e: Expr) -> String {
-        switch e.kind {
-        case .name(let r): return r.name
-        case .field(_, let n): return n
-        default: return "<expr>"
-        }
-    }
-
     /// Binary operators from closures (compound assignment, `/`, `**`...): an integer fast
     /// path for + - *, everything else through `Ops.binary`.
     func binary(_ op: String, _ l: @escaping Eval, _ r: @escaping Eval, _ span: Span) -> Eval {

@@ -129,14 +129,7 @@ final class Compiler {
                 while try cond(ctx) {
                     _ = try s1(ctx)
                     if ctx.ctl == Control.none { _ = try s2(ctx) }
-                    if ctx.ctl != Control.none {
-                        if ctx.ctl == Control.returning { return .nil }
-                        let stop = ctx.ctl == Control.breakLoop
-                        ctx.ctl = Control.none
-                        if stop { break }
-                    }
-                    ctx.tick &-= 1
-                    if ctx.tick <= 0 { try ctx.poll(span) }
+                    if try ctx.endOfIteration(span) { break }
                 }
                 return .nil
             }
@@ -145,14 +138,7 @@ final class Compiler {
         return { ctx in
             while try cond(ctx) {
                 _ = try body(ctx)
-                if ctx.ctl != Control.none {
-                    if ctx.ctl == Control.returning { return .nil }
-                    let stop = ctx.ctl == Control.breakLoop
-                    ctx.ctl = Control.none
-                    if stop { break }
-                }
-                ctx.tick &-= 1
-                if ctx.tick <= 0 { try ctx.poll(span) }
+                if try ctx.endOfIteration(span) { break }
             }
             return .nil
         }
@@ -172,14 +158,7 @@ final class Compiler {
             for x in items {
                 try set(ctx, x)
                 _ = try body(ctx)
-                if ctx.ctl != Control.none {
-                    if ctx.ctl == Control.returning { return .nil }
-                    let stop = ctx.ctl == Control.breakLoop
-                    ctx.ctl = Control.none
-                    if stop { break }
-                }
-                ctx.tick &-= 1
-                if ctx.tick <= 0 { try ctx.poll(span) }
+                if try ctx.endOfIteration(span) { break }
             }
             return .nil
         }
@@ -331,4 +310,21 @@ struct Code {
 @inline(__always) func isUndefined(_ v: Value) -> Bool {
     if case .undefined = v { return true }
     return false
+}
+
+extension Ctx {
+    /// After a loop body: handles break/continue (a pending `return` also leaves the loop
+    /// and stays pending for the call), and polls for Ctrl-C every 1024 iterations.
+    /// True when the loop must stop.
+    @inline(__always) func endOfIteration(_ span: Span) throws -> Bool {
+        if ctl != Control.none {
+            if ctl == Control.returning { return true }
+            let stop = ctl == Control.breakLoop
+            ctl = Control.none
+            if stop { return true }
+        }
+        tick &-= 1
+        if tick <= 0 { try poll(span) }
+        return false
+    }
 }
