@@ -2,6 +2,10 @@
 import PackageDescription
 
 // Dependencies point down only: mlw -> Workbench -> (Lang, Stdlib, Registry, Data, Tensor) -> CKernels.
+// The interpreter's values, closures and native tables are single-threaded by design;
+// Swift 5 mode keeps strict-concurrency checking off for those targets.
+let v5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+
 let package = Package(
     name: "mlw",
     platforms: [.macOS(.v14)],
@@ -21,23 +25,24 @@ let package = Package(
             cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]
         ),
         .target(name: "Tensor", dependencies: ["CKernels"]),
-        .target(name: "Lang"),
+        .target(name: "Lang", swiftSettings: v5),
         .target(name: "Data"),
         .target(name: "Registry", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // The standard library written in MLW itself, shipped as package resources.
         .target(name: "Stdlib", path: "Stdlib", exclude: ["README.md"], resources: [.copy("std")]),
-        .target(name: "Workbench", dependencies: ["Lang", "Stdlib", "Tensor", "Data", "Registry"]),
+        .target(name: "Workbench", dependencies: ["Lang", "Stdlib", "Tensor", "Data", "Registry"], swiftSettings: v5),
         .executableTarget(
             name: "mlw",
             dependencies: [
                 "Lang", "Workbench", "CReadline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: v5
         ),
-        .testTarget(name: "LangTests", dependencies: ["Lang"]),
+        .testTarget(name: "LangTests", dependencies: ["Lang"], swiftSettings: v5),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "DataTests", dependencies: ["Data"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry"]),
-        .testTarget(name: "MLWTests", dependencies: ["Lang", "Workbench"]),
+        .testTarget(name: "MLWTests", dependencies: ["Lang", "Workbench"], swiftSettings: v5),
     ]
 )

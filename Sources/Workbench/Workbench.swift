@@ -1,2 +1,40 @@
+import Foundation
 import Lang
-public enum WorkbenchPlaceholder {}
+import Stdlib
+
+/// Assembles the interpreter every front end uses (`mlw run`, the REPL, tests): the core
+/// libraries, the ML libraries, and the standard library written in MLW.
+public enum Workbench {
+    public static let version = "0.1.0"
+
+    /// Every native library, in the order `help()` lists them.
+    public static var libraries: [Library] { coreLibraries + [dataLibrary, stageLibrary] }
+
+    public static var stdlibDirectory: String { StdlibFiles.directory.path }
+
+    /// A ready interpreter with the prelude loaded.
+    public static func makeInterpreter(maxDepth: Int = 4000) throws -> Interpreter {
+        let interp = Interpreter(libraries: libraries, stdlibDirectory: stdlibDirectory, maxDepth: maxDepth)
+        try interp.loadPrelude()
+        return interp
+    }
+
+    /// Runs `body` on a thread with a large stack, so deep (but bounded) recursion in
+    /// scripts, the parser and printing cannot overflow the native stack.
+    public static func onLargeStack<T>(_ body: @escaping () -> T) -> T {
+        let box = ResultBox<T>()
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            box.value = body()
+            done.signal()
+        }
+        thread.stackSize = 1 << 29
+        thread.start()
+        done.wait()
+        return box.value!
+    }
+}
+
+final class ResultBox<T>: @unchecked Sendable {
+    var value: T?
+}

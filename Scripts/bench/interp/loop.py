@@ -1,0 +1,8 @@
+import time
+total = 0
+i = 0
+t0 = time.perf_counter()
+while i < 10000000:
+    total = total + i * 2
+    i = i + 1
+print(time.perf_counter() - t0, total)

@@ -1,0 +1,30 @@
+import Foundation
+
+extension Dataset: CustomStringConvertible {
+    /// A short preview for the REPL: shape, column types and the first rows.
+    ///
+    ///     print(ds)   // "Dataset 150 rows x 5 columns (label: species)" + a table of 5 rows
+    public var description: String { preview(rows: 5) }
+
+    /// Shape, types and the first `rows` rows as a fixed-width table (missing shown as NA).
+    public func preview(rows: Int = 5) -> String {
+        var out = "Dataset \(rowCount) rows x \(columns.count) columns"
+        if let label { out += " (label: \(label))" }
+        out += "\n"
+        var table = [columnNames, columns.map { $0.type.rawValue }]
+        for r in 0..<min(rows, rowCount) {
+            table.append(columns.map { c in
+                let v = c.value(at: r)
+                return v.isNull ? "NA" : v.description
+            })
+        }
+        let widths = (0..<columns.count).map { j in min(24, table.map { $0[j].count }.max() ?? 0) }
+        for row in table {
+            out += zip(row, widths).map { s, w in
+                s.count > w ? String(s.prefix(w - 1)) + "~" : s.padding(toLength: w, withPad: " ", startingAt: 0)
+            }.joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n"
+        }
+        if rowCount > rows { out += "... \(rowCount - rows) more rows\n" }
+        return out
+    }
+}

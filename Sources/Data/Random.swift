@@ -1,0 +1,36 @@
+/// SplitMix64: a tiny, explicitly seeded generator. Shuffles and splits depend only on
+/// the seed (never on the platform's random source), so a script re-runs bit for bit.
+///
+///     var rng = SplitMix64(seed: 42); rng.next()
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    public private(set) var state: UInt64
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform integer in 0..<n without modulo bias (Lemire's method).
+    public mutating func below(_ n: Int) -> Int {
+        precondition(n > 0)
+        let bound = UInt64(n)
+        var m = next().multipliedFullWidth(by: bound)
+        if m.low < bound {
+            let t = (0 &- bound) % bound
+            while m.low < t { m = next().multipliedFullWidth(by: bound) }
+        }
+        return Int(m.high)
+    }
+
+    /// Fisher-Yates shuffle of `array` using only this generator.
+    public mutating func shuffle<T>(_ array: inout [T]) {
+        if array.count < 2 { return }
+        for i in stride(from: array.count - 1, to: 0, by: -1) {
+            array.swapAt(i, below(i + 1))
+        }
+    }
+}

@@ -1,0 +1,256 @@
+/// Calls. Arguments are pushed on the value stack and become the callee's first slots,
+/// so a script call allocates nothing.
+extension Compiler {
+    func call(_ calleeExpr: Expr, _ args: [Arg], _ span: Span) -> Eval {
+        let callee = expr(calleeExpr)
+        let positional = ContiguousArray(args.filter { $0.name == nil }.map { expr($0.value) })
+        let namedEvals = ContiguousArray(args.filter { $0.name != nil }.map { expr($0.value) })
+        let names = args.compactMap(\.name)
+        let interp = self.interp
+        let argc = positional.count
+        if names.isEmpty, case .name(let ref) = calleeExpr.kind, case .global(let d, false) = ref.resolution, d.kind == .fn {
+            return directCall(globals, d.slot, positional, span)
+        }
+        if names.isEmpty && argc == 1 {
+            let a0 = positional[0]
+            return { ctx in
+                let f = try callee(ctx)
+                let argBase = ctx.top
+                do {
+                    try ctx.push(try a0(ctx), span)
+                    return try interp.invoke(f, ctx, argBase: argBase, argc: 1, names: [], span: span)
+                } catch { throw interp.unwound(error, ctx, argBase, span) }
+            }
+        }
+        return { ctx in
+            let f = try callee(ctx)
+            let argBase = ctx.top
+            do {
+                for a in positional { try ctx.push(try a(ctx), span) }
+                for a in namedEvals { try ctx.push(try a(ctx), span) }
+                return try interp.invoke(f, ctx, argBase: argBase, argc: argc, names: names, span: span)
+            } catch { throw interp.unwound(error, ctx, argBase, span) }
+        }
+    }
+
+    /// A call of a top-level `fn` (its slot never changes once bound): the function and its
+    /// prototype are cached unretained, so the call costs no reference counting.
+    func directCall(_ g: Globals, _ slot: Int, _ args: ContiguousArray<Eval>, _ span: Span) -> Eval {
+        let cache = CallCache()
+        let interp = self.interp
+        let argc = args.count
+        let a0 = args.first ?? { _ in .nil }
+        return { ctx in
+            if cache.function == nil {
+                guard case .function(let fn) = g.slots[slot], let proto = fn.proto, proto.simple,
+                      proto.paramNames.count == argc else {
+                    // Natives, defaults and arity errors take the general path.
+                    let argBase = ctx.top
+                    do {
+                        for a in args { try ctx.push(try a(ctx), span) }
+                        return try interp.invoke(g.slots[slot], ctx, argBase: argBase, argc: argc, names: [], span: span)
+                    } catch { throw interp.unwound(error, ctx, argBase, span) }
+                }
+                cache.function = Unmanaged.passUnretained(fn)
+                cache.proto = Unmanaged.passUnretained(proto)
+                cache.code = proto.code
+                cache.frameSize = proto.frameSize
+            }
+            let argBase = ctx.top
+            do {
+                if argc == 1 { try ctx.push(try a0(ctx), span) } else { for a in args { try ctx.push(try a(ctx), span) } }
+                return try interp.enterFrame(cache.function!, cache.proto!, cache.frameSize, cache.code!, ctx, argBase: argBase, span: span)
+            } catch { throw interp.unwound(error, ctx, argBase, span) }
+        }
+    }
+
+    /// `recv.name(args)`: record field (module member) first, then a native method, then
+    /// the function `name` in scope with `recv` as its first argument.
+    func method(_ recv: @escaping Eval, _ name: String, _ args: [Arg], _ fallback: NameRef, _ span: Span) -> Eval {
+        let positional = ContiguousArray(args.filter { $0.name == nil }.map { expr($0.value) })
+        let namedEvals = ContiguousArray(args.filter { $0.name != nil }.map { expr($0.value) })
+        let names = args.compactMap(\.name)
+        let interp = self.interp
+        let argc = positional.count
+        var fallbackFn: Eval?
+        if case .unresolved = fallback.resolution {} else { fallbackFn = read(fallback) }
+        return { ctx in
+            let r = try recv(ctx)
+            var f: Value
+            var withSelf = true
+            if case .record(let rec) = r, let member = rec[name] {
+                f = member
+                withSelf = false
+            } else if case .native(let n) = r, let m = n.method(name) {
+                f = .function(Function(native: m))
+            } else if let fallbackFn {
+                f = try fallbackFn(ctx)
+            } else {
+                throw MLWError.runtime(Ops.noMember(r, name, method: true), at: span)
+            }
+            let argBase = ctx.top
+            do {
+                if withSelf { try ctx.push(r, span) }
+                for a in positional { try ctx.push(try a(ctx), span) }
+                for a in namedEvals { try ctx.push(try a(ctx), span) }
+                return try interp.invoke(f, ctx, argBase: argBase, argc: argc + (withSelf ? 1 : 0), names: names, span: span)
+            } catch { throw interp.unwound(error, ctx, argBase, span) }
+        }
+    }
+}
+
+extension Ctx {
+    @inline(__always) func push(_ v: Value, _ span: Span) throws {
+        guard top < capacity else { throw MLWError.runtime("stack overflow: the value stack is full", at: span) }
+        // Slots at and above `top` always hold nil, so there is nothing to release.
+        (stack + top).initialize(to: v)
+        top &+= 1
+    }
+}
+
+extension Interpreter {
+    /// Clears what a failed call pushed, and converts native failures to located errors.
+    func unwound(_ error: Error, _ ctx: Ctx, _ argBase: Int, _ span: Span) -> Error {
+        ctx.unwind(to: argBase)
+        if let e = error as? NativeError { return MLWError.runtime(e.message, at: span) }
+        if error is MLWError { return error }
+        return MLWError.runtime("\(error)", at: span)
+    }
+
+    /// Runs `f` on the `argc` values at `argBase` (the last `names.count` are named).
+    func invoke(_ f: Value, _ ctx: Ctx, argBase: Int, argc: Int, names: [String], span: Span) throws -> Value {
+        guard case .function(let fn) = f else {
+            if case .native(let n) = f, let nf = n.callable {
+                var positional: [Value] = [f]
+                for i in 0..<argc { positional.append(ctx.stack[argBase + i]) }
+                var named: [(String, Value)] = []
+                for (j, name) in names.enumerated() { named.append((name, ctx.stack[argBase + argc + j])) }
+                ctx.unwind(to: argBase)
+                return try callNative(Function(native: nf), positional, named)
+            }
+            throw MLWError.runtime("cannot call a value of type \(f.typeName)", at: span)
+        }
+        if let proto = fn.proto {
+            return try callScript(fn, proto, ctx, argBase: argBase, argc: argc, names: names, span: span)
+        }
+        // Native: gather into arrays and bind by the function's table entry.
+        var positional: [Value] = []
+        positional.reserveCapacity(argc)
+        for i in 0..<argc { positional.append(ctx.stack[argBase + i]) }
+        var named: [(String, Value)] = []
+        for (j, n) in names.enumerated() { named.append((n, ctx.stack[argBase + argc + j])) }
+        ctx.unwind(to: argBase)
+        return try callNative(fn, positional, named)
+    }
+
+    func callNative(_ fn: Function, _ positional: [Value], _ named: [(String, Value)]) throws -> Value {
+        guard let native = fn.pickNative(first: positional.first ?? named.first?.1) else {
+            throw NativeError("'\(fn.name)' is not callable")
+        }
+        let args = try Args.bind(native, positional: positional, named: named, interpreter: self)
+        return try native.impl(args)
+    }
+
+    func callScript(_ fn: Function, _ proto: FnProto, _ ctx: Ctx, argBase: Int, argc: Int, names: [String], span: Span) throws -> Value {
+        let nparams = proto.paramNames.count
+        if names.isEmpty && argc == nparams && proto.simple {
+            return try enterFrame(fn, proto, ctx, argBase: argBase, span: span)
+        }
+        if !names.isEmpty { try arrangeNamed(proto, ctx, argBase: argBase, argc: argc, names: names, span: span) }
+        else if argc > nparams {
+            throw MLWError.runtime("too many arguments to '\(proto.name)': expected at most \(nparams), got \(argc)", at: span)
+        }
+        let given = names.isEmpty ? argc : nparams
+        // Defaults run in the callee's frame, so they see the parameters before them.
+        return try enterFrame(fn, proto, ctx, argBase: argBase, span: span) { ctx in
+            for i in 0..<nparams where i >= given || isUndefined(ctx.stack[argBase + i]) {
+                guard let d = proto.defaults[i] else {
+                    throw MLWError.runtime("missing argument '\(proto.paramNames[i])' to '\(proto.name)'", at: span)
+                }
+                ctx.stack[argBase + i] = try d(ctx)
+            }
+            for i in proto.boxedParams { ctx.stack[argBase + i] = .cell(Cell(ctx.stack[argBase + i])) }
+        }
+    }
+
+    /// Pushes a frame over the arguments at `argBase`, runs the body, pops the frame.
+    @inline(__always)
+    func enterFrame(_ fn: Function, _ proto: FnProto, _ ctx: Ctx, argBase: Int, span: Span,
+                    prologue: ((Ctx) throws -> Void)? = nil) throws -> Value {
+        try enterFrame(Unmanaged.passUnretained(fn), Unmanaged.passUnretained(proto), proto.frameSize, proto.code,
+                       ctx, argBase: argBase, span: span, prologue: prologue)
+    }
+
+    /// The frame entry proper, on unretained references (the caller keeps them alive), so a
+    /// call does no reference counting.
+    @inline(__always)
+    func enterFrame(_ fn: Unmanaged<Function>, _ proto: Unmanaged<FnProto>, _ frameSize: Int, _ code: Unmanaged<CodeBox>,
+                    _ ctx: Ctx, argBase: Int, span: Span, prologue: ((Ctx) throws -> Void)? = nil) throws -> Value {
+        let frameTop = argBase &+ frameSize
+        guard frameTop <= ctx.capacity, ctx.depth < ctx.maxDepth else {
+            throw MLWError.runtime("stack overflow: more than \(ctx.maxDepth) nested calls", at: span)
+        }
+        let savedBase = ctx.base
+        let savedClosure = ctx.closure
+        ctx.base = argBase
+        ctx.top = frameTop
+        ctx.closure = fn
+        ctx.depth &+= 1
+        defer {
+            var i = argBase
+            while i < frameTop { ctx.stack[i] = .nil; i &+= 1 }
+            ctx.base = savedBase
+            ctx.top = argBase
+            ctx.closure = savedClosure
+            ctx.depth &-= 1
+        }
+        do {
+            if let prologue { try prologue(ctx) }
+            ctx.tick &-= 1
+            if ctx.tick <= 0 { try ctx.poll(span) }
+            var result = try code._withUnsafeGuaranteedRef { try $0.run(ctx) }
+            if ctx.ctl != Control.none {
+                if ctx.ctl == Control.returning { result = ctx.retval; ctx.retval = .nil }
+                ctx.ctl = Control.none
+            }
+            return result
+        } catch var e as MLWError {
+            if e.kind == .runtime && e.trace.count < 100 {
+                e.trace.append(TraceFrame(function: proto.takeUnretainedValue().name, span: span))
+            }
+            ctx.ctl = Control.none
+            throw e
+        }
+    }
+
+    /// Moves named arguments into their parameter slots; unset parameters become
+    /// `.undefined` so defaults fill them.
+    func arrangeNamed(_ proto: FnProto, _ ctx: Ctx, argBase: Int, argc: Int, names: [String], span: Span) throws {
+        let nparams = proto.paramNames.count
+        guard argc <= nparams else {
+            throw MLWError.runtime("too many arguments to '\(proto.name)': expected at most \(nparams), got \(argc)", at: span)
+        }
+        var slots = [Value](repeating: .undefined, count: nparams)
+        for i in 0..<argc { slots[i] = ctx.stack[argBase + i] }
+        for (j, n) in names.enumerated() {
+            guard let i = proto.paramNames.firstIndex(of: n) else {
+                throw MLWError.runtime("unknown argument '\(n)' to '\(proto.name)' (parameters: \(proto.paramNames.joined(separator: ", ")))", at: span)
+            }
+            if i < argc || !isUndefined(slots[i]) {
+                throw MLWError.runtime("argument '\(n)' to '\(proto.name)' given twice", at: span)
+            }
+            slots[i] = ctx.stack[argBase + argc + j]
+        }
+        ctx.unwind(to: argBase)
+        for v in slots { try ctx.push(v, span) }
+    }
+}
+
+/// The resolved target of a direct call site. Unretained: the module's globals keep the
+/// function alive for as long as its code can run.
+final class CallCache {
+    var function: Unmanaged<Function>?
+    var proto: Unmanaged<FnProto>?
+    var code: Unmanaged<CodeBox>?
+    var frameSize = 0
+}

@@ -1,0 +1,78 @@
+/// Printing of values. `print` shows strings bare; the REPL and containers quote them.
+extension Value {
+    /// The text `print` writes.
+    public var text: String {
+        if case .string(let s) = self { return s }
+        return repr
+    }
+
+    /// The text the REPL shows: strings quoted, floats always with a point or exponent.
+    public var repr: String {
+        var out = ""
+        write(to: &out, depth: 0)
+        return out
+    }
+
+    func write(to out: inout String, depth: Int) {
+        if depth > 64 { out += "..."; return }
+        switch self {
+        case .nil: out += "nil"
+        case .bool(let b): out += b ? "true" : "false"
+        case .int(let v): out += String(v)
+        case .float(let v): out += formatFloat(v)
+        case .string(let s): out += quote(s)
+        case .list(let xs):
+            out += "["
+            for (i, x) in xs.enumerated() {
+                if i > 0 { out += ", " }
+                if i >= 1000 { out += "... (\(xs.count) items)"; break }
+                x.write(to: &out, depth: depth + 1)
+            }
+            out += "]"
+        case .record(let r):
+            if r.isModule { out += "<module \(r.moduleName ?? "")>"; return }
+            out += "{"
+            for (i, k) in r.keys.enumerated() {
+                if i > 0 { out += ", " }
+                out += isPlainName(k) ? k : quote(k)
+                out += ": "
+                r.values[i].write(to: &out, depth: depth + 1)
+            }
+            out += "}"
+        case .function(let f): out += "<fn \(f.signature)>"
+        case .native(let n): out += n.description
+        case .cell(let c): c.value.write(to: &out, depth: depth)
+        case .undefined: out += "<undefined>"
+        }
+    }
+}
+
+/// Shortest text that reads back as the same double; integral values keep a `.0`.
+public func formatFloat(_ v: Double) -> String {
+    if v.isNaN { return "nan" }
+    if v.isInfinite { return v < 0 ? "-inf" : "inf" }
+    return v.description
+}
+
+func isPlainName(_ s: String) -> Bool {
+    guard let f = s.utf8.first, isIdentStart(f) else { return false }
+    return s.utf8.allSatisfy(isIdentPart) && !keywords.contains(s)
+}
+
+public func quote(_ s: String) -> String {
+    var out = "\""
+    for ch in s.unicodeScalars {
+        switch ch {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\t": out += "\\t"
+        case "\r": out += "\\r"
+        case "{": out += "\\{"
+        case "}": out += "\\}"
+        default:
+            if ch.value < 32 { out += "\\u{\(String(ch.value, radix: 16))}" } else { out.unicodeScalars.append(ch) }
+        }
+    }
+    return out + "\""
+}

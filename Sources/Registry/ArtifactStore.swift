@@ -1,0 +1,120 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Content-addressed files: `<dir>/<sha256>`, written so that a crash never leaves a
+/// partial file under a hash name.
+///
+/// Bytes go to `<dir>/.tmp-<pid>-<uuid>` while being hashed, the file is fsynced, then
+/// renamed to its hash (atomic on POSIX) and the folder is fsynced. Callers insert the
+/// database row only after `put` returns, so every row points at a complete file.
+struct ArtifactStore: Sendable {
+    let directory: URL
+    static let temporaryPrefix = ".tmp-"
+
+    init(directory: URL) throws {
+        self.directory = directory
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw RegistryError.storage("cannot create artifact folder '\(directory.path)': \(error.localizedDescription)")
+        }
+    }
+
+    func url(for sha256: String) -> URL { directory.appendingPathComponent(sha256) }
+
+    func fileSize(_ url: URL) -> Int64? {
+        var info = stat()
+        guard stat(url.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return Int64(info.st_size)
+    }
+
+    /// Stores the bytes of `file`; returns its hash and size.
+    func put(file: URL) throws -> (sha256: String, size: Int64) {
+        guard let input = FileHandle(forReadingAtPath: file.path) else {
+            throw RegistryError.storage("cannot read '\(file.path)'")
+        }
+        defer { try? input.close() }
+        return try write { emit in
+            while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty { try emit(chunk) }
+        }
+    }
+
+    /// Stores `bytes`; returns their hash and size.
+    func put(bytes: Data) throws -> (sha256: String, size: Int64) {
+        try write { emit in try emit(bytes) }
+    }
+
+    private func write(_ produce: ((Data) throws -> Void) throws -> Void) throws -> (sha256: String, size: Int64) {
+        let tempURL = directory.appendingPathComponent(
+            "\(ArtifactStore.temporaryPrefix)\(getpid())-\(UUID().uuidString)")
+        let fd = posixOpen(tempURL.path, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o644)
+        guard fd >= 0 else { throw RegistryError.storage("cannot create '\(tempURL.path)': errno \(errno)") }
+        var hasher = SHA256()
+        var size: Int64 = 0
+        do {
+            try produce { chunk in
+                hasher.update(chunk)
+                size += Int64(chunk.count)
+                try chunk.withUnsafeBytes { try writeAll(fd, $0, path: tempURL.path) }
+            }
+            guard fsync(fd) == 0 else { throw RegistryError.storage("fsync failed on '\(tempURL.path)': errno \(errno)") }
+        } catch {
+            close(fd)
+            unlink(tempURL.path)
+            throw error
+        }
+        close(fd)
+        let sha = hasher.finalizeHex()
+        let finalURL = url(for: sha)
+        if fileSize(finalURL) == size {
+            unlink(tempURL.path) // same content already stored (names are hashes)
+        } else if rename(tempURL.path, finalURL.path) != 0 {
+            let code = errno
+            unlink(tempURL.path)
+            throw RegistryError.storage("cannot move artifact into '\(finalURL.path)': errno \(code)")
+        }
+        syncDirectory()
+        return (sha, size)
+    }
+
+    private func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String) throws {
+        var offset = 0
+        while offset < buffer.count {
+            #if canImport(Glibc)
+            let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+            #else
+            let n = Darwin.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+            #endif
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw RegistryError.storage("cannot write '\(path)': errno \(errno)")
+            }
+            offset += n
+        }
+    }
+
+    /// Makes the rename itself durable.
+    private func syncDirectory() {
+        let fd = open(directory.path, O_RDONLY | O_CLOEXEC)
+        if fd >= 0 { _ = fsync(fd); close(fd) }
+    }
+
+    /// Deletes temporary files left by crashed writers. Only old ones: a young one may
+    /// belong to a process that is writing right now.
+    func removeStaleTemporaryFiles(olderThan age: TimeInterval = 3600) {
+        let fm = FileManager.default
+        guard let names = try? fm.contentsOfDirectory(atPath: directory.path) else { return }
+        let cutoff = Date().addingTimeInterval(-age)
+        for name in names where name.hasPrefix(ArtifactStore.temporaryPrefix) {
+            let path = directory.appendingPathComponent(name).path
+            if let modified = (try? fm.attributesOfItem(atPath: path))?[.modificationDate] as? Date, modified < cutoff {
+                unlink(path)
+            }
+        }
+    }
+}

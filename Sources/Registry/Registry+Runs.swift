@@ -1,0 +1,249 @@
+import Foundation
+import GRDB
+
+/// Which runs `runs(filter:limit:)` returns. Empty fields match everything.
+///
+///     try registry.runs(filter: RunFilter(status: .finished, params: ["epochs": "30"]), limit: 10)
+public struct RunFilter: Sendable, Equatable {
+    public var status: RunStatus?
+    /// Exact script path as recorded.
+    public var script: String?
+    /// Parameter name -> value as text (`ParamValue.description`), all must match.
+    public var params: [String: String]
+
+    public init(status: RunStatus? = nil, script: String? = nil, params: [String: String] = [:]) {
+        self.status = status; self.script = script; self.params = params
+    }
+}
+
+extension Registry {
+    // MARK: - Writing runs
+
+    /// Records the start of a run and returns its new id.
+    ///
+    ///     let id = try registry.startRun(script: "train.mlw", scriptHash: SHA256.hex(fileAt: url),
+    ///                                    params: ["epochs": 20], seed: 42)
+    public func startRun(
+        script: String, scriptHash: String, params: [String: ParamValue] = [:], seed: Int? = nil,
+        gitCommit: String? = nil, host: String = ProcessInfo.processInfo.hostName,
+        mlwVersion: String = Registry.defaultMLWVersion, startedAt: Date = Date()
+    ) throws -> RunID {
+        let hash = scriptHash.lowercased()
+        guard hash.count == 64, hash.allSatisfy(\.isHexDigit) else {
+            throw RegistryError.invalidValue("script hash must be 64 hex characters (SHA-256), got '\(scriptHash)'")
+        }
+        return try write { db in
+            var id = Registry.newRunID()
+            while try Run.exists(db, key: id) { id = Registry.newRunID() }
+            try Run(id: id, script: script, scriptSha256: hash, gitCommit: gitCommit, params: params, seed: seed,
+                    startedAt: startedAt, endedAt: nil, status: .running, error: nil, host: host,
+                    mlwVersion: mlwVersion).insert(db)
+            return id
+        }
+    }
+
+    /// Marks a running run as finished or failed.
+    ///
+    ///     try registry.finishRun(id, status: .failed, error: "loss is NaN")
+    public func finishRun(_ id: RunID, status: RunStatus = .finished, error: String? = nil, endedAt: Date = Date()) throws {
+        guard status != .running else { throw RegistryError.invalidValue("finishRun needs status finished or failed") }
+        try write { db in
+            var run = try fetchRun(db, id)
+            guard run.status == .running else { throw RegistryError.runAlreadyFinished(run.id) }
+            run.status = status
+            run.error = error
+            run.endedAt = endedAt
+            try run.update(db)
+        }
+    }
+
+    /// Logs one metric value in its own transaction. Without `step`, the value goes one
+    /// step after the key's last one (0 for the first). Returns the step used. Logging the
+    /// same step again replaces the value.
+    ///
+    ///     try registry.logMetric(run: id, key: "val_loss", value: 0.31, step: 4)
+    @discardableResult
+    public func logMetric(run: RunID, key: String, value: Double, step: Int? = nil, at time: Date = Date()) throws -> Int {
+        try logMetrics(run: run, [(key, value, step)], at: time)[0]
+    }
+
+    /// Logs many metric values in one transaction (much faster than one call each).
+    /// Returns the step used for each value.
+    ///
+    ///     try registry.logMetrics(run: id, [("loss", 0.5, 1), ("acc", 0.8, 1)])
+    @discardableResult
+    public func logMetrics(run: RunID, _ values: [(key: String, value: Double, step: Int?)], at time: Date = Date()) throws -> [Int] {
+        for (key, value, step) in values {
+            try RegistryName.validate(key, kind: "metric")
+            guard !value.isNaN else { throw RegistryError.invalidValue("metric '\(key)' is NaN; NaN cannot be stored") }
+            if let step, step < 0 { throw RegistryError.invalidValue("metric '\(key)' has negative step \(step)") }
+        }
+        return try write { db in
+            let runID = try resolveRunID(db, run)
+            var steps: [Int] = []
+            for (key, value, step) in values {
+                let used = try step ?? (Int.fetchOne(db, sql: "SELECT MAX(step) + 1 FROM metric WHERE run_id = ? AND key = ?",
+                                                      arguments: [runID, key]) ?? 0)
+                try MetricPoint(runId: runID, key: key, step: used, value: value, loggedAt: time).insert(db, onConflict: .replace)
+                steps.append(used)
+            }
+            return steps
+        }
+    }
+
+    /// Records that `run` read the dataset with lineage hash `hash`. The dataset row is
+    /// created the first time the hash is seen and kept as is afterwards.
+    ///
+    ///     try registry.recordDataset(run: id, hash: h, source: "data/digits.csv", rows: 1797, schemaJSON: "{}")
+    public func recordDataset(run: RunID, hash: String, source: String, rows: Int, schemaJSON: String = "{}") throws {
+        guard !hash.isEmpty, hash.count <= 128 else { throw RegistryError.invalidValue("dataset hash must be 1 to 128 characters") }
+        guard rows >= 0 else { throw RegistryError.invalidValue("dataset row count must not be negative") }
+        guard (try? JSONSerialization.jsonObject(with: Data(schemaJSON.utf8), options: [.fragmentsAllowed])) != nil else {
+            throw RegistryError.invalidValue("dataset schema is not valid JSON")
+        }
+        try write { db in
+            let runID = try resolveRunID(db, run)
+            try Dataset(hash: hash, source: source, rows: rows, schemaJson: schemaJSON, firstSeenAt: Date())
+                .insert(db, onConflict: .ignore)
+            try RunDataset(runId: runID, datasetHash: hash).insert(db, onConflict: .ignore)
+        }
+    }
+
+    // MARK: - Reading runs
+
+    /// The run with this id, or with this unique id prefix (at least 4 characters).
+    public func run(_ id: String) throws -> Run {
+        try read { db in try fetchRun(db, id) }
+    }
+
+    /// Runs, newest first, that match `filter`.
+    ///
+    ///     try registry.runs(filter: RunFilter(status: .failed), limit: 20)
+    public func runs(filter: RunFilter = RunFilter(), limit: Int = 50) throws -> [Run] {
+        try read { db in
+            var request = Run.all().order(Column("started_at").desc, Column("id"))
+            if let status = filter.status { request = request.filter(Column("status") == status.rawValue) }
+            if let script = filter.script { request = request.filter(Column("script") == script) }
+            // Parameters are matched in Swift on their text form, so 30, "30" and 30.0 typed
+            // at the CLI behave the same whatever JSON type the script used.
+            var result: [Run] = []
+            let cursor = try request.fetchCursor(db)
+            while result.count < limit, let run = try cursor.next() {
+                if filter.params.allSatisfy({ run.params[$0.key]?.description == $0.value }) { result.append(run) }
+            }
+            return result
+        }
+    }
+
+    /// Every metric point of a run, ordered by key then step.
+    public func metrics(run: RunID) throws -> [MetricPoint] {
+        try read { db in
+            let id = try resolveRunID(db, run)
+            return try MetricPoint.filter(Column("run_id") == id).order(Column("key"), Column("step")).fetchAll(db)
+        }
+    }
+
+    /// The value at the highest step of each metric key of a run.
+    public func finalMetrics(run: RunID) throws -> [String: Double] {
+        try read { db in try fetchFinalMetrics(db, try resolveRunID(db, run)) }
+    }
+
+    /// Datasets the run read, by source.
+    public func datasets(run: RunID) throws -> [Dataset] {
+        try read { db in
+            let id = try resolveRunID(db, run)
+            return try Dataset.fetchAll(db, sql: """
+                SELECT dataset.* FROM dataset JOIN run_dataset ON run_dataset.dataset_hash = dataset.hash
+                WHERE run_dataset.run_id = ? ORDER BY dataset.source, dataset.hash
+                """, arguments: [id])
+        }
+    }
+
+    /// Artifacts the run produced, with their file paths.
+    public func artifacts(run: RunID) throws -> [Artifact] {
+        try read { db in
+            let id = try resolveRunID(db, run)
+            return try Artifact.fetchAll(db, sql: """
+                SELECT DISTINCT artifact.* FROM artifact JOIN run_artifact ON run_artifact.artifact_sha256 = artifact.sha256
+                WHERE run_artifact.run_id = ? ORDER BY artifact.stored_at, artifact.sha256
+                """, arguments: [id]).map(withPath)
+        }
+    }
+
+    /// Everything known about one run: what `mlw registry run ID` and `mlw reproduce` need.
+    public func runDetails(_ id: String) throws -> RunDetails {
+        try read { db in
+            let run = try fetchRun(db, id)
+            let counts = try Row.fetchAll(db, sql: "SELECT key, COUNT(*) FROM metric WHERE run_id = ? GROUP BY key",
+                                          arguments: [run.id])
+            return RunDetails(
+                run: run,
+                finalMetrics: try fetchFinalMetrics(db, run.id),
+                metricPointCounts: Dictionary(uniqueKeysWithValues: counts.map { ($0[0] as String, $0[1] as Int) }),
+                datasets: try Dataset.fetchAll(db, sql: """
+                    SELECT dataset.* FROM dataset JOIN run_dataset ON run_dataset.dataset_hash = dataset.hash
+                    WHERE run_dataset.run_id = ? ORDER BY dataset.source
+                    """, arguments: [run.id]),
+                artifacts: try Artifact.fetchAll(db, sql: """
+                    SELECT DISTINCT artifact.* FROM artifact JOIN run_artifact ON run_artifact.artifact_sha256 = artifact.sha256
+                    WHERE run_artifact.run_id = ? ORDER BY artifact.stored_at
+                    """, arguments: [run.id]).map(withPath),
+                modelVersions: try ModelVersion.filter(Column("run_id") == run.id)
+                    .order(Column("model_name"), Column("version")).fetchAll(db).map(withPath))
+        }
+    }
+
+    /// Differences between two runs: script, seed, parameters and final metrics.
+    ///
+    ///     let diff = try registry.compareRuns("3f2a9c", "b71e04")
+    public func compareRuns(_ a: String, _ b: String) throws -> RunDiff {
+        try read { db in
+            let runA = try fetchRun(db, a), runB = try fetchRun(db, b)
+            return RunDiff(a: runA, b: runB,
+                           metricsA: try fetchFinalMetrics(db, runA.id), metricsB: try fetchFinalMetrics(db, runB.id))
+        }
+    }
+
+    // MARK: - Helpers
+
+    static func newRunID() -> RunID {
+        var generator = SystemRandomNumberGenerator()
+        let value = generator.next() & 0xFFFF_FFFF_FFFF
+        let hex = String(value, radix: 16)
+        return String(repeating: "0", count: 12 - hex.count) + hex
+    }
+
+    /// Exact id, or a unique prefix of at least 4 hex characters (like git).
+    func fetchRun(_ db: Database, _ id: String) throws -> Run {
+        let key = id.lowercased()
+        if let run = try Run.fetchOne(db, key: key) { return run }
+        guard key.count >= 4, key.count < 12, key.allSatisfy(\.isHexDigit) else { throw RegistryError.unknownRun(id) }
+        let matches = try Run.filter(sql: "substr(id, 1, ?) = ?", arguments: [key.count, key]).limit(6).fetchAll(db)
+        if matches.count == 1 { return matches[0] }
+        if matches.isEmpty { throw RegistryError.unknownRun(id) }
+        throw RegistryError.ambiguousRun(id, matches: matches.map(\.id))
+    }
+
+    func resolveRunID(_ db: Database, _ id: String) throws -> RunID { try fetchRun(db, id).id }
+
+    func fetchFinalMetrics(_ db: Database, _ runID: RunID) throws -> [String: Double] {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT key, value FROM metric m
+            WHERE run_id = ? AND step = (SELECT MAX(step) FROM metric WHERE run_id = m.run_id AND key = m.key)
+            """, arguments: [runID])
+        return Dictionary(uniqueKeysWithValues: rows.map { ($0[0] as String, $0[1] as Double) })
+    }
+}
+
+/// Everything known about one run.
+public struct RunDetails: Codable, Sendable, Equatable {
+    public var run: Run
+    /// Value at the last step of each metric key.
+    public var finalMetrics: [String: Double]
+    /// How many points each metric key has.
+    public var metricPointCounts: [String: Int]
+    public var datasets: [Dataset]
+    public var artifacts: [Artifact]
+    /// Model versions registered from this run.
+    public var modelVersions: [ModelVersion]
+}

@@ -1,0 +1,160 @@
+import Data
+import Foundation
+import Lang
+
+/// The data library: readers, reports, validation, splits and transforms.
+let dataLibrary = Library("data", doc: "Datasets: read CSV/JSONL, describe, validate, split, transform; lineage hashes.", [
+    NativeFunction("read_csv", [Param("path", .string), Param("label", .optional(.string), .nil),
+                                Param("features", .optional(.list), .nil), Param("delimiter", .string, .string(",")),
+                                Param("header", .bool, .bool(true)), Param("schema", .optional(.record), .nil),
+                                Param("missing", .optional(.list), .nil)],
+                   doc: "Read a CSV file (RFC 4180) into a dataset; column types are inferred unless schema gives them ({col: \"int\"|\"float\"|\"string\"|\"category\"}).",
+                   example: "read_csv(\"Scripts/data/iris.csv\", label: \"species\").rows", result: "150") { a in
+        let delim = try a.string("delimiter")
+        guard delim.count == 1, let d = delim.first else { throw a.invalid("delimiter", "must be one character") }
+        var opts = CSVOptions(delimiter: d, hasHeader: try a.bool("header"),
+                              label: a.isNil("label") ? nil : try a.string("label"),
+                              features: a.isNil("features") ? nil : try stringList(a, "features"))
+        if !a.isNil("schema") {
+            for (k, v) in zip(try a.record("schema").keys, try a.record("schema").values) {
+                guard case .string(let t) = v, let ct = ColumnType(rawValue: t) else {
+                    throw a.invalid("schema", "type of '\(k)' must be one of int, float, string, category")
+                }
+                opts.types[k] = ct
+            }
+        }
+        if !a.isNil("missing") { opts.missingValues = Set(try stringList(a, "missing")) }
+        do {
+            let ds = try readCSV(try a.string("path"), options: opts)
+            a.interpreter.noteDatasetRead(path: try a.string("path"), ds)
+            return .native(DatasetValue(ds))
+        } catch { throw dataError(error) }
+    },
+    NativeFunction("read_jsonl", [Param("path", .string), Param("label", .optional(.string), .nil),
+                                  Param("features", .optional(.list), .nil)],
+                   doc: "Read JSON Lines (one object per line) into a dataset.",
+                   example: "write_text(\"/tmp/mlw-ex.jsonl\", \"\\{\\\"x\\\": 1\\}\\n\"); read_jsonl(\"/tmp/mlw-ex.jsonl\").rows", result: "1") { a in
+        do {
+            let ds = try readJSONL(try a.string("path"), label: a.isNil("label") ? nil : try a.string("label"),
+                                   features: a.isNil("features") ? nil : try stringList(a, "features"))
+            a.interpreter.noteDatasetRead(path: try a.string("path"), ds)
+            return .native(DatasetValue(ds))
+        } catch { throw dataError(error) }
+    },
+    NativeFunction("describe", [Param("data", .native("dataset"))],
+                   doc: "Print a data-quality report: rows, and per column its type, missing count, min/max/mean/std, distinct values, top categories.",
+                   example: "describe(read_csv(\"Scripts/data/iris.csv\"))") { a in
+        a.interpreter.output(describe(try ds(a)).description + "\n")
+        return .nil
+    },
+    NativeFunction("validate", [Param("data", .native("dataset")), Param("schema", .record), Param("mode", .string, .string("fail"))],
+                   doc: "Check types, ranges (min/max), allowed values, nullability and uniqueness per column; mode \"fail\" stops with every violation (column and CSV line), \"drop\" removes bad rows and records how many.",
+                   example: "validate(read_csv(\"Scripts/data/iris.csv\"), schema: {sepal_length: {min: 0, max: 10}}).rows", result: "150") { a in
+        guard let mode = ValidationMode(rawValue: try a.string("mode")) else { throw a.invalid("mode", "must be \"fail\" or \"drop\"") }
+        let json = try Value.record(try a.record("schema")).json()
+        do {
+            let schema = try Schema(json: Data(json.utf8))
+            let result = try validate(try ds(a), schema: schema, mode: mode)
+            if mode == .drop && result.report.droppedRows > 0 {
+                FileHandle.standardError.write(Data("validate: dropped \(result.report.droppedRows) of \(result.report.rowsChecked) rows\n".utf8))
+            }
+            return .native(DatasetValue(result.dataset))
+        } catch { throw dataError(error) }
+    },
+    NativeFunction("split", [Param("data", .native("dataset")), Param("train", .number), Param("val", .number, .float(0)),
+                             Param("test", .optional(.number), .nil), Param("stratify", .bool, .bool(false)), Param("seed", .int, .int(0))],
+                   doc: "Split rows into {train, val, test} by fractions, seeded, optionally stratified by the label.",
+                   example: "split(read_csv(\"Scripts/data/iris.csv\", label: \"species\"), train: 0.8, stratify: true, seed: 1).train.rows", result: "120") { a in
+        do {
+            let parts = try splitDataset(try ds(a), train: try a.double("train"), val: try a.double("val"),
+                                       test: a.isNil("test") ? nil : try a.double("test"),
+                                       stratify: try a.bool("stratify"), seed: UInt64(bitPattern: Int64(try a.int("seed"))))
+            return .record([("train", .native(DatasetValue(parts.train))), ("val", .native(DatasetValue(parts.val))),
+                            ("test", .native(DatasetValue(parts.test)))])
+        } catch { throw dataError(error) }
+    },
+    NativeFunction("shuffle", [Param("data", .native("dataset")), Param("seed", .int, .int(0))],
+                   doc: "Rows in a seeded random order.", example: "shuffle(read_csv(\"Scripts/data/iris.csv\"), seed: 3).rows", result: "150") { a in
+        .native(DatasetValue(try ds(a).shuffled(seed: UInt64(bitPattern: Int64(try a.int("seed"))))))
+    },
+    NativeFunction("select", [Param("data", .native("dataset")), Param("columns", .list)], doc: "Keep only these columns.",
+                   example: "select(read_csv(\"Scripts/data/iris.csv\"), [\"species\"]).columns", result: "[\"species\"]") { a in
+        do { return .native(DatasetValue(try ds(a).select(try stringList(a, "columns")))) } catch { throw dataError(error) }
+    },
+    NativeFunction("drop", [Param("data", .native("dataset")), Param("columns", .list)], doc: "Remove these columns.",
+                   example: "len(drop(read_csv(\"Scripts/data/iris.csv\"), [\"species\"]).columns)", result: "4") { a in
+        do { return .native(DatasetValue(try ds(a).drop(try stringList(a, "columns")))) } catch { throw dataError(error) }
+    },
+    NativeFunction("rename", [Param("data", .native("dataset")), Param("names", .record)], doc: "Rename columns: {old: \"new\"}.",
+                   example: "rename(read_csv(\"Scripts/data/iris.csv\"), {species: \"y\"}).columns[-1]", result: "\"y\"") { a in
+        var m: [String: String] = [:]
+        let r = try a.record("names")
+        for (k, v) in zip(r.keys, r.values) {
+            guard case .string(let s) = v else { throw a.invalid("names", "new name of '\(k)' must be a string") }
+            m[k] = s
+        }
+        do { return .native(DatasetValue(try ds(a).rename(m))) } catch { throw dataError(error) }
+    },
+    NativeFunction("with_label", [Param("data", .native("dataset")), Param("label", .optional(.string)), Param("features", .optional(.list), .nil)],
+                   doc: "Set the label column (and optionally the feature columns).",
+                   example: "with_label(read_csv(\"Scripts/data/iris.csv\"), \"species\").label", result: "\"species\"") { a in
+        do {
+            return .native(DatasetValue(try ds(a).withRoles(label: a.isNil("label") ? nil : try a.string("label"),
+                                                            features: a.isNil("features") ? nil : try stringList(a, "features"))))
+        } catch { throw dataError(error) }
+    },
+    NativeFunction("filter_rows", [Param("data", .native("dataset")), Param("keep", .function)],
+                   doc: "Rows for which keep(row record) is true.",
+                   example: "filter_rows(read_csv(\"Scripts/data/iris.csv\"), |r| r.sepal_length > 7).rows", result: "12") { a in
+        let f = a["keep"]
+        let src = try ds(a)
+        let code = (try? a.function("keep")).flatMap { if case .function(let fn) = $0 { return fn.sourceText } else { return nil } } ?? ""
+        do {
+            return .native(DatasetValue(try src.filter(code) { row in
+                let rec = Value.record(src.columnNames.map { ($0, dataToValue(row[$0] ?? .null)) })
+                guard case .bool(let keep) = try a.call(f, [rec]) else { throw a.invalid("keep", "must return a bool") }
+                return keep
+            }))
+        } catch { throw dataError(error) }
+    },
+    NativeFunction("map_column", [Param("data", .native("dataset")), Param("column", .string), Param("f", .function),
+                                  Param("to", .optional(.string), .nil)],
+                   doc: "Replace a column (or add column `to`) with f(value) for each row.",
+                   example: "map_column(read_csv(\"Scripts/data/iris.csv\"), \"sepal_length\", |x| x * 10)[\"sepal_length\"][0]", result: "51.0") { a in
+        let f = a["f"]
+        let code = (try? a.function("f")).flatMap { if case .function(let fn) = $0 { return fn.sourceText } else { return nil } } ?? ""
+        do {
+            return .native(DatasetValue(try ds(a).map(try a.string("column"), to: a.isNil("to") ? nil : try a.string("to"), name: code) { v in
+                try valueToData(try a.call(f, [dataToValue(v)]), field: try a.string("column"))
+            }))
+        } catch { throw dataError(error) }
+    },
+] + transformFunctions)
+
+func ds(_ a: Args, _ name: String = "data") throws -> Dataset {
+    try a.native(name, as: DatasetValue.self, "dataset").ds
+}
+
+func stringList(_ a: Args, _ name: String) throws -> [String] {
+    try a.list(name).map { v in
+        guard case .string(let s) = v else { throw a.invalid(name, "must be a list of strings, found \(v.typeName)") }
+        return s
+    }
+}
+
+extension Interpreter {
+    /// Datasets a script read, for the run record (the registry binding reads this).
+    public var datasetsRead: [(path: String, hash: String, rows: Int, columns: [String])] {
+        (extensions["data.read"] as? DatasetLog)?.entries ?? []
+    }
+
+    func noteDatasetRead(path: String, _ ds: Dataset) {
+        let log = (extensions["data.read"] as? DatasetLog) ?? DatasetLog()
+        extensions["data.read"] = log
+        log.entries.append((path, ds.lineage.hash, ds.rowCount, ds.columnNames))
+    }
+}
+
+final class DatasetLog {
+    var entries: [(path: String, hash: String, rows: Int, columns: [String])] = []
+}

@@ -1,0 +1,77 @@
+import Data
+import Foundation
+import Lang
+
+/// `stage("prepare", inputs: [a, b]) { ... }`: runs the block once and caches its value
+/// under `.mlw/cache` (or `$MLW_HOME/cache`), keyed by the stage name, the hashes of the
+/// inputs, the block's source text and the script's parameters; a re-run with nothing
+/// changed loads the cached value instead (like `dvc repro`). `--force` re-runs.
+let stageLibrary = Library("stage", doc: "Cached pipeline stages.", [
+    NativeFunction("stage", [Param("name", .string), Param("body", .function), Param("inputs", .list, .list([])),
+                             Param("force", .bool, .bool(false))],
+                   doc: "Run body once and cache its value, keyed by name, inputs, code and params; later runs with the same key load it.",
+                   example: "stage(\"square\", inputs: [3]) { 3 * 3 }", result: "9") { a in
+        let name = try a.string("name")
+        guard case .function(let body) = a["body"] else { throw a.bad("body", "function", a["body"]) }
+        let inputHashes = try a.list("inputs").map(contentHash)
+        let params = Dictionary(a.interpreter.paramValues.map { ($0.0, $0.1.repr) }, uniquingKeysWith: { $1 })
+        let cache = StageCache(root: cacheRoot())
+        let key = cache.key(name: name, inputHashes: inputHashes, codeHash: SHA256.hex(body.sourceText), params: params)
+        let force = try a.bool("force") || a.interpreter.forceStages
+        if !force, let data = try cache.load(key: key) {
+            if let v = try? decodeStageValue(data) {
+                note("stage '\(name)': up to date, loaded from cache \(key.prefix(12))")
+                return v
+            }
+            // An unreadable entry (older format, damaged file) is recomputed, never trusted.
+        }
+        let value = try a.call(a["body"], [])
+        do {
+            try cache.store(key: key, data: try encodeStageValue(value))
+            note("stage '\(name)': ran, cached as \(key.prefix(12))")
+        } catch {
+            note("stage '\(name)': ran; result not cached (\(error))")
+        }
+        return value
+    },
+])
+
+func note(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
+
+/// `$MLW_HOME/cache`, else `.mlw/cache` under the working directory.
+func cacheRoot() -> String {
+    if let home = ProcessInfo.processInfo.environment["MLW_HOME"], !home.isEmpty {
+        return (home as NSString).appendingPathComponent("cache")
+    }
+    return ".mlw/cache"
+}
+
+extension Interpreter {
+    /// `mlw run --force`: stages ignore their caches.
+    public var forceStages: Bool {
+        get { (extensions["stage.force"] as? Flag)?.on ?? false }
+        set { extensions["stage.force"] = Flag(newValue) }
+    }
+}
+
+final class Flag {
+    let on: Bool
+    init(_ on: Bool) { self.on = on }
+}
+
+/// A stable hash of any value: datasets and transform chains by their lineage, functions
+/// by their code, plain values by their JSON text.
+func contentHash(_ v: Value) throws -> String {
+    switch v {
+    case .native(let n as DatasetValue): return n.ds.lineage.hash
+    case .native(let n as PipelineValue): return n.pipeline.hash
+    case .native(let n as TransformValue): return SHA256.hex(n.text)
+    case .native(let n): return SHA256.hex("\(n.typeName):\(n.description)")
+    case .function(let f): return SHA256.hex(f.sourceText)
+    case .list(let xs): return SHA256.hex(try xs.map(contentHash).joined(separator: ","))
+    case .record(let r):
+        let parts = try zip(r.keys, r.values).map { "\($0)=\(try contentHash($1))" }
+        return SHA256.hex(parts.joined(separator: ","))
+    default: return SHA256.hex(try v.json())
+    }
+}

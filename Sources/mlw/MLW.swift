@@ -1,0 +1,122 @@
+import ArgumentParser
+import Foundation
+import Lang
+import Workbench
+
+/// Exit codes (Docs/repl.md): 0 ok, 1 runtime error, 2 usage error, 65 syntax error.
+@main
+struct MLW: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mlw",
+        abstract: "A scriptable machine-learning workbench.",
+        discussion: "Without a subcommand, mlw opens the REPL.",
+        version: Workbench.version,
+        subcommands: [Run.self, Check.self, Repl.self],
+        defaultSubcommand: Repl.self
+    )
+
+    /// ArgumentParser exits 64 on usage errors; MLW documents 2, like most Unix tools.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let code as ExitCode {
+            Foundation.exit(code.rawValue)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                exit(withError: error)
+            }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(code == .validationFailure ? 2 : code.rawValue)
+        }
+    }
+}
+
+/// Prints an error in the one MLW format and returns its exit code.
+func report(_ error: Error) -> Int32 {
+    if let e = error as? MLWError {
+        FileHandle.standardError.write(Data(e.render().utf8))
+        return e.exitCode
+    }
+    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    return 1
+}
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run a script.")
+
+    @Argument(help: "The .mlw script to run.")
+    var file: String
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a script parameter (repeatable).", valueName: "name=value"))
+    var overrides: [String] = []
+
+    @Argument(parsing: .postTerminator, help: "Arguments for the script, after --; read with args().")
+    var scriptArgs: [String] = []
+
+    func run() throws {
+        var sets: [String: String] = [:]
+        for s in overrides {
+            guard let eq = s.firstIndex(of: "="), eq != s.startIndex else {
+                throw ValidationError("--set expects name=value, got '\(s)'")
+            }
+            sets[String(s[..<eq])] = String(s[s.index(after: eq)...])
+        }
+        let code: Int32 = Workbench.onLargeStack {
+            do {
+                let interp = try Workbench.makeInterpreter()
+                interp.paramOverrides = sets
+                interp.scriptArgs = scriptArgs
+                installInterruptHandler()
+                _ = try interp.runFile(file)
+                return 0
+            } catch {
+                return report(error)
+            }
+        }
+        if code != 0 { throw ExitCode(code) }
+    }
+}
+
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Parse and resolve scripts without running them.")
+
+    @Argument(help: "Scripts to check.")
+    var files: [String]
+
+    func run() throws {
+        let code: Int32 = Workbench.onLargeStack {
+            var worst: Int32 = 0
+            do {
+                let interp = try Workbench.makeInterpreter()
+                for f in files {
+                    do { try interp.check(f) } catch { worst = max(worst, report(error)) }
+                }
+            } catch { return report(error) }
+            return worst
+        }
+        if code != 0 { throw ExitCode(code) }
+    }
+}
+
+struct Repl: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Start the interactive REPL (the default).")
+
+    func run() throws {
+        let code: Int32 = Workbench.onLargeStack {
+            do {
+                let session = ReplSession(interpreter: try Workbench.makeInterpreter())
+                return isatty(0) != 0 ? runInteractive(session) : runPiped(session)
+            } catch {
+                return report(error)
+            }
+        }
+        if code != 0 { throw ExitCode(code) }
+    }
+}
+
+/// Ctrl-C stops the running program at its next check (or abandons the typed line).
+func installInterruptHandler() {
+    signal(SIGINT) { _ in mlwInterruptRequested = 1 }
+}

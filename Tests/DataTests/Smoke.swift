@@ -1,2 +1,0 @@
-import XCTest
-final class DataSmokeTests: XCTestCase { func testBuilds() { XCTAssertTrue(true) } }

@@ -1,2 +1,0 @@
-import XCTest
-final class LangSmokeTests: XCTestCase { func testBuilds() { XCTAssertTrue(true) } }

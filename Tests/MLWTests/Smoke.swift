@@ -1,2 +1,0 @@
-import XCTest
-final class MLWSmokeTests: XCTestCase { func testBuilds() { XCTAssertTrue(true) } }

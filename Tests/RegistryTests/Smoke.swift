@@ -1,2 +1,0 @@
-import XCTest
-final class RegistrySmokeTests: XCTestCase { func testBuilds() { XCTAssertTrue(true) } }
