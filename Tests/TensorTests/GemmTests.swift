@@ -98,6 +98,11 @@ final class GemmTests: XCTestCase {
         let c11 = try c.select(axis: 0, index: 1).select(axis: 0, index: 3)
         let ref = try Tensor.matmul(a.select(axis: 0, index: 1).select(axis: 0, index: 0), b.select(axis: 0, index: 3))
         assertClose(c11.toFloats(), ref.toDoubles())
+        // negative and non-unit strides go straight into the packing code
+        let big = randomTensor([40, 50], seed: 8), rhs = randomTensor([25, 33], seed: 9)
+        let odd = try big.slice(axis: 0, step: -2).slice(axis: 1, start: 1, step: 2)   // [20, 25], strides [-100, 2]
+        assertClose(try Tensor.matmul(odd, rhs).toFloats(),
+                    Reference.gemm(odd.toFloats(), rhs.toFloats(), m: 20, n: 33, k: 25), "strided views")
         // matrix-vector and vector-matrix
         let m = randomTensor([4, 3], seed: 3), v = randomTensor([3], seed: 4), u = randomTensor([4], seed: 5)
         XCTAssertEqual(try Tensor.matmul(m, v).shape, [4])
