@@ -50,6 +50,8 @@ final class GemmTests: XCTestCase {
         let ref = try (Tensor.matmul(x, w.T) + b).relu()
         XCTAssertEqual(y.shape, [2, 5, 17])
         assertClose(y.toFloats(), ref.toDoubles(), "linear")
+        let empty = try Tensor.linear(Tensor.zeros([3, 0]), weight: Tensor.zeros([0, 2]), bias: Tensor([1, -1] as [Float]), activation: .relu)
+        XCTAssertEqual(empty.toFloats(), [1, 0, 1, 0, 1, 0])
         assertThrows(try Tensor.linear(x, weight: w), contains: "linear: shapes [2, 5, 33] and [17, 33] are not compatible (33 != 17)")
     }
 
