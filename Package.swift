@@ -25,8 +25,12 @@ let package = Package(
             cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]
         ),
         .target(name: "Tensor", dependencies: ["CKernels"]),
+        // Speed benchmark of the tensor engine, driven by Scripts/bench/tensor (release builds only).
+        .executableTarget(name: "TensorBench", dependencies: ["Tensor"]),
         .target(name: "Lang", swiftSettings: v5),
         .target(name: "Data"),
+        .target(name: "Graph", dependencies: ["Tensor"], swiftSettings: v5),
+        .target(name: "Train", dependencies: ["Graph", "Tensor"], swiftSettings: v5),
         .target(name: "Registry", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // The standard library written in MLW itself, shipped as package resources.
         .target(name: "Stdlib", path: "Stdlib", exclude: ["README.md"], resources: [.copy("std")]),
@@ -42,6 +46,8 @@ let package = Package(
         .testTarget(name: "LangTests", dependencies: ["Lang"], swiftSettings: v5),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "DataTests", dependencies: ["Data"]),
+        .testTarget(name: "GraphTests", dependencies: ["Graph"], swiftSettings: v5),
+        .testTarget(name: "TrainTests", dependencies: ["Train", "Data"], swiftSettings: v5),
         .testTarget(name: "RegistryTests", dependencies: ["Registry"]),
         .testTarget(name: "MLWTests", dependencies: ["Lang", "Workbench"], swiftSettings: v5),
     ]

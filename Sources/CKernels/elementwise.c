@@ -6,6 +6,7 @@
 #include "internal.h"
 #include "vexp.h"
 #include <math.h>
+#include <string.h>
 
 #define CHUNK 65536
 #define PAR_MIN 262144
@@ -159,4 +160,31 @@ void mlw_clip_f32(const float *x, float *out, long n, float lo, float hi) {
     if (n <= 0) return;
     ew_ctx g = {0, 0, x, NULL, NULL, out, n, lo, hi};
     mlw_parallel_for(nchunks(n), n < PAR_MIN ? 1 : 0, clip_task, &g);
+}
+
+// ---- blocked transpose ----
+// dst[j * ldd + i] = src[i * lds + j] for i < rows, j < cols, in 32x32 tiles so both
+// sides stay in cache; tasks are fixed bands of 32 source rows.
+typedef struct { const uint32_t *src; uint32_t *dst; long rows, cols, lds, ldd; } tr_ctx;
+
+// The tile goes through a small buffer: every source and destination cache line is then
+// touched once, whole, which avoids the conflict misses of power-of-two strides.
+static void transpose_task(void *p, int t) {
+    tr_ctx *g = p;
+    uint32_t tile[32 * 32];
+    long i0 = (long)t * 32, i1 = mlw_min_l(g->rows, i0 + 32), h = i1 - i0;
+    for (long j0 = 0; j0 < g->cols; j0 += 32) {
+        long w = mlw_min_l(32, g->cols - j0);
+        for (long i = 0; i < h; i++) memcpy(tile + i * 32, g->src + (i0 + i) * g->lds + j0, (size_t)w * 4);
+        for (long j = 0; j < w; j++) {
+            uint32_t *d = g->dst + (j0 + j) * g->ldd + i0;
+            for (long i = 0; i < h; i++) d[i] = tile[i * 32 + j];
+        }
+    }
+}
+
+void mlw_transpose_32(const void *src, long rows, long cols, long lds, void *dst, long ldd) {
+    if (rows <= 0 || cols <= 0) return;
+    tr_ctx g = {src, dst, rows, cols, lds, ldd};
+    mlw_parallel_for((int)((rows + 31) / 32), rows * cols < 262144 ? 1 : 0, transpose_task, &g);
 }

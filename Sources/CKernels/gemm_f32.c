@@ -2,8 +2,8 @@
 //
 //   for jc (NC columns of C)           B block KC x NC lives in L3/L2
 //     for pc (KC deep slice of K)      pack B -> NR-wide panels, A -> MR-high panels
-//       tasks: MC x NCT tiles of C     A block MC x KC lives in L2, B panel KC x NR in L1
-//         micro-kernel MR x NR         12 ymm accumulators (6 rows x 16 cols)
+//       tasks: mc x NCT tiles of C     B block KC x NCT lives in L2, A panel MR x KC in L1
+//         micro-kernel MR x NR         AVX2: 6x16 in 12 ymm; AVX-512: 12x32 in 24 zmm
 //
 // Determinism: every element of C is produced by exactly one micro-kernel call
 // per pc slice and the pc slices run in a fixed order, so the sum order never
@@ -15,11 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MR 6
-#define NR 16
-#define KC 384
-#define MC 96      // rows per compute task (multiple of MR)
-#define NCT 768    // columns per compute task (multiple of NR)
+// Tile shapes: 6x16 for AVX2 and the portable kernel, 12x32 for AVX-512 (when the CPU
+// has it; 32 zmm registers hold 24 accumulators). MR_MAX/NR_MAX size stack buffers.
+#define MR_MAX 12
+#define NR_MAX 32
+#define KC 384     // K slice: the only blocking parameter that affects the results' bits
+#define NCT 256    // columns per compute task (multiple of every NR)
 #define NC 3072    // columns per packed B block
 #define MBIG 3072  // rows of A packed at once (bounds the packed-A buffer)
 
@@ -33,7 +34,10 @@ typedef struct {
     // current block
     long jc, nc, pc, kc, ic, mc;
     float *Ap, *Bp;
-    int simd;
+    int simd;      // 0 portable, 1 AVX2+FMA, 2 AVX-512
+    long mr, nr;
+    long mc_task;  // rows per compute task; any multiple of MR gives the same bits
+    long nc_task;  // columns per compute task; any multiple of NR gives the same bits
 } gemm_ctx;
 
 // ---- packing ----
@@ -41,7 +45,7 @@ typedef struct {
 // Panel p of A: rows ic+p*MR .. +MR, k in [pc, pc+kc); layout [k][MR], zero padded.
 static void pack_a_panel(const gemm_ctx *g, long row0, long rows, float *dst) {
     const float *A = g->A;
-    long rsa = g->rsa, csa = g->csa, kc = g->kc, pc = g->pc;
+    long rsa = g->rsa, csa = g->csa, kc = g->kc, pc = g->pc, MR = g->mr;
     if (rows == MR && csa == 1) {
         const float *r0 = A + row0 * rsa + pc;
         for (long k = 0; k < kc; k++)
@@ -59,7 +63,7 @@ static void pack_a_panel(const gemm_ctx *g, long row0, long rows, float *dst) {
 // Panel of B: columns col0 .. +NR, layout [k][NR], zero padded.
 static void pack_b_panel(const gemm_ctx *g, long col0, long cols, float *dst) {
     const float *B = g->B;
-    long rsb = g->rsb, csb = g->csb, kc = g->kc, pc = g->pc;
+    long rsb = g->rsb, csb = g->csb, kc = g->kc, pc = g->pc, NR = g->nr;
     if (cols == NR && csb == 1) {
         const float *b0 = B + pc * rsb + col0;
         for (long k = 0; k < kc; k++) memcpy(dst + k * NR, b0 + k * rsb, NR * sizeof(float));
@@ -80,16 +84,25 @@ static void pack_b_panel(const gemm_ctx *g, long col0, long cols, float *dst) {
 
 static void pack_a_task(void *ctx, int t) {
     gemm_ctx *g = ctx;
-    long npanels = (g->mc + MR - 1) / MR;
+    long MR = g->mr, npanels = (g->mc + MR - 1) / MR;
     for (long p = (long)t * PANELS_PER_PACK_TASK; p < npanels && p < (long)(t + 1) * PANELS_PER_PACK_TASK; p++) {
         long row0 = g->ic + p * MR;
         pack_a_panel(g, row0, mlw_min_l(MR, g->M - row0), g->Ap + p * MR * g->kc);
     }
 }
 
+static void pack_b_task(void *ctx, int t);
+
+// First the B-panel tasks, then the A-panel tasks: one barrier instead of two.
+typedef struct { gemm_ctx *g; int b_tasks; } pack_both_ctx;
+static void pack_both_task(void *ctx, int t) {
+    pack_both_ctx *p = ctx;
+    if (t < p->b_tasks) pack_b_task(p->g, t); else pack_a_task(p->g, t - p->b_tasks);
+}
+
 static void pack_b_task(void *ctx, int t) {
     gemm_ctx *g = ctx;
-    long npanels = (g->nc + NR - 1) / NR;
+    long NR = g->nr, npanels = (g->nc + NR - 1) / NR;
     for (long p = (long)t * PANELS_PER_PACK_TASK; p < npanels && p < (long)(t + 1) * PANELS_PER_PACK_TASK; p++) {
         long col0 = g->jc + p * NR;
         pack_b_panel(g, col0, mlw_min_l(NR, g->N - col0), g->Bp + p * NR * g->kc);
@@ -98,8 +111,9 @@ static void pack_b_task(void *ctx, int t) {
 
 // ---- epilogue helpers ----
 
-// Merges an MR x NR accumulator tile (row-major, stride NR) into C.
+// Merges an mr x nr accumulator tile (row-major, stride nr) into C.
 static void store_tile_scalar(const gemm_ctx *g, const float *acc, float *c, long rows, long cols, int first) {
+    long NR = g->nr;
     for (long r = 0; r < rows; r++)
         for (long j = 0; j < cols; j++) {
             float v = g->alpha * acc[r * NR + j];
@@ -123,6 +137,8 @@ static void apply_epilogue(const gemm_ctx *g, long row0, long col0, long rows, l
 
 // ---- micro-kernels ----
 
+#define MR 6
+#define NR 16
 static void ukernel_portable(long kc, const float *a, const float *b, float *acc) {
     for (int i = 0; i < MR * NR; i++) acc[i] = 0.0f;
     for (long k = 0; k < kc; k++) {
@@ -153,6 +169,7 @@ MLW_AVX2 static void ukernel_avx2(long kc, const float *a, const float *b, float
         av = _mm256_broadcast_ss(ak + 3); c30 = _mm256_fmadd_ps(av, b0, c30); c31 = _mm256_fmadd_ps(av, b1, c31); \
         av = _mm256_broadcast_ss(ak + 4); c40 = _mm256_fmadd_ps(av, b0, c40); c41 = _mm256_fmadd_ps(av, b1, c41); \
         av = _mm256_broadcast_ss(ak + 5); c50 = _mm256_fmadd_ps(av, b0, c50); c51 = _mm256_fmadd_ps(av, b1, c51); }
+    for (int r = 0; r < MR; r++) { _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0); _mm_prefetch((const char *)(c + r * ldc + 8), _MM_HINT_T0); }
     long k = 0;
     for (; k + 4 <= kc; k += 4) {
         _mm_prefetch((const char *)(b + 8 * NR), _MM_HINT_T0);
@@ -177,33 +194,45 @@ MLW_AVX2 static void ukernel_avx2(long kc, const float *a, const float *b, float
             _mm256_storeu_ps(cr, v0); _mm256_storeu_ps(cr + 8, v1);
         }
     } else {
-        float tile[MR * NR] __attribute__((aligned(32)));
+        float tile[MR_MAX * NR_MAX] __attribute__((aligned(64)));
         for (int i = 0; i < 12; i++) _mm256_store_ps(tile + i * 8, acc[i]);
+        store_tile_scalar(g, tile, c, rows, cols, first);
+    }
+}
+
+#undef MR
+#undef NR
+#include "gemm_f32_avx512.h"
+
+static inline void tile_kernel(const gemm_ctx *g, const float *ap, const float *bp, float *c, long rows, long cols, int first) {
+    if (g->simd == 2) {
+        ukernel_avx512(g->kc, ap, bp, c, g->ldc, rows, cols, first, g);
+    } else if (g->simd == 1) {
+        ukernel_avx2(g->kc, ap, bp, c, g->ldc, rows, cols, first, g);
+    } else {
+        float tile[MR_MAX * NR_MAX];
+        ukernel_portable(g->kc, ap, bp, tile);
         store_tile_scalar(g, tile, c, rows, cols, first);
     }
 }
 
 static void compute_task(void *ctx, int t) {
     gemm_ctx *g = ctx;
-    long mtasks = (g->mc + MC - 1) / MC;
+    long MR = g->mr, NR = g->nr;
+    long MC = g->mc_task, mtasks = (g->mc + MC - 1) / MC;
     long mt = t % mtasks, nt = t / mtasks;
     long i0 = mt * MC, i1 = mlw_min_l(g->mc, i0 + MC);
-    long j0 = nt * NCT, j1 = mlw_min_l(g->nc, j0 + NCT);
+    long j0 = nt * g->nc_task, j1 = mlw_min_l(g->nc, j0 + g->nc_task);
     int first = g->pc == 0, last = g->pc + g->kc >= g->K;
-    for (long j = j0; j < j1; j += NR) {
-        const float *bp = g->Bp + (j / NR) * NR * g->kc;
-        long cols = mlw_min_l(NR, j1 - j);
-        for (long i = i0; i < i1; i += MR) {
-            const float *ap = g->Ap + (i / MR) * MR * g->kc;
-            long rows = mlw_min_l(MR, i1 - i);
+    // i outer: the A micro-panel stays in L1 while B panels stream from L2.
+    for (long i = i0; i < i1; i += MR) {
+        const float *ap = g->Ap + (i / MR) * MR * g->kc;
+        long rows = mlw_min_l(MR, i1 - i);
+        for (long j = j0; j < j1; j += NR) {
+            const float *bp = g->Bp + (j / NR) * NR * g->kc;
+            long cols = mlw_min_l(NR, j1 - j);
             float *c = g->C + (g->ic + i) * g->ldc + g->jc + j;
-            if (g->simd) {
-                ukernel_avx2(g->kc, ap, bp, c, g->ldc, rows, cols, first, g);
-            } else {
-                float tile[MR * NR];
-                ukernel_portable(g->kc, ap, bp, tile);
-                store_tile_scalar(g, tile, c, rows, cols, first);
-            }
+            tile_kernel(g, ap, bp, c, rows, cols, first);
             if (last) apply_epilogue(g, g->ic + i, g->jc + j, rows, cols);
         }
     }
@@ -225,7 +254,10 @@ void mlw_sgemm(long M, long N, long K, float alpha,
                const float *bias, int bias_mode, int act) {
     if (M <= 0 || N <= 0) return;
     gemm_ctx g = {M, N, K, alpha, beta, A, rsa, csa, B, rsb, csb, C, ldc, bias, bias_mode, act};
-    g.simd = mlw_simd_enabled();
+    g.simd = mlw_simd_level();
+    g.mr = g.simd == 2 ? 12 : 6;
+    g.nr = g.simd == 2 ? 32 : 16;
+    long MR = g.mr, NR = g.nr;
     if (K <= 0) { scale_c(&g); return; }
     // Small products are not worth waking threads.
     double flops = 2.0 * (double)M * (double)N * (double)K;
@@ -242,12 +274,30 @@ void mlw_sgemm(long M, long N, long K, float alpha,
         for (long pc = 0; pc < K; pc += KC) {
             g.pc = pc; g.kc = mlw_min_l(KC, K - pc);
             long nbp = (g.nc + NR - 1) / NR;
-            mlw_parallel_for((int)((nbp + PANELS_PER_PACK_TASK - 1) / PANELS_PER_PACK_TASK), max_threads, pack_b_task, &g);
+            int b_tasks = (int)((nbp + PANELS_PER_PACK_TASK - 1) / PANELS_PER_PACK_TASK);
             for (long ic = 0; ic < M; ic += MBIG) {
                 g.ic = ic; g.mc = mlw_min_l(MBIG, M - ic);
                 long nap = (g.mc + MR - 1) / MR;
-                mlw_parallel_for((int)((nap + PANELS_PER_PACK_TASK - 1) / PANELS_PER_PACK_TASK), max_threads, pack_a_task, &g);
-                long tasks = ((g.mc + MC - 1) / MC) * ((g.nc + NCT - 1) / NCT);
+                int a_tasks = (int)((nap + PANELS_PER_PACK_TASK - 1) / PANELS_PER_PACK_TASK);
+                if (ic == 0) {
+                    pack_both_ctx pb = {&g, b_tasks};
+                    mlw_parallel_for(b_tasks + a_tasks, max_threads, pack_both_task, &pb);
+                } else {
+                    mlw_parallel_for(a_tasks, max_threads, pack_a_task, &g);
+                }
+                // Task size only changes who computes a tile, never how: shrink rows per
+                // task until both threads have a few tasks each.
+                g.mc_task = 96; g.nc_task = NCT;
+                long want = 4 * mlw_get_threads();
+                for (;;) {
+                    long tasks_now = ((g.mc + g.mc_task - 1) / g.mc_task) * ((g.nc + g.nc_task - 1) / g.nc_task);
+                    if (tasks_now >= want) break;
+                    if (g.mc_task > 48) g.mc_task /= 2;
+                    else if (g.nc_task > 64) g.nc_task /= 2;
+                    else if (g.mc_task > 24) g.mc_task /= 2;
+                    else break;
+                }
+                long tasks = ((g.mc + g.mc_task - 1) / g.mc_task) * ((g.nc + g.nc_task - 1) / g.nc_task);
                 mlw_parallel_for((int)tasks, max_threads, compute_task, &g);
             }
         }

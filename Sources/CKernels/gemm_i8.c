@@ -93,51 +93,76 @@ MLW_AVX2 static void ukernel_avx2(long kp, const int16_t *a, const int16_t *b, i
     _mm256_store_si256(o + 10, c50); _mm256_store_si256(o + 11, c51);
 }
 
-// One task: a MT x NT tile of C, packing its own A and B slices (cheap next to the math).
-static void igemm_task(void *ctx, int t) {
-    igemm_ctx *g = ctx;
+// Shared packing per K slice (A and B packed once, in parallel), then fixed MT x NT
+// tiles of C computed in parallel; the A micro-panel stays in L1 across a tile row.
+typedef struct { igemm_ctx *g; long pc, kc, kp; int16_t *Ap, *Bp; } islice;
+
+static void ipack_a_task(void *p, int t) {
+    islice *s = p;
+    long i = (long)t * MR;
+    pack_a(s->g, i, mlw_min_l(MR, s->g->M - i), s->pc, s->kc, s->Ap + t * MR * s->kp * 2);
+}
+
+static void ipack_b_task(void *p, int t) {
+    islice *s = p;
+    long j = (long)t * NR;
+    pack_b(s->g, j, mlw_min_l(NR, s->g->N - j), s->pc, s->kc, s->Bp + t * NR * s->kp * 2);
+}
+
+static void icompute_task(void *p, int t) {
+    islice *s = p;
+    igemm_ctx *g = s->g;
     long mtasks = (g->M + MT - 1) / MT;
     long i0 = (t % mtasks) * MT, i1 = mlw_min_l(g->M, i0 + MT);
     long j0 = (t / mtasks) * NT, j1 = mlw_min_l(g->N, j0 + NT);
-    long kcmax = mlw_min_l(g->K, KC), kpmax = (kcmax + 1) / 2;
-    int16_t *Ap = aligned_alloc(64, (size_t)(((MT / MR) * MR * kpmax * 2 * 2 + 63) / 64 * 64));
-    int16_t *Bp = aligned_alloc(64, (size_t)(((NT / NR) * NR * kpmax * 2 * 2 + 63) / 64 * 64));
-    if (!Ap || !Bp) { free(Ap); free(Bp); return; }
-    for (long i = i0; i < i1; i++) memset(g->C + i * g->ldc + j0, 0, (size_t)(j1 - j0) * sizeof(int32_t));
-    for (long pc = 0; pc < g->K; pc += KC) {
-        long kc = mlw_min_l(KC, g->K - pc), kp = (kc + 1) / 2;
-        for (long i = i0; i < i1; i += MR)
-            pack_a(g, i, mlw_min_l(MR, i1 - i), pc, kc, Ap + ((i - i0) / MR) * MR * kp * 2);
-        for (long j = j0; j < j1; j += NR)
-            pack_b(g, j, mlw_min_l(NR, j1 - j), pc, kc, Bp + ((j - j0) / NR) * NR * kp * 2);
+    int first = s->pc == 0;
+    for (long i = i0; i < i1; i += MR) {
+        const int16_t *ap = s->Ap + (i / MR) * MR * s->kp * 2;
+        long rows = mlw_min_l(MR, i1 - i);
         for (long j = j0; j < j1; j += NR) {
-            const int16_t *bp = Bp + ((j - j0) / NR) * NR * kp * 2;
+            const int16_t *bp = s->Bp + (j / NR) * NR * s->kp * 2;
             long cols = mlw_min_l(NR, j1 - j);
-            for (long i = i0; i < i1; i += MR) {
-                const int16_t *ap = Ap + ((i - i0) / MR) * MR * kp * 2;
-                long rows = mlw_min_l(MR, i1 - i);
-                int32_t acc[MR * NR] __attribute__((aligned(32)));
-                if (g->simd) ukernel_avx2(kp, ap, bp, acc); else ukernel_portable(kp, ap, bp, acc);
-                for (long r = 0; r < rows; r++) {
-                    int32_t *c = g->C + (i + r) * g->ldc + j;
-                    for (long q = 0; q < cols; q++) c[q] += acc[r * NR + q];
-                }
+            int32_t acc[MR * NR] __attribute__((aligned(32)));
+            if (g->simd) ukernel_avx2(s->kp, ap, bp, acc); else ukernel_portable(s->kp, ap, bp, acc);
+            for (long r = 0; r < rows; r++) {
+                int32_t *c = g->C + (i + r) * g->ldc + j;
+                if (first) for (long q = 0; q < cols; q++) c[q] = acc[r * NR + q];
+                else for (long q = 0; q < cols; q++) c[q] += acc[r * NR + q];
             }
         }
     }
-    free(Ap); free(Bp);
 }
+
+int mlw_cpu_has_vnni512(void);
+int mlw_gemm_i8_vnni(long M, long N, long K, const uint8_t *A, long lda, int a_signed,
+                     const int8_t *B, long ldb, int32_t *C, long ldc);
 
 static void igemm(igemm_ctx *g) {
     if (g->M <= 0 || g->N <= 0) return;
+    // AVX512-VNNI path (level 2 on CPUs that have it); exact like the others.
+    if (mlw_simd_level() >= 2 && mlw_cpu_has_vnni512() &&
+        mlw_gemm_i8_vnni(g->M, g->N, g->K, (const uint8_t *)g->A, g->lda, !g->a_unsigned, g->B, g->ldb, g->C, g->ldc) == 0) return;
     if (g->K <= 0) {
         for (long i = 0; i < g->M; i++) memset(g->C + i * g->ldc, 0, (size_t)g->N * sizeof(int32_t));
         return;
     }
     g->simd = mlw_simd_enabled();
-    long tasks = ((g->M + MT - 1) / MT) * ((g->N + NT - 1) / NT);
+    long mp = (g->M + MR - 1) / MR, np = (g->N + NR - 1) / NR;
+    long kpmax = (mlw_min_l(g->K, KC) + 1) / 2;
+    int16_t *Ap = aligned_alloc(64, (size_t)((mp * MR * kpmax * 4 + 63) / 64 * 64));
+    int16_t *Bp = aligned_alloc(64, (size_t)((np * NR * kpmax * 4 + 63) / 64 * 64));
+    if (!Ap || !Bp) { free(Ap); free(Bp); return; }
     double ops = 2.0 * (double)g->M * (double)g->N * (double)g->K;
-    mlw_parallel_for((int)tasks, ops < 4.0e6 ? 1 : 0, igemm_task, g);
+    int max_threads = ops < 4.0e6 ? 1 : 0;
+    long tasks = ((g->M + MT - 1) / MT) * ((g->N + NT - 1) / NT);
+    for (long pc = 0; pc < g->K; pc += KC) {
+        islice s = {g, pc, mlw_min_l(KC, g->K - pc), 0, Ap, Bp};
+        s.kp = (s.kc + 1) / 2;
+        mlw_parallel_for((int)np, max_threads, ipack_b_task, &s);
+        mlw_parallel_for((int)mp, max_threads, ipack_a_task, &s);
+        mlw_parallel_for((int)tasks, max_threads, icompute_task, &s);
+    }
+    free(Ap); free(Bp);
 }
 
 void mlw_gemm_s8s8s32(long M, long N, long K, const int8_t *A, long lda,

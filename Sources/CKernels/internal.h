@@ -4,5 +4,6 @@
 #define MLW_AVX2 __attribute__((target("avx2,fma")))
 #define MLW_INLINE static inline __attribute__((always_inline))
 int mlw_cpu_has_avx2_fma(void);
+int mlw_cpu_simd_level(void);
 static inline long mlw_min_l(long a, long b) { return a < b ? a : b; }
 static inline long mlw_max_l(long a, long b) { return a > b ? a : b; }

@@ -7,28 +7,40 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <string.h>
+#include <sched.h>
 
 int mlw_ckernels_version(void) { return 2; }
 
-#define MAX_THREADS 256
+#define MAX_THREADS 256   // helpers (threads - 1) must fit in 8 bits
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int threads_setting = 1;
 static int simd_setting = 0;
 
-static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;   // guards the job fields
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;   // for sleeping workers only
 static pthread_cond_t work_cv = PTHREAD_COND_INITIALIZER;
-static pthread_cond_t done_cv = PTHREAD_COND_INITIALIZER;
 static pthread_mutex_t call_mu = PTHREAD_MUTEX_INITIALIZER;   // one parallel call at a time
 static int workers_started = 0;
-static long job_generation = 0;
-static int job_helpers = 0;          // how many workers take part in the current job
-static int job_pending = 0;          // helpers still running
+// (job counter << 8) | number of helper workers: one atomic word, so a worker always
+// reads the helper count of the very job it woke up for.
+static atomic_long job_generation = 0;
+static atomic_int job_pending = 0;   // helpers still running the current job
 static void (*job_body)(void *, int);
 static void *job_ctx;
 static int job_ntasks;
 static atomic_int job_next;
 static _Thread_local int in_parallel = 0;
+
+// Workers spin this many pause-iterations (~tens of microseconds) before sleeping, so
+// back-to-back parallel calls (GEMM phases, elementwise ops) do not pay a futex wake-up.
+#define SPIN_ITERS 20000
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
 
 static void init_settings(void) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -37,7 +49,20 @@ static void init_settings(void) {
     if (n < 1) n = 1;
     if (n > MAX_THREADS) n = MAX_THREADS;
     threads_setting = (int)n;
-    simd_setting = mlw_cpu_has_avx2_fma();
+    simd_setting = mlw_cpu_simd_level();
+    // MLW_SIMD=portable|avx2 caps the level (benchmarks, debugging).
+    const char *simd = getenv("MLW_SIMD");
+    if (simd && strcmp(simd, "portable") == 0) simd_setting = 0;
+    if (simd && strcmp(simd, "avx2") == 0 && simd_setting > 1) simd_setting = 1;
+}
+
+int mlw_cpu_simd_level(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (!mlw_cpu_has_avx2_fma()) return 0;
+    return __builtin_cpu_supports("avx512f") ? 2 : 1;
+#else
+    return 0;
+#endif
 }
 
 int mlw_cpu_has_avx2_fma(void) {
@@ -58,11 +83,14 @@ void mlw_set_threads(int n) {
 
 int mlw_get_threads(void) { pthread_once(&once, init_settings); return threads_setting; }
 
-int mlw_simd_enabled(void) { pthread_once(&once, init_settings); return simd_setting; }
+int mlw_simd_enabled(void) { pthread_once(&once, init_settings); return simd_setting > 0; }
 
-void mlw_set_simd(int enabled) {
+int mlw_simd_level(void) { pthread_once(&once, init_settings); return simd_setting; }
+
+void mlw_set_simd(int level) {
     pthread_once(&once, init_settings);
-    simd_setting = enabled ? mlw_cpu_has_avx2_fma() : 0;
+    int cpu = mlw_cpu_simd_level();
+    simd_setting = level < 0 ? 0 : (level > cpu ? cpu : level);
 }
 
 static void run_tasks(void) {
@@ -75,16 +103,18 @@ static void *worker_main(void *arg) {
     long seen = 0;
     in_parallel = 1;
     for (;;) {
-        pthread_mutex_lock(&pool_mu);
-        while (job_generation == seen) pthread_cond_wait(&work_cv, &pool_mu);
-        seen = job_generation;
-        int mine = id < job_helpers;
-        pthread_mutex_unlock(&pool_mu);
-        if (!mine) continue;
+        long gen;
+        int spins = 0;
+        while ((gen = atomic_load_explicit(&job_generation, memory_order_acquire)) == seen && spins < SPIN_ITERS) { cpu_relax(); spins++; }
+        if (gen == seen) {
+            pthread_mutex_lock(&pool_mu);
+            while ((gen = atomic_load_explicit(&job_generation, memory_order_acquire)) == seen) pthread_cond_wait(&work_cv, &pool_mu);
+            pthread_mutex_unlock(&pool_mu);
+        }
+        seen = gen;
+        if (id >= (int)(gen & 0xff)) continue;
         run_tasks();
-        pthread_mutex_lock(&pool_mu);
-        if (--job_pending == 0) pthread_cond_signal(&done_cv);
-        pthread_mutex_unlock(&pool_mu);
+        atomic_fetch_sub_explicit(&job_pending, 1, memory_order_release);
     }
     return NULL;
 }
@@ -109,18 +139,20 @@ void mlw_parallel_for(int ntasks, int max_threads, void (*body)(void *, int), vo
     }
     ensure_workers(nt - 1);
     int helpers = workers_started < nt - 1 ? workers_started : nt - 1;
-    pthread_mutex_lock(&pool_mu);
     job_body = body; job_ctx = ctx; job_ntasks = ntasks;
     atomic_store(&job_next, 0);
-    job_helpers = helpers; job_pending = helpers;
-    job_generation++;
+    atomic_store(&job_pending, helpers);
+    pthread_mutex_lock(&pool_mu);      // publish under the lock so sleepers cannot miss it
+    long next = ((atomic_load(&job_generation) >> 8) + 1) << 8 | helpers;
+    atomic_store_explicit(&job_generation, next, memory_order_release);
     pthread_cond_broadcast(&work_cv);
     pthread_mutex_unlock(&pool_mu);
     in_parallel = 1;
     run_tasks();
     in_parallel = 0;
-    pthread_mutex_lock(&pool_mu);
-    while (job_pending > 0) pthread_cond_wait(&done_cv, &pool_mu);
-    pthread_mutex_unlock(&pool_mu);
+    long spins = 0;
+    while (atomic_load_explicit(&job_pending, memory_order_acquire) > 0) {
+        if (++spins < SPIN_ITERS) cpu_relax(); else sched_yield();
+    }
     pthread_mutex_unlock(&call_mu);
 }

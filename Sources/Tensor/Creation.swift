@@ -35,8 +35,8 @@ extension Tensor {
         guard step != 0, step.isFinite, start.isFinite, stop.isFinite else {
             throw TensorError("arange", "invalid range start \(start), stop \(stop), step \(step)")
         }
-        let n = max(0, ((stop - start) / step).rounded(.up))
-        guard n < Double(TensorStorage.maxBytes) else { throw TensorError("arange", "range has too many elements (\(n))") }
+        let n = Swift.max(0, ((stop - start) / step).rounded(.up))
+        guard n <= Double(TensorStorage.maxBytes / 16) else { throw TensorError("arange", "range has too many elements (\(n))") }
         let count = Int(n)
         return try fromDoubles((0..<count).map { start + Double($0) * step }, shape: [count], dtype: dtype, op: "arange")
     }
@@ -45,7 +45,7 @@ extension Tensor {
     public static func linspace(_ start: Double, _ end: Double, count: Int, dtype: DType = .float32) throws -> Tensor {
         guard count >= 0 else { throw TensorError("linspace", "count must be >= 0, got \(count)") }
         _ = try ShapeUtil.count([count], op: "linspace")
-        guard count <= TensorStorage.maxBytes / 8 else { throw TensorError("linspace", "count \(count) is too large") }
+        guard count <= TensorStorage.maxBytes / 16 else { throw TensorError("linspace", "count \(count) is too large") }
         let step = count > 1 ? (end - start) / Double(count - 1) : 0
         var v = (0..<count).map { start + Double($0) * step }
         if count > 1 { v[count - 1] = end }
@@ -57,7 +57,7 @@ extension Tensor {
         let cols = m ?? n
         let t = try zeros([n, cols], dtype: dtype)
         let one = try full([], 1, dtype: dtype)
-        for i in 0..<min(n, cols) {
+        for i in 0..<Swift.min(n, cols) {
             (t.basePointer + (i * cols + i) * dtype.size).copyMemory(from: one.basePointer, byteCount: dtype.size)
         }
         return t

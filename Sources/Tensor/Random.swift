@@ -30,7 +30,8 @@ public enum Philox {
 extension Tensor {
     static func randomCount(_ shape: [Int], _ op: String) throws -> Int {
         let n = try ShapeUtil.count(shape, op: op)
-        guard n <= TensorStorage.maxBytes / 4 else { throw TensorError(op, "shape \(fmt(shape)) is too large") }
+        // the generator builds a [Double] first
+        guard n <= TensorStorage.maxBytes / 16 else { throw TensorError(op, "shape \(fmt(shape)) is too large") }
         return n
     }
 

@@ -18,7 +18,7 @@ enum ShapeUtil {
         var acc = 1
         for i in stride(from: shape.count - 1, through: 0, by: -1) {
             s[i] = acc
-            acc &*= max(shape[i], 1)
+            acc &*= Swift.max(shape[i], 1)
         }
         return s
     }
@@ -47,7 +47,7 @@ enum ShapeUtil {
 
     /// numpy broadcasting of two shapes.
     static func broadcast(_ a: [Int], _ b: [Int], op: String) throws -> [Int] {
-        let n = max(a.count, b.count)
+        let n = Swift.max(a.count, b.count)
         var out = [Int](repeating: 1, count: n)
         for i in 0..<n {
             let da = i < n - a.count ? 1 : a[i - (n - a.count)]

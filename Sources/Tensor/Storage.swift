@@ -9,6 +9,8 @@ import Darwin
 final class TensorStorage: @unchecked Sendable {
     let data: UnsafeMutableRawPointer
     let byteCount: Int
+    /// Size class when the buffer belongs to the pool, else 0.
+    private let pooledSize: Int
 
     /// Largest single allocation we accept: the machine's physical memory.
     static let maxBytes: Int = {
@@ -21,12 +23,29 @@ final class TensorStorage: @unchecked Sendable {
         guard byteCount >= 0, byteCount <= TensorStorage.maxBytes else {
             throw TensorError(op, "cannot allocate \(byteCount) bytes (limit \(TensorStorage.maxBytes))")
         }
-        let n = max(byteCount, 1)
-        let p = zeroed ? calloc(n, 1) : aligned_alloc(64, (n + 63) / 64 * 64)
+        let n = Swift.max(byteCount, 1)
+        var p: UnsafeMutableRawPointer?
+        if n >= BufferPool.minBytes {
+            // Large buffers come from (and return to) the buffer pool; see BufferPool.swift.
+            let size = BufferPool.sizeClass(n)
+            p = BufferPool.shared.take(size)
+            if p == nil {
+                if posix_memalign(&p, 2 << 20, size) == 0, let q = p {
+                    _ = madvise(q, size, 14 /* MADV_HUGEPAGE, where the kernel grants it */)
+                } else { p = nil }
+            }
+            if zeroed, let q = p { memset(q, 0, n) }
+            pooledSize = size
+        } else {
+            p = zeroed ? calloc(n, 1) : aligned_alloc(64, (n + 63) / 64 * 64)
+            pooledSize = 0
+        }
         guard let ptr = p else { throw TensorError(op, "out of memory allocating \(byteCount) bytes") }
         data = ptr
         self.byteCount = byteCount
     }
 
-    deinit { free(data) }
+    deinit {
+        if pooledSize > 0 { BufferPool.shared.give(data, size: pooledSize) } else { free(data) }
+    }
 }

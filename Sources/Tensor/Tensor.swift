@@ -1,3 +1,5 @@
+import CKernels
+
 /// An n-dimensional array with value semantics.
 ///
 /// Storage is a shared, copy-on-write byte buffer; `shape`, `strides` and `offset`
@@ -63,6 +65,16 @@ public struct Tensor: @unchecked Sendable {
     func copyStrided(into dst: inout Tensor) {
         let n = count
         if n == 0 { return }
+        // A transposed matrix (or batch of them) of 4-byte elements: blocked C transpose.
+        if dtype.size == 4 && rank >= 2 && strides[rank - 2] == 1 && strides[rank - 1] != 1 {
+            let rows = shape[rank - 1], cols = shape[rank - 2]   // source rows = dst cols
+            let batch = Array(shape.dropLast(2))
+            let offs = Tensor.batchOffsets(batch, Array(strides.dropLast(2)), offset)
+            for (b, o) in offs.enumerated() {
+                mlw_transpose_32(storage.data + o * 4, rows, cols, strides[rank - 1], dst.basePointer + b * rows * cols * 4, rows)
+            }
+            return
+        }
         switch dtype.size {
         case 1: stridedCopy(UInt8.self, to: dst.basePointer)
         case 4: stridedCopy(UInt32.self, to: dst.basePointer)
@@ -75,7 +87,7 @@ public struct Tensor: @unchecked Sendable {
         let dst = dstRaw.assumingMemoryBound(to: T.self)
         if rank == 0 { dst[0] = src[0]; return }
         let inner = shape[rank - 1], innerStride = strides[rank - 1]
-        let outer = count / max(inner, 1)
+        let outer = count / Swift.max(inner, 1)
         var index = [Int](repeating: 0, count: rank)
         var srcOff = 0
         var d = 0

@@ -75,7 +75,7 @@ extension Tensor {
     public func tanh() -> Tensor { unary(.tanh) }
     /// 1 / (1 + e⁻ˣ)
     public func sigmoid() -> Tensor { unary(.sigmoid) }
-    /// max(x, 0)
+    /// Swift.max(x, 0)
     public func relu() -> Tensor { unary(.relu) }
     /// GELU; `.tanh` (default, PyTorch approximate="tanh") or `.erf` (exact).
     public func gelu(_ approximation: GeluApproximation = .tanh) -> Tensor {

@@ -96,6 +96,7 @@ extension Tensor {
     public func slice(axis: Int, start: Int? = nil, stop: Int? = nil, step: Int = 1) throws -> Tensor {
         let a = try ShapeUtil.axis(axis, rank: rank, op: "slice")
         guard step != 0 else { throw TensorError("slice", "step must not be 0") }
+        guard step != Int.min else { throw TensorError("slice", "step \(step) is out of range") }
         let n = shape[a]
         func clampIndex(_ v: Int, lowest: Int, highest: Int) -> Int {
             let x = v < 0 ? v + n : v
@@ -105,12 +106,12 @@ extension Tensor {
         if step > 0 {
             let s = start.map { clampIndex($0, lowest: 0, highest: n) } ?? 0
             let e = stop.map { clampIndex($0, lowest: 0, highest: n) } ?? n
-            len = e > s ? (e - s + step - 1) / step : 0
+            len = e > s ? (e - s - 1) / step + 1 : 0
             first = s
         } else {
             let s = start.map { clampIndex($0, lowest: -1, highest: n - 1) } ?? n - 1
             let e = stop.map { clampIndex($0, lowest: -1, highest: n - 1) } ?? -1
-            len = s > e ? (s - e + (-step) - 1) / (-step) : 0
+            len = s > e ? (s - e - 1) / (-step) + 1 : 0
             first = s
         }
         var sh = shape, st = strides

@@ -21,9 +21,13 @@ void mlw_set_threads(int n);
 int mlw_get_threads(void);
 /// Runs body(ctx, t) for t in [0, ntasks) on up to min(threads, max_threads) threads.
 void mlw_parallel_for(int ntasks, int max_threads, void (*body)(void *ctx, int task), void *ctx);
-/// 1 when the AVX2+FMA kernels are in use. mlw_set_simd(0) forces the portable kernels (tests).
+/// 1 when SIMD kernels (AVX2+FMA or better) are in use.
 int mlw_simd_enabled(void);
-void mlw_set_simd(int enabled);
+/// 0 = portable C, 1 = AVX2+FMA, 2 = AVX-512F (GEMM micro-kernels; the rest stay AVX2).
+/// Default: the best the CPU has, capped by $MLW_SIMD=portable|avx2.
+int mlw_simd_level(void);
+/// Caps the level (clamped to what the CPU supports). mlw_set_simd(0) forces portable kernels.
+void mlw_set_simd(int level);
 
 // ---- float32 GEMM (gemm_f32.c) ----
 enum { MLW_BIAS_NONE = 0, MLW_BIAS_PER_COL = 1, MLW_BIAS_PER_ROW = 2 };
@@ -60,6 +64,9 @@ void mlw_binary_f32(int op, int mode, const float *a, const float *b, float *out
 void mlw_binary_rows_f32(int op, const float *a, const float *b, float *out, long rows, long cols);
 /// out = a * b + c, all contiguous, n elements.
 void mlw_fma_f32(const float *a, const float *b, const float *c, float *out, long n);
+
+/// Transposes a rows x cols matrix of 4-byte elements: dst[j*ldd + i] = src[i*lds + j].
+void mlw_transpose_32(const void *src, long rows, long cols, long lds, void *dst, long ldd);
 
 enum { MLW_NEG = 0, MLW_ABS, MLW_EXP, MLW_LOG, MLW_SQRT, MLW_TANH, MLW_SIGMOID,
        MLW_RELU, MLW_GELU_TANH, MLW_GELU_ERF };

@@ -1,0 +1,147 @@
+import CKernels
+import Dispatch
+
+/// Raw pointers handed to the per-image workers (each writes a disjoint output slice).
+struct ConvPointers: @unchecked Sendable {
+    let x, w, out: UnsafeMutablePointer<Float>
+    let bias: UnsafePointer<Float>?
+}
+
+/// im2col: the input patches of one image and group as a [C/g·kh·kw, OH·OW] matrix.
+struct Im2Col: @unchecked Sendable {
+    let c, h, w, cg, kh, kw, oh, ow: Int
+    let stride, padding, dilation: (Int, Int)
+
+    func fill(_ dst0: UnsafeMutablePointer<Float>, from x: UnsafePointer<Float>, image: Int, group: Int) {
+        let cols = oh * ow
+        var r = 0
+        for ch in 0..<cg {
+            let plane = x + ((image * c) + group * cg + ch) * h * w
+            for ki in 0..<kh { for kj in 0..<kw {
+                let dst = dst0 + r * cols
+                for yy in 0..<oh {
+                    let iy = yy * stride.0 - padding.0 + ki * dilation.0
+                    let row = dst + yy * ow
+                    if iy < 0 || iy >= h { row.initialize(repeating: 0, count: ow); continue }
+                    for xx in 0..<ow {
+                        let ix = xx * stride.1 - padding.1 + kj * dilation.1
+                        row[xx] = (ix >= 0 && ix < w) ? plane[iy * w + ix] : 0
+                    }
+                }
+                r += 1
+            } }
+        }
+    }
+}
+
+/// 2-D convolution (NCHW) by im2col + the float32 GEMM, and 2-D pooling.
+extension Tensor {
+    /// conv2d: input [N, C, H, W], weight [O, C/groups, kh, kw], bias [O].
+    /// Output [N, O, OH, OW] with OH = (H + 2·pad - dil·(kh-1) - 1) / stride + 1.
+    /// Computes in float32. Per image and group: col = im2col(x) [C/g·kh·kw, OH·OW],
+    /// out = W_g @ col + bias (bias fused in the GEMM, per row).
+    public static func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil,
+                              stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
+                              dilation: (Int, Int) = (1, 1), groups: Int = 1) throws -> Tensor {
+        guard input.rank == 4, weight.rank == 4 else {
+            throw TensorError("conv2d", "expected 4-D input and weight (NCHW, OIHW), got \(fmt(input.shape)) and \(fmt(weight.shape))")
+        }
+        let (n, c, h, w) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
+        let (o, cg, kh, kw) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
+        let limit = 1 << 24   // keeps every size product below overflow
+        guard [stride.0, stride.1, padding.0, padding.1, dilation.0, dilation.1, groups, kh, kw].allSatisfy({ $0 <= limit }) else {
+            throw TensorError("conv2d", "stride, padding, dilation, groups or kernel size above \(limit)")
+        }
+        guard groups >= 1, stride.0 >= 1, stride.1 >= 1, dilation.0 >= 1, dilation.1 >= 1, padding.0 >= 0, padding.1 >= 0 else {
+            throw TensorError("conv2d", "stride, dilation and groups must be >= 1 and padding >= 0")
+        }
+        guard c % groups == 0, o % groups == 0, cg == c / groups else {
+            throw TensorError("conv2d", "input \(fmt(input.shape)) and weight \(fmt(weight.shape)) are not compatible with groups=\(groups)")
+        }
+        if let bias, bias.shape != [o] {
+            throw TensorError("conv2d", "bias of shape \(fmt(bias.shape)) does not match \(o) output channels")
+        }
+        let spanH = h + 2 * padding.0 - dilation.0 * (kh - 1) - 1, spanW = w + 2 * padding.1 - dilation.1 * (kw - 1) - 1
+        let oh = spanH / stride.0 + 1, ow = spanW / stride.1 + 1
+        guard spanH >= 0, spanW >= 0, kh > 0, kw > 0 else {
+            throw TensorError("conv2d", "kernel \(kh)x\(kw) does not fit input \(h)x\(w) with padding \(padding) and dilation \(dilation)")
+        }
+        let x = input.astype(.float32).contiguous(), wt = weight.astype(.float32).contiguous()
+        let b = bias?.astype(.float32).contiguous()
+        let out = try Tensor(uninitialized: [n, o, oh, ow], dtype: .float32, zeroed: true, op: "conv2d")
+        let rowsK = cg * kh * kw, cols = oh * ow, og = o / groups
+        guard rowsK.multipliedReportingOverflow(by: cols).partialValue <= TensorStorage.maxBytes / 4,
+              !rowsK.multipliedReportingOverflow(by: cols).overflow else {
+            throw TensorError("conv2d", "im2col buffer of \(rowsK) x \(cols) is too large")
+        }
+        // One image per work item: images are independent, so running them on several
+        // threads (each GEMM then runs single-threaded) gives the same bits as one thread.
+        let workers = Swift.min(n, Tensor.threads)
+        let ptrs = ConvPointers(x: x.ptr(Float.self), w: wt.ptr(Float.self), out: out.ptr(Float.self),
+                                bias: b.map { UnsafePointer($0.ptr(Float.self)) })
+        let params = Im2Col(c: c, h: h, w: w, cg: cg, kh: kh, kw: kw, oh: oh, ow: ow, stride: stride, padding: padding, dilation: dilation)
+        let work: @Sendable (Int) -> Void = { worker in
+            var col = [Float](repeating: 0, count: rowsK * cols)
+            col.withUnsafeMutableBufferPointer { cb in
+                for img in Swift.stride(from: worker, to: n, by: workers) {
+                    for g in 0..<groups {
+                        params.fill(cb.baseAddress!, from: ptrs.x, image: img, group: g)
+                        let bias = ptrs.bias.map { $0 + g * og }
+                        mlw_sgemm(og, cols, rowsK, 1, ptrs.w + g * og * rowsK, rowsK, 1, cb.baseAddress!, cols, 1,
+                                  0, ptrs.out + (img * o + g * og) * cols, cols, bias, bias == nil ? 0 : Int32(MLW_BIAS_PER_ROW), 0)
+                    }
+                }
+            }
+        }
+        withExtendedLifetime((x, wt, b)) {
+            if workers > 1 { DispatchQueue.concurrentPerform(iterations: workers, execute: work) } else { work(0) }
+        }
+        return out
+    }
+
+    /// Max pooling over [N, C, H, W]; padded cells never win.
+    public func maxPool2d(kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) throws -> Tensor {
+        try pool2d(kernel: kernel, stride: stride ?? kernel, padding: padding, isMax: true)
+    }
+
+    /// Average pooling over [N, C, H, W]; padded cells count as zeros in the divisor
+    /// (PyTorch's count_include_pad=True).
+    public func avgPool2d(kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) throws -> Tensor {
+        try pool2d(kernel: kernel, stride: stride ?? kernel, padding: padding, isMax: false)
+    }
+
+    private func pool2d(kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int), isMax: Bool) throws -> Tensor {
+        let op = isMax ? "max_pool2d" : "avg_pool2d"
+        guard rank == 4 else { throw TensorError(op, "expected a 4-D NCHW input, got \(fmt(shape))") }
+        guard [kernel.0, kernel.1, stride.0, stride.1, padding.0, padding.1].allSatisfy({ $0 <= 1 << 24 }) else {
+            throw TensorError(op, "kernel, stride or padding above \(1 << 24)")
+        }
+        guard kernel.0 >= 1, kernel.1 >= 1, stride.0 >= 1, stride.1 >= 1, padding.0 >= 0, padding.1 >= 0,
+              padding.0 * 2 <= kernel.0, padding.1 * 2 <= kernel.1 else {
+            throw TensorError(op, "invalid kernel \(kernel), stride \(stride) or padding \(padding)")
+        }
+        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        let spanH = h + 2 * padding.0 - kernel.0, spanW = w + 2 * padding.1 - kernel.1
+        let oh = spanH / stride.0 + 1, ow = spanW / stride.1 + 1
+        guard spanH >= 0, spanW >= 0 else { throw TensorError(op, "kernel \(kernel) does not fit input \(fmt(shape))") }
+        let x = astype(.float32).contiguous()
+        let out = try Tensor(uninitialized: [n, c, oh, ow], dtype: .float32, op: op)
+        withExtendedLifetime(x) {
+            let xp = x.ptr(Float.self), yp = out.ptr(Float.self)
+            for p in 0..<(n * c) {
+                let plane = xp + p * h * w
+                for yy in 0..<oh { for xx in 0..<ow {
+                    var acc: Float = isMax ? -.infinity : 0
+                    for ki in 0..<kernel.0 { for kj in 0..<kernel.1 {
+                        let iy = yy * stride.0 - padding.0 + ki, ix = xx * stride.1 - padding.1 + kj
+                        guard iy >= 0 && iy < h && ix >= 0 && ix < w else { continue }
+                        let v = plane[iy * w + ix]
+                        if isMax { if v > acc || v.isNaN { acc = v } } else { acc += v }
+                    } }
+                    yp[(p * oh + yy) * ow + xx] = isMax ? acc : acc / Float(kernel.0 * kernel.1)
+                } }
+            }
+        }
+        return out
+    }
+}

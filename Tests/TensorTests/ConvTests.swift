@@ -1,0 +1,50 @@
+import XCTest
+@testable import Tensor
+
+final class ConvTests: XCTestCase {
+    func testConv2dMatchesNaive() throws {
+        let cases: [([Int], [Int], (Int, Int), (Int, Int), (Int, Int), Int)] = [
+            ([1, 1, 5, 5], [1, 1, 3, 3], (1, 1), (0, 0), (1, 1), 1),
+            ([2, 3, 7, 9], [4, 3, 3, 2], (2, 1), (1, 2), (1, 1), 1),
+            ([1, 4, 8, 8], [6, 2, 3, 3], (1, 2), (1, 1), (2, 1), 2),
+            ([3, 2, 6, 5], [2, 1, 1, 1], (1, 1), (0, 0), (1, 1), 2),
+            ([1, 3, 33, 17], [5, 3, 5, 5], (3, 3), (2, 2), (1, 1), 1),
+        ]
+        for (i, (xs, ws, st, pd, dl, g)) in cases.enumerated() {
+            let x = randomTensor(xs, seed: UInt64(i)), w = randomTensor(ws, seed: UInt64(i + 50)), b = randomTensor([ws[0]], seed: 9)
+            let y = try Tensor.conv2d(x, weight: w, bias: b, stride: st, padding: pd, dilation: dl, groups: g)
+            let ref = Reference.conv2d(x.toFloats(), xs, w.toFloats(), ws, bias: b.toFloats(), stride: st, padding: pd, dilation: dl, groups: g)
+            XCTAssertEqual(y.shape, ref.shape)
+            assertClose(y.toFloats(), ref.values, rtol: 1e-4, atol: 1e-4, "case \(i)")
+        }
+        assertThrows(try Tensor.conv2d(Tensor.zeros([1, 3, 4, 4]), weight: Tensor.zeros([2, 2, 3, 3])), contains: "conv2d: input [1, 3, 4, 4] and weight [2, 2, 3, 3]")
+        assertThrows(try Tensor.conv2d(Tensor.zeros([1, 1, 2, 2]), weight: Tensor.zeros([1, 1, 3, 3])), contains: "does not fit")
+        assertThrows(try Tensor.conv2d(Tensor.zeros([1, 1, 2, 2]), weight: Tensor.zeros([1, 1, 3, 3]), stride: (2, 2)), contains: "does not fit")
+        assertThrows(try Tensor.conv2d(Tensor.zeros([1, 2, 2]), weight: Tensor.zeros([1, 1, 3, 3])), contains: "4-D")
+    }
+
+    func testConv2dSameBitsOnAnyThreadCount() throws {
+        let x = randomTensor([5, 3, 20, 20], seed: 1), w = randomTensor([8, 3, 3, 3], seed: 2), b = randomTensor([8], seed: 3)
+        let one = try withThreads(1) { try Tensor.conv2d(x, weight: w, bias: b, padding: (1, 1)).toFloats() }
+        let two = try withThreads(2) { try Tensor.conv2d(x, weight: w, bias: b, padding: (1, 1)).toFloats() }
+        let four = try withThreads(4) { try Tensor.conv2d(x, weight: w, bias: b, padding: (1, 1)).toFloats() }
+        XCTAssertEqual(one, two)
+        XCTAssertEqual(one, four)
+    }
+
+    func testPooling() throws {
+        let x = try Tensor.arange(0, 16).reshape([1, 1, 4, 4])
+        XCTAssertEqual(try x.maxPool2d(kernel: (2, 2)).toFloats(), [5, 7, 13, 15])
+        XCTAssertEqual(try x.avgPool2d(kernel: (2, 2)).toFloats(), [2.5, 4.5, 10.5, 12.5])
+        let p = try x.maxPool2d(kernel: (3, 3), stride: (2, 2), padding: (1, 1))
+        XCTAssertEqual(p.shape, [1, 1, 2, 2])
+        XCTAssertEqual(p.toFloats(), [5, 7, 13, 15])
+        let a = try x.avgPool2d(kernel: (3, 3), stride: (2, 2), padding: (1, 1))
+        XCTAssertEqual(a.toFloats()[0], (0 + 1 + 4 + 5) / 9)
+        assertThrows(try x.maxPool2d(kernel: (5, 5)), contains: "max_pool2d")
+        assertThrows(try x.maxPool2d(kernel: (0, 1)), contains: "max_pool2d")
+        assertThrows(try x.maxPool2d(kernel: (2, 2), padding: (Int.max, 0)), contains: "max_pool2d")
+        assertThrows(try Tensor.conv2d(x, weight: Tensor.zeros([1, 1, 1, 1]), padding: (Int.max, 0)), contains: "conv2d")
+        assertThrows(try Tensor.conv2d(x, weight: Tensor.zeros([1, 1, 1, 1]), stride: (0, 1)), contains: "conv2d")
+    }
+}
