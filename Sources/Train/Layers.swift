@@ -14,7 +14,7 @@ public struct Layer {
 ///
 ///     var b = ModelBuilder(seed: 1); let x = try b.input(shape: [64])
 ///     let h = try b.apply(dense(64, 64), x); let r = try b.add(h, try b.apply(dense(64, 64), h))
-///     let m = try b.model(outputs: [try b.apply(dense(64, 10), r)])
+///     let y = try b.apply(dense(64, 10), r); let m = try b.model(outputs: [y])
 public struct ModelBuilder {
     public var graph = Graph()
     public let seed: UInt64

@@ -24,9 +24,10 @@ final class DigitsTests: XCTestCase {
         let d = try Self.load()
         XCTAssertEqual(d.train.0.shape[1], 64)
         let model = try sequential([dense(64, 128), relu(), dense(128, 64), relu(), dense(64, 10)], seed: 7)
-        let epochs = ProcessInfo.processInfo.environment["MLW_LONG_TESTS"] != nil ? 40 : 20
+        let epochs = ProcessInfo.processInfo.environment["MLW_LONG_TESTS"] != nil ? 80 : 40
         let run = try train(model, x: d.train.0, y: d.train.1, loss: .crossEntropy(), optimizer: Adam(lr: 1e-3),
-                            epochs: epochs, batch: 64, val: d.val, seed: 42, logEvery: 0)
+                            epochs: epochs, batch: 64, val: d.val, seed: 42,
+                            earlyStop: EarlyStop(patience: 8, metric: "val_loss"), logEvery: 0)
         let acc = try evaluate(run.model, x: d.test.0, y: d.test.1).accuracy
         let perEpoch = run.history.map(\.seconds).reduce(0, +) / Double(run.history.count)
         print("digits: test accuracy \(acc), \(perEpoch) s/epoch, \(Int(run.history.last!.samplesPerSecond)) samples/s")
