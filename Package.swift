@@ -31,10 +31,13 @@ let package = Package(
         // SHA-256 shared by data lineage, the stage cache and the artifact store.
         .target(name: "Checksum"),
         .target(name: "Data", dependencies: ["Checksum"]),
+        // The graph IR, its op table, executor and autodiff; training on top of it.
+        .target(name: "Graph", dependencies: ["Tensor"], swiftSettings: v5),
+        .target(name: "Train", dependencies: ["Graph", "Tensor"], swiftSettings: v5),
         .target(name: "Registry", dependencies: ["Checksum", .product(name: "GRDB", package: "GRDB.swift")]),
         // The standard library written in MLW itself, shipped as package resources.
         .target(name: "Stdlib", path: "Stdlib", exclude: ["README.md"], resources: [.copy("std")]),
-        .target(name: "Workbench", dependencies: ["Lang", "Stdlib", "Tensor", "Data", "Registry"], swiftSettings: v5),
+        .target(name: "Workbench", dependencies: ["Lang", "Stdlib", "Tensor", "Data", "Registry", "Graph", "Train"], swiftSettings: v5),
         .executableTarget(
             name: "mlw",
             dependencies: [
@@ -46,6 +49,8 @@ let package = Package(
         .testTarget(name: "LangTests", dependencies: ["Lang"], swiftSettings: v5),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "DataTests", dependencies: ["Data"]),
+        .testTarget(name: "GraphTests", dependencies: ["Graph"], swiftSettings: v5),
+        .testTarget(name: "TrainTests", dependencies: ["Train", "Data"], swiftSettings: v5),
         .testTarget(name: "RegistryTests", dependencies: ["Registry"]),
         .testTarget(name: "MLWTests", dependencies: ["Lang", "Workbench", "Registry"], swiftSettings: v5),
     ]

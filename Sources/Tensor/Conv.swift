@@ -1,4 +1,38 @@
 import CKernels
+import Dispatch
+
+/// Raw pointers handed to the per-image workers (each writes a disjoint output slice).
+struct ConvPointers: @unchecked Sendable {
+    let x, w, out: UnsafeMutablePointer<Float>
+    let bias: UnsafePointer<Float>?
+}
+
+/// im2col: the input patches of one image and group as a [C/g·kh·kw, OH·OW] matrix.
+struct Im2Col: @unchecked Sendable {
+    let c, h, w, cg, kh, kw, oh, ow: Int
+    let stride, padding, dilation: (Int, Int)
+
+    func fill(_ dst0: UnsafeMutablePointer<Float>, from x: UnsafePointer<Float>, image: Int, group: Int) {
+        let cols = oh * ow
+        var r = 0
+        for ch in 0..<cg {
+            let plane = x + ((image * c) + group * cg + ch) * h * w
+            for ki in 0..<kh { for kj in 0..<kw {
+                let dst = dst0 + r * cols
+                for yy in 0..<oh {
+                    let iy = yy * stride.0 - padding.0 + ki * dilation.0
+                    let row = dst + yy * ow
+                    if iy < 0 || iy >= h { row.initialize(repeating: 0, count: ow); continue }
+                    for xx in 0..<ow {
+                        let ix = xx * stride.1 - padding.1 + kj * dilation.1
+                        row[xx] = (ix >= 0 && ix < w) ? plane[iy * w + ix] : 0
+                    }
+                }
+                r += 1
+            } }
+        }
+    }
+}
 
 /// 2-D convolution (NCHW) by im2col + the float32 GEMM, and 2-D pooling.
 extension Tensor {
@@ -36,33 +70,31 @@ extension Tensor {
         let b = bias?.astype(.float32).contiguous()
         let out = try Tensor(uninitialized: [n, o, oh, ow], dtype: .float32, zeroed: true, op: "conv2d")
         let rowsK = cg * kh * kw, cols = oh * ow, og = o / groups
-        var col = [Float](repeating: 0, count: rowsK * cols)
-        withExtendedLifetime((x, wt, b)) {
-            let xp = x.ptr(Float.self), wp = wt.ptr(Float.self), op = out.ptr(Float.self)
-            for img in 0..<n {
-                for g in 0..<groups {
-                    col.withUnsafeMutableBufferPointer { cb in
-                        var r = 0
-                        for ch in 0..<cg {
-                            let plane = xp + ((img * c) + g * cg + ch) * h * w
-                            for ki in 0..<kh { for kj in 0..<kw {
-                                let dst = cb.baseAddress! + r * cols
-                                for yy in 0..<oh {
-                                    let iy = yy * stride.0 - padding.0 + ki * dilation.0
-                                    for xx in 0..<ow {
-                                        let ix = xx * stride.1 - padding.1 + kj * dilation.1
-                                        dst[yy * ow + xx] = (iy >= 0 && iy < h && ix >= 0 && ix < w) ? plane[iy * w + ix] : 0
-                                    }
-                                }
-                                r += 1
-                            } }
-                        }
-                        let bptr = b.map { UnsafePointer($0.ptr(Float.self) + g * og) }
-                        mlw_sgemm(og, cols, rowsK, 1, wp + g * og * rowsK, rowsK, 1, cb.baseAddress!, cols, 1,
-                                  0, op + (img * o + g * og) * cols, cols, bptr, bptr == nil ? 0 : Int32(MLW_BIAS_PER_ROW), 0)
+        guard rowsK.multipliedReportingOverflow(by: cols).partialValue <= TensorStorage.maxBytes / 4,
+              !rowsK.multipliedReportingOverflow(by: cols).overflow else {
+            throw TensorError("conv2d", "im2col buffer of \(rowsK) x \(cols) is too large")
+        }
+        // One image per work item: images are independent, so running them on several
+        // threads (each GEMM then runs single-threaded) gives the same bits as one thread.
+        let workers = Swift.min(n, Tensor.threads)
+        let ptrs = ConvPointers(x: x.ptr(Float.self), w: wt.ptr(Float.self), out: out.ptr(Float.self),
+                                bias: b.map { UnsafePointer($0.ptr(Float.self)) })
+        let params = Im2Col(c: c, h: h, w: w, cg: cg, kh: kh, kw: kw, oh: oh, ow: ow, stride: stride, padding: padding, dilation: dilation)
+        let work: @Sendable (Int) -> Void = { worker in
+            var col = [Float](repeating: 0, count: rowsK * cols)
+            col.withUnsafeMutableBufferPointer { cb in
+                for img in Swift.stride(from: worker, to: n, by: workers) {
+                    for g in 0..<groups {
+                        params.fill(cb.baseAddress!, from: ptrs.x, image: img, group: g)
+                        let bias = ptrs.bias.map { $0 + g * og }
+                        mlw_sgemm(og, cols, rowsK, 1, ptrs.w + g * og * rowsK, rowsK, 1, cb.baseAddress!, cols, 1,
+                                  0, ptrs.out + (img * o + g * og) * cols, cols, bias, bias == nil ? 0 : Int32(MLW_BIAS_PER_ROW), 0)
                     }
                 }
             }
+        }
+        withExtendedLifetime((x, wt, b)) {
+            if workers > 1 { DispatchQueue.concurrentPerform(iterations: workers, execute: work) } else { work(0) }
         }
         return out
     }

@@ -80,7 +80,7 @@ extension Tensor {
         if let bias, bias.shape != [outF] {
             throw TensorError("linear", "bias of shape \(fmt(bias.shape)) does not match \(outF) output features")
         }
-        let rows = inF == 0 ? x.count == 0 ? 0 : x.shape.dropLast().reduce(1, *) : x.count / inF
+        let rows = x.shape.dropLast().reduce(1, *)
         let x2 = try x.astype(.float32).reshape([rows, inF])
         let w = weight.astype(.float32)
         let b = bias?.astype(.float32).contiguous()

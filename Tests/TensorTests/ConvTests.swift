@@ -23,6 +23,15 @@ final class ConvTests: XCTestCase {
         assertThrows(try Tensor.conv2d(Tensor.zeros([1, 2, 2]), weight: Tensor.zeros([1, 1, 3, 3])), contains: "4-D")
     }
 
+    func testConv2dSameBitsOnAnyThreadCount() throws {
+        let x = randomTensor([5, 3, 20, 20], seed: 1), w = randomTensor([8, 3, 3, 3], seed: 2), b = randomTensor([8], seed: 3)
+        let one = try withThreads(1) { try Tensor.conv2d(x, weight: w, bias: b, padding: (1, 1)).toFloats() }
+        let two = try withThreads(2) { try Tensor.conv2d(x, weight: w, bias: b, padding: (1, 1)).toFloats() }
+        let four = try withThreads(4) { try Tensor.conv2d(x, weight: w, bias: b, padding: (1, 1)).toFloats() }
+        XCTAssertEqual(one, two)
+        XCTAssertEqual(one, four)
+    }
+
     func testPooling() throws {
         let x = try Tensor.arange(0, 16).reshape([1, 1, 4, 4])
         XCTAssertEqual(try x.maxPool2d(kernel: (2, 2)).toFloats(), [5, 7, 13, 15])

@@ -66,6 +66,21 @@ final class ElementwiseTests: XCTestCase {
         XCTAssertTrue(try Tensor.maximum(nan, Tensor([1] as [Float])).toFloats()[0].isNaN)
     }
 
+    func testExpIsAccurateToAFewUlp() throws {
+        let x = try Tensor.linspace(-87, 88.7, count: 200_001)
+        let got = x.exp().toFloats(), xs = x.toFloats()
+        var worst = 0.0
+        for (g, v) in zip(got, xs) {
+            let want = Foundation.exp(Double(v))
+            let ulp = Double(Float(want).ulp)
+            worst = Swift.max(worst, Swift.abs(Double(g) - want) / ulp)
+        }
+        XCTAssertLessThan(worst, 3, "max error in ulp")
+        // denormal results stay close in absolute terms
+        let d = try Tensor.linspace(-103.9, -87.5, count: 1001)
+        assertClose(d.exp().toFloats(), d.toFloats().map { Foundation.exp(Double($0)) }, rtol: 1e-3, atol: 1e-44)
+    }
+
     func testUnaryMatchesReference() throws {
         for simd in [true, false] {
             Tensor.setSIMD(simd)

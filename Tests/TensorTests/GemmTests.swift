@@ -50,6 +50,8 @@ final class GemmTests: XCTestCase {
         let ref = try (Tensor.matmul(x, w.T) + b).relu()
         XCTAssertEqual(y.shape, [2, 5, 17])
         assertClose(y.toFloats(), ref.toDoubles(), "linear")
+        let empty = try Tensor.linear(Tensor.zeros([3, 0]), weight: Tensor.zeros([0, 2]), bias: Tensor([1, -1] as [Float]), activation: .relu)
+        XCTAssertEqual(empty.toFloats(), [1, 0, 1, 0, 1, 0])
         assertThrows(try Tensor.linear(x, weight: w), contains: "linear: shapes [2, 5, 33] and [17, 33] are not compatible (33 != 17)")
     }
 
@@ -98,6 +100,11 @@ final class GemmTests: XCTestCase {
         let c11 = try c.select(axis: 0, index: 1).select(axis: 0, index: 3)
         let ref = try Tensor.matmul(a.select(axis: 0, index: 1).select(axis: 0, index: 0), b.select(axis: 0, index: 3))
         assertClose(c11.toFloats(), ref.toDoubles())
+        // negative and non-unit strides go straight into the packing code
+        let big = randomTensor([40, 50], seed: 8), rhs = randomTensor([25, 33], seed: 9)
+        let odd = try big.slice(axis: 0, step: -2).slice(axis: 1, start: 1, step: 2)   // [20, 25], strides [-100, 2]
+        assertClose(try Tensor.matmul(odd, rhs).toFloats(),
+                    Reference.gemm(odd.toFloats(), rhs.toFloats(), m: 20, n: 33, k: 25), "strided views")
         // matrix-vector and vector-matrix
         let m = randomTensor([4, 3], seed: 3), v = randomTensor([3], seed: 4), u = randomTensor([4], seed: 5)
         XCTAssertEqual(try Tensor.matmul(m, v).shape, [4])

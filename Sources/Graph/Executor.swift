@@ -1,0 +1,145 @@
+import Tensor
+
+/// Values computed by one forward pass, kept for the backward pass.
+public struct Activations {
+    public var values: [Tensor?]
+    var saved: [[Tensor]]
+    let plan: Executor.Plan
+    let training: Bool
+    public func output(_ i: Int = 0) -> Tensor { values[plan.outputs[i]]! }
+}
+
+/// Runs a graph on the Tensor kernels. Per batch size it caches a plan (the nodes the
+/// outputs need, in order, concrete shapes, the last use of each value, which nodes need
+/// gradients). In eval mode values are dropped after their last use, so their buffers go
+/// back to the Tensor engine's pool and are reused by later nodes and later calls.
+public final class Executor {
+    public var graph: Graph
+    public var seed: UInt64 = 0
+    public var step: UInt64 = 0
+    private var plans: [Int: Plan] = [:]
+
+    final class Plan {
+        let order: [Int]
+        let outputs: [Int]
+        let lastUse: [Int]
+        let needsGrad: [Bool]
+        let shapes: [[Int]]
+        init(order: [Int], outputs: [Int], lastUse: [Int], needsGrad: [Bool], shapes: [[Int]]) {
+            self.order = order; self.outputs = outputs; self.lastUse = lastUse; self.needsGrad = needsGrad; self.shapes = shapes
+        }
+    }
+
+    public init(_ graph: Graph) throws {
+        try graph.verify()
+        self.graph = graph
+    }
+
+    /// Forget cached plans (after editing the graph's structure).
+    public func invalidate() { plans = [:] }
+
+    func plan(batch: Int) -> Plan {
+        if let p = plans[batch] { return p }
+        let nodes = graph.nodes
+        var needed = [Bool](repeating: false, count: nodes.count)
+        for o in graph.outputs { needed[o] = true }
+        for i in stride(from: nodes.count - 1, through: 0, by: -1) where needed[i] { for j in nodes[i].inputs { needed[j] = true } }
+        let order = (0..<nodes.count).filter { needed[$0] }
+        var lastUse = Array(0..<nodes.count)
+        for i in order { for j in nodes[i].inputs { lastUse[j] = max(lastUse[j], i) } }
+        for o in graph.outputs { lastUse[o] = Int.max }
+        var needsGrad = [Bool](repeating: false, count: nodes.count)
+        for i in order {
+            let n = nodes[i]
+            needsGrad[i] = n.op == "param" ? !graph.buffers.contains(n.name) : n.inputs.contains { needsGrad[$0] }
+        }
+        let p = Plan(order: order, outputs: graph.outputs, lastUse: lastUse, needsGrad: needsGrad,
+                     shapes: nodes.map { $0.shape.map { $0.resolve(batch: batch) } })
+        plans[batch] = p
+        return p
+    }
+
+    /// Checks feeds against the graph's inputs and finds the batch size.
+    private func batchSize(_ feeds: [String: Tensor]) throws -> Int {
+        var batch: Int? = nil
+        for id in graph.inputs {
+            let n = graph.nodes[id]
+            guard let t = feeds[n.name] else { throw GraphError("run: missing input '\(n.name)'") }
+            guard t.rank == n.shape.count else { throw GraphError("run: input '\(n.name)' has shape \(t.shape), expected \(formatShape(n.shape))") }
+            for (d, s) in zip(n.shape, t.shape) {
+                switch d {
+                case .fixed(let k): guard k == s else { throw GraphError("run: input '\(n.name)' has shape \(t.shape), expected \(formatShape(n.shape))") }
+                case .batch:
+                    if let b = batch, b != s { throw GraphError("run: inputs disagree on the batch size (\(b) vs \(s))") }
+                    batch = s
+                }
+            }
+        }
+        return batch ?? 1
+    }
+
+    /// Forward pass. Training mode keeps every value for `backward` and applies state
+    /// updates (batch-norm running stats) to the graph's buffers.
+    public func forward(_ feeds: [String: Tensor], training: Bool = false) throws -> Activations {
+        let p = plan(batch: try batchSize(feeds))
+        let nodes = graph.nodes
+        var values = [Tensor?](repeating: nil, count: nodes.count)
+        var saved = [[Tensor]](repeating: [], count: nodes.count)
+        let ctx = OpContext(training: training, seed: seed, step: step)
+        for i in p.order {
+            let n = nodes[i]
+            switch n.op {
+            case "input":
+                let t = feeds[n.name]!
+                values[i] = t.dtype == n.dtype ? t : t.astype(n.dtype)
+            case "param": values[i] = graph.params[n.name]!
+            default:
+                let def = OpRegistry.ops[n.op]!
+                ctx.nodeID = i
+                let (y, s) = try def.forward(n.inputs.map { values[$0]! }, n.attrs, ctx)
+                values[i] = y
+                if training { saved[i] = s } else {
+                    for j in n.inputs where p.lastUse[j] == i { values[j] = nil }
+                }
+            }
+        }
+        for u in ctx.stateUpdates { graph.params[nodes[nodes[u.node].inputs[u.input]].name] = u.value }
+        return Activations(values: values, saved: saved, plan: p, training: training)
+    }
+
+    /// Eval-mode outputs.
+    public func run(_ feeds: [String: Tensor]) throws -> [Tensor] {
+        let a = try forward(feeds, training: false)
+        return a.plan.outputs.map { a.values[$0]! }
+    }
+
+    /// Reverse-mode pass from `seeds` (node id -> gradient of the loss w.r.t. that node;
+    /// default: ones for the first output). Returns gradients of trainable parameters by
+    /// name, plus `nodeGrads` for every node that received one.
+    public func backward(_ a: Activations, seeds: [Int: Tensor]? = nil) throws -> (params: [String: Tensor], nodeGrads: [Int: Tensor]) {
+        let nodes = graph.nodes, p = a.plan
+        var grads: [Int: Tensor] = [:]
+        if let seeds { grads = seeds } else {
+            let o = p.outputs[0], y = a.values[o]!
+            grads[o] = try Tensor.ones(y.shape, dtype: y.dtype)
+        }
+        for i in p.order.reversed() {
+            let n = nodes[i]
+            guard n.op != "input", n.op != "param", p.needsGrad[i], let g = grads[i] else { continue }
+            let def = OpRegistry.ops[n.op]!
+            guard let bw = def.backward else { throw GraphError("backward: op '\(n.op)' is not differentiable") }
+            let ins = n.inputs.map { a.values[$0]! }
+            let gs = try bw(BackwardArgs(inputs: ins, output: a.values[i]!, saved: a.saved[i], grad: g, attrs: n.attrs, training: a.training))
+            for (k, j) in n.inputs.enumerated() where p.needsGrad[j] {
+                guard let gj = gs[k] else { continue }
+                grads[j] = try grads[j].map { try $0 + gj } ?? gj
+            }
+        }
+        var out: [String: Tensor] = [:]
+        for i in p.order where nodes[i].op == "param" && p.needsGrad[i] {
+            let name = nodes[i].name
+            out[name] = try grads[i] ?? Tensor.zeros(graph.params[name]!.shape, dtype: graph.params[name]!.dtype)
+        }
+        return (out, grads)
+    }
+}

@@ -1,0 +1,67 @@
+import Tensor
+
+/// Run-time context handed to op kernels: mode, seeds for dropout, and a place for
+/// ops with state (batch norm's running statistics) to report updated buffers.
+public final class OpContext {
+    public var training: Bool
+    public var seed: UInt64
+    public var step: UInt64
+    public var nodeID: Int = 0
+    /// (input position of the current node, new value): the executor writes these back to params.
+    public var stateUpdates: [(node: Int, input: Int, value: Tensor)] = []
+    public init(training: Bool, seed: UInt64 = 0, step: UInt64 = 0) {
+        self.training = training; self.seed = seed; self.step = step
+    }
+}
+
+/// What a backward rule sees: the forward inputs, output, anything the forward saved,
+/// and the gradient of the loss with respect to the output.
+public struct BackwardArgs {
+    public let inputs: [Tensor]
+    public let output: Tensor
+    public let saved: [Tensor]
+    public let grad: Tensor
+    public let attrs: Attrs
+    public let training: Bool
+}
+
+/// One op, in one place: its arity, shape rule, forward kernel and backward rule.
+/// Adding an op means adding one `OpDef` to a table (see `OpRegistry`).
+public struct OpDef {
+    public let name: String
+    public let arity: ClosedRange<Int>
+    /// Input shapes + attrs -> output shape (symbolic batch dims allowed).
+    public let shape: ([SymShape], Attrs) throws -> SymShape
+    /// Output dtype from input dtypes (default: the first input's).
+    public let dtype: ([DType], Attrs) -> DType
+    /// Inputs -> output and tensors the backward rule needs.
+    public let forward: ([Tensor], Attrs, OpContext) throws -> (Tensor, [Tensor])
+    /// Gradient of every input (nil: not differentiable / no gradient).
+    public let backward: ((BackwardArgs) throws -> [Tensor?])?
+
+    public init(_ name: String, arity: ClosedRange<Int>,
+                shape: @escaping ([SymShape], Attrs) throws -> SymShape,
+                dtype: @escaping ([DType], Attrs) -> DType = { d, _ in d[0] },
+                forward: @escaping ([Tensor], Attrs, OpContext) throws -> (Tensor, [Tensor]),
+                backward: ((BackwardArgs) throws -> [Tensor?])?) {
+        self.name = name; self.arity = arity; self.shape = shape; self.dtype = dtype
+        self.forward = forward; self.backward = backward
+    }
+}
+
+/// The op table. Every graph op, the eager tape and the executor read this one dictionary.
+public enum OpRegistry {
+    public static let ops: [String: OpDef] = {
+        var d: [String: OpDef] = [:]
+        for op in arithmeticOps + activationOps + shapeOps + reductionOps + nnOps + normOps + lossOps {
+            precondition(d[op.name] == nil, "duplicate op \(op.name)")
+            d[op.name] = op
+        }
+        return d
+    }()
+
+    public static func op(_ name: String) throws -> OpDef {
+        guard let o = ops[name] else { throw GraphError("unknown op '\(name)'") }
+        return o
+    }
+}

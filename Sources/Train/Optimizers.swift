@@ -1,0 +1,147 @@
+import Graph
+import Tensor
+
+/// An optimizer updates parameters in place from their gradients. Updates are plain
+/// loops over float buffers (one pass per parameter, no temporaries), in a fixed order,
+/// so results do not depend on thread count.
+public protocol Optimizer {
+    var lr: Double { get set }
+    mutating func step(_ params: inout [String: Tensor], _ grads: [String: Tensor], names: [String]) throws
+}
+
+/// Per-parameter state buffers, created lazily.
+struct SlotState {
+    var slots: [String: [Float]] = [:]
+    mutating func take(_ key: String, _ n: Int) -> [Float] { slots.removeValue(forKey: key) ?? [Float](repeating: 0, count: n) }
+}
+
+func updateEach(_ params: inout [String: Tensor], _ grads: [String: Tensor], _ names: [String],
+                _ body: (String, UnsafeMutableBufferPointer<Float>, [Float]) throws -> Void) throws {
+    for name in names {
+        guard var p = params[name], let g = grads[name] else { continue }
+        let gv = g.astype(.float32).toFloats()
+        guard p.dtype == .float32 else { throw TrainError("optimizer: parameter '\(name)' is \(p.dtype); float32 expected") }
+        try p.withMutableFloats { try body(name, $0, gv) }
+        params[name] = p
+    }
+}
+
+/// SGD with momentum, Nesterov, L2 weight decay (PyTorch semantics, dampening 0):
+/// g ← g + wd·p; v ← μ·v + g; p ← p − lr·(nesterov ? g + μ·v : v).
+public struct SGD: Optimizer {
+    public var lr: Double; public var momentum: Double; public var nesterov: Bool; public var weightDecay: Double
+    var state = SlotState()
+    public init(lr: Double = 0.01, momentum: Double = 0, nesterov: Bool = false, weightDecay: Double = 0) {
+        self.lr = lr; self.momentum = momentum; self.nesterov = nesterov; self.weightDecay = weightDecay
+    }
+    public mutating func step(_ params: inout [String: Tensor], _ grads: [String: Tensor], names: [String]) throws {
+        let lr = Float(self.lr), mu = Float(momentum), wd = Float(weightDecay), nest = nesterov
+        try updateEach(&params, grads, names) { name, p, g in
+            var v = momentum != 0 ? state.take(name, p.count) : []
+            for i in 0..<p.count {
+                var gi = g[i] + wd * p[i]
+                if mu != 0 { v[i] = mu * v[i] + gi; gi = nest ? gi + mu * v[i] : v[i] }
+                p[i] -= lr * gi
+            }
+            if mu != 0 { state.slots[name] = v }
+        }
+    }
+}
+
+/// Adam (L2 weight decay added to the gradient) and AdamW (decoupled decay: p ← p − lr·wd·p first).
+public struct Adam: Optimizer {
+    public var lr: Double; public var beta1: Double; public var beta2: Double; public var eps: Double
+    public var weightDecay: Double; public var decoupled: Bool
+    var t = 0
+    var m = SlotState(), v = SlotState()
+    public init(lr: Double = 0.001, beta1: Double = 0.9, beta2: Double = 0.999, eps: Double = 1e-8, weightDecay: Double = 0, decoupled: Bool = false) {
+        self.lr = lr; self.beta1 = beta1; self.beta2 = beta2; self.eps = eps; self.weightDecay = weightDecay; self.decoupled = decoupled
+    }
+    public mutating func step(_ params: inout [String: Tensor], _ grads: [String: Tensor], names: [String]) throws {
+        t += 1
+        let b1 = Float(beta1), b2 = Float(beta2), e = Float(eps), lrF = Float(lr), wd = Float(weightDecay)
+        let c1 = Float(1 - Foundation_pow(beta1, t)), c2 = Float(1 - Foundation_pow(beta2, t))
+        let dec = decoupled
+        try updateEach(&params, grads, names) { name, p, g in
+            var mm = m.take(name, p.count), vv = v.take(name, p.count)
+            for i in 0..<p.count {
+                var gi = g[i]
+                if dec { p[i] -= lrF * wd * p[i] } else { gi += wd * p[i] }
+                mm[i] = b1 * mm[i] + (1 - b1) * gi
+                vv[i] = b2 * vv[i] + (1 - b2) * gi * gi
+                p[i] -= lrF * (mm[i] / c1) / ((vv[i] / c2).squareRoot() + e)
+            }
+            m.slots[name] = mm; v.slots[name] = vv
+        }
+    }
+}
+
+public func adamW(lr: Double = 0.001, weightDecay: Double = 0.01) -> Adam { Adam(lr: lr, weightDecay: weightDecay, decoupled: true) }
+
+/// RMSprop: s ← α·s + (1−α)·g²; p ← p − lr·g / (√s + ε).
+public struct RMSprop: Optimizer {
+    public var lr: Double; public var alpha: Double; public var eps: Double; public var weightDecay: Double
+    var s = SlotState()
+    public init(lr: Double = 0.01, alpha: Double = 0.99, eps: Double = 1e-8, weightDecay: Double = 0) {
+        self.lr = lr; self.alpha = alpha; self.eps = eps; self.weightDecay = weightDecay
+    }
+    public mutating func step(_ params: inout [String: Tensor], _ grads: [String: Tensor], names: [String]) throws {
+        let a = Float(alpha), e = Float(eps), lrF = Float(lr), wd = Float(weightDecay)
+        try updateEach(&params, grads, names) { name, p, g in
+            var ss = s.take(name, p.count)
+            for i in 0..<p.count {
+                let gi = g[i] + wd * p[i]
+                ss[i] = a * ss[i] + (1 - a) * gi * gi
+                p[i] -= lrF * gi / (ss[i].squareRoot() + e)
+            }
+            s.slots[name] = ss
+        }
+    }
+}
+
+func Foundation_pow(_ b: Double, _ n: Int) -> Double { var r = 1.0; for _ in 0..<n { r *= b }; return r }
+
+/// Scales all gradients by max/(norm+1e-6) when their global L2 norm exceeds `maxNorm`
+/// (PyTorch clip_grad_norm_). Returns the norm before clipping.
+@discardableResult
+public func clipGradNorm(_ grads: inout [String: Tensor], maxNorm: Double, names: [String]) throws -> Double {
+    var sq = 0.0
+    for n in names { if let g = grads[n] { for v in g.toDoubles() { sq += v * v } } }
+    let norm = sq.squareRoot()
+    if norm > maxNorm {
+        let s = maxNorm / (norm + 1e-6)
+        for n in names { if let g = grads[n] { grads[n] = try g * s } }
+    }
+    return norm
+}
+
+/// Learning-rate schedules: a multiplier of the base rate as a function of the step (0-based).
+public indirect enum LRSchedule: Sendable {
+    case constant
+    /// × gamma every `every` steps.
+    case step(every: Int, gamma: Double)
+    /// Cosine from 1 to minFactor over `total` steps.
+    case cosine(total: Int, minFactor: Double = 0)
+    /// Linear ramp from 0 over `steps`, then `then` (counted from the end of warmup).
+    case warmup(steps: Int, then: LRSchedule)
+
+    public func factor(_ step: Int) -> Double {
+        switch self {
+        case .constant: return 1
+        case .step(let every, let gamma): return Foundation_pow(gamma, step / max(every, 1))
+        case .cosine(let total, let minF):
+            let t = min(Double(step) / Double(max(total, 1)), 1)
+            return minF + (1 - minF) * 0.5 * (1 + _cos(Double.pi * t))
+        case .warmup(let n, let then): return step < n ? Double(step + 1) / Double(n) : then.factor(step - n)
+        }
+    }
+}
+
+/// cos without Foundation (Taylor range-reduced is overkill; Swift has no stdlib cos): use Glibc.
+#if canImport(Glibc)
+import Glibc
+func _cos(_ x: Double) -> Double { Glibc.cos(x) }
+#else
+import Darwin
+func _cos(_ x: Double) -> Double { Darwin.cos(x) }
+#endif

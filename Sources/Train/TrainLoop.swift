@@ -1,0 +1,164 @@
+import Graph
+import Tensor
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One epoch's record.
+public struct EpochRecord: Sendable {
+    public var epoch: Int
+    public var loss: Double
+    public var accuracy: Double?
+    public var valLoss: Double?
+    public var valAccuracy: Double?
+    public var seconds: Double
+    public var samplesPerSecond: Double
+}
+
+public struct EarlyStop: Sendable {
+    public var patience: Int
+    /// "val_loss" (lower is better) or "val_accuracy" (higher is better).
+    public var metric: String
+    public init(patience: Int, metric: String = "val_loss") { self.patience = patience; self.metric = metric }
+}
+
+public struct TrainRun {
+    /// The trained model: the best epoch on the validation metric when early stopping.
+    public var model: Model
+    public var history: [EpochRecord]
+    public var stoppedEarly: Bool
+    public var cancelled: Bool
+}
+
+func nowSeconds() -> Double { var t = timespec(); clock_gettime(CLOCK_MONOTONIC, &t); return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9 }
+
+/// Checks data before any training: shapes, counts, NaN/inf features, label range.
+func validateData(_ m: Model, _ x: Tensor, _ y: Tensor, loss: Loss, what: String) throws {
+    let want = m.inputShape.dropFirst().map { $0.size ?? -1 }
+    guard x.rank >= 1, Array(x.shape.dropFirst()) == want else {
+        throw TrainError("train: \(what) features have shape \(x.shape), the model expects [n, \(want.map(String.init).joined(separator: ", "))]")
+    }
+    guard x.shape[0] > 0 else { throw TrainError("train: \(what) set is empty") }
+    guard y.shape.first == x.shape[0] else { throw TrainError("train: \(what) has \(x.shape[0]) rows but \(y.shape.first ?? 0) labels") }
+    if x.dtype.isFloatingPoint, let bad = x.toDoubles().firstIndex(where: { !$0.isFinite }) {
+        throw TrainError("train: \(what) features contain NaN or infinity (row \(bad / max(x.count / x.shape[0], 1)))")
+    }
+    if loss.usesClassLabels {
+        let c = m.outputShape.last?.size ?? 0
+        for (i, v) in y.toDoubles().enumerated() where v != v.rounded() || v < 0 || Int(v) >= c {
+            throw TrainError("train: \(what) label \(v) at row \(i) is not a class index in 0..<\(c)")
+        }
+    }
+}
+
+/// Adds the label input and the loss node: outputs [loss, model output].
+func trainingGraph(_ m: Model, loss: Loss, yShape: [Int]) throws -> Graph {
+    var g = m.graph
+    let out = g.outputs[0]
+    let yShapeSym: SymShape = [.batch] + yShape.dropFirst().map { .fixed($0) }
+    let y = try g.input("__y", shape: yShapeSym, dtype: .float32)
+    let (op, attrs) = loss.op
+    let l = try g.op(op, [out, y], attrs, label: "loss")
+    g.outputs = [l, out]
+    return g
+}
+
+/// Trains `model` on (x, y) with minibatches shuffled each epoch by a counter-based
+/// permutation of (seed, epoch), so the same data and seed give the same weights bit
+/// for bit, on any thread count. Returns the best model when early stopping.
+public func train(_ model: Model, x: Tensor, y: Tensor, loss: Loss, optimizer: Optimizer,
+                  epochs: Int, batch: Int = 32, val: (x: Tensor, y: Tensor)? = nil, seed: UInt64 = 0,
+                  earlyStop: EarlyStop? = nil, schedule: LRSchedule = .constant, clipNorm: Double? = nil,
+                  logEvery: Int = 1, shouldStop: () -> Bool = { false },
+                  callback: (EpochRecord) -> Void = { _ in }) throws -> TrainRun {
+    guard epochs >= 0, batch >= 1 else { throw TrainError("train: epochs must be >= 0 and batch >= 1") }
+    try validateData(model, x, y, loss: loss, what: "training")
+    if let val { try validateData(model, val.x, val.y, loss: loss, what: "validation") }
+    if let e = earlyStop, val == nil || !["val_loss", "val_accuracy"].contains(e.metric) {
+        throw TrainError("train: early stopping needs val data and metric val_loss or val_accuracy, got '\(e.metric)'")
+    }
+    let exec = try Executor(trainingGraph(model, loss: loss, yShape: y.shape))
+    exec.seed = seed
+    var opt = optimizer
+    let baseLR = opt.lr
+    let names = exec.graph.trainableNames
+    let n = x.shape[0], steps = (n + batch - 1) / batch
+    let xs = x.contiguous(), ys = y.astype(.float32).contiguous()
+    let classify = loss.usesClassLabels
+    let tty = isatty(2) == 1
+    var history: [EpochRecord] = [], best: (score: Double, params: [String: Tensor])? = nil, sinceBest = 0
+    var stoppedEarly = false, cancelled = false, globalStep = 0
+
+    epochLoop: for epoch in 0..<epochs {
+        let t0 = nowSeconds()
+        let perm = try Tensor.permutation(n, seed: mixSeed(seed, UInt64(epoch)))
+        var lossSum = 0.0, correct = 0, seen = 0
+        for s in 0..<steps {
+            if shouldStop() { cancelled = true; break epochLoop }
+            let idx = try perm.slice(axis: 0, start: s * batch, stop: min(n, (s + 1) * batch))
+            let xb = try xs.indexSelect(axis: 0, indices: idx), yb = try ys.indexSelect(axis: 0, indices: idx)
+            opt.lr = baseLR * schedule.factor(globalStep)
+            exec.step = UInt64(globalStep)
+            let acts = try exec.forward([model.inputName: xb, "__y": yb], training: true)
+            var (grads, _) = try exec.backward(acts)
+            if let c = clipNorm { try clipGradNorm(&grads, maxNorm: c, names: names) }
+            try opt.step(&exec.graph.params, grads, names: names)
+            globalStep += 1
+            let bl = try acts.output(0).item()
+            guard bl.isFinite else { throw TrainError("train: loss became \(bl) at epoch \(epoch + 1), batch \(s + 1) (try a lower learning rate)") }
+            lossSum += bl * Double(idx.count); seen += idx.count
+            if classify { correct += countCorrect(acts.output(1), yb) }
+            if tty && logEvery > 0 {
+                let el = nowSeconds() - t0, rate = Double(seen) / max(el, 1e-9)
+                let eta = Double(n - seen) / max(rate, 1e-9)
+                let bar = String(repeating: "=", count: 20 * (s + 1) / steps).padding(toLength: 20, withPad: " ", startingAt: 0)
+                let acc = classify ? " acc \(fmt(Double(correct) / Double(seen)))" : ""
+                fputs("\repoch \(epoch + 1)/\(epochs) [\(bar)] \(s + 1)/\(steps) loss \(fmt(lossSum / Double(seen)))\(acc) \(Int(rate)) samples/s eta \(fmt(eta))s ", stderr)
+            }
+        }
+        let secs = nowSeconds() - t0
+        var rec = EpochRecord(epoch: epoch + 1, loss: lossSum / Double(max(seen, 1)), accuracy: classify ? Double(correct) / Double(max(seen, 1)) : nil,
+                              valLoss: nil, valAccuracy: nil, seconds: secs, samplesPerSecond: Double(seen) / max(secs, 1e-9))
+        if let val {
+            let a = try exec.forward([model.inputName: val.x, "__y": val.y.astype(.float32)], training: false)
+            rec.valLoss = try a.output(0).item()
+            if classify { rec.valAccuracy = Double(countCorrect(a.output(1), val.y)) / Double(val.x.shape[0]) }
+        }
+        history.append(rec)
+        if logEvery > 0 && (tty || (epoch + 1) % logEvery == 0) {
+            var line = "epoch \(epoch + 1)/\(epochs) loss \(fmt(rec.loss))"
+            if let a = rec.accuracy { line += " acc \(fmt(a))" }
+            if let v = rec.valLoss { line += " val_loss \(fmt(v))" }
+            if let v = rec.valAccuracy { line += " val_acc \(fmt(v))" }
+            line += " \(fmt(secs))s \(Int(rec.samplesPerSecond)) samples/s"
+            fputs((tty ? "\r" : "") + line + "\n", stderr)
+        }
+        callback(rec)
+        if let e = earlyStop {
+            let score = e.metric == "val_loss" ? rec.valLoss! : -(rec.valAccuracy ?? 0)
+            if best == nil || score < best!.score { best = (score, exec.graph.params); sinceBest = 0 } else {
+                sinceBest += 1
+                if sinceBest >= e.patience { stoppedEarly = true; break }
+            }
+        }
+    }
+    var out = model
+    let final = (earlyStop != nil ? best?.params : nil) ?? exec.graph.params
+    for name in out.graph.paramNames { out.graph.params[name] = final[name] }
+    return TrainRun(model: out, history: history, stoppedEarly: stoppedEarly, cancelled: cancelled)
+}
+
+func countCorrect(_ logits: Tensor, _ labels: Tensor) -> Int {
+    guard let pred = try? logits.argmax(axis: -1) else { return 0 }
+    return zip(pred.toInts(), labels.toDoubles()).filter { Double($0) == $1 }.count
+}
+
+func fmt(_ v: Double) -> String {
+    let s = (v * 10000).rounded() / 10000
+    return String(s)
+}
+
+/// Eval-mode outputs of the model.
+public func predict(_ m: Model, _ x: Tensor) throws -> Tensor {
+    try Executor(m.graph).run([m.inputName: x])[0]
+}
