@@ -247,18 +247,18 @@ static void scale_c(gemm_ctx *g) {
     apply_epilogue(g, 0, 0, g->M, g->N);
 }
 
-void mlw_sgemm(long M, long N, long K, float alpha,
+int mlw_sgemm(long M, long N, long K, float alpha,
                const float *A, long rsa, long csa,
                const float *B, long rsb, long csb,
                float beta, float *C, long ldc,
                const float *bias, int bias_mode, int act) {
-    if (M <= 0 || N <= 0) return;
+    if (M <= 0 || N <= 0) return 0;
     gemm_ctx g = {M, N, K, alpha, beta, A, rsa, csa, B, rsb, csb, C, ldc, bias, bias_mode, act};
     g.simd = mlw_simd_level();
     g.mr = g.simd == 2 ? 12 : 6;
     g.nr = g.simd == 2 ? 32 : 16;
     long MR = g.mr, NR = g.nr;
-    if (K <= 0) { scale_c(&g); return; }
+    if (K <= 0) { scale_c(&g); return 0; }
     // Small products are not worth waking threads.
     double flops = 2.0 * (double)M * (double)N * (double)K;
     int max_threads = flops < 4.0e6 ? 1 : 0;
@@ -267,7 +267,7 @@ void mlw_sgemm(long M, long N, long K, float alpha,
     long bp_size = ((ncmax + NR - 1) / NR) * NR * kcmax;
     float *Ap = aligned_alloc(64, (size_t)((ap_size * 4 + 63) / 64 * 64));
     float *Bp = aligned_alloc(64, (size_t)((bp_size * 4 + 63) / 64 * 64));
-    if (!Ap || !Bp) { free(Ap); free(Bp); return; }
+    if (!Ap || !Bp) { free(Ap); free(Bp); return -1; }
     g.Ap = Ap; g.Bp = Bp;
     for (long jc = 0; jc < N; jc += NC) {
         g.jc = jc; g.nc = mlw_min_l(NC, N - jc);
@@ -303,4 +303,5 @@ void mlw_sgemm(long M, long N, long K, float alpha,
         }
     }
     free(Ap); free(Bp);
+    return 0;
 }

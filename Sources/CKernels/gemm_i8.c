@@ -137,21 +137,21 @@ int mlw_cpu_has_vnni512(void);
 int mlw_gemm_i8_vnni(long M, long N, long K, const uint8_t *A, long lda, int a_signed,
                      const int8_t *B, long ldb, int32_t *C, long ldc);
 
-static void igemm(igemm_ctx *g) {
-    if (g->M <= 0 || g->N <= 0) return;
+static int igemm(igemm_ctx *g) {
+    if (g->M <= 0 || g->N <= 0) return 0;
     // AVX512-VNNI path (level 2 on CPUs that have it); exact like the others.
     if (mlw_simd_level() >= 2 && mlw_cpu_has_vnni512() &&
-        mlw_gemm_i8_vnni(g->M, g->N, g->K, (const uint8_t *)g->A, g->lda, !g->a_unsigned, g->B, g->ldb, g->C, g->ldc) == 0) return;
+        mlw_gemm_i8_vnni(g->M, g->N, g->K, (const uint8_t *)g->A, g->lda, !g->a_unsigned, g->B, g->ldb, g->C, g->ldc) == 0) return 0;
     if (g->K <= 0) {
         for (long i = 0; i < g->M; i++) memset(g->C + i * g->ldc, 0, (size_t)g->N * sizeof(int32_t));
-        return;
+        return 0;
     }
     g->simd = mlw_simd_enabled();
     long mp = (g->M + MR - 1) / MR, np = (g->N + NR - 1) / NR;
     long kpmax = (mlw_min_l(g->K, KC) + 1) / 2;
     int16_t *Ap = aligned_alloc(64, (size_t)((mp * MR * kpmax * 4 + 63) / 64 * 64));
     int16_t *Bp = aligned_alloc(64, (size_t)((np * NR * kpmax * 4 + 63) / 64 * 64));
-    if (!Ap || !Bp) { free(Ap); free(Bp); return; }
+    if (!Ap || !Bp) { free(Ap); free(Bp); return -1; }
     double ops = 2.0 * (double)g->M * (double)g->N * (double)g->K;
     int max_threads = ops < 4.0e6 ? 1 : 0;
     long tasks = ((g->M + MT - 1) / MT) * ((g->N + NT - 1) / NT);
@@ -163,16 +163,17 @@ static void igemm(igemm_ctx *g) {
         mlw_parallel_for((int)tasks, max_threads, icompute_task, &s);
     }
     free(Ap); free(Bp);
+    return 0;
 }
 
-void mlw_gemm_s8s8s32(long M, long N, long K, const int8_t *A, long lda,
+int mlw_gemm_s8s8s32(long M, long N, long K, const int8_t *A, long lda,
                       const int8_t *B, long ldb, int32_t *C, long ldc) {
     igemm_ctx g = {M, N, K, A, lda, 0, B, ldb, C, ldc, 0};
-    igemm(&g);
+    return igemm(&g);
 }
 
-void mlw_gemm_u8s8s32(long M, long N, long K, const uint8_t *A, long lda,
+int mlw_gemm_u8s8s32(long M, long N, long K, const uint8_t *A, long lda,
                       const int8_t *B, long ldb, int32_t *C, long ldc) {
     igemm_ctx g = {M, N, K, A, lda, 1, B, ldb, C, ldc, 0};
-    igemm(&g);
+    return igemm(&g);
 }

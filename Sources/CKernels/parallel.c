@@ -25,7 +25,11 @@ static int workers_started = 0;
 // (job counter << 8) | number of helper workers: one atomic word, so a worker always
 // reads the helper count of the very job it woke up for.
 static atomic_long job_generation = 0;
-static atomic_int job_pending = 0;   // helpers still running the current job
+// The caller closes a job once every task has been claimed; helpers that wake up later
+// skip it, so the caller never waits for a helper that did not start (under CPU
+// contention a sleeping helper can take milliseconds to be scheduled).
+static atomic_long closed_counter = 0;
+static atomic_int active_helpers = 0;  // helpers inside run_tasks for an open job
 static void (*job_body)(void *, int);
 static void *job_ctx;
 static int job_ntasks;
@@ -113,8 +117,9 @@ static void *worker_main(void *arg) {
         }
         seen = gen;
         if (id >= (int)(gen & 0xff)) continue;
-        run_tasks();
-        atomic_fetch_sub_explicit(&job_pending, 1, memory_order_release);
+        atomic_fetch_add(&active_helpers, 1);
+        if (atomic_load(&closed_counter) < (gen >> 8)) run_tasks();
+        atomic_fetch_sub(&active_helpers, 1);
     }
     return NULL;
 }
@@ -141,17 +146,19 @@ void mlw_parallel_for(int ntasks, int max_threads, void (*body)(void *, int), vo
     int helpers = workers_started < nt - 1 ? workers_started : nt - 1;
     job_body = body; job_ctx = ctx; job_ntasks = ntasks;
     atomic_store(&job_next, 0);
-    atomic_store(&job_pending, helpers);
     pthread_mutex_lock(&pool_mu);      // publish under the lock so sleepers cannot miss it
-    long next = ((atomic_load(&job_generation) >> 8) + 1) << 8 | helpers;
+    long counter = (atomic_load(&job_generation) >> 8) + 1;
+    long next = counter << 8 | helpers;
     atomic_store_explicit(&job_generation, next, memory_order_release);
     pthread_cond_broadcast(&work_cv);
     pthread_mutex_unlock(&pool_mu);
     in_parallel = 1;
     run_tasks();
     in_parallel = 0;
+    // Every task is claimed now; wait only for helpers still running one.
+    atomic_store(&closed_counter, counter);
     long spins = 0;
-    while (atomic_load_explicit(&job_pending, memory_order_acquire) > 0) {
+    while (atomic_load(&active_helpers) > 0) {
         if (++spins < SPIN_ITERS) cpu_relax(); else sched_yield();
     }
     pthread_mutex_unlock(&call_mu);

@@ -1,6 +1,9 @@
 import CKernels
 import Dispatch
 
+/// Set by any worker that failed (a benign race: every writer stores true).
+final class Flag: @unchecked Sendable { var value = false }
+
 /// Raw pointers handed to the per-image workers (each writes a disjoint output slice).
 struct ConvPointers: @unchecked Sendable {
     let x, w, out: UnsafeMutablePointer<Float>
@@ -80,6 +83,7 @@ extension Tensor {
         let ptrs = ConvPointers(x: x.ptr(Float.self), w: wt.ptr(Float.self), out: out.ptr(Float.self),
                                 bias: b.map { UnsafePointer($0.ptr(Float.self)) })
         let params = Im2Col(c: c, h: h, w: w, cg: cg, kh: kh, kw: kw, oh: oh, ow: ow, stride: stride, padding: padding, dilation: dilation)
+        let failed = Flag()
         let work: @Sendable (Int) -> Void = { worker in
             var col = [Float](repeating: 0, count: rowsK * cols)
             col.withUnsafeMutableBufferPointer { cb in
@@ -87,8 +91,8 @@ extension Tensor {
                     for g in 0..<groups {
                         params.fill(cb.baseAddress!, from: ptrs.x, image: img, group: g)
                         let bias = ptrs.bias.map { $0 + g * og }
-                        mlw_sgemm(og, cols, rowsK, 1, ptrs.w + g * og * rowsK, rowsK, 1, cb.baseAddress!, cols, 1,
-                                  0, ptrs.out + (img * o + g * og) * cols, cols, bias, bias == nil ? 0 : Int32(MLW_BIAS_PER_ROW), 0)
+                        if mlw_sgemm(og, cols, rowsK, 1, ptrs.w + g * og * rowsK, rowsK, 1, cb.baseAddress!, cols, 1,
+                                  0, ptrs.out + (img * o + g * og) * cols, cols, bias, bias == nil ? 0 : Int32(MLW_BIAS_PER_ROW), 0) != 0 { failed.value = true }
                     }
                 }
             }
@@ -96,6 +100,7 @@ extension Tensor {
         withExtendedLifetime((x, wt, b)) {
             if workers > 1 { DispatchQueue.concurrentPerform(iterations: workers, execute: work) } else { work(0) }
         }
+        if failed.value { throw TensorError("conv2d", "out of memory for the GEMM packing buffers") }
         return out
     }
 

@@ -38,11 +38,13 @@ extension Tensor {
         if outType == .float32 {
             let pa = ae.storage.data.assumingMemoryBound(to: Float.self), pb = be.storage.data.assumingMemoryBound(to: Float.self)
             let pc = out.ptr(Float.self)
+            var status: Int32 = 0
             withExtendedLifetime((ae, be)) {
                 for i in 0..<nb {
-                    mlw_sgemm(m, n, k, 1, pa + aOff[i], rsa, csa, pb + bOff[i], rsb, csb, 0, pc + i * m * n, n, nil, 0, 0)
+                    status |= mlw_sgemm(m, n, k, 1, pa + aOff[i], rsa, csa, pb + bOff[i], rsb, csb, 0, pc + i * m * n, n, nil, 0, 0)
                 }
             }
+            if status != 0 { throw TensorError("matmul", "out of memory for the GEMM packing buffers") }
         } else {
             let av = ae.contiguous().toDoubles()
             let bv = be.contiguous().toDoubles()
@@ -86,12 +88,13 @@ extension Tensor {
         let b = bias?.astype(.float32).contiguous()
         let out = try Tensor(uninitialized: Array(x.shape.dropLast()) + [outF], dtype: .float32, op: "linear")
         let (rsb, csb) = transposedWeight ? (w.strides[1], w.strides[0]) : (w.strides[0], w.strides[1])
-        withExtendedLifetime((x2, w, b)) {
+        let status = withExtendedLifetime((x2, w, b)) {
             mlw_sgemm(rows, outF, inF, 1, x2.ptr(Float.self), x2.strides[0], x2.strides[1],
                       w.ptr(Float.self), rsb, csb, 0, out.ptr(Float.self), outF,
                       b.map { UnsafePointer($0.ptr(Float.self)) }, b == nil ? 0 : Int32(MLW_BIAS_PER_COL),
                       activation == .relu ? Int32(MLW_ACT_RELU) : 0)
         }
+        if status != 0 { throw TensorError("linear", "out of memory for the GEMM packing buffers") }
         return out
     }
 
@@ -135,11 +138,12 @@ extension Tensor {
             throw TensorError("gemm", "bias of shape \(fmt(bias.shape)) does not match \(biasLen) \(biasPerRow ? "rows" : "columns")")
         }
         let bc = bias?.astype(.float32).contiguous()
-        withExtendedLifetime((a, b, bc)) {
+        let status = withExtendedLifetime((a, b, bc)) {
             mlw_sgemm(m, n, k, alpha, a.ptr(Float.self), a.strides[0], a.strides[1], b.ptr(Float.self), b.strides[0], b.strides[1],
                       beta, out.ptr(Float.self), n, bc.map { UnsafePointer($0.ptr(Float.self)) },
                       bc == nil ? 0 : Int32(biasPerRow ? MLW_BIAS_PER_ROW : MLW_BIAS_PER_COL), activation == .relu ? Int32(MLW_ACT_RELU) : 0)
         }
+        if status != 0 { throw TensorError("gemm", "out of memory for the GEMM packing buffers") }
         return out
     }
 }

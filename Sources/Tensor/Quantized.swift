@@ -14,13 +14,12 @@ extension Tensor {
         }
         let ac = a.contiguous(), bc = b.contiguous()
         let out = try Tensor(uninitialized: [m, n], dtype: .int32, op: "matmul_int8")
-        withExtendedLifetime((ac, bc)) {
-            if a.dtype == .int8 {
-                mlw_gemm_s8s8s32(m, n, k, ac.ptr(Int8.self), k, bc.ptr(Int8.self), n, out.ptr(Int32.self), n)
-            } else {
-                mlw_gemm_u8s8s32(m, n, k, ac.ptr(UInt8.self), k, bc.ptr(Int8.self), n, out.ptr(Int32.self), n)
-            }
+        let status = withExtendedLifetime((ac, bc)) {
+            a.dtype == .int8
+                ? mlw_gemm_s8s8s32(m, n, k, ac.ptr(Int8.self), k, bc.ptr(Int8.self), n, out.ptr(Int32.self), n)
+                : mlw_gemm_u8s8s32(m, n, k, ac.ptr(UInt8.self), k, bc.ptr(Int8.self), n, out.ptr(Int32.self), n)
         }
+        if status != 0 { throw TensorError("matmul_int8", "out of memory for the packing buffers") }
         return out
     }
 }

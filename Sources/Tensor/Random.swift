@@ -1,3 +1,8 @@
+import Dispatch
+
+/// A raw pointer that may cross threads (each worker writes disjoint elements).
+struct SendablePointer: @unchecked Sendable { let raw: UnsafeMutableRawPointer }
+
 /// Counter-based random numbers (Philox4x32-10).
 ///
 /// Element i of a random tensor is a pure function of (seed, i): Philox is run on the
@@ -37,21 +42,42 @@ extension Tensor {
 
     /// Uniform samples in [0, 1). Element i depends only on (seed, i).
     public static func rand(_ shape: [Int], seed: UInt64, dtype: DType = .float32) throws -> Tensor {
-        let n = try randomCount(shape, "rand")
-        let v = (0..<n).map { i in Philox.unit(Philox.block(seed: seed, counter: UInt64(i)).0) }
-        return try fromDoubles(v, shape: shape, dtype: dtype.isFloatingPoint ? dtype : .float32, op: "rand")
+        try generate(shape, dtype: dtype, op: "rand") { i in Philox.unit(Philox.block(seed: seed, counter: UInt64(i)).0) }
     }
 
     /// Standard normal samples (Box-Muller on two Philox words). Element i depends only on (seed, i).
     public static func randn(_ shape: [Int], seed: UInt64, dtype: DType = .float32) throws -> Tensor {
-        let n = try randomCount(shape, "randn")
-        let v = (0..<n).map { i -> Double in
+        try generate(shape, dtype: dtype, op: "randn") { i in
             let (a, b, _, _) = Philox.block(seed: seed, counter: UInt64(i), stream: 1)
             let u1 = (Double(a) + 1.0) / 4_294_967_296.0        // (0, 1]: log is finite
             let u2 = Double(b) / 4_294_967_296.0
             return (-2.0 * _log(u1)).squareRoot() * _cos(2.0 * Double.pi * u2)
         }
-        return try fromDoubles(v, shape: shape, dtype: dtype.isFloatingPoint ? dtype : .float32, op: "randn")
+    }
+
+    /// Fills a float tensor with f(i), in fixed 64K-element chunks spread over the threads.
+    /// Each element is a pure function of its index, so the thread count cannot change it.
+    static func generate(_ shape: [Int], dtype: DType, op: String, _ f: @escaping @Sendable (Int) -> Double) throws -> Tensor {
+        let n = try randomCount(shape, op)
+        let outType: DType = dtype.isFloatingPoint ? dtype : .float32
+        let out = try Tensor(uninitialized: shape, dtype: outType, op: op)
+        let chunk = 65_536, chunks = (n + chunk - 1) / chunk
+        let dst = SendablePointer(raw: out.basePointer)
+        let body: @Sendable (Int) -> Void = { c in
+            for i in (c * chunk)..<Swift.min(n, (c + 1) * chunk) {
+                if outType == .float32 { dst.raw.assumingMemoryBound(to: Float.self)[i] = Float(f(i)) }
+                else { dst.raw.assumingMemoryBound(to: Double.self)[i] = f(i) }
+            }
+        }
+        let workers = Swift.min(chunks, threads)
+        if workers > 1 {
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                for c in Swift.stride(from: w, to: chunks, by: workers) { body(c) }
+            }
+        } else {
+            for c in 0..<chunks { body(c) }
+        }
+        return out
     }
 
     /// Integers uniform in [low, high) (int32 by default). Element i depends only on (seed, i).

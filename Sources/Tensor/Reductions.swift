@@ -85,7 +85,7 @@ extension Tensor {
         case .variance, .std:
             let mean = row.reduce(0, +) / Double(n)
             let ss = row.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
-            let v = ss / Double(n - correction)
+            let v = ss / (Double(n) - Double(correction))   // Double: no overflow for any correction
             return kind == .std ? v.squareRoot() : v
         case .logsumexp:
             guard let mx = row.max(), mx.isFinite else { return row.max() ?? -.infinity }

@@ -116,7 +116,7 @@ extension Tensor {
         }
         var sh = shape, st = strides
         sh[a] = len
-        st[a] = strides[a] * step
+        st[a] = len > 1 ? strides[a] * step : strides[a]   // |step| < n when len > 1: no overflow
         let off = len > 0 ? offset + first * strides[a] : offset
         return Tensor(storage: storage, dtype: dtype, shape: sh, strides: st, offset: off)
     }

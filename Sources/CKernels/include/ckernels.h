@@ -35,8 +35,9 @@ enum { MLW_ACT_NONE = 0, MLW_ACT_RELU = 1 };
 /// C[M,N] = act(alpha * A[M,K] * B[K,N] + beta * C + bias).
 /// A(i,k) = A[i*rsa + k*csa], B(k,j) = B[k*rsb + j*csb] (any strides, so transposes are free),
 /// C(i,j) = C[i*ldc + j]. beta == 0 ignores the old C (may be uninitialised).
-/// bias has N entries (PER_COL) or M entries (PER_ROW).
-void mlw_sgemm(long M, long N, long K, float alpha,
+/// bias has N entries (PER_COL) or M entries (PER_ROW). Returns 0, or -1 when the
+/// packing buffers cannot be allocated (C is then unspecified).
+int mlw_sgemm(long M, long N, long K, float alpha,
                const float *A, long rsa, long csa,
                const float *B, long rsb, long csb,
                float beta, float *C, long ldc,
@@ -44,10 +45,11 @@ void mlw_sgemm(long M, long N, long K, float alpha,
 
 // ---- integer GEMM (gemm_i8.c) ----
 /// C[M,N] (int32) = A[M,K] (int8) * B[K,N] (int8); exact. A row-major (lda), B row-major (ldb).
-void mlw_gemm_s8s8s32(long M, long N, long K, const int8_t *A, long lda,
+/// Returns 0, or -1 when out of memory.
+int mlw_gemm_s8s8s32(long M, long N, long K, const int8_t *A, long lda,
                       const int8_t *B, long ldb, int32_t *C, long ldc);
 /// Same with an unsigned A: C = A (uint8) * B (int8); exact.
-void mlw_gemm_u8s8s32(long M, long N, long K, const uint8_t *A, long lda,
+int mlw_gemm_u8s8s32(long M, long N, long K, const uint8_t *A, long lda,
                       const int8_t *B, long ldb, int32_t *C, long ldc);
 
 // ---- sparse (sparse.c) ----
