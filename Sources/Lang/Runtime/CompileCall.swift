@@ -144,7 +144,7 @@ extension Interpreter {
     }
 
     func callNative(_ fn: Function, _ positional: [Value], _ named: [(String, Value)]) throws -> Value {
-        guard let native = fn.pickNative(first: positional.first ?? named.first?.1) else {
+        guard let native = fn.pickNative(first: positional.first) else {
             throw NativeError("'\(fn.name)' is not callable")
         }
         let args = try Args.bind(native, positional: positional, named: named, interpreter: self)

@@ -70,14 +70,18 @@ public final class Function {
     }
 
     /// The native to run for these arguments: the overload whose first parameter accepts
-    /// the first argument, else the primary one (whose binding reports the mismatch).
+    /// the first positional argument (a specific type before `any`); with no positional
+    /// argument, one whose first parameter may be left out. Else the primary one, whose
+    /// binding then reports the mismatch.
     func pickNative(first: Value?) -> NativeFunction? {
         guard let native else { return nil }
-        guard !overloads.isEmpty, let first else { return native }
-        for f in [native] + overloads {
-            if let p = f.params.first, p.type.accepts(first), !isAnyType(p.type) { return f }
+        guard !overloads.isEmpty else { return native }
+        let all = [native] + overloads
+        guard let first else {
+            return all.first { $0.params.first.map { $0.defaultValue != nil } ?? true } ?? native
         }
-        for f in [native] + overloads where f.params.first.map({ isAnyType($0.type) }) ?? false { return f }
+        if let f = all.first(where: { $0.params.first.map { $0.type.accepts(first) && !isAnyType($0.type) } ?? false }) { return f }
+        if let f = all.first(where: { $0.params.first.map { isAnyType($0.type) } ?? false }) { return f }
         return native
     }
 }
