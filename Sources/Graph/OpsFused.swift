@@ -59,7 +59,7 @@ public struct ChainStep: Equatable {
 }
 
 /// The obvious twin of the fused loop: one Tensor op per step (any dtype; the test oracle).
-func chainReference(_ x: [Tensor], _ steps: [ChainStep]) throws -> Tensor {
+public func chainReference(_ x: [Tensor], _ steps: [ChainStep]) throws -> Tensor {
     var v = x[0]
     for s in steps {
         if let k = s.operand {

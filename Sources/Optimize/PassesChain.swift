@@ -46,7 +46,7 @@ func fuseElementwise(_ g: inout Graph) throws -> [String] {
             let other = valueLeft ? n.inputs[1] : n.inputs[0]
             if k > 0 && n.inputs[0] == prev && n.inputs[1] == prev { chain = Array(chain[..<k]); break }   // v op v: end the chain before it
             let slot = ins.firstIndex(of: other) ?? { ins.append(other); return ins.count - 1 }()
-            steps.append(ChainStep(op: n.op, operand: slot, reversed: !valueLeft))
+            steps.append(ChainStep(op: n.op, operand: slot, reversed: !valueLeft && (n.op == "sub" || n.op == "div")))
             prev = c
         }
         guard chain.count >= 2, steps.count == chain.count else { continue }
