@@ -36,6 +36,8 @@ let package = Package(
         .target(name: "Train", dependencies: ["Graph", "Tensor"], swiftSettings: v5),
         // Graph optimizer passes, memory planner, inspection and ONNX export.
         .target(name: "Optimize", dependencies: ["Graph", "Train", "Tensor"], swiftSettings: v5),
+        // Latency benchmark of the graph optimizer, driven by Scripts/bench/graph/run (release builds only).
+        .executableTarget(name: "GraphBench", dependencies: ["Optimize", "Train", "Graph", "Tensor"], swiftSettings: v5),
         .target(name: "Registry", dependencies: ["Checksum", .product(name: "GRDB", package: "GRDB.swift")]),
         // The standard library written in MLW itself, shipped as package resources.
         .target(name: "Stdlib", path: "Stdlib", exclude: ["README.md"], resources: [.copy("std")]),
