@@ -7,16 +7,12 @@ import Tensor
 /// The activations a fused op may apply after its GEMM / convolution / chain step.
 public let fusableActivations: Set<String> = ["relu", "leaky_relu", "gelu", "tanh", "sigmoid"]
 
-/// Applies a named activation; relu runs in place when the tensor is uniquely owned
-/// (a fresh kernel output), so the fused op makes no second buffer for it.
+/// Applies a named activation with the Tensor engine's vectorised kernels. (An in-place
+/// Swift loop was slower: the caller's reference makes the buffer shared, forcing a copy.)
 func applyActivation(_ t: Tensor, _ act: String, slope: Double) throws -> Tensor {
     switch act {
     case "none": return t
-    case "relu":
-        guard t.dtype == .float32 else { return t.relu() }
-        var y = t
-        try y.withMutableFloats { p in for i in p.indices where !(p[i] > 0) && !p[i].isNaN { p[i] = 0 } }
-        return y
+    case "relu": return t.relu()   // SIMD kernel; the input buffer goes back to the pool when the caller drops it
     case "leaky_relu": return try Tensor.where(Tensor.compare(t, scalar(0, t.dtype), .gt), t, t * slope)
     case "gelu": return t.gelu(.tanh)
     case "tanh": return t.tanh()
