@@ -1,0 +1,68 @@
+// Latency of graph execution, unoptimized vs optimized, and ONNX files for the peer.
+// Prints one JSON object per line:
+//   {"model": "mlp784", "batch": 1, "variant": "optimized", "median_us": 20.1, "p99_us": 25.3}
+// Driven by Scripts/bench/graph/run, which runs onnxruntime on the exported files with the
+// same thread count and prints ratios. Usage: GraphBench OUTDIR [threads]
+import Foundation
+import Graph
+import Optimize
+import Tensor
+import Train
+
+func now() -> Double {
+    var ts = timespec(); clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
+/// The models as a training script builds them (activations and batch norms as their own
+/// nodes, as ModelBuilder or an imported graph gives them).
+func mlp(_ sizes: [Int], seed: UInt64) throws -> Model {
+    var b = ModelBuilder(seed: seed)
+    var x = try b.input(shape: [sizes[0]])
+    for k in 1..<sizes.count {
+        x = try b.apply(dense(sizes[k - 1], sizes[k]), x)
+        if k < sizes.count - 1 { x = try b.apply(relu(), x) }
+    }
+    return try b.model(outputs: [x])
+}
+
+func cnn(seed: UInt64) throws -> Model {
+    var b = ModelBuilder(seed: seed)
+    var x = try b.input(shape: [1, 28, 28])
+    x = try b.apply(conv2d(1, 8, kernel: 3, padding: 1), x); x = try b.apply(batchNorm(8), x); x = try b.apply(relu(), x)
+    x = try b.apply(maxPool(2), x)
+    x = try b.apply(conv2d(8, 16, kernel: 3, padding: 1), x); x = try b.apply(batchNorm(16), x); x = try b.apply(relu(), x)
+    x = try b.apply(maxPool(2), x)
+    x = try b.apply(flatten(), x)
+    x = try b.apply(dense(16 * 7 * 7, 10), x)
+    var m = try b.model(outputs: [x])
+    for name in m.graph.paramNames where name.hasSuffix("running_var") { m.graph.params[name] = try Tensor.rand([m.graph.params[name]!.count], seed: 3) + 0.5 }
+    return m
+}
+
+let args = CommandLine.arguments
+let outDir = args.count > 1 ? args[1] : "/tmp"
+let threads = args.count > 2 ? Int(args[2]) ?? 1 : 1
+Tensor.setThreads(threads)
+
+let models: [(String, Model)] = [("mlp64", try mlp([64, 128, 64, 10], seed: 1)), ("mlp784", try mlp([784, 256, 128, 10], seed: 2)), ("cnn", try cnn(seed: 3))]
+for (name, m) in models {
+    let fast = try optimizedForInference(m)
+    try exportONNX(m, "\(outDir)/\(name).onnx")
+    for batch in [1, 64] {
+        let x = try Tensor.randn(m.inputShape.map { $0.resolve(batch: batch) }, seed: 7)
+        let feeds = [m.inputName: x]
+        let reps = batch == 1 ? (name == "cnn" ? 1000 : 4000) : (name == "cnn" ? 100 : 800)
+        for (variant, model) in [("unoptimized", m), ("optimized", fast)] {
+            let ex = try Executor(model.graph)
+            for _ in 0..<max(10, reps / 10) { _ = try ex.run(feeds) }
+            var ts: [Double] = []
+            ts.reserveCapacity(reps)
+            for _ in 0..<reps { let s = now(); _ = try ex.run(feeds); ts.append(now() - s) }
+            ts.sort()
+            let med = ts[ts.count / 2] * 1e6, p99 = ts[min(ts.count - 1, ts.count * 99 / 100)] * 1e6
+            print("{\"model\": \"\(name)\", \"batch\": \(batch), \"variant\": \"\(variant)\", \"median_us\": \(String(format: "%.2f", med)), \"p99_us\": \(String(format: "%.2f", p99)), \"nodes\": \(model.graph.nodes.count)}")
+            fflush(nil)
+        }
+    }
+}
