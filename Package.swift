@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "Registry", dependencies: ["Checksum", .product(name: "GRDB", package: "GRDB.swift")]),
         // The standard library written in MLW itself, shipped as package resources.
         .target(name: "Stdlib", path: "Stdlib", exclude: ["README.md"], resources: [.copy("std")]),
-        .target(name: "Workbench", dependencies: ["Lang", "Stdlib", "Tensor", "Data", "Registry", "Graph", "Train"], swiftSettings: v5),
+        .target(name: "Workbench", dependencies: ["Lang", "Stdlib", "Tensor", "Data", "Registry", "Graph", "Train", "Optimize"], swiftSettings: v5),
         .executableTarget(
             name: "mlw",
             dependencies: [

@@ -3,6 +3,7 @@ import Foundation
 import Graph
 import Lang
 import Tensor
+import Optimize
 import Train
 
 /// A layer recipe (`dense(64, 128)`); `sequential` builds a model from a list of them, and
@@ -49,8 +50,9 @@ final class ModelValue: NativeValue {
         }
     }
 
+    /// Inference runs the optimized graph (level 2 passes), built once per model value.
     func predict(_ x: Tensor) throws -> Tensor {
-        if executor == nil { executor = try Executor(model.graph) }
+        if executor == nil { executor = try Executor(optimizedForInference(model).graph) }
         return try executor!.run([model.inputName: x])[0]
     }
 
