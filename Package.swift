@@ -34,6 +34,8 @@ let package = Package(
         // The graph IR, its op table, executor and autodiff; training on top of it.
         .target(name: "Graph", dependencies: ["Tensor"], swiftSettings: v5),
         .target(name: "Train", dependencies: ["Graph", "Tensor"], swiftSettings: v5),
+        // Distillation, pruning (CSR storage), int8 quantization, model comparison.
+        .target(name: "Compress", dependencies: ["Graph", "Train", "Tensor"], swiftSettings: v5),
         .target(name: "Registry", dependencies: ["Checksum", .product(name: "GRDB", package: "GRDB.swift")]),
         // The standard library written in MLW itself, shipped as package resources.
         .target(name: "Stdlib", path: "Stdlib", exclude: ["README.md"], resources: [.copy("std")]),
@@ -51,6 +53,7 @@ let package = Package(
         .testTarget(name: "DataTests", dependencies: ["Data"]),
         .testTarget(name: "GraphTests", dependencies: ["Graph"], swiftSettings: v5),
         .testTarget(name: "TrainTests", dependencies: ["Train", "Data"], swiftSettings: v5),
+        .testTarget(name: "CompressTests", dependencies: ["Compress", "Train", "Data"], swiftSettings: v5),
         .testTarget(name: "RegistryTests", dependencies: ["Registry"]),
         .testTarget(name: "MLWTests", dependencies: ["Lang", "Workbench", "Registry"], swiftSettings: v5),
     ]
