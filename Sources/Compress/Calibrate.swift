@@ -34,7 +34,7 @@ func entropyThreshold(_ a: [Float], levels: Int, bins: Int = 2048) -> Float {
     var i = levels
     while i <= bins {
         var p = Array(hist[0..<i]); p[i - 1] += hist[i...].reduce(0, +)
-        // Q: the first i bins merged into `levels` groups, each group's mass spread over its non-empty bins.
+        // Q: the first i bins (without the outliers, so clipping is penalised) merged into `levels` groups, each group's mass spread over its non-empty bins.
         var q = [Double](repeating: 0, count: i)
         let step = Double(i) / Double(levels)
         for g in 0..<levels {
