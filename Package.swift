@@ -36,6 +36,8 @@ let package = Package(
         .target(name: "Train", dependencies: ["Graph", "Tensor"], swiftSettings: v5),
         // Distillation, pruning (CSR storage), int8 quantization, model comparison.
         .target(name: "Compress", dependencies: ["Graph", "Train", "Tensor"], swiftSettings: v5),
+        // Compression benchmark on digits, driven by Scripts/bench/compress/run (release builds only).
+        .executableTarget(name: "CompressBench", dependencies: ["Compress", "Train", "Data", "Tensor"], swiftSettings: v5),
         .target(name: "Registry", dependencies: ["Checksum", .product(name: "GRDB", package: "GRDB.swift")]),
         // The standard library written in MLW itself, shipped as package resources.
         .target(name: "Stdlib", path: "Stdlib", exclude: ["README.md"], resources: [.copy("std")]),

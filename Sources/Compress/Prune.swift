@@ -15,7 +15,7 @@ public enum NormKind: String, Sendable { case l1, l2 }
 /// Default density below which a pruned dense layer switches to CSR storage and the sparse
 /// kernel: CSR costs 8 bytes per kept weight (value + column), so it is smaller than dense
 /// from 50% sparsity on, and on the digits MLP the sparse kernel beats the GEMM well before 70%.
-public let defaultCSRSparsity = 0.7
+public let defaultCSRSparsity = 0.5
 
 /// Prunes the weights of dense and conv layers (all of them, or those named in `layers`).
 ///

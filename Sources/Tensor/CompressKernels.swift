@@ -22,6 +22,7 @@ extension Tensor {
         }
         let outF = indptr.count - 1, rows = x.count / Swift.max(inFeatures, 1)
         let ipc = indptr.contiguous(), ixc = indices.contiguous(), vc = values.contiguous()
+        if rows == 1 { return try csrDot(x, values: vc, indices: ixc, indptr: ipc, outF: outF, bias: bias, relu: relu) }
         let ip64 = UnsafeBufferPointer(start: ipc.ptr(Int32.self), count: indptr.count).map { Int64($0) }
         guard ip64.last == Int64(values.count) else { throw TensorError("csr_linear", "indptr ends at \(ip64.last!), \(values.count) values") }
         let b = bias?.astype(.float32).contiguous()
@@ -42,6 +43,34 @@ extension Tensor {
                     let v = c[o * rows + r] + bo
                     y[r * outF + o] = relu ? Swift.max(v, 0) : v
                 }
+            }
+        }
+        return out
+    }
+
+    /// One example: each output is a gather-dot over its row's nonzeros, with four
+    /// independent accumulators so the adds are not one long dependency chain.
+    static func csrDot(_ x: Tensor, values: Tensor, indices: Tensor, indptr: Tensor, outF: Int, bias: Tensor?, relu: Bool) throws -> Tensor {
+        let xc = x.astype(.float32).contiguous(), b = bias?.astype(.float32).contiguous()
+        let out = try Tensor(uninitialized: Array(x.shape.dropLast()) + [outF], dtype: .float32, op: "csr_linear")
+        let nnz = values.count
+        try withExtendedLifetime((xc, b, values, indices, indptr)) {
+            let xp = xc.ptr(Float.self), v = values.ptr(Float.self), ix = indices.ptr(Int32.self), ip = indptr.ptr(Int32.self)
+            let y = out.ptr(Float.self), bp = b?.ptr(Float.self), inF = xc.count
+            for o in 0..<outF {
+                var p = Int(ip[o]); let e = Int(ip[o + 1])
+                guard p >= 0, p <= e, e <= nnz else { throw TensorError("csr_linear", "indptr is not increasing within 0...\(nnz) at row \(o)") }
+                // Column indices come from a file: out-of-range ones are an error, not a wild read.
+                for q in p..<e where UInt32(bitPattern: ix[q]) >= UInt32(inF) { throw TensorError("csr_linear", "column index \(ix[q]) out of range for \(inF) inputs") }
+                var a0: Float = 0, a1: Float = 0, a2: Float = 0, a3: Float = 0
+                while p + 4 <= e {
+                    a0 += v[p] * xp[Int(ix[p])]; a1 += v[p + 1] * xp[Int(ix[p + 1])]
+                    a2 += v[p + 2] * xp[Int(ix[p + 2])]; a3 += v[p + 3] * xp[Int(ix[p + 3])]
+                    p += 4
+                }
+                while p < e { a0 += v[p] * xp[Int(ix[p])]; p += 1 }
+                let s = (a0 + a1) + (a2 + a3) + (bp?[o] ?? 0)
+                y[o] = relu ? Swift.max(s, 0) : s
             }
         }
         return out
@@ -94,7 +123,12 @@ extension Tensor {
                     for i in 0..<k { q[i] = Int8(rne(Swift.min(127, Swift.max(-127, row[i] * inv)))) }
                 }
             }
-            if unsigned {
+            if m <= 4 {   // few rows: the GEMV reads W in place instead of packing it per call
+                for r in 0..<m {
+                    if unsigned { mlw_qgemv_u8(k, n, xq.ptr(UInt8.self) + r * k, wc.ptr(Int8.self), acc.ptr(Int32.self) + r * n) }
+                    else { mlw_qgemv_s8(k, n, xq.ptr(Int8.self) + r * k, wc.ptr(Int8.self), acc.ptr(Int32.self) + r * n) }
+                }
+            } else if unsigned {
                 mlw_gemm_u8s8s32(m, n, k, xq.ptr(UInt8.self), k, wc.ptr(Int8.self), n, acc.ptr(Int32.self), n)
             } else {
                 mlw_gemm_s8s8s32(m, n, k, xq.ptr(Int8.self), k, wc.ptr(Int8.self), n, acc.ptr(Int32.self), n)

@@ -9,7 +9,7 @@ final class QuantTests: XCTestCase {
 
     /// qlinear against a slow float reference built from the same quantized integers.
     func testQLinearMatchesIntegerReference() throws {
-        let (m, k, n) = (5, 37, 11)
+        for (m, k, n) in [(5, 37, 11), (1, 37, 11), (3, 64, 40)] {
         let x = try Tensor.randn([m, k], seed: 1), w = try Tensor.randn([k, n], seed: 2), b = try Tensor.randn([n], seed: 3)
         let (q, s, cs) = try Tensor.quantizeWeightsInt8(w, perChannel: true)
         for unsigned in [false, true] {
@@ -31,6 +31,7 @@ final class QuantTests: XCTestCase {
             // And close to the float layer: 8-bit error on both operands.
             let f = try Tensor.linear(x, weight: w, bias: b)
             XCTAssertGreaterThan(sqnr(f, y), 30)
+        }
         }
     }
 
