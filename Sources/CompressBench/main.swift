@@ -78,3 +78,4 @@ if CommandLine.arguments.count > 3 {
     let names = sp.paramNames
     try timeIt("Tensor.csrLinear 1x256x256 10%") { _ = try Tensor.csrLinear(h, values: sp.params[names[0]]!, indices: sp.params[names[1]]!, indptr: sp.params[names[2]]!, inFeatures: 256, bias: b, relu: true) }
 }
+
