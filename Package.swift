@@ -38,10 +38,14 @@ let package = Package(
         .target(name: "Optimize", dependencies: ["Graph", "Train", "Tensor"], swiftSettings: v5),
         // Latency benchmark of the graph optimizer, driven by Scripts/bench/graph/run (release builds only).
         .executableTarget(name: "GraphBench", dependencies: ["Optimize", "Train", "Graph", "Tensor"], swiftSettings: v5),
+        // Distillation, pruning (CSR storage), int8 quantization, model comparison.
+        .target(name: "Compress", dependencies: ["Graph", "Train", "Tensor"], swiftSettings: v5),
+        // Compression benchmark on digits, driven by Scripts/bench/compress/run (release builds only).
+        .executableTarget(name: "CompressBench", dependencies: ["Compress", "Train", "Data", "Tensor"], swiftSettings: v5),
         .target(name: "Registry", dependencies: ["Checksum", .product(name: "GRDB", package: "GRDB.swift")]),
         // The standard library written in MLW itself, shipped as package resources.
         .target(name: "Stdlib", path: "Stdlib", exclude: ["README.md"], resources: [.copy("std")]),
-        .target(name: "Workbench", dependencies: ["Lang", "Stdlib", "Tensor", "Data", "Registry", "Graph", "Train", "Optimize"], swiftSettings: v5),
+        .target(name: "Workbench", dependencies: ["Lang", "Stdlib", "Tensor", "Data", "Registry", "Graph", "Train", "Optimize", "Compress"], swiftSettings: v5),
         .executableTarget(
             name: "mlw",
             dependencies: [
@@ -56,6 +60,7 @@ let package = Package(
         .testTarget(name: "GraphTests", dependencies: ["Graph"], swiftSettings: v5),
         .testTarget(name: "TrainTests", dependencies: ["Train", "Data"], swiftSettings: v5),
         .testTarget(name: "OptimizeTests", dependencies: ["Optimize", "Train"], swiftSettings: v5),
+        .testTarget(name: "CompressTests", dependencies: ["Compress", "Train", "Data"], swiftSettings: v5),
         .testTarget(name: "RegistryTests", dependencies: ["Registry"]),
         .testTarget(name: "MLWTests", dependencies: ["Lang", "Workbench", "Registry"], swiftSettings: v5),
     ]

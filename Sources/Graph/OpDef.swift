@@ -53,7 +53,7 @@ public struct OpDef {
 public enum OpRegistry {
     public static let ops: [String: OpDef] = {
         var d: [String: OpDef] = [:]
-        for op in arithmeticOps + activationOps + shapeOps + reductionOps + nnOps + normOps + lossOps + fusedOps {
+        for op in arithmeticOps + activationOps + shapeOps + reductionOps + nnOps + normOps + lossOps + fusedOps + sparseOps + quantOps {
             precondition(d[op.name] == nil, "duplicate op \(op.name)")
             d[op.name] = op
         }

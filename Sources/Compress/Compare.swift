@@ -1,0 +1,68 @@
+import Graph
+import Tensor
+import Train
+
+/// One model in a `compare` table. Latencies are milliseconds of one eval forward pass.
+public struct CompareRow: Sendable {
+    public var name: String
+    /// Weights actually stored: non-zeros of weight layers plus biases and other parameters.
+    public var parameters: Int
+    public var fileBytes: Int
+    public var sparsity: Double
+    public var accuracy: Double
+    public var p50Batch1: Double, p99Batch1: Double, p50Batch64: Double, p99Batch64: Double
+}
+
+public struct Comparison: CustomStringConvertible, Sendable {
+    public var rows: [CompareRow]
+    public var description: String {
+        let base = rows.first
+        var t = [["model", "params", "bytes", "size x", "sparsity", "accuracy", "b1 p50 ms", "b1 p99 ms", "speed x", "b64 p50 ms", "b64 p99 ms"]]
+        for r in rows {
+            t.append([r.name, "\(r.parameters)", "\(r.fileBytes)", ratio(Double(base!.fileBytes), Double(r.fileBytes)), pct(r.sparsity),
+                      String(format4(r.accuracy)), ms(r.p50Batch1), ms(r.p99Batch1), ratio(base!.p50Batch1, r.p50Batch1), ms(r.p50Batch64), ms(r.p99Batch64)])
+        }
+        return formatTable(t)
+    }
+}
+
+func ms(_ v: Double) -> String { String((v * 1000).rounded() / 1000) }
+func ratio(_ a: Double, _ b: Double) -> String { b > 0 ? String((a / b * 100).rounded() / 100) : "-" }
+
+/// Compares models on the same data: stored parameters, file size, sparsity, accuracy and
+/// eval latency p50/p99 at batch 1 and batch 64 (after warm-up; `runs` timed passes at
+/// batch 1, a quarter of that at 64). The first model is the baseline of the ratios.
+///
+///     print(try compare([("teacher", t), ("int8", q)], x: xTest, y: yTest))
+public func compare(_ models: [(String, Model)], x: Tensor, y: Tensor, runs: Int = 300) throws -> Comparison {
+    guard !models.isEmpty else { throw TrainError("compare: no models") }
+    let n = x.shape[0]
+    let x64 = try x.indexSelect(axis: 0, indices: Tensor((0..<64).map { $0 % n }, shape: [64], dtype: .int32))
+    let singles = try (0..<min(n, 64)).map { try x.slice(axis: 0, start: $0, stop: $0 + 1).contiguous() }
+    var rows: [CompareRow] = []
+    for (name, m) in models {
+        let exec = try Executor(m.graph)
+        func time(_ batch: Int, _ count: Int) throws -> (Double, Double) {
+            for i in 0..<max(10, count / 10) { _ = try exec.run([m.inputName: batch == 1 ? singles[i % singles.count] : x64]) }
+            var ts: [Double] = []
+            for i in 0..<count {
+                let input = batch == 1 ? singles[i % singles.count] : x64
+                let t0 = nowSec()
+                _ = try exec.run([m.inputName: input])
+                ts.append((nowSec() - t0) * 1000)
+            }
+            ts.sort()
+            return (ts[ts.count / 2], ts[min(ts.count - 1, Int(Double(ts.count) * 0.99))])
+        }
+        let (a, b) = try time(1, runs), (c, d) = try time(64, max(20, runs / 4))
+        rows.append(CompareRow(name: name, parameters: try storedParameters(m), fileBytes: try ModelFile.encode(m).count,
+                               sparsity: try sparsityReport(m).sparsity, accuracy: try evaluate(m, x: x, y: y).accuracy,
+                               p50Batch1: a, p99Batch1: b, p50Batch64: c, p99Batch64: d))
+    }
+    return Comparison(rows: rows)
+}
+
+/// `compare` with default names model_0, model_1, ...
+public func compare(_ models: [Model], x: Tensor, y: Tensor, runs: Int = 300) throws -> Comparison {
+    try compare(models.enumerated().map { ("model_\($0.offset)", $0.element) }, x: x, y: y, runs: runs)
+}
