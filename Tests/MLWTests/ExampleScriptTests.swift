@@ -51,6 +51,14 @@ final class ExampleScriptTests: XCTestCase {
         XCTAssertTrue(run.0.contains("digits:1"), run.0)
     }
 
+    func testCompressDigitsRuns() throws {
+        let (dir, env) = try project()
+        // The script asserts the compressed models keep their accuracy; compare() prints the table.
+        let run = try mlw(["run", "Scripts/examples/compress_digits.mlw"], in: dir, env: env)
+        XCTAssertEqual(run.2, 0, run.1)
+        XCTAssertTrue(run.0.contains("distill+prune+int8"), run.0)
+    }
+
     func testHelloRuns() throws {
         let (dir, env) = try project()
         let run = try mlw(["run", "--no-record", "Scripts/examples/hello.mlw", "--set", "name=tests"], in: dir, env: env)
