@@ -60,7 +60,7 @@ final class Batcher: @unchecked Sendable {
         closed = true
         let idle = idleWaiter; idleWaiter = nil
         lock.unlock()
-        idle?.resume(returning: true)
+        idle?.resume(returning: false)  // "look again", never "exit"
     }
 
     /// Queues `rows` rows (row-major, `width` each) and returns the model's output rows.
@@ -80,7 +80,7 @@ final class Batcher: @unchecked Sendable {
             if queuedRows >= maxBatch { full = fullWaiter; fullWaiter = nil }
             lock.unlock()
             hooks.queueDepth(depth)
-            idle?.resume(returning: true)
+            idle?.resume(returning: false)  // "look again", never "exit"
             full?.resume()
         }
     }
