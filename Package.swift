@@ -15,6 +15,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // GNU readline, linked from the system (Debian: libreadline-dev).
@@ -45,11 +49,23 @@ let package = Package(
         .target(name: "Registry", dependencies: ["Checksum", .product(name: "GRDB", package: "GRDB.swift")]),
         // The standard library written in MLW itself, shipped as package resources.
         .target(name: "Stdlib", path: "Stdlib", exclude: ["README.md"], resources: [.copy("std")]),
-        .target(name: "Workbench", dependencies: ["Lang", "Stdlib", "Tensor", "Data", "Registry", "Graph", "Train", "Optimize", "Compress"], swiftSettings: v5),
+        // HTTP serving (KServe V2), dynamic batching, metrics; knows models only through ServableModel.
+        .target(
+            name: "Serve",
+            dependencies: [
+                "Tensor", "Data", "Registry",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: v5
+        ),
+        .target(name: "Workbench", dependencies: ["Lang", "Stdlib", "Tensor", "Data", "Registry", "Graph", "Train", "Optimize", "Compress", "Serve"], swiftSettings: v5),
         .executableTarget(
             name: "mlw",
             dependencies: [
-                "Lang", "Workbench", "Registry", "Data", "CReadline",
+                "Lang", "Workbench", "Registry", "Data", "Serve", "Tensor", "CReadline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: v5
@@ -62,6 +78,11 @@ let package = Package(
         .testTarget(name: "OptimizeTests", dependencies: ["Optimize", "Train"], swiftSettings: v5),
         .testTarget(name: "CompressTests", dependencies: ["Compress", "Train", "Data"], swiftSettings: v5),
         .testTarget(name: "RegistryTests", dependencies: ["Registry"]),
+        .testTarget(
+            name: "ServeTests",
+            dependencies: ["Serve", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            swiftSettings: v5
+        ),
         .testTarget(name: "MLWTests", dependencies: ["Lang", "Workbench", "Registry"], swiftSettings: v5),
     ]
 )

@@ -1,0 +1,180 @@
+/// KServe V2 / Open Inference Protocol request and response bodies, JSON and the binary
+/// tensor extension (`Inference-Header-Content-Length`), as Triton's clients send them.
+/// Every error names the field: `inputs[0].shape`, `inputs[0].data[7]`.
+
+struct InferRequest {
+    var id: String?
+    var rows: Int
+    /// Row-major `[rows, width]` features of the model's one input.
+    var data: [Float]
+    /// Output names asked for (nil: all); names whose data goes back as binary.
+    var requestedOutputs: [String]?
+    var binaryOutputs: Set<String>
+}
+
+enum InferenceCodec {
+    /// Parses and validates a request against the model's metadata.
+    /// `headerLength` is the `Inference-Header-Content-Length` value for binary bodies.
+    static func decodeRequest(_ body: [UInt8], headerLength: Int?, input spec: TensorSpec,
+                              outputs: [TensorSpec]) throws -> InferRequest {
+        let jsonEnd: Int
+        if let h = headerLength {
+            guard h >= 0, h <= body.count else {
+                throw ServeError.badRequest("Inference-Header-Content-Length \(h) is larger than the body (\(body.count) bytes)")
+            }
+            jsonEnd = h
+        } else { jsonEnd = body.count }
+        let root = try body.withUnsafeBytes { try JSONValue.parse(UnsafeRawBufferPointer(rebasing: $0[0..<jsonEnd])) }
+        guard case .object = root else { throw ServeError.badRequest("request body must be a JSON object, got \(root.typeName)") }
+
+        var id: String?
+        switch root["id"] {
+        case nil, .null?: id = nil
+        case .string(let s)?: id = s
+        case let v?: throw ServeError.badRequest("'id' must be a string, got \(v.typeName)")
+        }
+        guard let inputsValue = root["inputs"] else { throw ServeError.badRequest("missing field 'inputs'") }
+        guard case .array(let inputs) = inputsValue else { throw ServeError.badRequest("'inputs' must be a list, got \(inputsValue.typeName)") }
+        guard inputs.count == 1 else {
+            throw ServeError.badRequest("'inputs' must hold exactly 1 tensor ('\(spec.name)'), got \(inputs.count)")
+        }
+        let input = inputs[0]
+        let field = "inputs[0]"
+        guard case .object = input else { throw ServeError.badRequest("'\(field)' must be an object, got \(input.typeName)") }
+        guard case .string(let name)? = input["name"] else { throw ServeError.badRequest("'\(field).name' must be a string") }
+        guard name == spec.name else { throw ServeError.badRequest("'\(field).name': unknown input '\(name)' (the model's input is '\(spec.name)')") }
+        guard case .string(let dtype)? = input["datatype"] else { throw ServeError.badRequest("'\(field).datatype' must be a string") }
+        guard dtype == spec.datatype else { throw ServeError.badRequest("'\(field).datatype' must be \(spec.datatype), got '\(dtype)'") }
+        let shape = try decodeShape(input["shape"], field: "\(field).shape", spec: spec)
+        var count = 1
+        for d in shape {
+            let (p, o) = count.multipliedReportingOverflow(by: d)
+            guard !o, p <= 1 << 28 else { throw ServeError.badRequest("'\(field).shape' \(shape) is too large") }
+            count = p
+        }
+        var data: [Float]
+        if case .number(let size)? = input["parameters"]?["binary_data_size"] {
+            guard let h = headerLength else { throw ServeError.badRequest("'\(field).parameters.binary_data_size' needs the Inference-Header-Content-Length header") }
+            let n = Int(exactly: size) ?? -1
+            guard n == count * 4, h + n <= body.count else {
+                throw ServeError.badRequest("'\(field).parameters.binary_data_size' is \(size), expected \(count * 4) bytes for shape \(shape) within the body")
+            }
+            data = [Float](repeating: 0, count: count)
+            data.withUnsafeMutableBytes { dst in body.withUnsafeBytes { src in dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[h..<h + n])) } }
+            for (k, v) in data.enumerated() where !v.isFinite {
+                throw ServeError.badRequest("'\(field).data[\(k)]' is \(v) (only finite numbers are allowed)")
+            }
+        } else {
+            guard let d = input["data"] else { throw ServeError.badRequest("missing field '\(field).data'") }
+            data = []
+            data.reserveCapacity(count)
+            try flatten(d, into: &data, field: "\(field).data", depth: 0)
+            guard data.count == count else {
+                throw ServeError.badRequest("'\(field).data' has \(data.count) values, shape \(shape) needs \(count)")
+            }
+        }
+        var requested: [String]?
+        var binary = Set<String>()
+        let binaryAll: Bool
+        if case .bool(let b)? = root["parameters"]?["binary_data_output"] { binaryAll = b } else { binaryAll = false }
+        if let outs = root["outputs"] {
+            guard case .array(let list) = outs else { throw ServeError.badRequest("'outputs' must be a list, got \(outs.typeName)") }
+            requested = []
+            for (k, o) in list.enumerated() {
+                guard case .string(let n)? = o["name"] else { throw ServeError.badRequest("'outputs[\(k)].name' must be a string") }
+                guard outputs.contains(where: { $0.name == n }) else {
+                    throw ServeError.badRequest("'outputs[\(k)].name': unknown output '\(n)' (outputs: \(outputs.map(\.name).joined(separator: ", ")))")
+                }
+                requested?.append(n)
+                if case .bool(true)? = o["parameters"]?["binary_data"] { binary.insert(n) }
+            }
+        }
+        if binaryAll { binary.formUnion(outputs.map(\.name)) }
+        return InferRequest(id: id, rows: shape[0], data: data, requestedOutputs: requested, binaryOutputs: binary)
+    }
+
+    static func decodeShape(_ v: JSONValue?, field: String, spec: TensorSpec) throws -> [Int] {
+        guard let v else { throw ServeError.badRequest("missing field '\(field)'") }
+        guard case .array(let dims) = v else { throw ServeError.badRequest("'\(field)' must be a list of integers, got \(v.typeName)") }
+        var shape: [Int] = []
+        for d in dims {
+            guard case .number(let x) = d, let n = Int(exactly: x), n >= 0 else {
+                throw ServeError.badRequest("'\(field)' must be a list of non-negative integers")
+            }
+            shape.append(n)
+        }
+        let want = spec.shape.map { $0 < 0 ? "-1" : String($0) }.joined(separator: ", ")
+        guard shape.count == spec.shape.count, zip(shape, spec.shape).allSatisfy({ $1 < 0 || $0 == $1 }), shape[0] >= 1 else {
+            throw ServeError.badRequest("'\(field)' is \(shape), the model expects [\(want)] with at least one row")
+        }
+        return shape
+    }
+
+    /// Flat and nested data both work (Triton accepts both); nesting is bounded by the
+    /// parser's depth limit.
+    static func flatten(_ v: JSONValue, into out: inout [Float], field: String, depth: Int) throws {
+        switch v {
+        case .number(let x):
+            let f = Float(x)
+            guard f.isFinite else {
+                throw ServeError.badRequest("'\(field)[\(out.count)]' is \(x.isNaN ? "NaN" : x.isInfinite ? "infinite" : "out of FP32 range") (only finite numbers are allowed)")
+            }
+            out.append(f)
+        case .array(let items):
+            guard depth < 8 else { throw ServeError.badRequest("'\(field)' is nested too deeply") }
+            for item in items { try flatten(item, into: &out, field: field, depth: depth + 1) }
+        default:
+            throw ServeError.badRequest("'\(field)[\(out.count)]' must be a number, got \(v.typeName)")
+        }
+    }
+
+    /// The response; binary outputs go after the JSON header (returned length for the
+    /// `Inference-Header-Content-Length` header, nil when everything is JSON).
+    static func encodeResponse(model: String, version: Int, id: String?, output: TensorSpec,
+                               rows: Int, data: ArraySlice<Float>, binary: Bool) -> (body: [UInt8], headerLength: Int?) {
+        var w = JSONWriter()
+        w.raw("{\"model_name\":"); w.string(model)
+        w.raw(",\"model_version\":\""); w.raw(String(version)); w.raw("\"")
+        if let id { w.raw(",\"id\":"); w.string(id) }
+        w.raw(",\"outputs\":[{\"name\":"); w.string(output.name)
+        w.raw(",\"datatype\":\"FP32\",\"shape\":[")
+        let width = rows == 0 ? 0 : data.count / rows
+        w.raw(String(rows)); w.raw(","); w.raw(String(width)); w.raw("]")
+        if binary {
+            w.raw(",\"parameters\":{\"binary_data_size\":"); w.raw(String(data.count * 4)); w.raw("}}]}")
+            let h = w.bytes.count
+            data.withUnsafeBytes { w.bytes.append(contentsOf: $0) }
+            return (w.bytes, h)
+        }
+        w.raw(",\"data\":[")
+        w.floats(data)
+        w.raw("]}]}")
+        return (w.bytes, nil)
+    }
+}
+
+/// Appends JSON text to a byte array (no intermediate strings for the numbers' container).
+struct JSONWriter {
+    var bytes: [UInt8] = []
+    init() { bytes.reserveCapacity(512) }
+    mutating func raw(_ s: String) { bytes.append(contentsOf: s.utf8) }
+    mutating func string(_ s: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [0x5C, 0x22])
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [0x5C, 0x5C])
+            case 0..<0x20: bytes.append(contentsOf: Array("\\u00\(b < 16 ? "0" : "")\(String(b, radix: 16))".utf8))
+            default: bytes.append(b)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+    mutating func float(_ f: Float) {
+        if f.isNaN { raw("NaN") } else if f.isInfinite { raw(f < 0 ? "-Infinity" : "Infinity") } else { raw(f.description) }
+    }
+    mutating func floats<C: Collection>(_ values: C) where C.Element == Float {
+        var first = true
+        for v in values { if !first { bytes.append(UInt8(ascii: ",")) }; first = false; float(v) }
+    }
+}

@@ -1,0 +1,47 @@
+import Data
+import Tensor
+
+/// What the server knows about a model: names, shapes, one batched forward pass, and the
+/// optional transforms/statistics saved with it. The server never sees the model format,
+/// so a dense MLP today and the Graph model later serve the same way.
+///
+///     let y = try model.predict(try Tensor(rows, shape: [n, 64]))   // [n, 10]
+public protocol ServableModel: AnyObject, Sendable {
+    var name: String { get }
+    var version: Int { get }
+    /// Input tensors; the first dimension is the batch (-1). Today exactly one input.
+    var inputs: [TensorSpec] { get }
+    /// Output tensors; `predict` returns the first one.
+    var outputs: [TensorSpec] { get }
+    /// Rows in, rows out: `[n, inputWidth]` -> `[n, outputWidth]`. Must be thread-safe.
+    func predict(_ batch: Tensor) throws -> Tensor
+    /// Fitted transforms for `/predict` raw records (nil: `/predict` takes feature vectors).
+    var transforms: FittedPipeline? { get }
+    /// Statistics of the training features, for the drift monitor.
+    var trainingStats: FeatureStats? { get }
+}
+
+extension ServableModel {
+    public var transforms: FittedPipeline? { nil }
+    public var trainingStats: FeatureStats? { transforms?.stats }
+    /// Features per row of the first input (its last dimension).
+    var inputWidth: Int { inputs.first?.shape.last ?? 0 }
+}
+
+/// Name, datatype and shape of one model input or output (KServe V2 metadata).
+public struct TensorSpec: Equatable, Sendable {
+    public var name: String
+    /// V2 datatype name; the server speaks "FP32".
+    public var datatype: String
+    /// -1 marks a variable dimension (the batch).
+    public var shape: [Int]
+    public init(name: String, datatype: String = "FP32", shape: [Int]) {
+        self.name = name; self.datatype = datatype; self.shape = shape
+    }
+}
+
+/// Turns a registry artifact into a model. Injected by the `mlw` command, so the server
+/// loads new versions (alias moves) without knowing any model format.
+public protocol ModelLoader: Sendable {
+    func load(artifactPath: String, name: String, version: Int) throws -> ServableModel
+}
