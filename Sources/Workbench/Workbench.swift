@@ -8,7 +8,7 @@ public enum Workbench {
     public static let version = "0.1.0"
 
     /// Every native library, in the order `help()` lists them.
-    public static var libraries: [Library] { coreLibraries + [tensorLibrary, dataLibrary, stageLibrary, trainLibrary, autodiffLibrary, graphLibrary, compressLibrary, registryLibrary] }
+    public static var libraries: [Library] { coreLibraries + [tensorLibrary, dataLibrary, stageLibrary, trainLibrary, autodiffLibrary, graphLibrary, compressLibrary, registryLibrary, serveLibrary] }
 
     public static var stdlibDirectory: String { StdlibFiles.directory.path }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Registry
 import Serve
+import Workbench
 
 /// `mlw serve digits@production [--port 8080] [--canary digits@canary=10%]`: KServe V2 over
 /// HTTP for registry models (Docs/serving.md). SIGTERM/SIGINT drain and exit 0.
@@ -45,7 +46,7 @@ struct ServeCommand: ParsableCommand {
         let done = DispatchSemaphore(value: 0)
         let refs = models
         Task.detached {
-            do { try await runServer(models: refs, registry: registry, loader: DenseModelLoader(), config: config) } catch { outcome.error = error }
+            do { try await runServer(models: refs, registry: registry, loader: MLWModelLoader(), config: config) } catch { outcome.error = error }
             done.signal()
         }
         done.wait()
