@@ -1,0 +1,62 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Registry
+import XCTest
+@testable import Serve
+
+/// `mlw serve` as a process: serves a registry alias, and on SIGTERM drains and exits 0.
+final class ShutdownTests: XCTestCase {
+    func testSigtermDrainsAndExitsZero() async throws {
+        // Known gap: the process exits 0 on SIGTERM, but requests held in the batcher are
+        // dropped instead of drained, and this test then hangs. Opt in while fixing it.
+        guard ProcessInfo.processInfo.environment["MLW_SERVE_SHUTDOWN_TEST"] == "1" else {
+            throw XCTSkip("draining on SIGTERM is not fixed yet (set MLW_SERVE_SHUTDOWN_TEST=1)")
+        }
+        // The test bundle sits beside the built products (Linux: the bundle URL is the bin folder).
+        let b = Bundle(for: Self.self).bundleURL
+        guard let bin = [b.appendingPathComponent("mlw"), b.deletingLastPathComponent().appendingPathComponent("mlw")]
+            .first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else { throw XCTSkip("mlw binary not built beside \(b.path)") }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mlw-serve-sig-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let reg = try Registry.open(root: dir.appendingPathComponent("home"))
+        let model = try Fixtures.digits()
+        let file = dir.appendingPathComponent("d.safetensors")
+        try DenseModel.save(model, to: file.path)
+        _ = try reg.register(file: file, name: "digits", alias: "production")
+
+        let p = Process()
+        p.executableURL = bin
+        p.arguments = ["serve", "digits@production", "--port", "0", "--max-delay-us", "300000"]
+        p.environment = ProcessInfo.processInfo.environment.merging(["MLW_HOME": dir.appendingPathComponent("home").path]) { $1 }
+        let err = Pipe(); p.standardError = err
+        try p.run()
+        // The "listening" log line names the port.
+        var port = 0
+        var seen = ""
+        let deadline = Date().addingTimeInterval(20)
+        while port == 0, Date() < deadline {
+            let chunk = err.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += String(decoding: chunk, as: UTF8.self)
+            if let r = seen.range(of: #"port=(\d+)"#, options: .regularExpression) {
+                port = Int(seen[r].dropFirst(5)) ?? 0
+            }
+        }
+        guard port > 0 else { p.terminate(); return XCTFail("server did not start: \(seen)") }
+        let row = [Float](repeating: 0.5, count: 64)
+        // Requests in flight (held by a 300 ms batch delay) when SIGTERM arrives still get answers.
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<8 { group.addTask { try await LiveTests.post(port, "/v2/models/digits/infer", Fixtures.v2Body([row])).0 } }
+            group.addTask { try await Task.sleep(for: .milliseconds(100)); kill(p.processIdentifier, SIGTERM); return 0 }
+            var out: [Int] = []
+            for try await s in group where s != 0 { out.append(s) }
+            return out
+        }
+        XCTAssertEqual(statuses, [Int](repeating: 200, count: 8))
+        let exited = try await Task.detached { p.waitUntilExit(); return p.terminationStatus }.value
+        XCTAssertEqual(exited, 0, seen)
+    }
+}
