@@ -86,6 +86,9 @@ final class Batcher: @unchecked Sendable {
     }
 
     private func workerLoop() async {
+        // Requests that queued up while a forward pass ran have already waited: they go
+        // in the next batch at once, without a second `maxDelay` (continuous batching).
+        var justRan = false
         while true {
             // Sleep until there is work (or we are closed and drained).
             let exit: Bool = await withCheckedContinuation { c in
@@ -96,9 +99,10 @@ final class Batcher: @unchecked Sendable {
                 lock.unlock()
             }
             if exit { break }
-            if lock.withLock({ queue.isEmpty }) { continue }
-            if maxDelay > .zero { await waitFullOrDelay() }
+            if lock.withLock({ queue.isEmpty }) { justRan = false; continue }
+            if maxDelay > .zero && !justRan { await waitFullOrDelay() }
             let jobs = takeBatch()
+            justRan = !jobs.isEmpty
             if !jobs.isEmpty { run(jobs) }
         }
     }

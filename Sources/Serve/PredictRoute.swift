@@ -45,7 +45,8 @@ extension InferenceServer {
             var w = JSONWriter()
             w.raw("{\"model_name\":"); w.string(m.name); w.raw(",\"model_version\":\"\(m.version)\",\"predictions\":[")
             for r in 0..<records.count {
-                let row = y[y.startIndex + r * width ..< y.startIndex + (r + 1) * width]
+                var row = y[y.startIndex + r * width ..< y.startIndex + (r + 1) * width]
+                if m.outputsAreLogits && width > 1 { row = softmaxRow(row) }
                 if r > 0 { w.raw(",") }
                 w.raw("{\"probabilities\":["); w.floats(row); w.raw("]")
                 var best = 0
@@ -94,4 +95,12 @@ extension InferenceServer {
         }
         return v
     }
+}
+
+/// exp(x - max) / sum, for one row of logits.
+func softmaxRow(_ row: ArraySlice<Float>) -> ArraySlice<Float> {
+    let m = row.max() ?? 0
+    let e = row.map { Float(Foundation.exp(Double($0 - m))) }
+    let s = e.reduce(0, +)
+    return ArraySlice(e.map { $0 / s })
 }

@@ -19,10 +19,14 @@ public protocol ServableModel: AnyObject, Sendable {
     var transforms: FittedPipeline? { get }
     /// Statistics of the training features, for the drift monitor.
     var trainingStats: FeatureStats? { get }
+    /// Classifier outputs are logits (trained with cross-entropy from logits): `/predict`
+    /// turns them into probabilities with a softmax.
+    var outputsAreLogits: Bool { get }
 }
 
 extension ServableModel {
     public var transforms: FittedPipeline? { nil }
+    public var outputsAreLogits: Bool { false }
     public var trainingStats: FeatureStats? { transforms?.stats }
     /// Features per row of the first input (its last dimension).
     var inputWidth: Int { inputs.first?.shape.last ?? 0 }

@@ -17,6 +17,7 @@ public final class GraphServable: ServableModel, @unchecked Sendable {
     public let outputs: [TensorSpec]
     public let transforms: FittedPipeline?
     public let trainingStats: FeatureStats?
+    public let outputsAreLogits: Bool
     private let executor: Executor
     private let inputName: String
     /// The executor caches plans per batch size, so calls are serialized; the server's
@@ -32,6 +33,8 @@ public final class GraphServable: ServableModel, @unchecked Sendable {
         func spec(_ n: String, _ s: SymShape) -> TensorSpec {
             TensorSpec(name: n, shape: s.map { d in if case .fixed(let k) = d { return k } else { return -1 } })
         }
+        let last = model.graph.nodes[model.graph.outputs[0]].op
+        outputsAreLogits = !["softmax", "sigmoid", "log_softmax"].contains(last)
         inputs = [spec(model.inputName, model.inputShape)]
         outputs = [spec("output", model.outputShape)]
         transforms = try model.blobs["transforms"].map { try FittedPipeline(json: Foundation.Data($0.utf8)) }
