@@ -198,7 +198,7 @@ extension Interpreter {
         ctx.depth &+= 1
         defer {
             var i = argBase
-            while i < frameTop { ctx.stack[i] = .nil; i &+= 1 }
+            while i < frameTop { clearSlot(ctx.stack + i); i &+= 1 }
             ctx.base = savedBase
             ctx.top = argBase
             ctx.closure = savedClosure

@@ -66,7 +66,17 @@ extension Compiler {
             let v = expr(x), idx = indexItems(items)
             return { ctx in try Ops.index(try v(ctx), try idx(ctx), at: span) }
         case .ifElse(let cond, let then, let other):
-            let c = condition(cond, "'if'"), t = block(then)
+            let t = block(then)
+            // `if a < b {...} else {...}` with integer-readable operands: the comparison is
+            // inlined into the `if` (one closure call fewer per branch, e.g. per recursive call).
+            if let o = other, case .binary(let op, let a, let b) = cond.kind, let bo = binOp(op),
+               [.lt, .le, .gt, .ge, .eq, .ne].contains(bo) {
+                let la = operand(a), rb = operand(b)
+                if case .eval = la {} else if case .eval = rb {} else {
+                    return specialize(IfCompareBuilder(compare: CompareBuilder(op: bo, span: cond.span), then: t, other: expr(o)), la, rb)
+                }
+            }
+            let c = condition(cond, "'if'")
             guard let other else {
                 return { ctx in try c(ctx) ? try t(ctx) : .nil }
             }

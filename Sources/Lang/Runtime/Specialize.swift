@@ -364,3 +364,34 @@ extension Compiler {
         }
     }
 }
+
+/// `if l op r { then } else { other }` as one closure, specialized for the operand readers.
+struct IfCompareBuilder: PairBuilder {
+    let compare: CompareBuilder
+    let then: Eval
+    let other: Eval
+
+    func build<L: Reader, R: Reader>(_ l: L, _ r: R) -> Eval {
+        let test = compare.test(l, r)
+        let t = then, o = other
+        switch compare.op {
+        case .lt: return { ctx in
+            if let x = l.peekInt(ctx), let y = r.peekInt(ctx) { return x < y ? try t(ctx) : try o(ctx) }
+            return try test(ctx) ? try t(ctx) : try o(ctx)
+        }
+        case .le: return { ctx in
+            if let x = l.peekInt(ctx), let y = r.peekInt(ctx) { return x <= y ? try t(ctx) : try o(ctx) }
+            return try test(ctx) ? try t(ctx) : try o(ctx)
+        }
+        default: return { ctx in try test(ctx) ? try t(ctx) : try o(ctx) }
+        }
+    }
+}
+
+/// Sets a slot to nil; plain numbers need no release of the old value.
+@inline(__always) func clearSlot(_ p: UnsafeMutablePointer<Value>) {
+    switch p.pointee {
+    case .int, .float, .bool, .nil: p.initialize(to: .nil)
+    default: p.pointee = .nil
+    }
+}
