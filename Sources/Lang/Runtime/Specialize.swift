@@ -331,13 +331,13 @@ extension Compiler {
         switch ref.resolution {
         case .local(let d) where !d.captured:
             let slot = LocalReader(slot: d.slot)
-            if let (o, rhs) = arith { return assignArith(AssignArithBuilder(op: o, span: opSpan), slot, operand(rhs)) }
+            if let (o, rhs) = arith { return assignArithRHS(AssignArithBuilder(op: o, span: opSpan), slot, rhs) }
             let v = expr(value)
             return { ctx in storeSlot(slot.pointer(ctx), try v(ctx)); return .nil }
         case .global(let d, _):
             let slot = GlobalReader(globals: globals, slot: d.slot)
             if let (o, rhs) = arith, case .global(_, false) = ref.resolution {
-                return assignArith(AssignArithBuilder(op: o, span: opSpan), slot, operand(rhs))
+                return assignArithRHS(AssignArithBuilder(op: o, span: opSpan), slot, rhs)
             }
             guard arith == nil else { return nil }
             let v = expr(value)
@@ -393,5 +393,44 @@ struct IfCompareBuilder: PairBuilder {
     switch p.pointee {
     case .int, .float, .bool, .nil: p.initialize(to: .nil)
     default: p.pointee = .nil
+    }
+}
+
+/// `slot op k` read inline (no closure): the right side of `total += i * 2`.
+struct SlotConstReader<S: Reader>: Reader {
+    let slot: S
+    let op: BinOp
+    let k: Int
+    let span: Span
+
+    @inline(__always) func peekInt(_ ctx: Ctx) -> Int? {
+        guard let x = slot.peekInt(ctx) else { return nil }
+        let r: (partialValue: Int, overflow: Bool)
+        switch op {
+        case .add: r = x.addingReportingOverflow(k)
+        case .sub: r = x.subtractingReportingOverflow(k)
+        default: r = x.multipliedReportingOverflow(by: k)
+        }
+        return r.overflow ? nil : r.partialValue
+    }
+
+    @inline(__always) func read(_ ctx: Ctx) throws -> Value {
+        if let v = peekInt(ctx) { return .int(v) }
+        return try Ops.binary(op, try slot.read(ctx), .int(k), at: span)
+    }
+}
+
+extension Compiler {
+    /// The right side of a fused assignment; `slot op integer` is read inline.
+    func assignArithRHS<L: SlotReader>(_ b: AssignArithBuilder, _ l: L, _ rhs: Expr) -> Eval {
+        if case .binary(let op, let a, let c) = rhs.kind, let o = binOp(op), o == .add || o == .sub || o == .mul,
+           case .literal(.int(let k)) = c.kind {
+            switch operand(a) {
+            case .local(let s): return b.build(l, SlotConstReader(slot: LocalReader(slot: s), op: o, k: k, span: rhs.span))
+            case .global(let g, let s): return b.build(l, SlotConstReader(slot: GlobalReader(globals: g, slot: s), op: o, k: k, span: rhs.span))
+            default: break
+            }
+        }
+        return assignArith(b, l, operand(rhs))
     }
 }
