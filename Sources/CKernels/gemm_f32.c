@@ -20,6 +20,8 @@
 #define MR_MAX 12
 #define NR_MAX 32
 #define KC 384     // K slice: the only blocking parameter that affects the results' bits
+#include "gemm_f32_smallm.h"
+_Static_assert(KC == SMALLM_KC, "the small-M path must slice K like the packed path (same bits)");
 #define NCT 256    // columns per compute task (multiple of every NR)
 #define NC 3072    // columns per packed B block
 #define MBIG 3072  // rows of A packed at once (bounds the packed-A buffer)

@@ -10,17 +10,19 @@
 //     vectorised over k in 16 fixed lanes reduced by a fixed tree, then the K % 16 tail.
 //     The same bits at AVX2 and AVX-512 (portable: no FMA); may differ in the last bits
 //     from the packed path for the same shapes.
-// Threads: only over fixed column chunks (task_cols), only for big products; an element's
-// arithmetic never depends on its chunk, so any thread count gives the same bits.
+// Threads: tasks are fixed (8 rows x 192 columns) chunks of C, used only for big products;
+// K is never split and an element's arithmetic never depends on its chunk, so any
+// thread count gives the same bits.
 #include "gemm_f32_smallm.h"
 
-#define SMALLM_MAX 32           // default: crossover measured against the packed path (Docs/tensors.md)
-#define SMALLM_CAP 32           // rows run in groups of SMALLM_ROWS, each streaming B once
-#define SMALLM_ROWS 8           // rows one kernel call keeps in registers
+#define SMALLM_MAX 64           // default: crossover measured against the packed path (Docs/tensors.md)
+#define SMALLM_CAP 128          // limit accepted by mlw_sgemm_set_small_m
+#define SMALLM_ROWS 8           // rows one kernel call keeps in registers (a task's row group)
+#define SMALLM_TASK_COLS 192    // columns per task: a multiple of the 2-8 row block widths
+#define SMALLM_PAR_FLOPS 1.0e6  // below this one thread is faster (wake-up > work)
+
 static int smallm_max = SMALLM_MAX;
 void mlw_sgemm_set_small_m(int max_rows) { smallm_max = max_rows < 0 ? 0 : (max_rows > SMALLM_CAP ? SMALLM_CAP : max_rows); }
-#define SMALLM_TASK_COLS 384    // multiple of every block width (128, 64, 48, 32, 24, 16)
-#define SMALLM_PAR_FLOPS 1.0e6  // below this one thread is faster (wake-up > work)
 
 void mlw_smallm_nn_portable(const smallm_ctx *g, long i0, long rows, long j0, long j1) {
     for (long j = j0; j < j1; j += 16) {
@@ -66,12 +68,14 @@ void mlw_smallm_nt_portable(const smallm_ctx *g, long i0, long rows, long j0, lo
 }
 
 typedef void (*smallm_fn)(const smallm_ctx *, long, long, long, long);
-typedef struct { const smallm_ctx *g; smallm_fn fn; } smallm_task_ctx;
+typedef struct { const smallm_ctx *g; smallm_fn fn; long groups; } smallm_task_ctx;
 
+// Task t = (column chunk t / groups, row group t % groups): consecutive tasks share the
+// chunk of B, which stays in L2 across the row groups.
 static void smallm_task(void *ctx, int t) {
     const smallm_task_ctx *s = ctx;
-    long j0 = (long)t * s->g->task_cols, j1 = mlw_min_l(s->g->N, j0 + s->g->task_cols);
-    for (long i = 0; i < s->g->M; i += SMALLM_ROWS) s->fn(s->g, i, mlw_min_l(SMALLM_ROWS, s->g->M - i), j0, j1);
+    long i = (t % s->groups) * SMALLM_ROWS, j0 = (t / s->groups) * SMALLM_TASK_COLS;
+    s->fn(s->g, i, mlw_min_l(SMALLM_ROWS, s->g->M - i), j0, mlw_min_l(s->g->N, j0 + SMALLM_TASK_COLS));
 }
 
 // Returns 1 when it computed C, 0 when the shape or strides are not for this path.
@@ -83,14 +87,16 @@ int mlw_sgemm_smallm(long M, long N, long K, float alpha,
     if (M > smallm_max || M <= 0 || N <= 0 || K <= 0) return 0;
     int nn = csb == 1, nt = !nn && rsb == 1 && csa == 1;
     if (!nn && !nt) return 0;
-    smallm_ctx g = {M, N, K, alpha, beta, A, rsa, csa, B, rsb, csb, C, ldc, bias, bias_mode, act, SMALLM_TASK_COLS};
+    smallm_ctx g = {M, N, K, alpha, beta, A, rsa, csa, B, rsb, csb, C, ldc, bias, bias_mode, act};
     int level = mlw_simd_level();
     smallm_fn fn = level == 2 ? (nn ? mlw_smallm_nn_avx512 : mlw_smallm_nt_avx512)
                  : level == 1 ? (nn ? mlw_smallm_nn_avx2 : mlw_smallm_nt_avx2)
                  : (nn ? mlw_smallm_nn_portable : mlw_smallm_nt_portable);
-    int tasks = (int)((N + SMALLM_TASK_COLS - 1) / SMALLM_TASK_COLS);
-    smallm_task_ctx s = {&g, fn};
+    long groups = (M + SMALLM_ROWS - 1) / SMALLM_ROWS;
+    int tasks = (int)(groups * ((N + SMALLM_TASK_COLS - 1) / SMALLM_TASK_COLS));
+    smallm_task_ctx s = {&g, fn, groups};
     int one_thread = 2.0 * (double)M * (double)N * (double)K < SMALLM_PAR_FLOPS;
-    mlw_parallel_for(tasks, one_thread ? 1 : 0, smallm_task, &s);
+    if (one_thread && groups == 1) fn(&g, 0, M, 0, N);   // batch 1: no chunk boundaries
+    else mlw_parallel_for(tasks, one_thread ? 1 : 0, smallm_task, &s);
     return 1;
 }

@@ -12,7 +12,6 @@ typedef struct {
     const float *B; long rsb, csb;
     float *C; long ldc;
     const float *bias; int bias_mode, act;
-    long task_cols;   // columns per thread task (fixed by the shape, never by the thread count)
 } smallm_ctx;
 
 // One C element after a K slice, exactly as gemm_f32.c's scalar store + epilogue do it

@@ -58,7 +58,13 @@ AI T512 void nn_block(const smallm_ctx *g, const int R, const int W, long i0, lo
 AI T512 void nn_rows(const smallm_ctx *g, const int R, const int W, long i0, long j0, long j1) {
     long j = j0;
     for (; j + 16 * W <= j1; j += 16 * W) nn_block(g, R, W, i0, j, 16 * W);
-    for (; j < j1; j += 16) nn_block(g, R, 1, i0, j, mlw_min_l(16, j1 - j));
+    // Tail: still several FMA chains where possible (one 16-wide chain is latency-bound).
+    while (j < j1) {
+        long rem = j1 - j;
+        if (W >= 8 && rem > 32) { nn_block(g, R, 4, i0, j, mlw_min_l(64, rem)); j += 64; }
+        else if (W >= 3 && rem > 16) { nn_block(g, R, 2, i0, j, mlw_min_l(32, rem)); j += 32; }
+        else { nn_block(g, R, 1, i0, j, rem); j += 16; }
+    }
 }
 
 // Accumulators R x W <= 24 plus W B vectors fit the 32 zmm registers.

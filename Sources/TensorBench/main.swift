@@ -111,14 +111,14 @@ if wanted("smallm") {
     for (k, n) in [(784, 256), (256, 128), (1024, 1024), (4096, 4096)] {
         for tw in [false, true] {
         let w = try Tensor.randn(tw ? [n, k] : [k, n], seed: 2)
-        for m in [1, 2, 4, 8, 12, 16, 24, 32] {
+        for m in [1, 2, 4, 8, 16, 32, 48, 64, 96, 128] {
             let x = try Tensor.randn([m, k], seed: 1)
             var us: [Double] = []
-            for rows in [32, 0] {
+            for rows in [128, 0] {
                 mlw_sgemm_set_small_m(Int32(rows))
                 us.append(try time(reps: k * n > 1 << 22 ? 50 : 1000) { _ = try Tensor.linear(x, weight: w, transposedWeight: tw) } * 1e6)
             }
-            mlw_sgemm_set_small_m(8)
+            mlw_sgemm_set_small_m(64)
             print("\(tw ? "x@Wᵀ" : "x@W") k \(k) n \(n) m \(m): small-M \(String(format: "%.2f", us[0])) µs, packed \(String(format: "%.2f", us[1])) µs")
         }
         }

@@ -2,12 +2,12 @@ import XCTest
 import CKernels
 @testable import Tensor
 
-/// The small-M GEMM path (gemm_f32_smallm.c: no packing, for up to 32 rows) against the
+/// The small-M GEMM path (gemm_f32_smallm.c: no packing, for up to 64 rows) against the
 /// triple-loop oracle, the packed path, other SIMD levels and other thread counts.
 final class SmallMGemmTests: XCTestCase {
     override func tearDown() {
         Tensor.setSIMD(true)
-        mlw_sgemm_set_small_m(32)
+        mlw_sgemm_set_small_m(64)
     }
 
     private func linear(_ x: Tensor, _ w: Tensor, _ b: Tensor?, _ tw: Bool, _ relu: Bool) throws -> [Float] {
@@ -39,19 +39,19 @@ final class SmallMGemmTests: XCTestCase {
     func testRowMajorBitIdenticalToPackedPath() throws {
         for level in 0...Tensor.cpuSIMDLevel {
             Tensor.setSIMDLevel(level)
-            for (m, n, k) in [(1, 257, 784), (3, 33, 1000), (8, 100, 385), (13, 70, 33), (32, 50, 800)] {
+            for (m, n, k) in [(1, 257, 784), (3, 33, 1000), (8, 100, 385), (13, 70, 33), (64, 50, 800)] {
                 let x = randomTensor([m, k], seed: 1), w = randomTensor([k, n], seed: 2), b = randomTensor([n], seed: 3)
                 let fast = try linear(x, w, b, false, true)
                 mlw_sgemm_set_small_m(0)
                 let packed = try linear(x, w, b, false, true)
-                mlw_sgemm_set_small_m(32)
+                mlw_sgemm_set_small_m(64)
                 XCTAssertEqual(fast, packed, "m\(m) n\(n) k\(k) level \(level)")
                 // alpha, beta and a per-row bias go through the same merge
                 let c = randomTensor([m, n], seed: 4), rb = randomTensor([m], seed: 5)
                 let g1 = try Tensor.gemm(x, w, alpha: 0.5, bias: rb, biasPerRow: true).toFloats()
                 mlw_sgemm_set_small_m(0)
                 let g0 = try Tensor.gemm(x, w, alpha: 0.5, bias: rb, biasPerRow: true).toFloats()
-                mlw_sgemm_set_small_m(32)
+                mlw_sgemm_set_small_m(64)
                 XCTAssertEqual(g1, g0, "alpha/row bias m\(m) level \(level)")
                 let ref = Reference.gemm(x.toFloats(), w.toFloats(), m: m, n: n, k: k)
                 let r = try Tensor.gemm(x, w, alpha: 0.5, beta: 2, c: c, bias: b, activation: .relu).toFloats()
@@ -76,7 +76,7 @@ final class SmallMGemmTests: XCTestCase {
 
     func testThreadCountsBitIdentical() throws {
         // big enough to be split over column chunks
-        for tw in [false, true] { for (m, n, k) in [(1, 2000, 700), (4, 1000, 513), (20, 800, 300)] {
+        for tw in [false, true] { for (m, n, k) in [(1, 2000, 700), (4, 1000, 513), (20, 800, 300), (64, 300, 200)] {
             let x = randomTensor([m, k], seed: 11), w = randomTensor(tw ? [n, k] : [k, n], seed: 12), b = randomTensor([n], seed: 13)
             for level in 0...Tensor.cpuSIMDLevel {
                 Tensor.setSIMDLevel(level)

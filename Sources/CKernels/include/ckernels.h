@@ -42,7 +42,7 @@ int mlw_sgemm(long M, long N, long K, float alpha,
                const float *B, long rsb, long csb,
                float beta, float *C, long ldc,
                const float *bias, int bias_mode, int act);
-/// Products with at most max_rows rows (default and cap 8) skip packing (gemm_f32_smallm.c);
+/// Products with at most max_rows rows (default 64, cap 128) skip packing (gemm_f32_smallm.c);
 /// 0 turns that path off. For tests and benchmarks that compare the two paths.
 void mlw_sgemm_set_small_m(int max_rows);
 
