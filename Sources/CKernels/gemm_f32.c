@@ -20,6 +20,8 @@
 #define MR_MAX 12
 #define NR_MAX 32
 #define KC 384     // K slice: the only blocking parameter that affects the results' bits
+#include "gemm_f32_smallm.h"
+_Static_assert(KC == SMALLM_KC, "the small-M path must slice K like the packed path (same bits)");
 #define NCT 256    // columns per compute task (multiple of every NR)
 #define NC 3072    // columns per packed B block
 #define MBIG 3072  // rows of A packed at once (bounds the packed-A buffer)
@@ -259,6 +261,8 @@ int mlw_sgemm(long M, long N, long K, float alpha,
     g.nr = g.simd == 2 ? 32 : 16;
     long MR = g.mr, NR = g.nr;
     if (K <= 0) { scale_c(&g); return 0; }
+    // A few rows (batch-1 inference): streaming B beats packing it (gemm_f32_smallm.c).
+    if (mlw_sgemm_smallm(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc, bias, bias_mode, act)) return 0;
     // Small products are not worth waking threads.
     double flops = 2.0 * (double)M * (double)N * (double)K;
     int max_threads = flops < 4.0e6 ? 1 : 0;

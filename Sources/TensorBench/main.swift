@@ -4,6 +4,7 @@
 // numpy on the same machine and prints the ratios. Usage: TensorBench [name ...]
 import Foundation
 import Tensor
+import CKernels
 
 func now() -> Double {
     var ts = timespec()
@@ -82,4 +83,44 @@ if wanted("csr") {
     let tl = try time(reps: 10) { _ = try csr.linear(x) }
     emit("csr_linear", n, 2 * Double(n * n * n) / tl / 1e9, "effective GFLOPS", tl)
     FileHandle.standardError.write("csr sparsity \(csr.sparsity)\n".data(using: .utf8)!)
+}
+if wanted("linear1") {
+    // Batch-1/64 inference of a 784-256-128-10 MLP (weights [in, out], fused bias+ReLU):
+    // small-M GEMMs where packing B used to dominate. µs per call, median of many runs.
+    let dims = [784, 256, 128, 10]
+    let ws = try (0..<3).map { try Tensor.randn([dims[$0], dims[$0 + 1]], seed: UInt64(10 + $0)) }
+    let bs = try (0..<3).map { try Tensor.randn([dims[$0 + 1]], seed: UInt64(20 + $0)) }
+    for batch in [1, 64] {
+        let x = try Tensor.randn([batch, 784], seed: 1)
+        var h = x
+        for l in 0..<3 {
+            let inp = h
+            let t = try time(reps: 2000) { _ = try Tensor.linear(inp, weight: ws[l], bias: bs[l], activation: l < 2 ? .relu : .none) }
+            emit("linear_b\(batch)_\(dims[l])x\(dims[l + 1])", batch, t * 1e6, "us", t)
+            h = try Tensor.linear(inp, weight: ws[l], bias: bs[l], activation: l < 2 ? .relu : .none)
+        }
+        let t = try time(reps: 2000) {
+            var y = x
+            for l in 0..<3 { y = try Tensor.linear(y, weight: ws[l], bias: bs[l], activation: l < 2 ? .relu : .none) }
+        }
+        emit("mlp_b\(batch)", batch, t * 1e6, "us", t)
+    }
+}
+if wanted("smallm") {
+    // Crossover of the small-M path (no packing) vs the packed GEMM: µs for both per M.
+    for (k, n) in [(784, 256), (256, 128), (1024, 1024), (4096, 4096)] {
+        for tw in [false, true] {
+        let w = try Tensor.randn(tw ? [n, k] : [k, n], seed: 2)
+        for m in [1, 2, 4, 8, 16, 32, 48, 64, 96, 128] {
+            let x = try Tensor.randn([m, k], seed: 1)
+            var us: [Double] = []
+            for rows in [128, 0] {
+                mlw_sgemm_set_small_m(Int32(rows))
+                us.append(try time(reps: k * n > 1 << 22 ? 50 : 1000) { _ = try Tensor.linear(x, weight: w, transposedWeight: tw) } * 1e6)
+            }
+            mlw_sgemm_set_small_m(64)
+            print("\(tw ? "x@Wᵀ" : "x@W") k \(k) n \(n) m \(m): small-M \(String(format: "%.2f", us[0])) µs, packed \(String(format: "%.2f", us[1])) µs")
+        }
+        }
+    }
 }

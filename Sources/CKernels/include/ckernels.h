@@ -42,6 +42,9 @@ int mlw_sgemm(long M, long N, long K, float alpha,
                const float *B, long rsb, long csb,
                float beta, float *C, long ldc,
                const float *bias, int bias_mode, int act);
+/// Products with at most max_rows rows (default 64, cap 128) skip packing (gemm_f32_smallm.c);
+/// 0 turns that path off. For tests and benchmarks that compare the two paths.
+void mlw_sgemm_set_small_m(int max_rows);
 
 // ---- integer GEMM (gemm_i8.c) ----
 /// C[M,N] (int32) = A[M,K] (int8) * B[K,N] (int8); exact. A row-major (lda), B row-major (ldb).
