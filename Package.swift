@@ -81,6 +81,7 @@ let package = Package(
         .testTarget(
             name: "ServeTests",
             dependencies: ["Serve", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            exclude: ["Python"],
             swiftSettings: v5
         ),
         .testTarget(name: "MLWTests", dependencies: ["Lang", "Workbench", "Registry"], swiftSettings: v5),
