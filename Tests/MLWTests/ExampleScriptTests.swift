@@ -43,6 +43,47 @@ final class ExampleScriptTests: XCTestCase {
         XCTAssertTrue((again.0 + again.1).contains("reproduced bit for bit"), again.0 + again.1)
     }
 
+    /// The model a script trained and registered is served with one command, and takes
+    /// raw records at /predict (the fitted transforms travel with it).
+    func testServeTheRegisteredIrisModel() throws {
+        let (dir, env) = try project()
+        XCTAssertEqual(try mlw(["run", "Scripts/examples/iris.mlw"], in: dir, env: env).2, 0)
+        let p = Process()
+        p.executableURL = ReplTests.binary
+        p.arguments = ["serve", "iris@staging", "--port", "0"]
+        p.currentDirectoryURL = URL(fileURLWithPath: dir)
+        var e = ProcessInfo.processInfo.environment
+        for (k, v) in env { e[k] = v }
+        p.environment = e
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        var seen = "", port = 0
+        let deadline = Date().addingTimeInterval(30)
+        while port == 0, Date() < deadline {
+            let chunk = err.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += String(decoding: chunk, as: UTF8.self)
+            if let r = seen.range(of: #"port=(\d+)"#, options: .regularExpression) { port = Int(seen[r].dropFirst(5)) ?? 0 }
+        }
+        guard port > 0 else { p.terminate(); return XCTFail("server did not start: \(seen)") }
+        defer { if p.isRunning { p.terminate() } }
+        let curl = Process()
+        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        curl.arguments = ["-s", "-X", "POST", "http://127.0.0.1:\(port)/predict", "-d",
+                          #"{"sepal_length": 6.9, "sepal_width": 3.1, "petal_length": 5.4, "petal_width": 2.1}"#]
+        let out = Pipe()
+        curl.standardOutput = out
+        try curl.run()
+        let body = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        curl.waitUntilExit()
+        XCTAssertTrue(body.contains(#""model_name":"iris""#) && body.contains(#""label":"virginica""#), body)
+        kill(p.processIdentifier, SIGTERM)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+    }
+
     func testDigitsReachesTheAccuracyTarget() throws {
         let (dir, env) = try project()
         // The script asserts test accuracy >= 0.97 itself.
