@@ -64,12 +64,19 @@ public struct Adam: Optimizer {
         let dec = decoupled
         try updateEach(&params, grads, names) { name, p, g in
             var mm = m.take(name, p.count), vv = v.take(name, p.count)
-            for i in 0..<p.count {
-                var gi = g[i]
-                if dec { p[i] -= lrF * wd * p[i] } else { gi += wd * p[i] }
-                mm[i] = b1 * mm[i] + (1 - b1) * gi
-                vv[i] = b2 * vv[i] + (1 - b2) * gi * gi
-                p[i] -= lrF * (mm[i] / c1) / ((vv[i] / c2).squareRoot() + e)
+            // Raw buffers: no bounds checks in the loop, so it vectorizes (same arithmetic, same bits).
+            mm.withUnsafeMutableBufferPointer { mb in
+                vv.withUnsafeMutableBufferPointer { vb in
+                    g.withUnsafeBufferPointer { gb in
+                        for i in 0..<p.count {
+                            var gi = gb[i]
+                            if dec { p[i] -= lrF * wd * p[i] } else { gi += wd * p[i] }
+                            mb[i] = b1 * mb[i] + (1 - b1) * gi
+                            vb[i] = b2 * vb[i] + (1 - b2) * gi * gi
+                            p[i] -= lrF * (mb[i] / c1) / ((vb[i] / c2).squareRoot() + e)
+                        }
+                    }
+                }
             }
             m.slots[name] = mm; v.slots[name] = vv
         }

@@ -116,20 +116,17 @@ func attach(_ p: FittedPipeline, to m: inout Model) throws {
     m.blobs["stats"] = String(decoding: try p.stats.jsonData(), as: UTF8.self)
 }
 
-/// Per-feature statistics of training inputs, in `FeatureStats` JSON (for drift monitoring).
+/// Per-feature statistics of training inputs, in `FeatureStats` JSON (for drift monitoring);
+/// computed with tensor reductions over the rows.
 func statsJSON(_ x: Tensor) throws -> String {
-    guard x.rank == 2 else { return "" }
-    let rows = x.shape[0], cols = x.shape[1]
-    let v = x.toDoubles()
-    var features: [[String: Any]] = []
-    for j in 0..<cols {
-        var s = 0.0, ss = 0.0, lo = Double.infinity, hi = -Double.infinity
-        for i in 0..<rows { let d = v[i * cols + j]; s += d; ss += d * d; lo = min(lo, d); hi = max(hi, d) }
-        let mean = rows > 0 ? s / Double(rows) : 0
-        features.append(["name": "f\(j)", "mean": mean, "std": rows > 0 ? max(0, ss / Double(rows) - mean * mean).squareRoot() : 0,
-                         "min": rows > 0 ? lo : 0, "max": rows > 0 ? hi : 0, "count": rows])
+    guard x.rank == 2, x.shape[0] > 0 else { return "" }
+    let xf = x.astype(.float32)
+    let mean = try xf.mean(axes: [0]).toDoubles(), std = try xf.std(axes: [0]).toDoubles()
+    let lo = try xf.min(axes: [0]).toDoubles(), hi = try xf.max(axes: [0]).toDoubles()
+    let features: [[String: Any]] = (0..<x.shape[1]).map { j in
+        ["name": "f\(j)", "mean": mean[j], "std": std[j], "min": lo[j], "max": hi[j], "count": x.shape[0]]
     }
-    let data = try JSONSerialization.data(withJSONObject: ["rows": rows, "features": features], options: [.sortedKeys])
+    let data = try JSONSerialization.data(withJSONObject: ["rows": x.shape[0], "features": features], options: [.sortedKeys])
     return String(decoding: data, as: UTF8.self)
 }
 
