@@ -72,6 +72,7 @@ final class Compiler {
         case .forIn(let d, let iter, let body):
             return forLoop(d, expr(iter), block(body, newScope: false), iter.span)
         case .whileLoop(let cond, let body):
+            if let fused = fusedWhile(cond, body) { return fused }
             return whileLoop(condition(cond, "'while'"), body, cond.span)
         case .importModule(let imp):
             let interp = self.interp, file = self.file

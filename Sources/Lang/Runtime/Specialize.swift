@@ -434,3 +434,41 @@ extension Compiler {
         return assignArith(b, l, operand(rhs))
     }
 }
+
+/// `while a < b { s1; s2 }` with slot or constant operands: the comparison is inlined into
+/// the loop (one closure call fewer per iteration).
+struct WhileCompareBuilder: PairBuilder {
+    let compare: CompareBuilder
+    let s1: Eval
+    let s2: Eval
+    let span: Span
+
+    func build<L: Reader, R: Reader>(_ l: L, _ r: R) -> Eval {
+        let test = compare.test(l, r)
+        let s1 = self.s1, s2 = self.s2, span = self.span
+        let lessThan = compare.op == .lt
+        return { ctx in
+            while true {
+                if lessThan, let x = l.peekInt(ctx), let y = r.peekInt(ctx) {
+                    if !(x < y) { break }
+                } else if !(try test(ctx)) { break }
+                _ = try s1(ctx)
+                if ctx.ctl == Control.none { _ = try s2(ctx) }
+                if try ctx.endOfIteration(span) { break }
+            }
+            return .nil
+        }
+    }
+}
+
+extension Compiler {
+    func fusedWhile(_ cond: Expr, _ b: Block) -> Eval? {
+        guard b.stmts.count == 2, !b.stmts.contains(where: { if case .fn = $0.kind { return true } else { return false } }),
+              case .binary(let op, let a, let c) = cond.kind, let bo = binOp(op), [.lt, .le, .gt, .ge, .eq, .ne].contains(bo) else { return nil }
+        let la = operand(a), rc = operand(c)
+        if case .eval = la { return nil }
+        if case .eval = rc { return nil }
+        let builder = WhileCompareBuilder(compare: CompareBuilder(op: bo, span: cond.span), s1: stmt(b.stmts[0]), s2: stmt(b.stmts[1]), span: cond.span)
+        return specialize(builder, la, rc)
+    }
+}
