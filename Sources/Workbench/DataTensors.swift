@@ -35,9 +35,15 @@ let dataTensorFunctions: [NativeFunction] = [
     },
 ]
 
+/// Features as a [rows, cols] float32 tensor and labels (if any) as a [rows] one.
+func tensorPair(_ m: FeatureMatrix) throws -> (x: Tensor, y: Tensor?) {
+    (try Tensor(m.features, shape: [m.rows, m.cols]), try m.labels.map { try Tensor($0, shape: [m.rows]) })
+}
+
 func tensors(of m: FeatureMatrix) throws -> Value {
-    var pairs: [(String, Value)] = [("x", wrap(try Tensor(m.features, shape: [m.rows, m.cols])))]
-    if let labels = m.labels { pairs.append(("y", wrap(try Tensor(labels, shape: [m.rows])))) }
+    let (x, y) = try tensorPair(m)
+    var pairs: [(String, Value)] = [("x", wrap(x))]
+    if let y { pairs.append(("y", wrap(y))) }
     if let names = m.labelNames { pairs.append(("classes", .strings(names))) }
     return .record(pairs)
 }

@@ -90,10 +90,7 @@ let trainLoopFunctions: [NativeFunction] = [
 func xy(_ v: Value, _ name: String, _ a: Args) throws -> (Tensor, Tensor?) {
     switch v {
     case .native(let d as DatasetValue):
-        do {
-            let m = try d.ds.featureMatrix()
-            return (try Tensor(m.features, shape: [m.rows, m.cols]), try m.labels.map { try Tensor($0, shape: [m.rows]) })
-        } catch { throw dataError(error) }
+        do { return try tensorPair(try d.ds.featureMatrix()) } catch { throw dataError(error) }
     case .record(let r):
         guard case .native(let x as TensorValue)? = r["x"] else { throw a.invalid(name, "a record must hold tensors x and y") }
         if case .native(let y as TensorValue)? = r["y"] { return (x.t, y.t) }

@@ -13,34 +13,7 @@ final class ExampleScriptTests: XCTestCase {
     }
 
     func mlw(_ args: [String], in dir: String, env: [String: String]) throws -> (String, String, Int32) {
-        let p = Process()
-        p.executableURL = ReplTests.binary
-        p.arguments = args
-        p.currentDirectoryURL = URL(fileURLWithPath: dir)
-        var e = ProcessInfo.processInfo.environment
-        for (k, v) in env { e[k] = v }
-        p.environment = e
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), r = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (String(decoding: o, as: UTF8.self), String(decoding: r, as: UTF8.self), p.terminationStatus)
-    }
-
-    func testIrisTrainsRegistersAndReproduces() throws {
-        let (dir, env) = try project()
-        let run = try mlw(["run", "Scripts/examples/iris.mlw"], in: dir, env: env)
-        XCTAssertEqual(run.2, 0, run.1)
-        XCTAssertTrue(run.0.contains("registered iris:1 (alias staging)"), run.0)
-        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/iris.mlwm"))
-        let runs = try mlw(["registry", "runs", "--json"], in: dir, env: env)
-        guard let id = runs.0.range(of: #""id"\s*:\s*"([0-9a-f]+)""#, options: .regularExpression).map({ String(runs.0[$0]) })?
-            .split(separator: "\"").dropFirst(2).first.map(String.init) else { return XCTFail("no run id in \(runs.0)") }
-        let again = try mlw(["reproduce", id], in: dir, env: env)
-        XCTAssertEqual(again.2, 0, again.0 + again.1)
-        XCTAssertTrue((again.0 + again.1).contains("reproduced bit for bit"), again.0 + again.1)
+        try ReplTests.mlw(args, env: env, in: dir)
     }
 
     /// The model a script trained and registered is served with one command, and takes

@@ -67,10 +67,11 @@ final class ReplTests: XCTestCase {
     }
 
     /// Runs `mlw` with stdin from `input`; returns (stdout, stderr, status).
-    static func mlw(_ args: [String], input: String = "", env: [String: String] = [:]) throws -> (String, String, Int32) {
+    static func mlw(_ args: [String], input: String = "", env: [String: String] = [:], in dir: String? = nil) throws -> (String, String, Int32) {
         let p = Process()
         p.executableURL = binary
         p.arguments = args
+        if let dir { p.currentDirectoryURL = URL(fileURLWithPath: dir) }
         var environment = ProcessInfo.processInfo.environment
         for (k, v) in env { environment[k] = v }
         p.environment = environment
