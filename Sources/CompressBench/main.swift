@@ -50,6 +50,22 @@ log(try quantReport(int8Static, testD.0, reference: teacher).description)
 let studentNarrow = try finetune(try prune(student, sparsity: 0.3, pattern: .neurons), x: trainD.0, y: trainD.1, epochs: 10, seed: seed).model
 let pipeline = try quantize(studentNarrow, mode: .static, calibrate: valD.0)
 
+if CommandLine.arguments.count > 3 && CommandLine.arguments[3] == "prof" {
+    let h = try Tensor.randn([1, 256], seed: 1).relu(), w = try Tensor.randn([256, 256], seed: 2), b = try Tensor.zeros([256])
+    let (q, s, cs) = try Tensor.quantizeWeightsInt8(w, perChannel: true)
+    let which = CommandLine.arguments[4]
+    let h1 = try testD.0.slice(axis: 0, start: 0, stop: 1).contiguous()
+    let profEx = try runner(which == "et" ? teacher.graph : which == "es" ? sparse.graph : int8Static.graph)
+    let t0 = Date()
+    for _ in 0..<2_000_000 {
+        if which == "q" { _ = try Tensor.qlinear(h, weight: q, weightScale: s, colSum: cs, bias: b, relu: true) }
+        else if which == "f" { _ = try Tensor.linear(h, weight: w, bias: b, activation: .relu) }
+        else { try profEx(["x": h1]) }
+    }
+    print("per call us", Date().timeIntervalSince(t0) / 2_000_000 * 1e6)
+    exit(0)
+}
+
 let table = try compare([("teacher f32", teacher), ("student distilled", student), ("pruned 90% + ft", sparse),
                          ("neurons 50% + ft", narrow), ("int8 static", int8Static), ("int8 dynamic", int8Dynamic),
                          ("distill+prune+int8", pipeline)], x: testD.0, y: testD.1, runs: runs)

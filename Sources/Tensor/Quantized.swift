@@ -22,4 +22,52 @@ extension Tensor {
         if status != 0 { throw TensorError("matmul_int8", "out of memory for the packing buffers") }
         return out
     }
+
+    /// Int8 dense layer: y = act(dequant(quant(x) @ Wq) + b) with exact int32 accumulation.
+    /// `weight` int8 [in, out] (symmetric), `weightScale` float32 [out] (per channel) or [1];
+    /// `colSum` int32 [out] = Σ_k Wq[k, n] (for the zero-point correction).
+    /// Activations: `actScale` nil = dynamic, one scale (and zero point) per row from the row's
+    /// range, so an example's result never depends on the rest of the batch; else static
+    /// (calibrated) scale and zero point. `unsigned`: uint8 inputs with a zero point (better for
+    /// post-ReLU ranges), else symmetric int8 (zero point 0).
+    /// One C call (`mlw_qlinear`) quantizes x, multiplies and dequantizes; the weight is packed
+    /// for the kernel once and kept with its storage (`derived`), not repacked per call.
+    /// Example: `try Tensor.qlinear(x, weight: q, weightScale: s, colSum: cs, relu: true)`.
+    public static func qlinear(_ x: Tensor, weight: Tensor, weightScale: Tensor, colSum: Tensor, bias: Tensor? = nil,
+                               actScale: Float? = nil, actZero: Int = 0, unsigned: Bool = false, relu: Bool = false) throws -> Tensor {
+        guard weight.rank == 2, weight.dtype == .int8, x.rank >= 1, x.shape[x.rank - 1] == weight.shape[0] else {
+            throw TensorError("qlinear", "x \(fmt(x.shape)) and int8 weight \(fmt(weight.shape)) \(weight.dtype) are not compatible")
+        }
+        let (k, n) = (weight.shape[0], weight.shape[1]), m = x.count / Swift.max(k, 1)
+        let ws = weightScale.astype(.float32).contiguous(), cs = colSum.astype(.int32).contiguous()
+        guard ws.count == n || ws.count == 1, cs.count == n else { throw TensorError("qlinear", "\(ws.count) weight scales / \(cs.count) column sums for \(n) outputs") }
+        let b = bias?.astype(.float32).contiguous()
+        if let b, b.count != n { throw TensorError("qlinear", "bias has \(b.count) entries for \(n) outputs") }
+        let packed = weight.isContiguous ? packedInt8(weight) : packedInt8(weight.contiguous())
+        let xc = x.astype(.float32).contiguous()
+        let out = try Tensor(uninitialized: x.rank == 2 ? [x.shape[0], n] : Array(x.shape.dropLast()) + [n], dtype: .float32, op: "qlinear")
+        var a = mlw_qlinear_args(M: m, K: k, N: n, x: xc.ptr(Float.self), ldx: k, w: packed.pointer,
+                                 wscale: ws.ptr(Float.self), per_channel: ws.count == n ? 1 : 0, colsum: cs.ptr(Int32.self),
+                                 bias: b.map { UnsafePointer($0.ptr(Float.self)) }, dynamic: actScale == nil ? 1 : 0,
+                                 act_scale: actScale ?? 1, act_zero: Int32(actZero), act_unsigned: unsigned ? 1 : 0,
+                                 relu: relu ? 1 : 0, y: out.ptr(Float.self), ldy: n)
+        let status = withExtendedLifetime((xc, packed, ws, cs, b)) { mlw_qlinear(&a) }
+        if status != 0 { throw TensorError("qlinear", "out of memory for the quantized activations") }
+        return out
+    }
+
+    /// A contiguous int8 weight [K, N] in the kernel layout [ceil(K/4)][N][4] (see
+    /// qlinear.h), made once per weight storage.
+    static func packedInt8(_ w: Tensor) -> PackedInt8 { w.derived(.int8Packed) { PackedInt8($0) } }
+}
+
+/// An int8 weight packed for `mlw_qlinear`.
+final class PackedInt8 {
+    let pointer: UnsafeMutablePointer<Int8>
+    init(_ w: Tensor) {
+        let (k, n) = (w.shape[0], w.shape[1])
+        pointer = .allocate(capacity: Swift.max(1, mlw_qpack_bytes(k, n)))
+        mlw_qpack(k, n, w.ptr(Int8.self), n, pointer)
+    }
+    deinit { pointer.deallocate() }
 }
