@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import CKernels
 
 /// Kernels behind the compressed layers (module Compress, ops `sparse_dense`, `qdense`,
@@ -23,12 +28,14 @@ extension Tensor {
         }
         let outF = indptr.count - 1, rows = x.count / Swift.max(inFeatures, 1)
         let ipc = indptr.contiguous(), ixc = indices.contiguous(), vc = values.contiguous()
-        let end = ipc.derived(.csrIndptrEnd) { t in IntBox(csrEnd(t)) }.value
-        guard end == values.count else { throw TensorError("csr_linear", "indptr does not run from 0 up to \(values.count) values") }
-        let maxIndex = ixc.derived(.csrMaxIndex) { t in IntBox(maxUnsigned(t)) }.value
-        guard maxIndex < inFeatures || values.count == 0 else { throw TensorError("csr_linear", "a column index is out of range for \(inFeatures) inputs") }
+        var csr = vc.derived(.csrChecked) { v in CheckedCSR(v, ixc, ipc, inFeatures: inFeatures) }
+        if !csr.matches(ixc, ipc, inFeatures: inFeatures) { csr = CheckedCSR(vc, ixc, ipc, inFeatures: inFeatures) }   // arrays shared oddly: no cache
+        guard csr.valid else { throw TensorError("csr_linear", "indptr must run from 0 up to \(values.count) values and column indices must be below \(inFeatures)") }
         let b = bias?.astype(.float32).contiguous()
         if let b, b.count != outF { throw TensorError("csr_linear", "bias has \(b.count) entries for \(outF) outputs") }
+        if Double(values.count) > csrMaxDensity * Double(inFeatures * outF) {
+            return try linear(x, weight: try csr.dense(outFeatures: outF), bias: b, activation: relu ? .relu : .none)
+        }
         let xc = x.astype(.float32).contiguous()
         let out = try Tensor(uninitialized: Array(x.shape.dropLast()) + [outF], dtype: .float32, op: "csr_linear")
         let status = withExtendedLifetime((xc, ipc, ixc, vc, b)) {
@@ -39,21 +46,10 @@ extension Tensor {
         return out
     }
 
-    /// The last entry of a CSR indptr that starts at 0 and never decreases, else -1.
-    static func csrEnd(_ ip: Tensor) -> Int {
-        let p = ip.ptr(Int32.self)
-        guard p[0] == 0 else { return -1 }
-        for i in 1..<ip.count where p[i] < p[i - 1] { return -1 }
-        return Int(p[ip.count - 1])
-    }
-
-    /// Largest int32 as unsigned (a negative index counts as huge), 0 when empty.
-    static func maxUnsigned(_ t: Tensor) -> Int {
-        let p = t.ptr(UInt32.self)
-        var m: UInt32 = 0
-        for i in 0..<t.count { m = Swift.max(m, p[i]) }
-        return Int(m)
-    }
+    /// Above this fraction of non-zeros `csrLinear` runs the dense GEMM on a float copy of the
+    /// weight (made once per storage): the gather loop does about one non-zero per cycle,
+    /// the dense kernel streams about 8 weights per cycle from L2 (Docs/tensors.md).
+    public static let csrMaxDensity = 0.125
 
     /// Symmetric int8 weights per output column of W [in, out] (or one scale when
     /// `perChannel` is false): scale = max|w| / 127, q = round(w / scale).
@@ -92,5 +88,45 @@ extension Tensor {
             } }
         }
         return y
+    }
+}
+
+/// A CSR layer's arrays, checked once (they come from files): indptr runs from 0 up to the
+/// number of values without decreasing, column indices are below `inFeatures`. Cached with
+/// the values' storage; it remembers the index arrays it checked. For layers too dense for
+/// the gather kernel it also holds the dense W [in, out], made on first use.
+final class CheckedCSR {
+    let values: Tensor, indices: Tensor, indptr: Tensor
+    let inFeatures: Int
+    let valid: Bool
+    private var denseWeight: Tensor?
+    private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+
+    init(_ values: Tensor, _ indices: Tensor, _ indptr: Tensor, inFeatures: Int) {
+        self.values = values; self.indices = indices; self.indptr = indptr; self.inFeatures = inFeatures
+        let ip = indptr.ptr(Int32.self), ix = indices.ptr(UInt32.self), n = indptr.count
+        var ok = ip[0] == 0 && Int(ip[n - 1]) == values.count
+        for i in 1..<n where ip[i] < ip[i - 1] { ok = false }
+        for i in 0..<indices.count where ix[i] >= UInt32(inFeatures) { ok = false }   // negative = huge
+        valid = ok
+        pthread_mutex_init(lock, nil)
+    }
+    deinit { pthread_mutex_destroy(lock); lock.deallocate() }
+
+    func matches(_ ix: Tensor, _ ip: Tensor, inFeatures: Int) -> Bool {
+        ix.storage === indices.storage && ix.offset == indices.offset && ix.count == indices.count &&
+            ip.storage === indptr.storage && ip.offset == indptr.offset && ip.count == indptr.count && inFeatures == self.inFeatures
+    }
+
+    func dense(outFeatures: Int) throws -> Tensor {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        if let w = denseWeight { return w }
+        var w = [Float](repeating: 0, count: inFeatures * outFeatures)
+        let v = values.ptr(Float.self), ix = indices.ptr(Int32.self), ip = indptr.ptr(Int32.self)
+        for o in 0..<outFeatures { for p in Int(ip[o])..<Int(ip[o + 1]) { w[Int(ix[p]) * outFeatures + o] += v[p] } }
+        let t = try Tensor(w, shape: [inFeatures, outFeatures])
+        denseWeight = t
+        return t
     }
 }

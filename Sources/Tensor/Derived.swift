@@ -6,7 +6,7 @@ import Darwin
 
 /// What a derived value is (one kind, one type).
 enum DerivedKind: Int {
-    case int8Packed = 1, csrIndptrEnd, csrMaxIndex
+    case int8Packed = 1, csrChecked
 }
 
 /// The derived value of a storage and the view it was made from. A contiguous view of rank
@@ -56,10 +56,4 @@ extension Tensor {
         storage.derived = nil
         pthread_mutex_unlock(derivedLock)
     }
-}
-
-/// An integer as a class, for `derived` (checked facts about index arrays).
-final class IntBox {
-    let value: Int
-    init(_ v: Int) { value = v }
 }
