@@ -70,6 +70,19 @@ if CommandLine.arguments.count > 3 {
         ts.sort(); print("\(label): p50 \(ts[1000]) us")
     }
     let one = try trainD.0.slice(axis: 0, start: 0, stop: 1).contiguous()
+    // Each model's ops without the executor (params and op lookups done once): the kernels
+    // and op wrappers alone, against the same for the teacher.
+    var teacherOps = 0.0
+    for (name, m) in [("teacher f32", teacher), ("pruned 90% + ft", sparse), ("int8 static", int8Static), ("int8 dynamic", int8Dynamic), ("distill+prune+int8", pipeline)] {
+        let f = try opsOnly(m.graph), feeds = [m.inputName: one]
+        for _ in 0..<500 { _ = try f(feeds) }
+        var ts: [Double] = []
+        for _ in 0..<5000 { let t0 = DispatchTime.now().uptimeNanoseconds; _ = try f(feeds); ts.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1000) }
+        ts.sort()
+        if teacherOps == 0 { teacherOps = ts[2500] }
+        print("ops only, batch 1, \(name): p50 \(ts[2500]) us (\((teacherOps / ts[2500] * 100).rounded() / 100)x)")
+        for (step, t) in try stepTimes(m.graph, one, now: { DispatchTime.now().uptimeNanoseconds }) { print("    \(step): \(t) us") }
+    }
     let reluOnly = try sequential([relu()], inputShape: [64])
     let ex = try runner(reluOnly.graph)
     try timeIt("executor relu only") { try ex(["x": one]) }

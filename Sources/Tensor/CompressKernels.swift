@@ -31,17 +31,18 @@ extension Tensor {
         var csr = vc.derived(.csrChecked) { v in CheckedCSR(v, ixc, ipc, inFeatures: inFeatures) }
         if !csr.matches(ixc, ipc, inFeatures: inFeatures) { csr = CheckedCSR(vc, ixc, ipc, inFeatures: inFeatures) }   // arrays shared oddly: no cache
         guard csr.valid else { throw TensorError("csr_linear", "indptr must run from 0 up to \(values.count) values and column indices must be below \(inFeatures)") }
-        let b = bias?.astype(.float32).contiguous()
+        let b = bias.map { $0.dtype == .float32 && $0.isContiguous ? $0 : $0.astype(.float32).contiguous() }
         if let b, b.count != outF { throw TensorError("csr_linear", "bias has \(b.count) entries for \(outF) outputs") }
         if Double(values.count) > csrMaxDensity * Double(inFeatures * outF) {
             return try linear(x, weight: try csr.dense(outFeatures: outF), bias: b, activation: relu ? .relu : .none)
         }
-        let xc = x.astype(.float32).contiguous()
-        let out = try Tensor(uninitialized: Array(x.shape.dropLast()) + [outF], dtype: .float32, op: "csr_linear")
-        let status = withExtendedLifetime((xc, ipc, ixc, vc, b)) {
-            mlw_csr_linear(rows, inFeatures, outF, xc.ptr(Float.self), inFeatures, ipc.ptr(Int32.self), ixc.ptr(Int32.self),
-                           vc.ptr(Float.self), b.map { UnsafePointer($0.ptr(Float.self)) }, relu ? 1 : 0, out.ptr(Float.self), outF)
-        }
+        let xc = x.dtype == .float32 && x.isContiguous ? x : x.astype(.float32).contiguous()
+        let out = try Tensor(uninitialized: x.rank == 2 ? [x.shape[0], outF] : Array(x.shape.dropLast()) + [outF], dtype: .float32, op: "csr_linear")
+        // The arrays are kept alive by `csr`; nested lifetimes, not a tuple (see qlinear).
+        let status = withExtendedLifetime(csr) { withExtendedLifetime(xc) { withExtendedLifetime(b) {
+            mlw_csr_linear(rows, inFeatures, outF, xc.ptr(Float.self), inFeatures, csr.indptr.ptr(Int32.self), csr.indices.ptr(Int32.self),
+                           csr.values.ptr(Float.self), b.map { UnsafePointer($0.ptr(Float.self)) }, relu ? 1 : 0, out.ptr(Float.self), outF)
+        } } }
         if status != 0 { throw TensorError("csr_linear", "out of memory for the transposed batch") }
         return out
     }

@@ -39,19 +39,22 @@ extension Tensor {
             throw TensorError("qlinear", "x \(fmt(x.shape)) and int8 weight \(fmt(weight.shape)) \(weight.dtype) are not compatible")
         }
         let (k, n) = (weight.shape[0], weight.shape[1]), m = x.count / Swift.max(k, 1)
-        let ws = weightScale.astype(.float32).contiguous(), cs = colSum.astype(.int32).contiguous()
+        let ws = weightScale.dtype == .float32 && weightScale.isContiguous ? weightScale : weightScale.astype(.float32).contiguous()
+        let cs = colSum.dtype == .int32 && colSum.isContiguous ? colSum : colSum.astype(.int32).contiguous()
         guard ws.count == n || ws.count == 1, cs.count == n else { throw TensorError("qlinear", "\(ws.count) weight scales / \(cs.count) column sums for \(n) outputs") }
-        let b = bias?.astype(.float32).contiguous()
+        let b = bias.map { $0.dtype == .float32 && $0.isContiguous ? $0 : $0.astype(.float32).contiguous() }
         if let b, b.count != n { throw TensorError("qlinear", "bias has \(b.count) entries for \(n) outputs") }
         let packed = weight.isContiguous ? packedInt8(weight) : packedInt8(weight.contiguous())
-        let xc = x.astype(.float32).contiguous()
+        let xc = x.dtype == .float32 && x.isContiguous ? x : x.astype(.float32).contiguous()
         let out = try Tensor(uninitialized: x.rank == 2 ? [x.shape[0], n] : Array(x.shape.dropLast()) + [n], dtype: .float32, op: "qlinear")
         var a = mlw_qlinear_args(M: m, K: k, N: n, x: xc.ptr(Float.self), ldx: k, w: packed.pointer,
                                  wscale: ws.ptr(Float.self), per_channel: ws.count == n ? 1 : 0, colsum: cs.ptr(Int32.self),
                                  bias: b.map { UnsafePointer($0.ptr(Float.self)) }, dynamic: actScale == nil ? 1 : 0,
                                  act_scale: actScale ?? 1, act_zero: Int32(actZero), act_unsigned: unsigned ? 1 : 0,
                                  relu: relu ? 1 : 0, y: out.ptr(Float.self), ldy: n)
-        let status = withExtendedLifetime((xc, packed, ws, cs, b)) { mlw_qlinear(&a) }
+        // Nested, not one tuple: a tuple of tensors costs generic metadata and value witnesses per call.
+        let status = withExtendedLifetime(xc) { withExtendedLifetime(packed) { withExtendedLifetime(ws) {
+            withExtendedLifetime(cs) { withExtendedLifetime(b) { mlw_qlinear(&a) } } } } }
         if status != 0 { throw TensorError("qlinear", "out of memory for the quantized activations") }
         return out
     }
