@@ -23,10 +23,11 @@ extension Tensor {
     public static func csrLinear(_ x: Tensor, values: Tensor, indices: Tensor, indptr: Tensor, inFeatures: Int,
                                  bias: Tensor? = nil, relu: Bool = false) throws -> Tensor {
         guard x.rank >= 1, x.shape[x.rank - 1] == inFeatures, indptr.rank == 1, indptr.count >= 1,
-              values.dtype == .float32, indices.dtype == .int32, indptr.dtype == .int32, values.count == indices.count else {
+              values.rank == 1, indices.rank == 1, values.dtype == .float32, indices.dtype == .int32, indptr.dtype == .int32,
+              values.count == indices.count else {
             throw TensorError("csr_linear", "bad operands: x \(fmt(x.shape)), \(inFeatures) input features, values \(fmt(values.shape)) \(values.dtype), indices \(indices.dtype), indptr \(fmt(indptr.shape)) \(indptr.dtype)")
         }
-        let outF = indptr.count - 1, rows = x.count / Swift.max(inFeatures, 1)
+        let outF = indptr.count - 1, rows = x.shape.dropLast().reduce(1, *)
         let ipc = indptr.contiguous(), ixc = indices.contiguous(), vc = values.contiguous()
         var csr = vc.derived(.csrChecked) { v in CheckedCSR(v, ixc, ipc, inFeatures: inFeatures) }
         if !csr.matches(ixc, ipc, inFeatures: inFeatures) { csr = CheckedCSR(vc, ixc, ipc, inFeatures: inFeatures) }   // arrays shared oddly: no cache

@@ -38,7 +38,7 @@ extension Tensor {
         guard weight.rank == 2, weight.dtype == .int8, x.rank >= 1, x.shape[x.rank - 1] == weight.shape[0] else {
             throw TensorError("qlinear", "x \(fmt(x.shape)) and int8 weight \(fmt(weight.shape)) \(weight.dtype) are not compatible")
         }
-        let (k, n) = (weight.shape[0], weight.shape[1]), m = x.count / Swift.max(k, 1)
+        let (k, n) = (weight.shape[0], weight.shape[1]), m = x.shape.dropLast().reduce(1, *)
         let ws = weightScale.dtype == .float32 && weightScale.isContiguous ? weightScale : weightScale.astype(.float32).contiguous()
         let cs = colSum.dtype == .int32 && colSum.isContiguous ? colSum : colSum.astype(.int32).contiguous()
         guard ws.count == n || ws.count == 1, cs.count == n else { throw TensorError("qlinear", "\(ws.count) weight scales / \(cs.count) column sums for \(n) outputs") }
