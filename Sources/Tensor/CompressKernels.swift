@@ -1,14 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CKernels
 
 /// Kernels behind the compressed layers (module Compress, ops `sparse_dense`, `qdense`,
-/// `fake_quant`): a CSR dense layer, an int8 dense layer (int8/uint8 x int8 GEMM with int32
-/// accumulation, quantize and dequantize fused around it) and fake quantization.
-/// They live here because they need raw storage pointers; all shape logic stays simple.
+/// `fake_quant`): the CSR dense layer, int8 weight quantization and fake quantization (the
+/// int8 dense layer itself is in Quantized.swift). They need raw storage pointers; all
+/// shape logic stays simple.
 extension Tensor {
     /// Rounds to nearest-even for |v| < 2²² without a libm call (baseline x86-64 has no
     /// SSE4.1 `roundss`); callers clamp first, so the range always holds.
@@ -34,9 +29,7 @@ extension Tensor {
         guard csr.valid else { throw TensorError("csr_linear", "indptr must run from 0 up to \(values.count) values and column indices must be below \(inFeatures)") }
         let b = bias.map { $0.dtype == .float32 && $0.isContiguous ? $0 : $0.astype(.float32).contiguous() }
         if let b, b.count != outF { throw TensorError("csr_linear", "bias has \(b.count) entries for \(outF) outputs") }
-        if Double(values.count) > csrMaxDensity * Double(inFeatures * outF) {
-            return try linear(x, weight: try csr.dense(outFeatures: outF), bias: b, activation: relu ? .relu : .none)
-        }
+        if let w = csr.dense { return try linear(x, weight: w, bias: b, activation: relu ? .relu : .none) }
         let xc = x.dtype == .float32 && x.isContiguous ? x : x.astype(.float32).contiguous()
         let out = try Tensor(uninitialized: x.rank == 2 ? [x.shape[0], outF] : Array(x.shape.dropLast()) + [outF], dtype: .float32, op: "csr_linear")
         // The arrays are kept alive by `csr`; nested lifetimes, not a tuple (see qlinear).
@@ -95,40 +88,31 @@ extension Tensor {
 
 /// A CSR layer's arrays, checked once (they come from files): indptr runs from 0 up to the
 /// number of values without decreasing, column indices are below `inFeatures`. Cached with
-/// the values' storage; it remembers the index arrays it checked. For layers too dense for
-/// the gather kernel it also holds the dense W [in, out], made on first use.
+/// the values' storage; it remembers the index arrays it checked. For layers denser than
+/// `Tensor.csrMaxDensity` it also holds the dense W [in, out] the layer runs on.
 final class CheckedCSR {
     let values: Tensor, indices: Tensor, indptr: Tensor
     let inFeatures: Int
     let valid: Bool
-    private var denseWeight: Tensor?
-    private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    let dense: Tensor?
 
     init(_ values: Tensor, _ indices: Tensor, _ indptr: Tensor, inFeatures: Int) {
         self.values = values; self.indices = indices; self.indptr = indptr; self.inFeatures = inFeatures
-        let ip = indptr.ptr(Int32.self), ix = indices.ptr(UInt32.self), n = indptr.count
+        let ip = indptr.ptr(Int32.self), ix = indices.ptr(UInt32.self), n = indptr.count, outF = n - 1
         var ok = ip[0] == 0 && Int(ip[n - 1]) == values.count
         for i in 1..<n where ip[i] < ip[i - 1] { ok = false }
         for i in 0..<indices.count where ix[i] >= UInt32(inFeatures) { ok = false }   // negative = huge
         valid = ok
-        pthread_mutex_init(lock, nil)
+        if ok && Double(values.count) > Tensor.csrMaxDensity * Double(inFeatures * outF) {
+            var w = [Float](repeating: 0, count: inFeatures * outF)
+            let v = values.ptr(Float.self)
+            for o in 0..<outF { for p in Int(ip[o])..<Int(ip[o + 1]) { w[Int(ix[p]) * outF + o] += v[p] } }
+            dense = try? Tensor(w, shape: [inFeatures, outF])
+        } else { dense = nil }
     }
-    deinit { pthread_mutex_destroy(lock); lock.deallocate() }
 
     func matches(_ ix: Tensor, _ ip: Tensor, inFeatures: Int) -> Bool {
         ix.storage === indices.storage && ix.offset == indices.offset && ix.count == indices.count &&
             ip.storage === indptr.storage && ip.offset == indptr.offset && ip.count == indptr.count && inFeatures == self.inFeatures
-    }
-
-    func dense(outFeatures: Int) throws -> Tensor {
-        pthread_mutex_lock(lock)
-        defer { pthread_mutex_unlock(lock) }
-        if let w = denseWeight { return w }
-        var w = [Float](repeating: 0, count: inFeatures * outFeatures)
-        let v = values.ptr(Float.self), ix = indices.ptr(Int32.self), ip = indptr.ptr(Int32.self)
-        for o in 0..<outFeatures { for p in Int(ip[o])..<Int(ip[o + 1]) { w[Int(ix[p]) * outFeatures + o] += v[p] } }
-        let t = try Tensor(w, shape: [inFeatures, outFeatures])
-        denseWeight = t
-        return t
     }
 }
