@@ -22,22 +22,29 @@ extension Tensor {
               values.count == indices.count else {
             throw TensorError("csr_linear", "bad operands: x \(fmt(x.shape)), \(inFeatures) input features, values \(fmt(values.shape)) \(values.dtype), indices \(indices.dtype), indptr \(fmt(indptr.shape)) \(indptr.dtype)")
         }
-        let outF = indptr.count - 1, rows = x.shape.dropLast().reduce(1, *)
-        let ipc = indptr.contiguous(), ixc = indices.contiguous(), vc = values.contiguous()
-        var csr = vc.derived(.csrChecked) { v in CheckedCSR(v, ixc, ipc, inFeatures: inFeatures) }
-        if !csr.matches(ixc, ipc, inFeatures: inFeatures) { csr = CheckedCSR(vc, ixc, ipc, inFeatures: inFeatures) }   // arrays shared oddly: no cache
+        let outF = indptr.count - 1
+        if let bias, bias.count != outF { throw TensorError("csr_linear", "bias has \(bias.count) entries for \(outF) outputs") }
+        // The graph's operands are already contiguous float32: no converted copies (this runs per layer and call).
+        guard x.dtype == .float32, x.isContiguous, values.isContiguous, indices.isContiguous, indptr.isContiguous,
+              bias.map({ $0.dtype == .float32 && $0.isContiguous }) ?? true else {
+            return try csrLinear(x.astype(.float32).contiguous(), values: values.contiguous(), indices: indices.contiguous(),
+                                 indptr: indptr.contiguous(), inFeatures: inFeatures, bias: bias?.astype(.float32).contiguous(), relu: relu)
+        }
+        var csr = values.derived(.csrChecked) { v in CheckedCSR(v, indices, indptr, inFeatures: inFeatures) }
+        if !csr.matches(indices, indptr, inFeatures: inFeatures) { csr = CheckedCSR(values, indices, indptr, inFeatures: inFeatures) }   // arrays shared oddly: no cache
         guard csr.valid else { throw TensorError("csr_linear", "indptr must run from 0 up to \(values.count) values and column indices must be below \(inFeatures)") }
-        let b = bias.map { $0.dtype == .float32 && $0.isContiguous ? $0 : $0.astype(.float32).contiguous() }
-        if let b, b.count != outF { throw TensorError("csr_linear", "bias has \(b.count) entries for \(outF) outputs") }
-        if let w = csr.dense { return try linear(x, weight: w, bias: b, activation: relu ? .relu : .none) }
-        let xc = x.dtype == .float32 && x.isContiguous ? x : x.astype(.float32).contiguous()
+        let rows = x.shape.dropLast().reduce(1, *)
         let out = try Tensor(uninitialized: x.rank == 2 ? [x.shape[0], outF] : Array(x.shape.dropLast()) + [outF], dtype: .float32, op: "csr_linear")
-        // The arrays are kept alive by `csr`; nested lifetimes, not a tuple (see qlinear).
-        let status = withExtendedLifetime(csr) { withExtendedLifetime(xc) { withExtendedLifetime(b) {
-            mlw_csr_linear(rows, inFeatures, outF, xc.ptr(Float.self), inFeatures, csr.indptr.ptr(Int32.self), csr.indices.ptr(Int32.self),
-                           csr.values.ptr(Float.self), b.map { UnsafePointer($0.ptr(Float.self)) }, relu ? 1 : 0, out.ptr(Float.self), outF)
-        } } }
-        if status != 0 { throw TensorError("csr_linear", "out of memory for the transposed batch") }
+        // Parameters stay alive for the whole call; `csr` holds the arrays it checked (and the dense copy).
+        let status = withExtendedLifetime(csr) {
+            if let w = csr.dense {   // the float32 GEMM (small-M path at small batches), bias and ReLU fused
+                return mlw_sgemm(rows, outF, inFeatures, 1, x.ptr(Float.self), inFeatures, 1, w.ptr(Float.self), outF, 1, 0, out.ptr(Float.self), outF,
+                                 bias.map { UnsafePointer($0.ptr(Float.self)) }, bias == nil ? 0 : Int32(MLW_BIAS_PER_COL), relu ? Int32(MLW_ACT_RELU) : 0)
+            }
+            return mlw_csr_linear(rows, inFeatures, outF, x.ptr(Float.self), inFeatures, indptr.ptr(Int32.self), indices.ptr(Int32.self),
+                                  values.ptr(Float.self), bias.map { UnsafePointer($0.ptr(Float.self)) }, relu ? 1 : 0, out.ptr(Float.self), outF)
+        }
+        if status != 0 { throw TensorError("csr_linear", "out of memory for the transposed batch or the GEMM's buffers") }
         return out
     }
 

@@ -38,23 +38,27 @@ extension Tensor {
         guard weight.rank == 2, weight.dtype == .int8, x.rank >= 1, x.shape[x.rank - 1] == weight.shape[0] else {
             throw TensorError("qlinear", "x \(fmt(x.shape)) and int8 weight \(fmt(weight.shape)) \(weight.dtype) are not compatible")
         }
-        let (k, n) = (weight.shape[0], weight.shape[1]), m = x.shape.dropLast().reduce(1, *)
-        let ws = weightScale.dtype == .float32 && weightScale.isContiguous ? weightScale : weightScale.astype(.float32).contiguous()
-        let cs = colSum.dtype == .int32 && colSum.isContiguous ? colSum : colSum.astype(.int32).contiguous()
-        guard ws.count == n || ws.count == 1, cs.count == n else { throw TensorError("qlinear", "\(ws.count) weight scales / \(cs.count) column sums for \(n) outputs") }
-        let b = bias.map { $0.dtype == .float32 && $0.isContiguous ? $0 : $0.astype(.float32).contiguous() }
-        if let b, b.count != n { throw TensorError("qlinear", "bias has \(b.count) entries for \(n) outputs") }
-        let packed = weight.isContiguous ? packedInt8(weight) : packedInt8(weight.contiguous())
-        let xc = x.dtype == .float32 && x.isContiguous ? x : x.astype(.float32).contiguous()
+        let n = weight.shape[1]
+        guard weightScale.count == n || weightScale.count == 1, colSum.count == n else {
+            throw TensorError("qlinear", "\(weightScale.count) weight scales / \(colSum.count) column sums for \(n) outputs")
+        }
+        if let bias, bias.count != n { throw TensorError("qlinear", "bias has \(bias.count) entries for \(n) outputs") }
+        func ready(_ t: Tensor, _ d: DType) -> Bool { t.dtype == d && t.isContiguous }
+        // The graph's operands are already in this form: no converted copies (this runs per layer and call).
+        guard ready(x, .float32), ready(weight, .int8), ready(weightScale, .float32), ready(colSum, .int32), bias.map({ ready($0, .float32) }) ?? true else {
+            return try qlinear(x.astype(.float32).contiguous(), weight: weight.contiguous(), weightScale: weightScale.astype(.float32).contiguous(),
+                               colSum: colSum.astype(.int32).contiguous(), bias: bias?.astype(.float32).contiguous(),
+                               actScale: actScale, actZero: actZero, unsigned: unsigned, relu: relu)
+        }
+        let packed = packedInt8(weight)
         let out = try Tensor(uninitialized: x.rank == 2 ? [x.shape[0], n] : Array(x.shape.dropLast()) + [n], dtype: .float32, op: "qlinear")
-        var a = mlw_qlinear_args(M: m, K: k, N: n, x: xc.ptr(Float.self), ldx: k, w: packed.pointer,
-                                 wscale: ws.ptr(Float.self), per_channel: ws.count == n ? 1 : 0, colsum: cs.ptr(Int32.self),
-                                 bias: b.map { UnsafePointer($0.ptr(Float.self)) }, dynamic: actScale == nil ? 1 : 0,
-                                 act_scale: actScale ?? 1, act_zero: Int32(actZero), act_unsigned: unsigned ? 1 : 0,
-                                 relu: relu ? 1 : 0, y: out.ptr(Float.self), ldy: n)
-        // Nested, not one tuple: a tuple of tensors costs generic metadata and value witnesses per call.
-        let status = withExtendedLifetime(xc) { withExtendedLifetime(packed) { withExtendedLifetime(ws) {
-            withExtendedLifetime(cs) { withExtendedLifetime(b) { mlw_qlinear(&a) } } } } }
+        // Parameters stay alive for the whole call; only the packed box needs its lifetime extended.
+        var a = mlw_qlinear_args(M: x.shape.dropLast().reduce(1, *), K: weight.shape[0], N: n, x: x.ptr(Float.self), ldx: weight.shape[0],
+                                 w: packed.pointer, wscale: weightScale.ptr(Float.self), per_channel: weightScale.count == n ? 1 : 0,
+                                 colsum: colSum.ptr(Int32.self), bias: bias.map { UnsafePointer($0.ptr(Float.self)) },
+                                 dynamic: actScale == nil ? 1 : 0, act_scale: actScale ?? 1, act_zero: Int32(actZero),
+                                 act_unsigned: unsigned ? 1 : 0, relu: relu ? 1 : 0, y: out.ptr(Float.self), ldy: n)
+        let status = withExtendedLifetime(packed) { mlw_qlinear(&a) }
         if status != 0 { throw TensorError("qlinear", "out of memory for the quantized activations") }
         return out
     }
