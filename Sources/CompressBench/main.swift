@@ -60,13 +60,14 @@ let table = try compare([("teacher f32", teacher), ("student distilled", student
 print(table)
 print("threads: \(Tensor.threads), test rows: \(testD.0.shape[0])")
 
-// Where batch-1 time goes: an executor running a single relu (the fixed cost per forward pass),
-// and the bare kernels of one 256x256 layer.
+// Where batch-1 time goes (a third argument turns this on): each model's ops without the
+// executor and per layer, an executor running a single relu (the fixed cost per forward
+// pass), and the bare kernels of one 256x256 layer.
 if CommandLine.arguments.count > 3 {
     func timeIt(_ label: String, _ f: () throws -> Void) rethrows {
         for _ in 0..<200 { try f() }
         var ts: [Double] = []
-        for _ in 0..<2000 { let t0 = Date(); try f(); ts.append(Date().timeIntervalSince(t0) * 1e6) }
+        for _ in 0..<2000 { let t0 = DispatchTime.now().uptimeNanoseconds; try f(); ts.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1000) }
         ts.sort(); print("\(label): p50 \(ts[1000]) us")
     }
     let one = try trainD.0.slice(axis: 0, start: 0, stop: 1).contiguous()
