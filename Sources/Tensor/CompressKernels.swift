@@ -35,7 +35,7 @@ extension Tensor {
         guard csr.valid else { throw TensorError("csr_linear", "indptr must run from 0 up to \(values.count) values and column indices must be below \(inFeatures)") }
         let rows = x.shape.dropLast().reduce(1, *)
         let out = try Tensor(uninitialized: x.rank == 2 ? [x.shape[0], outF] : Array(x.shape.dropLast()) + [outF], dtype: .float32, op: "csr_linear")
-        // Parameters stay alive for the whole call; `csr` holds the arrays it checked (and the dense copy).
+        // Parameters stay alive for the whole call; `csr` holds the dense copy.
         let status = withExtendedLifetime(csr) {
             if let w = csr.dense {   // the float32 GEMM (small-M path at small batches), bias and ReLU fused
                 return mlw_sgemm(rows, outF, inFeatures, 1, x.ptr(Float.self), inFeatures, 1, w.ptr(Float.self), outF, 1, 0, out.ptr(Float.self), outF,
@@ -98,13 +98,14 @@ extension Tensor {
 /// the values' storage; it remembers the index arrays it checked. For layers denser than
 /// `Tensor.csrMaxDensity` it also holds the dense W [in, out] the layer runs on.
 final class CheckedCSR {
-    let values: Tensor, indices: Tensor, indptr: Tensor
+    // Not the values: this object is cached with their storage, so holding them would be a cycle.
+    let indices: Tensor, indptr: Tensor
     let inFeatures: Int
     let valid: Bool
     let dense: Tensor?
 
     init(_ values: Tensor, _ indices: Tensor, _ indptr: Tensor, inFeatures: Int) {
-        self.values = values; self.indices = indices; self.indptr = indptr; self.inFeatures = inFeatures
+        self.indices = indices; self.indptr = indptr; self.inFeatures = inFeatures
         let ip = indptr.ptr(Int32.self), ix = indices.ptr(UInt32.self), n = indptr.count, outF = n - 1
         var ok = ip[0] == 0 && Int(ip[n - 1]) == values.count
         for i in 1..<n where ip[i] < ip[i - 1] { ok = false }

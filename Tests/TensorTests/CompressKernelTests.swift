@@ -152,4 +152,21 @@ final class CompressKernelTests: XCTestCase {
         let y2 = try Tensor.csrLinear(x, values: v2, indices: c.indices, indptr: c.indptr, inFeatures: 16)
         assertClose(y2.toFloats(), y1.toDoubles().map { $0 * 2 }, "doubled values")
     }
+
+    /// Derived values live and die with their tensor's storage (no reference cycle).
+    func testDerivedValuesDoNotKeepStorageAlive() throws {
+        weak var packedStorage: TensorStorage?, valuesStorage: TensorStorage?
+        do {
+            let x = try Tensor.randn([1, 16], seed: 1)
+            let (q, s, cs) = try Tensor.quantizeWeightsInt8(try Tensor.randn([16, 8], seed: 2), perChannel: true)
+            _ = try Tensor.qlinear(x, weight: q, weightScale: s, colSum: cs)
+            packedStorage = q.storage
+            let dense = try csr(16, 8, keep: 0.5, seed: 3)   // runs on the dense copy
+            _ = try Tensor.csrLinear(x, values: dense.values, indices: dense.indices, indptr: dense.indptr, inFeatures: 16)
+            valuesStorage = dense.values.storage
+            XCTAssertNotNil(packedStorage); XCTAssertNotNil(valuesStorage)
+        }
+        XCTAssertNil(packedStorage)
+        XCTAssertNil(valuesStorage)
+    }
 }
