@@ -1,3 +1,4 @@
+import CChecksum
 import Foundation
 
 /// A small SHA-256 (FIPS 180-4), because Foundation on Linux has no CryptoKit. The one
@@ -11,9 +12,16 @@ public struct SHA256: Sendable {
     private var h4: UInt32 = 0x510e527f, h5: UInt32 = 0x9b05688c, h6: UInt32 = 0x1f83d9ab, h7: UInt32 = 0x5be0cd19
     private var buffer: [UInt8] = []
     private var length: UInt64 = 0
+    /// Whole blocks go to the SHA-NI instructions when the CPU has them (about 4x faster).
+    private var accelerated = SHA256.hardwareAvailable
 
+    /// True when this CPU's SHA extensions are used.
+    public static let hardwareAvailable = csha256_accelerated() != 0
 
     public init() {}
+
+    /// `portable: true` uses the Swift rounds even where SHA-NI exists (tests compare both).
+    public init(portable: Bool) { accelerated = !portable && SHA256.hardwareAvailable }
 
     public mutating func update(_ string: String) { update(Array(string.utf8)) }
     public mutating func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update(bytes: $0) } }
@@ -27,9 +35,10 @@ public struct SHA256: Sendable {
         if !buffer.isEmpty {
             let take = min(64 - buffer.count, bytes.count)
             buffer.append(contentsOf: bytes[0..<take]); i = take
-            if buffer.count == 64 { buffer.withUnsafeBytes { compress($0.baseAddress!) }; buffer.removeAll(keepingCapacity: true) }
+            if buffer.count == 64 { buffer.withUnsafeBytes { compressBlocks($0.baseAddress!, 1) }; buffer.removeAll(keepingCapacity: true) }
         }
-        while bytes.count - i >= 64 { compress(bytes.baseAddress! + i); i += 64 }
+        let whole = (bytes.count - i) / 64
+        if whole > 0 { compressBlocks(bytes.baseAddress! + i, whole); i += whole * 64 }
         if i < bytes.count { buffer.append(contentsOf: bytes[i...]) }
     }
 
@@ -62,13 +71,37 @@ public struct SHA256: Sendable {
         try hex(fileAt: URL(fileURLWithPath: path))
     }
 
-    /// Hash of a file's bytes, read in 1 MB chunks (never held whole).
+    /// Hash of a file's bytes, read into one reused 1 MB buffer (never held whole).
     public static func hex(fileAt url: URL) throws -> String {
-        let handle = try FileHandle(forReadingFrom: url)
-        defer { try? handle.close() }
+        let fd = open(url.path, O_RDONLY)
+        if fd < 0 { throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: url.path]) }
+        defer { close(fd) }
+        let size = 1 << 20
+        let buf = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+        defer { buf.deallocate() }
         var h = SHA256()
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { h.update(chunk) }
+        while true {
+            let n = read(fd, buf, size)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw CocoaError(.fileReadUnknown, userInfo: [NSFilePathErrorKey: url.path])
+            }
+            if n == 0 { break }
+            h.update(bytes: UnsafeRawBufferPointer(start: buf, count: n))
+        }
         return h.finalizeHex()
+    }
+
+    private mutating func compressBlocks(_ p: UnsafeRawPointer, _ count: Int) {
+        guard accelerated else {
+            for b in 0..<count { compress(p + b * 64) }
+            return
+        }
+        var s = (h0, h1, h2, h3, h4, h5, h6, h7)
+        withUnsafeMutableBytes(of: &s) {
+            csha256_blocks($0.baseAddress!.assumingMemoryBound(to: UInt32.self), p.assumingMemoryBound(to: UInt8.self), count)
+        }
+        (h0, h1, h2, h3, h4, h5, h6, h7) = s
     }
 
     private mutating func compress(_ p: UnsafeRawPointer) {
