@@ -15,25 +15,9 @@ struct Im2Col: @unchecked Sendable {
     let c, h, w, cg, kh, kw, oh, ow: Int
     let stride, padding, dilation: (Int, Int)
 
-    func fill(_ dst0: UnsafeMutablePointer<Float>, from x: UnsafePointer<Float>, image: Int, group: Int) {
-        let cols = oh * ow
-        var r = 0
-        for ch in 0..<cg {
-            let plane = x + ((image * c) + group * cg + ch) * h * w
-            for ki in 0..<kh { for kj in 0..<kw {
-                let dst = dst0 + r * cols
-                for yy in 0..<oh {
-                    let iy = yy * stride.0 - padding.0 + ki * dilation.0
-                    let row = dst + yy * ow
-                    if iy < 0 || iy >= h { row.initialize(repeating: 0, count: ow); continue }
-                    for xx in 0..<ow {
-                        let ix = xx * stride.1 - padding.1 + kj * dilation.1
-                        row[xx] = (ix >= 0 && ix < w) ? plane[iy * w + ix] : 0
-                    }
-                }
-                r += 1
-            } }
-        }
+    func fill(_ dst: UnsafeMutablePointer<Float>, from x: UnsafePointer<Float>, image: Int, group: Int) {
+        mlw_im2col_f32(x + ((image * c) + group * cg) * h * w, cg, h, w, kh, kw, stride.0, stride.1,
+                       padding.0, padding.1, dilation.0, dilation.1, oh, ow, dst)
     }
 }
 
@@ -42,10 +26,10 @@ extension Tensor {
     /// conv2d: input [N, C, H, W], weight [O, C/groups, kh, kw], bias [O].
     /// Output [N, O, OH, OW] with OH = (H + 2·pad - dil·(kh-1) - 1) / stride + 1.
     /// Computes in float32. Per image and group: col = im2col(x) [C/g·kh·kw, OH·OW],
-    /// out = W_g @ col + bias (bias fused in the GEMM, per row).
+    /// out = act(W_g @ col + bias) (bias and ReLU fused in the GEMM's store loop).
     public static func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil,
                               stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
-                              dilation: (Int, Int) = (1, 1), groups: Int = 1) throws -> Tensor {
+                              dilation: (Int, Int) = (1, 1), groups: Int = 1, activation: Activation = .none) throws -> Tensor {
         guard input.rank == 4, weight.rank == 4 else {
             throw TensorError("conv2d", "expected 4-D input and weight (NCHW, OIHW), got \(fmt(input.shape)) and \(fmt(weight.shape))")
         }
@@ -71,7 +55,7 @@ extension Tensor {
         }
         let x = input.astype(.float32).contiguous(), wt = weight.astype(.float32).contiguous()
         let b = bias?.astype(.float32).contiguous()
-        let out = try Tensor(uninitialized: [n, o, oh, ow], dtype: .float32, zeroed: true, op: "conv2d")
+        let out = try Tensor(uninitialized: [n, o, oh, ow], dtype: .float32, op: "conv2d")   // the GEMM writes every cell
         let rowsK = cg * kh * kw, cols = oh * ow, og = o / groups
         guard rowsK.multipliedReportingOverflow(by: cols).partialValue <= TensorStorage.maxBytes / 4,
               !rowsK.multipliedReportingOverflow(by: cols).overflow else {
@@ -84,16 +68,17 @@ extension Tensor {
                                 bias: b.map { UnsafePointer($0.ptr(Float.self)) })
         let params = Im2Col(c: c, h: h, w: w, cg: cg, kh: kh, kw: kw, oh: oh, ow: ow, stride: stride, padding: padding, dilation: dilation)
         let failed = Flag()
+        let act = activation == .relu ? Int32(MLW_ACT_RELU) : 0
         let work: @Sendable (Int) -> Void = { worker in
-            var col = [Float](repeating: 0, count: rowsK * cols)
-            col.withUnsafeMutableBufferPointer { cb in
-                for img in Swift.stride(from: worker, to: n, by: workers) {
-                    for g in 0..<groups {
-                        params.fill(cb.baseAddress!, from: ptrs.x, image: img, group: g)
-                        let bias = ptrs.bias.map { $0 + g * og }
-                        if mlw_sgemm(og, cols, rowsK, 1, ptrs.w + g * og * rowsK, rowsK, 1, cb.baseAddress!, cols, 1,
-                                  0, ptrs.out + (img * o + g * og) * cols, cols, bias, bias == nil ? 0 : Int32(MLW_BIAS_PER_ROW), 0) != 0 { failed.value = true }
-                    }
+            // im2col writes every cell, so the buffer starts uninitialized.
+            let col = UnsafeMutablePointer<Float>.allocate(capacity: rowsK * cols)
+            defer { col.deallocate() }
+            for img in Swift.stride(from: worker, to: n, by: workers) {
+                for g in 0..<groups {
+                    params.fill(col, from: ptrs.x, image: img, group: g)
+                    let bias = ptrs.bias.map { $0 + g * og }
+                    if mlw_sgemm(og, cols, rowsK, 1, ptrs.w + g * og * rowsK, rowsK, 1, col, cols, 1,
+                              0, ptrs.out + (img * o + g * og) * cols, cols, bias, bias == nil ? 0 : Int32(MLW_BIAS_PER_ROW), act) != 0 { failed.value = true }
                 }
             }
         }
@@ -132,20 +117,8 @@ extension Tensor {
         let x = astype(.float32).contiguous()
         let out = try Tensor(uninitialized: [n, c, oh, ow], dtype: .float32, op: op)
         withExtendedLifetime(x) {
-            let xp = x.ptr(Float.self), yp = out.ptr(Float.self)
-            for p in 0..<(n * c) {
-                let plane = xp + p * h * w
-                for yy in 0..<oh { for xx in 0..<ow {
-                    var acc: Float = isMax ? -.infinity : 0
-                    for ki in 0..<kernel.0 { for kj in 0..<kernel.1 {
-                        let iy = yy * stride.0 - padding.0 + ki, ix = xx * stride.1 - padding.1 + kj
-                        guard iy >= 0 && iy < h && ix >= 0 && ix < w else { continue }
-                        let v = plane[iy * w + ix]
-                        if isMax { if v > acc || v.isNaN { acc = v } } else { acc += v }
-                    } }
-                    yp[(p * oh + yy) * ow + xx] = isMax ? acc : acc / Float(kernel.0 * kernel.1)
-                } }
-            }
+            mlw_pool2d_f32(x.ptr(Float.self), n * c, h, w, kernel.0, kernel.1, stride.0, stride.1,
+                           padding.0, padding.1, oh, ow, isMax ? 1 : 0, out.ptr(Float.self))
         }
         return out
     }
