@@ -1,6 +1,6 @@
 // im2col and 2-D pooling for float32 NCHW tensors. Both work row by row with the valid
 // column range computed once per row, so the inner loops carry no bounds tests: padding
-// becomes memset, stride-1 rows become memcpy.
+// becomes a zero fill, stride-1 rows a straight copy.
 #include <math.h>
 #include <string.h>
 #include "ckernels.h"
@@ -17,33 +17,107 @@ static void valid_range(long ow, long w, long s, long p, long off, long *lo, lon
     *lo = l; *hi = h;
 }
 
+#include <immintrin.h>
+
+// Rows of a conv's im2col are short (the output width), so library memcpy/memset calls
+// cost more than the copy; the AVX2 variant copies inline, ending with one overlapping
+// vector (masked stores are slow on AMD).
+MLW_AVX2 MLW_INLINE void copy_avx2(float *d, const float *s, long n) {
+    if (n < 8) { for (long i = 0; i < n; i++) d[i] = s[i]; return; }
+    long i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(d + i, _mm256_loadu_ps(s + i));
+    if (i < n) _mm256_storeu_ps(d + n - 8, _mm256_loadu_ps(s + n - 8));
+}
+MLW_AVX2 MLW_INLINE void zero_avx2(float *d, long n) {
+    long i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(d + i, _mm256_setzero_ps());
+    for (; i < n; i++) d[i] = 0;
+}
+MLW_INLINE void copy_portable(float *d, const float *s, long n) { memcpy(d, s, (size_t)n * sizeof(float)); }
+MLW_INLINE void zero_portable(float *d, long n) { memset(d, 0, (size_t)n * sizeof(float)); }
+
+#define IM2COL_BODY(COPY, ZERO)                                                              \
+    long cols = oh * ow;                                                                     \
+    for (long ch = 0; ch < cg; ch++) {                                                       \
+        const float *plane = x + ch * h * w;                                                 \
+        for (long ki = 0; ki < kh; ki++) {                                                   \
+            for (long kj = 0; kj < kw; kj++) {                                               \
+                float *row = dst + ((ch * kh + ki) * kw + kj) * cols;                        \
+                long lo, hi;                                                                 \
+                valid_range(ow, w, sw, pw, kj * dw, &lo, &hi);                               \
+                for (long yy = 0; yy < oh; yy++) {                                           \
+                    float *out = row + yy * ow;                                              \
+                    long iy = yy * sh - ph + ki * dh;                                        \
+                    if (iy < 0 || iy >= h || lo >= hi) { ZERO(out, ow); continue; }          \
+                    if (lo > 0) ZERO(out, lo);                                               \
+                    if (hi < ow) ZERO(out + hi, ow - hi);                                    \
+                    const float *src = plane + iy * w + lo * sw - pw + kj * dw;              \
+                    if (sw == 1) COPY(out + lo, src, hi - lo);                               \
+                    else for (long ox = lo; ox < hi; ox++) out[ox] = src[(ox - lo) * sw];    \
+                }                                                                            \
+            }                                                                                \
+        }                                                                                    \
+    }
+
+MLW_AVX2 static void im2col_avx2(const float *x, long cg, long h, long w, long kh, long kw, long sh, long sw,
+                                 long ph, long pw, long dh, long dw, long oh, long ow, float *dst) {
+    IM2COL_BODY(copy_avx2, zero_avx2)
+}
+static void im2col_portable(const float *x, long cg, long h, long w, long kh, long kw, long sh, long sw,
+                            long ph, long pw, long dh, long dw, long oh, long ow, float *dst) {
+    IM2COL_BODY(copy_portable, zero_portable)
+}
+
 void mlw_im2col_f32(const float *x, long cg, long h, long w, long kh, long kw,
                     long sh, long sw, long ph, long pw, long dh, long dw,
                     long oh, long ow, float *dst) {
-    long cols = oh * ow;
-    for (long ch = 0; ch < cg; ch++) {
-        const float *plane = x + ch * h * w;
-        for (long ki = 0; ki < kh; ki++) {
-            for (long kj = 0; kj < kw; kj++) {
-                float *row = dst + ((ch * kh + ki) * kw + kj) * cols;
-                long lo, hi;
-                valid_range(ow, w, sw, pw, kj * dw, &lo, &hi);
-                for (long yy = 0; yy < oh; yy++) {
-                    float *out = row + yy * ow;
-                    long iy = yy * sh - ph + ki * dh;
-                    if (iy < 0 || iy >= h || lo >= hi) { memset(out, 0, (size_t)ow * sizeof(float)); continue; }
-                    if (lo > 0) memset(out, 0, (size_t)lo * sizeof(float));
-                    if (hi < ow) memset(out + hi, 0, (size_t)(ow - hi) * sizeof(float));
-                    const float *src = plane + iy * w + lo * sw - pw + kj * dw;
-                    if (sw == 1) {
-                        memcpy(out + lo, src, (size_t)(hi - lo) * sizeof(float));
-                    } else {
-                        for (long ox = lo; ox < hi; ox++) out[ox] = src[(ox - lo) * sw];
-                    }
-                }
-            }
-        }
-    }
+    if (mlw_simd_enabled()) im2col_avx2(x, cg, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, dst);
+    else im2col_portable(x, cg, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, dst);
+}
+
+// Stride-1 convolutions: pad each channel once into a [hp, wp] plane (wp = w + 2*pw),
+// then every im2col row is ONE contiguous copy of oh*wp values (output columns past ow
+// are computed and dropped by mlw_compact_rows_f32). Short rows cost a call each in the
+// plain im2col; here a 14-wide image needs 1/14 of the copies.
+#define IM2COL_PADDED_BODY(COPY, ZERO)                                                       \
+    long hp = h + 2 * ph, wp = w + 2 * pw, plane = hp * wp;                                  \
+    for (long ch = 0; ch < cg; ch++) {                                                       \
+        float *pd = padded + ch * plane;                                                     \
+        ZERO(pd, ph * wp);                                                                   \
+        for (long y = 0; y < h; y++) {                                                       \
+            float *r = pd + (ph + y) * wp;                                                   \
+            ZERO(r, pw); COPY(r + pw, x + (ch * h + y) * w, w); ZERO(r + pw + w, pw);        \
+        }                                                                                    \
+        ZERO(pd + (ph + h) * wp, ph * wp);                                                   \
+    }                                                                                        \
+    ZERO(padded + cg * plane, (kw - 1) * dw + 1);   /* slack read by the last rows */       \
+    long n = oh * wp;                                                                        \
+    for (long ch = 0; ch < cg; ch++)                                                         \
+        for (long ki = 0; ki < kh; ki++)                                                     \
+            for (long kj = 0; kj < kw; kj++)                                                 \
+                COPY(dst + ((ch * kh + ki) * kw + kj) * n, padded + ch * plane + ki * dh * wp + kj * dw, n);
+
+MLW_AVX2 static void im2col_padded_avx2(const float *x, long cg, long h, long w, long kh, long kw, long ph, long pw,
+                                        long dh, long dw, long oh, float *padded, float *dst) {
+    IM2COL_PADDED_BODY(copy_avx2, zero_avx2)
+}
+static void im2col_padded_portable(const float *x, long cg, long h, long w, long kh, long kw, long ph, long pw,
+                                   long dh, long dw, long oh, float *padded, float *dst) {
+    IM2COL_PADDED_BODY(copy_portable, zero_portable)
+}
+
+void mlw_im2col_padded_f32(const float *x, long cg, long h, long w, long kh, long kw, long ph, long pw,
+                           long dh, long dw, long oh, float *padded, float *dst) {
+    if (mlw_simd_enabled()) im2col_padded_avx2(x, cg, h, w, kh, kw, ph, pw, dh, dw, oh, padded, dst);
+    else im2col_padded_portable(x, cg, h, w, kh, kw, ph, pw, dh, dw, oh, padded, dst);
+}
+
+MLW_AVX2 static void compact_avx2(const float *src, long rows, long ld, long cols, float *dst) {
+    for (long r = 0; r < rows; r++) copy_avx2(dst + r * cols, src + r * ld, cols);
+}
+void mlw_compact_rows_f32(const float *src, long rows, long ld, long cols, float *dst) {
+    if (mlw_simd_enabled()) { compact_avx2(src, rows, ld, cols, dst); return; }
+    for (long r = 0; r < rows; r++) memcpy(dst + r * cols, src + r * ld, (size_t)cols * sizeof(float));
 }
 
 // Running max that lets a NaN win, in the reference's visiting order.

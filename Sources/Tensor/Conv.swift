@@ -10,14 +10,26 @@ struct ConvPointers: @unchecked Sendable {
     let bias: UnsafePointer<Float>?
 }
 
-/// im2col: the input patches of one image and group as a [C/g·kh·kw, OH·OW] matrix.
+/// im2col: the input patches of one image and group as a [C/g·kh·kw, OH·width] matrix.
 struct Im2Col: @unchecked Sendable {
     let c, h, w, cg, kh, kw, oh, ow: Int
     let stride, padding, dilation: (Int, Int)
 
-    func fill(_ dst: UnsafeMutablePointer<Float>, from x: UnsafePointer<Float>, image: Int, group: Int) {
-        mlw_im2col_f32(x + ((image * c) + group * cg) * h * w, cg, h, w, kh, kw, stride.0, stride.1,
-                       padding.0, padding.1, dilation.0, dilation.1, oh, ow, dst)
+    /// Stride-1 convolutions lower over the padded width: each im2col row is one long
+    /// copy instead of OH short ones; the extra output columns are dropped after the GEMM.
+    var padded: Bool { stride == (1, 1) }
+    /// Columns per output row in the GEMM's result.
+    var width: Int { padded ? w + 2 * padding.1 : ow }
+    /// Floats of per-worker scratch for the padded planes.
+    var scratchCount: Int { padded ? cg * (h + 2 * padding.0) * (w + 2 * padding.1) + (kw - 1) * dilation.1 + 1 : 1 }
+
+    func fill(_ dst: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, from x: UnsafePointer<Float>, image: Int, group: Int) {
+        let src = x + ((image * c) + group * cg) * h * w
+        if padded {
+            mlw_im2col_padded_f32(src, cg, h, w, kh, kw, padding.0, padding.1, dilation.0, dilation.1, oh, scratch, dst)
+        } else {
+            mlw_im2col_f32(src, cg, h, w, kh, kw, stride.0, stride.1, padding.0, padding.1, dilation.0, dilation.1, oh, ow, dst)
+        }
     }
 }
 
@@ -56,29 +68,36 @@ extension Tensor {
         let x = input.astype(.float32).contiguous(), wt = weight.astype(.float32).contiguous()
         let b = bias?.astype(.float32).contiguous()
         let out = try Tensor(uninitialized: [n, o, oh, ow], dtype: .float32, op: "conv2d")   // the GEMM writes every cell
+        let params = Im2Col(c: c, h: h, w: w, cg: cg, kh: kh, kw: kw, oh: oh, ow: ow, stride: stride, padding: padding, dilation: dilation)
         let rowsK = cg * kh * kw, cols = oh * ow, og = o / groups
-        guard rowsK.multipliedReportingOverflow(by: cols).partialValue <= TensorStorage.maxBytes / 4,
-              !rowsK.multipliedReportingOverflow(by: cols).overflow else {
-            throw TensorError("conv2d", "im2col buffer of \(rowsK) x \(cols) is too large")
+        let gemmCols = oh * params.width, direct = params.width == ow
+        for (a, b) in [(rowsK, gemmCols), (og, gemmCols), (1, params.scratchCount)] {
+            let (count, overflow) = a.multipliedReportingOverflow(by: b)
+            guard !overflow, count <= TensorStorage.maxBytes / 4 else {
+                throw TensorError("conv2d", "im2col buffer of \(a) x \(b) is too large")
+            }
         }
         // One image per work item: images are independent, so running them on several
         // threads (each GEMM then runs single-threaded) gives the same bits as one thread.
         let workers = Swift.min(n, Tensor.threads)
         let ptrs = ConvPointers(x: x.ptr(Float.self), w: wt.ptr(Float.self), out: out.ptr(Float.self),
                                 bias: b.map { UnsafePointer($0.ptr(Float.self)) })
-        let params = Im2Col(c: c, h: h, w: w, cg: cg, kh: kh, kw: kw, oh: oh, ow: ow, stride: stride, padding: padding, dilation: dilation)
         let failed = Flag()
         let act = activation == .relu ? Int32(MLW_ACT_RELU) : 0
         let work: @Sendable (Int) -> Void = { worker in
-            // im2col writes every cell, so the buffer starts uninitialized.
-            let col = UnsafeMutablePointer<Float>.allocate(capacity: rowsK * cols)
-            defer { col.deallocate() }
+            // im2col writes every cell, so the buffers start uninitialized.
+            let col = UnsafeMutablePointer<Float>.allocate(capacity: rowsK * gemmCols)
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: params.scratchCount)
+            let wide: UnsafeMutablePointer<Float>? = direct ? nil : .allocate(capacity: og * gemmCols)
+            defer { col.deallocate(); scratch.deallocate(); wide?.deallocate() }
             for img in Swift.stride(from: worker, to: n, by: workers) {
                 for g in 0..<groups {
-                    params.fill(col, from: ptrs.x, image: img, group: g)
+                    params.fill(col, scratch: scratch, from: ptrs.x, image: img, group: g)
                     let bias = ptrs.bias.map { $0 + g * og }
-                    if mlw_sgemm(og, cols, rowsK, 1, ptrs.w + g * og * rowsK, rowsK, 1, col, cols, 1,
-                              0, ptrs.out + (img * o + g * og) * cols, cols, bias, bias == nil ? 0 : Int32(MLW_BIAS_PER_ROW), act) != 0 { failed.value = true }
+                    let dst = ptrs.out + (img * o + g * og) * cols
+                    if mlw_sgemm(og, gemmCols, rowsK, 1, ptrs.w + g * og * rowsK, rowsK, 1, col, gemmCols, 1,
+                              0, wide ?? dst, gemmCols, bias, bias == nil ? 0 : Int32(MLW_BIAS_PER_ROW), act) != 0 { failed.value = true }
+                    if let wide { mlw_compact_rows_f32(wide, og * oh, params.width, ow, dst) }
                 }
             }
         }

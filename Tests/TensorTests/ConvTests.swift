@@ -9,6 +9,10 @@ final class ConvTests: XCTestCase {
             ([1, 4, 8, 8], [6, 2, 3, 3], (1, 2), (1, 1), (2, 1), 2),
             ([3, 2, 6, 5], [2, 1, 1, 1], (1, 1), (0, 0), (1, 1), 2),
             ([1, 3, 33, 17], [5, 3, 5, 5], (3, 3), (2, 2), (1, 1), 1),
+            // stride 1 lowers over the padded width (with dilation, groups, odd widths)
+            ([2, 4, 9, 7], [6, 2, 3, 2], (1, 1), (2, 1), (2, 1), 2),
+            ([3, 8, 14, 14], [16, 8, 3, 3], (1, 1), (1, 1), (1, 1), 1),
+            ([1, 1, 5, 3], [2, 1, 2, 3], (1, 1), (0, 2), (1, 2), 1),
         ]
         for (i, (xs, ws, st, pd, dl, g)) in cases.enumerated() {
             let x = randomTensor(xs, seed: UInt64(i)), w = randomTensor(ws, seed: UInt64(i + 50)), b = randomTensor([ws[0]], seed: 9)
