@@ -159,8 +159,41 @@ MLW_INLINE void pool_body(const float *x, long planes, long h, long w, long kh, 
     }
 }
 
+MLW_AVX2 MLW_INLINE __m256 nan_max8(__m256 acc, __m256 v) {
+    __m256 take = _mm256_or_ps(_mm256_cmp_ps(v, acc, _CMP_GT_OQ), _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+    return _mm256_blendv_ps(acc, v, take);
+}
+
+// 2x2 / stride 2 max pooling, eight outputs per step: even and odd columns split by
+// shuffles, folded in the reference's order (row 0 even, odd, row 1 even, odd).
+MLW_AVX2 static void max2x2_avx2(const float *x, long planes, long h, long w, long oh, long ow, float *out) {
+    for (long p = 0; p < planes; p++) {
+        const float *plane = x + p * h * w;
+        for (long yy = 0; yy < oh; yy++) {
+            const float *r0 = plane + 2 * yy * w, *r1 = r0 + w;
+            float *o = out + (p * oh + yy) * ow;
+            long ox = 0;
+            for (; ox + 8 <= ow; ox += 8) {
+                __m256 a0 = _mm256_loadu_ps(r0 + 2 * ox), a1 = _mm256_loadu_ps(r0 + 2 * ox + 8);
+                __m256 b0 = _mm256_loadu_ps(r1 + 2 * ox), b1 = _mm256_loadu_ps(r1 + 2 * ox + 8);
+                __m256 m = _mm256_shuffle_ps(a0, a1, 0x88);                 // lane-interleaved order,
+                m = nan_max8(m, _mm256_shuffle_ps(a0, a1, 0xDD));           // fixed by the permute below
+                m = nan_max8(m, _mm256_shuffle_ps(b0, b1, 0x88));
+                m = nan_max8(m, _mm256_shuffle_ps(b0, b1, 0xDD));
+                _mm256_storeu_ps(o + ox, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(m), 0xD8)));
+            }
+            for (; ox < ow; ox++)
+                o[ox] = nan_max(nan_max(nan_max(r0[2 * ox], r0[2 * ox + 1]), r1[2 * ox]), r1[2 * ox + 1]);
+        }
+    }
+}
+
 MLW_AVX2 static void pool_avx2(const float *x, long planes, long h, long w, long kh, long kw, long sh, long sw,
                                long ph, long pw, long oh, long ow, int is_max, float *out) {
+    if (is_max && kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0) {
+        max2x2_avx2(x, planes, h, w, oh, ow, out);
+        return;
+    }
     pool_body(x, planes, h, w, kh, kw, sh, sw, ph, pw, oh, ow, is_max, out);
 }
 static void pool_portable(const float *x, long planes, long h, long w, long kh, long kw, long sh, long sw,

@@ -43,11 +43,13 @@ func cnn(seed: UInt64) throws -> Model {
 let args = CommandLine.arguments
 let outDir = args.count > 1 ? args[1] : "/tmp"
 let threads = args.count > 2 ? Int(args[2]) ?? 1 : 1
-// Profiling knobs: one model (third argument), GB_BATCH=1|64, GB_VARIANT=optimized|unoptimized.
+// Profiling knobs: one model (third argument), GB_BATCH=1|64, GB_VARIANT=optimized|unoptimized,
+// GB_REPS_SCALE=N (N times the repetitions).
 let only = args.count > 3 ? args[3] : nil
 let env = ProcessInfo.processInfo.environment
 let batches = env["GB_BATCH"].flatMap { Int($0) }.map { [$0] } ?? [1, 64]
 let onlyVariant = env["GB_VARIANT"]
+let repsScale = env["GB_REPS_SCALE"].flatMap { Int($0) } ?? 1
 Tensor.setThreads(threads)
 
 let models: [(String, Model)] = [("mlp64", try mlp([64, 128, 64, 10], seed: 1)), ("mlp784", try mlp([784, 256, 128, 10], seed: 2)), ("cnn", try cnn(seed: 3))]
@@ -57,7 +59,7 @@ for (name, m) in models where only == nil || only == name {
     for batch in batches {
         let x = try Tensor.randn(m.inputShape.map { $0.resolve(batch: batch) }, seed: 7)
         let feeds = [m.inputName: x]
-        let reps = batch == 1 ? (name == "cnn" ? 1000 : 4000) : (name == "cnn" ? 100 : 800)
+        let reps = (batch == 1 ? (name == "cnn" ? 1000 : 4000) : (name == "cnn" ? 100 : 800)) * repsScale
         for (variant, model) in [("unoptimized", m), ("optimized", fast)] where onlyVariant == nil || onlyVariant == variant {
             let ex = try Executor(model.graph)
             for _ in 0..<max(10, reps / 10) { _ = try ex.run(feeds) }

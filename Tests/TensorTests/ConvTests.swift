@@ -60,6 +60,7 @@ final class ConvTests: XCTestCase {
         let cases: [([Int], (Int, Int), (Int, Int), (Int, Int))] = [
             ([2, 3, 8, 8], (2, 2), (2, 2), (0, 0)), ([1, 2, 7, 9], (3, 3), (2, 2), (1, 1)),
             ([1, 1, 5, 6], (3, 2), (1, 1), (1, 0)), ([1, 2, 9, 4], (4, 4), (3, 1), (2, 2)),
+            ([1, 2, 6, 37], (2, 2), (2, 2), (0, 0)),   // the vector 2x2 path: two blocks of 8 and a tail
         ]
         for (i, (xs, k, st, pd)) in cases.enumerated() {
             var v = randomTensor(xs, seed: UInt64(i + 7)).toFloats()
