@@ -172,18 +172,30 @@ MLW_AVX2 static void max2x2_avx2(const float *x, long planes, long h, long w, lo
         for (long yy = 0; yy < oh; yy++) {
             const float *r0 = plane + 2 * yy * w, *r1 = r0 + w;
             float *o = out + (p * oh + yy) * ow;
-            long ox = 0;
-            for (; ox + 8 <= ow; ox += 8) {
-                __m256 a0 = _mm256_loadu_ps(r0 + 2 * ox), a1 = _mm256_loadu_ps(r0 + 2 * ox + 8);
-                __m256 b0 = _mm256_loadu_ps(r1 + 2 * ox), b1 = _mm256_loadu_ps(r1 + 2 * ox + 8);
+            for (long ox = 0; ox < ow; ox += 8) {
+                long n = ow - ox < 8 ? ow - ox : 8;
+                __m256 a0, a1, b0, b1;
+                if (n == 8) {
+                    a0 = _mm256_loadu_ps(r0 + 2 * ox); a1 = _mm256_loadu_ps(r0 + 2 * ox + 8);
+                    b0 = _mm256_loadu_ps(r1 + 2 * ox); b1 = _mm256_loadu_ps(r1 + 2 * ox + 8);
+                } else {
+                    // Tail: masked loads never touch bytes past the row's last window.
+                    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+                    __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(2 * n)), lane);
+                    __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(2 * n - 8)), lane);
+                    a0 = _mm256_maskload_ps(r0 + 2 * ox, m0); a1 = _mm256_maskload_ps(r0 + 2 * ox + 8, m1);
+                    b0 = _mm256_maskload_ps(r1 + 2 * ox, m0); b1 = _mm256_maskload_ps(r1 + 2 * ox + 8, m1);
+                }
                 __m256 m = _mm256_shuffle_ps(a0, a1, 0x88);                 // lane-interleaved order,
                 m = nan_max8(m, _mm256_shuffle_ps(a0, a1, 0xDD));           // fixed by the permute below
                 m = nan_max8(m, _mm256_shuffle_ps(b0, b1, 0x88));
                 m = nan_max8(m, _mm256_shuffle_ps(b0, b1, 0xDD));
-                _mm256_storeu_ps(o + ox, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(m), 0xD8)));
+                m = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(m), 0xD8));
+                if (n == 8) { _mm256_storeu_ps(o + ox, m); continue; }
+                float tmp[8];
+                _mm256_storeu_ps(tmp, m);
+                for (long k = 0; k < n; k++) o[ox + k] = tmp[k];
             }
-            for (; ox < ow; ox++)
-                o[ox] = nan_max(nan_max(nan_max(r0[2 * ox], r0[2 * ox + 1]), r1[2 * ox]), r1[2 * ox + 1]);
         }
     }
 }
