@@ -3,6 +3,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/// The 64 round constants (first 32 bits of the cube roots of the first 64 primes),
+/// shared with the portable Swift rounds.
+extern const uint32_t csha256_round_constants[64];
+
 /// 1 when this CPU has the SHA extensions (x86 SHA-NI with SSE4.1/SSSE3), else 0.
 int csha256_accelerated(void);
 
