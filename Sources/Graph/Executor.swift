@@ -18,6 +18,8 @@ public final class Executor {
     public var seed: UInt64 = 0
     public var step: UInt64 = 0
     private var plans: [Int: Plan] = [:]
+    /// The eval-mode program `run` uses (built on first use, batch-independent).
+    private var program: InferenceProgram?
 
     final class Plan {
         let order: [Int]
@@ -36,7 +38,7 @@ public final class Executor {
     }
 
     /// Forget cached plans (after editing the graph's structure).
-    public func invalidate() { plans = [:] }
+    public func invalidate() { plans = [:]; program = nil }
 
     func plan(batch: Int) -> Plan {
         if let p = plans[batch] { return p }
@@ -107,10 +109,12 @@ public final class Executor {
         return Activations(values: values, saved: saved, plan: p, training: training)
     }
 
-    /// Eval-mode outputs.
+    /// Eval-mode outputs (the same values as `forward(feeds).output(i)`), through the
+    /// pre-resolved `InferenceProgram`.
     public func run(_ feeds: [String: Tensor]) throws -> [Tensor] {
-        let a = try forward(feeds, training: false)
-        return a.plan.outputs.map { a.values[$0]! }
+        let p = plan(batch: try batchSize(feeds))
+        if program == nil { program = InferenceProgram(graph, plan: p) }
+        return try program!.run(feeds, graph: &graph, seed: seed, step: step)
     }
 
     /// Reverse-mode pass from `seeds` (node id -> gradient of the loss w.r.t. that node;

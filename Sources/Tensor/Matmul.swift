@@ -82,11 +82,14 @@ extension Tensor {
         if let bias, bias.shape != [outF] {
             throw TensorError("linear", "bias of shape \(fmt(bias.shape)) does not match \(outF) output features")
         }
-        let rows = x.shape.dropLast().reduce(1, *)
-        let x2 = try x.astype(.float32).reshape([rows, inF])
-        let w = weight.astype(.float32)
-        let b = bias?.astype(.float32).contiguous()
-        let out = try Tensor(uninitialized: Array(x.shape.dropLast()) + [outF], dtype: .float32, op: "linear")
+        // At batch 1 this function's own overhead is a visible share of a layer, so the
+        // common case (float32, 2-D input, contiguous bias) makes no new tensor values.
+        let plain = x.rank == 2 && x.dtype == .float32
+        let rows = plain ? x.shape[0] : x.shape.dropLast().reduce(1, *)
+        let x2 = plain ? x : try x.astype(.float32).reshape([rows, inF])
+        let w = weight.dtype == .float32 ? weight : weight.astype(.float32)
+        let b = bias.map { $0.dtype == .float32 && $0.isContiguous ? $0 : $0.astype(.float32).contiguous() }
+        let out = try Tensor(uninitialized: plain ? [rows, outF] : Array(x.shape.dropLast()) + [outF], dtype: .float32, op: "linear")
         let (rsb, csb) = transposedWeight ? (w.strides[1], w.strides[0]) : (w.strides[0], w.strides[1])
         let status = withExtendedLifetime((x2, w, b)) {
             mlw_sgemm(rows, outF, inF, 1, x2.ptr(Float.self), x2.strides[0], x2.strides[1],
