@@ -8,30 +8,8 @@ func runner(_ g: Graph) throws -> ([String: Tensor]) throws -> Void {
     return { feeds in _ = try e.run(feeds) }
 }
 
-/// The graph's ops called in order, with params and op definitions looked up once: what a
-/// forward pass costs without the executor's per-node bookkeeping. A diagnostic for the
-/// batch-1 floor (kernels + op wrappers only), not a second executor.
-func opsOnly(_ g: Graph) throws -> ([String: Tensor]) throws -> Tensor {
-    var base = [Tensor?](repeating: nil, count: g.nodes.count)
-    var steps: [(id: Int, inputs: [Int], attrs: Attrs, forward: ([Tensor], Attrs, OpContext) throws -> (Tensor, [Tensor]))] = []
-    for n in g.nodes {
-        switch n.op {
-        case "input": continue
-        case "param": base[n.id] = g.params[n.name]
-        default: steps.append((n.id, n.inputs, n.attrs, try OpRegistry.op(n.op).forward))
-        }
-    }
-    let inputs = g.inputs.map { (id: $0, name: g.nodes[$0].name) }, out = g.outputs[0]
-    let ctx = OpContext(training: false)
-    return { feeds in
-        var values = base
-        for i in inputs { values[i.id] = feeds[i.name] }
-        for s in steps { values[s.id] = try s.forward(s.inputs.map { values[$0]! }, s.attrs, ctx).0 }
-        return values[out]!
-    }
-}
-
-/// Per-step p50 (µs) of opsOnly's steps: where a forward pass's time goes.
+/// Per-layer p50 (µs) of a graph's op nodes at the given input, each called on its own:
+/// the layers' share of a forward pass (kernels and op wrappers, no executor).
 func stepTimes(_ g: Graph, _ x: Tensor, now: () -> UInt64) throws -> [(String, Double)] {
     var values = [Tensor?](repeating: nil, count: g.nodes.count)
     for n in g.nodes where n.op == "param" { values[n.id] = g.params[n.name] }

@@ -60,9 +60,9 @@ let table = try compare([("teacher f32", teacher), ("student distilled", student
 print(table)
 print("threads: \(Tensor.threads), test rows: \(testD.0.shape[0])")
 
-// Where batch-1 time goes (a third argument turns this on): each model's ops without the
-// executor and per layer, an executor running a single relu (the fixed cost per forward
-// pass), and the bare kernels of one 256x256 layer.
+// Where batch-1 time goes (a third argument turns this on): each model's layers without the
+// executor, an executor running a single relu (the fixed cost per forward pass), and the
+// bare kernels of one 256x256 layer.
 if CommandLine.arguments.count > 3 {
     func timeIt(_ label: String, _ f: () throws -> Void) rethrows {
         for _ in 0..<200 { try f() }
@@ -71,18 +71,15 @@ if CommandLine.arguments.count > 3 {
         ts.sort(); print("\(label): p50 \(ts[1000]) us")
     }
     let one = try trainD.0.slice(axis: 0, start: 0, stop: 1).contiguous()
-    // Each model's ops without the executor (params and op lookups done once): the kernels
-    // and op wrappers alone, against the same for the teacher.
-    var teacherOps = 0.0
+    // Each model's layers called on their own (no executor): the sum is the kernels' and op
+    // wrappers' share of a batch-1 forward pass, against the same sum for the teacher.
+    var teacherLayers = 0.0
     for (name, m) in [("teacher f32", teacher), ("pruned 90% + ft", sparse), ("int8 static", int8Static), ("int8 dynamic", int8Dynamic), ("distill+prune+int8", pipeline)] {
-        let f = try opsOnly(m.graph), feeds = [m.inputName: one]
-        for _ in 0..<500 { _ = try f(feeds) }
-        var ts: [Double] = []
-        for _ in 0..<5000 { let t0 = DispatchTime.now().uptimeNanoseconds; _ = try f(feeds); ts.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1000) }
-        ts.sort()
-        if teacherOps == 0 { teacherOps = ts[2500] }
-        print("ops only, batch 1, \(name): p50 \(ts[2500]) us (\((teacherOps / ts[2500] * 100).rounded() / 100)x)")
-        for (step, t) in try stepTimes(m.graph, one, now: { DispatchTime.now().uptimeNanoseconds }) { print("    \(step): \(t) us") }
+        let steps = try stepTimes(m.graph, one, now: { DispatchTime.now().uptimeNanoseconds })
+        let total = steps.map(\.1).reduce(0, +)
+        if teacherLayers == 0 { teacherLayers = total }
+        print("layers only, batch 1, \(name): \((total * 1000).rounded() / 1000) us (\((teacherLayers / total * 100).rounded() / 100)x)")
+        for (step, t) in steps { print("    \(step): \(t) us") }
     }
     let reluOnly = try sequential([relu()], inputShape: [64])
     let ex = try runner(reluOnly.graph)
