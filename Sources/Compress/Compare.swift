@@ -26,7 +26,8 @@ public struct Comparison: CustomStringConvertible, Sendable {
     }
 }
 
-func ms(_ v: Double) -> String { String((v * 1000).rounded() / 1000) }
+/// Milliseconds to 0.1 µs: batch-1 passes of small models take a few µs.
+func ms(_ v: Double) -> String { String((v * 10000).rounded() / 10000) }
 func ratio(_ a: Double, _ b: Double) -> String { b > 0 ? String((a / b * 100).rounded() / 100) : "-" }
 
 /// Compares models on the same data: stored parameters, file size, sparsity, accuracy and
