@@ -59,6 +59,11 @@ int mlw_gemm_u8s8s32(long M, long N, long K, const uint8_t *A, long lda,
 /// C[M,N] = S * B where S is CSR (M rows, indptr[M+1], indices, values) and B is [K,N] row-major.
 void mlw_csr_spmm(long M, long N, const int64_t *indptr, const int32_t *indices,
                   const float *values, const float *B, long ldb, float *C, long ldc);
+/// Pruned dense layer (sparse_linear.c): y[M, N] = act(x[M, K] · Sᵀ + bias) where S [N, K] is
+/// CSR with int32 indptr[N+1] / indices (all < K, checked by the caller) / values; bias may
+/// be NULL; act is ReLU when `relu`. Returns 0, or -1 when out of memory.
+int mlw_csr_linear(long M, long K, long N, const float *x, long ldx, const int32_t *indptr, const int32_t *indices,
+                   const float *values, const float *bias, int relu, float *y, long ldy);
 
 // ---- elementwise (elementwise.c) ----
 enum { MLW_ADD = 0, MLW_SUB, MLW_MUL, MLW_DIV, MLW_MAX, MLW_MIN, MLW_POW };
