@@ -14,7 +14,9 @@ public struct Activations {
 /// gradients). In eval mode values are dropped after their last use, so their buffers go
 /// back to the Tensor engine's pool and are reused by later nodes and later calls.
 public final class Executor {
-    public var graph: Graph
+    /// Any change to the graph (weights included) drops the eval program, which holds the
+    /// weights' tensors.
+    public var graph: Graph { didSet { program = nil } }
     public var seed: UInt64 = 0
     public var step: UInt64 = 0
     private var plans: [Int: Plan] = [:]
@@ -105,8 +107,14 @@ public final class Executor {
                 }
             }
         }
-        for u in ctx.stateUpdates { graph.params[nodes[nodes[u.node].inputs[u.input]].name] = u.value }
+        applyStateUpdates(ctx.stateUpdates)
         return Activations(values: values, saved: saved, plan: p, training: training)
+    }
+
+    /// Writes batch-norm running statistics back to the graph's params (training only;
+    /// eval passes produce none, so `run` keeps its program).
+    private func applyStateUpdates(_ updates: [(node: Int, input: Int, value: Tensor)]) {
+        for u in updates { graph.params[graph.nodes[graph.nodes[u.node].inputs[u.input]].name] = u.value }
     }
 
     /// Eval-mode outputs (the same values as `forward(feeds).output(i)`), through the
@@ -114,7 +122,9 @@ public final class Executor {
     public func run(_ feeds: [String: Tensor]) throws -> [Tensor] {
         let p = plan(batch: try batchSize(feeds))
         if program == nil { program = InferenceProgram(graph, plan: p) }
-        return try program!.run(feeds, graph: &graph, seed: seed, step: step)
+        let (outputs, updates) = try program!.run(feeds, seed: seed, step: step)
+        applyStateUpdates(updates)
+        return outputs
     }
 
     /// Reverse-mode pass from `seeds` (node id -> gradient of the loss w.r.t. that node;

@@ -27,7 +27,9 @@ final class InferenceProgram {
 
     let steps: [Step]
     let feeds: [(slot: Int, name: String, dtype: DType)]
-    let params: [(slot: Int, name: String)]
+    /// Slots holding weights: filled once here (the executor drops the program when its
+    /// graph changes) and never cleared, so a call looks up no weight by name.
+    let paramSlots: [Int]
     let outputs: [Int]
     private var values: [Tensor?]
     private var args: [Tensor] = []
@@ -35,33 +37,31 @@ final class InferenceProgram {
 
     init(_ graph: Graph, plan: Executor.Plan) {
         let nodes = graph.nodes
-        var steps: [Step] = [], feeds: [(Int, String, DType)] = [], params: [(Int, String)] = []
+        var steps: [Step] = [], feeds: [(Int, String, DType)] = [], params: [Int] = []
+        values = [Tensor?](repeating: nil, count: nodes.count)
         for i in plan.order {
             let n = nodes[i]
             switch n.op {
             case "input": feeds.append((i, n.name, n.dtype))
-            case "param": params.append((i, n.name))
+            case "param": params.append(i); values[i] = graph.params[n.name]!
             default:
                 // A value read twice by one node is freed once.
                 var frees: [Int] = []
-                for j in n.inputs where plan.lastUse[j] == i && !frees.contains(j) { frees.append(j) }
+                for j in n.inputs where plan.lastUse[j] == i && !frees.contains(j) && nodes[j].op != "param" { frees.append(j) }
                 steps.append(Step(node: i, forward: OpRegistry.ops[n.op]!.forward, inputs: n.inputs, attrs: n.attrs, frees: frees))
             }
         }
-        self.steps = steps; self.feeds = feeds; self.params = params; self.outputs = plan.outputs
-        values = [Tensor?](repeating: nil, count: nodes.count)
+        self.steps = steps; self.feeds = feeds; self.paramSlots = params; self.outputs = plan.outputs
     }
 
-    /// Eval-mode outputs for `feeds` (already checked by the executor). Batch-norm state
-    /// updates (training only) cannot occur here; `stateUpdates` are applied anyway so the
-    /// result matches `forward(_:training: false)` exactly.
-    func run(_ feedValues: [String: Tensor], graph: inout Graph, seed: UInt64, step: UInt64) throws -> [Tensor] {
-        defer { for k in values.indices { values[k] = nil } }
+    /// Eval-mode outputs for `feeds` (already checked by the executor), and any state
+    /// updates the ops reported (none in eval mode; returned so `run` matches `forward`).
+    func run(_ feedValues: [String: Tensor], seed: UInt64, step: UInt64) throws -> ([Tensor], [(node: Int, input: Int, value: Tensor)]) {
+        defer { for s in steps { values[s.node] = nil }; for f in feeds { values[f.slot] = nil } }
         for f in feeds {
             let t = feedValues[f.name]!
             values[f.slot] = t.dtype == f.dtype ? t : t.astype(f.dtype)
         }
-        for p in params { values[p.slot] = graph.params[p.name]! }
         ctx.seed = seed; ctx.step = step; ctx.stateUpdates.removeAll(keepingCapacity: true)
         for s in steps {
             args.removeAll(keepingCapacity: true)
@@ -72,7 +72,6 @@ final class InferenceProgram {
             for j in s.frees { values[j] = nil }
             values[s.node] = y
         }
-        for u in ctx.stateUpdates { graph.params[graph.nodes[graph.nodes[u.node].inputs[u.input]].name] = u.value }
-        return outputs.map { values[$0]! }
+        return (outputs.map { values[$0]! }, ctx.stateUpdates)
     }
 }
