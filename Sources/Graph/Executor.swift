@@ -16,12 +16,20 @@ public struct Activations {
 public final class Executor {
     /// Any change to the graph (weights included) drops the eval program, which holds the
     /// weights' tensors.
-    public var graph: Graph { didSet { program = nil } }
+    public var graph: Graph { didSet { program = nil; statics = [:] } }
     public var seed: UInt64 = 0
+    /// `run` lowers graphs it can to a `StaticProgram` (arena from the memory plan, raw
+    /// kernel calls); false always uses the Tensor-level `InferenceProgram` (tests compare).
+    public var useStatic = true
+    /// Batch sizes whose calls ran as a static program so far (for tests and `explain`).
+    public var staticBatchSizes: [Int] { statics.compactMap { $0.value == nil ? nil : $0.key }.sorted() }
     public var step: UInt64 = 0
     private var plans: [Int: Plan] = [:]
     /// The eval-mode program `run` uses (built on first use, batch-independent).
     private var program: InferenceProgram?
+    /// Per batch size, the arena-backed lowering `run` prefers (nil: the graph has an op
+    /// without one, use `program`).
+    private var statics: [Int: StaticProgram?] = [:]
 
     final class Plan {
         let order: [Int]
@@ -40,7 +48,7 @@ public final class Executor {
     }
 
     /// Forget cached plans (after editing the graph's structure).
-    public func invalidate() { plans = [:]; program = nil }
+    public func invalidate() { plans = [:]; program = nil; statics = [:] }
 
     func plan(batch: Int) -> Plan {
         if let p = plans[batch] { return p }
@@ -120,7 +128,15 @@ public final class Executor {
     /// Eval-mode outputs (the same values as `forward(feeds).output(i)`), through the
     /// pre-resolved `InferenceProgram`.
     public func run(_ feeds: [String: Tensor]) throws -> [Tensor] {
-        let p = plan(batch: try batchSize(feeds))
+        let batch = try batchSize(feeds)
+        if useStatic {
+            if statics[batch] == nil {
+                if statics.count >= 8 { statics = [:] }   // a server sees a few batch sizes, not many
+                statics[batch] = .some(StaticProgram(graph, batch: batch))
+            }
+            if let s = statics[batch]! { return try s.run(feeds) }
+        }
+        let p = plan(batch: batch)
         if program == nil { program = InferenceProgram(graph, plan: p) }
         let (outputs, updates) = try program!.run(feeds, seed: seed, step: step)
         applyStateUpdates(updates)
