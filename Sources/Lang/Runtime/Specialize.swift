@@ -9,10 +9,13 @@ protocol Reader {
     func peekInt(_ ctx: Ctx) -> Int?
     /// Evaluating the operand runs code, so it must be read exactly once.
     static var runsCode: Bool { get }
+    /// Stands for a missing operand (a call without arguments).
+    static var absent: Bool { get }
 }
 
 extension Reader {
     static var runsCode: Bool { false }
+    static var absent: Bool { false }
 }
 
 struct LocalReader: Reader {
@@ -36,13 +39,12 @@ struct GlobalReader: Reader {
 
 struct ConstReader: Reader {
     let value: Value
-    let int: Int?
-    init(_ value: Value) {
-        self.value = value
-        if case .int(let x) = value { int = x } else { int = nil }
-    }
+    init(_ value: Value) { self.value = value }
     @inline(__always) func read(_ ctx: Ctx) throws -> Value { value }
-    @inline(__always) func peekInt(_ ctx: Ctx) -> Int? { int }
+    @inline(__always) func peekInt(_ ctx: Ctx) -> Int? {
+        if case .int(let x) = value { return x }
+        return nil
+    }
 }
 
 struct EvalReader: Reader {
@@ -89,7 +91,8 @@ struct ArithBuilder: PairBuilder {
     let span: Span
 
     func build<L: Reader, R: Reader>(_ l: L, _ r: R) -> Eval {
-        let op = self.op, span = self.span
+        // The span behind a reference keeps the captured context (unpacked per call) small.
+        let op = self.op, at = SpanBox(span)
         switch op {
         case .add: return { ctx in
             if !L.runsCode && !R.runsCode, let x = l.peekInt(ctx), let y = r.peekInt(ctx) {
@@ -98,7 +101,7 @@ struct ArithBuilder: PairBuilder {
             }
             let a = try l.read(ctx), b = try r.read(ctx)
             if case .int(let x) = a, case .int(let y) = b { let (s, o) = x.addingReportingOverflow(y); if !o { return .int(s) } }
-            return try Ops.binary(op, a, b, at: span)
+            return try Ops.binary(op, a, b, at: at.span)
         }
         case .sub: return { ctx in
             if !L.runsCode && !R.runsCode, let x = l.peekInt(ctx), let y = r.peekInt(ctx) {
@@ -107,7 +110,7 @@ struct ArithBuilder: PairBuilder {
             }
             let a = try l.read(ctx), b = try r.read(ctx)
             if case .int(let x) = a, case .int(let y) = b { let (s, o) = x.subtractingReportingOverflow(y); if !o { return .int(s) } }
-            return try Ops.binary(op, a, b, at: span)
+            return try Ops.binary(op, a, b, at: at.span)
         }
         case .mul: return { ctx in
             if !L.runsCode && !R.runsCode, let x = l.peekInt(ctx), let y = r.peekInt(ctx) {
@@ -116,7 +119,7 @@ struct ArithBuilder: PairBuilder {
             }
             let a = try l.read(ctx), b = try r.read(ctx)
             if case .int(let x) = a, case .int(let y) = b { let (s, o) = x.multipliedReportingOverflow(by: y); if !o { return .int(s) } }
-            return try Ops.binary(op, a, b, at: span)
+            return try Ops.binary(op, a, b, at: at.span)
         }
         case .lt, .le, .gt, .ge, .eq, .ne:
             // Integers compare inline; anything else (floats, strings, tensors, whose
@@ -134,10 +137,10 @@ struct ArithBuilder: PairBuilder {
                 if !L.runsCode && !R.runsCode, let x = l.peekInt(ctx), let y = r.peekInt(ctx) { return .bool(cmp(x, y)) }
                 let a = try l.read(ctx), b = try r.read(ctx)
                 if case .int(let x) = a, case .int(let y) = b { return .bool(cmp(x, y)) }
-                return try Ops.binary(op, a, b, at: span)
+                return try Ops.binary(op, a, b, at: at.span)
             }
         default:
-            return { ctx in try Ops.binary(op, try l.read(ctx), try r.read(ctx), at: span) }
+            return { ctx in try Ops.binary(op, try l.read(ctx), try r.read(ctx), at: at.span) }
         }
     }
 }
@@ -365,29 +368,6 @@ extension Compiler {
     }
 }
 
-/// `if l op r { then } else { other }` as one closure, specialized for the operand readers.
-struct IfCompareBuilder: PairBuilder {
-    let compare: CompareBuilder
-    let then: Eval
-    let other: Eval
-
-    func build<L: Reader, R: Reader>(_ l: L, _ r: R) -> Eval {
-        let test = compare.test(l, r)
-        let t = then, o = other
-        switch compare.op {
-        case .lt: return { ctx in
-            if let x = l.peekInt(ctx), let y = r.peekInt(ctx) { return x < y ? try t(ctx) : try o(ctx) }
-            return try test(ctx) ? try t(ctx) : try o(ctx)
-        }
-        case .le: return { ctx in
-            if let x = l.peekInt(ctx), let y = r.peekInt(ctx) { return x <= y ? try t(ctx) : try o(ctx) }
-            return try test(ctx) ? try t(ctx) : try o(ctx)
-        }
-        default: return { ctx in try test(ctx) ? try t(ctx) : try o(ctx) }
-        }
-    }
-}
-
 /// Sets a slot to nil; plain numbers need no release of the old value.
 @inline(__always) func clearSlot(_ p: UnsafeMutablePointer<Value>) {
     switch p.pointee {
@@ -396,12 +376,21 @@ struct IfCompareBuilder: PairBuilder {
     }
 }
 
-/// `slot op k` read inline (no closure): the right side of `total += i * 2`.
+/// `slot op k` read inline (no closure): the right side of `total += i * 2`, the argument
+/// of `fib(n - 1)`. The span sits behind a reference to keep the reader (and so every
+/// closure capturing it) small.
 struct SlotConstReader<S: Reader>: Reader {
     let slot: S
     let op: BinOp
     let k: Int
-    let span: Span
+    let at: SpanBox
+
+    init(slot: S, op: BinOp, k: Int, span: Span) {
+        self.slot = slot
+        self.op = op
+        self.k = k
+        self.at = SpanBox(span)
+    }
 
     @inline(__always) func peekInt(_ ctx: Ctx) -> Int? {
         guard let x = slot.peekInt(ctx) else { return nil }
@@ -416,7 +405,7 @@ struct SlotConstReader<S: Reader>: Reader {
 
     @inline(__always) func read(_ ctx: Ctx) throws -> Value {
         if let v = peekInt(ctx) { return .int(v) }
-        return try Ops.binary(op, try slot.read(ctx), .int(k), at: span)
+        return try Ops.binary(op, try slot.read(ctx), .int(k), at: at.span)
     }
 }
 
@@ -471,4 +460,10 @@ extension Compiler {
         let builder = WhileCompareBuilder(compare: CompareBuilder(op: bo, span: cond.span), s1: stmt(b.stmts[0]), s2: stmt(b.stmts[1]), span: cond.span)
         return specialize(builder, la, rc)
     }
+}
+
+/// A source location kept by reference.
+final class SpanBox {
+    let span: Span
+    init(_ span: Span) { self.span = span }
 }
