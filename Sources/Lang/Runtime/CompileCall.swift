@@ -70,8 +70,8 @@ extension Compiler {
 }
 
 extension Ctx {
-    @inline(__always) func push(_ v: Value, _ span: Span) throws {
-        guard top < capacity else { throw stackFull(span) }
+    @inline(__always) func push<S: SpanSource>(_ v: Value, _ at: S) throws {
+        guard top < capacity else { throw stackFull(at.span) }
         // Slots at and above `top` always hold nil, so there is nothing to release.
         (stack + top).initialize(to: v)
         top &+= 1
@@ -166,7 +166,7 @@ extension Interpreter {
     func enterFrame(_ fn: Function, _ proto: FnProto, _ ctx: Ctx, argBase: Int, span: Span,
                     prologue: ((Ctx) throws -> Void)? = nil) throws -> Value {
         try enterFrame(Unmanaged.passUnretained(fn), Unmanaged.passUnretained(proto), proto.frameSize, proto.code,
-                       ctx, argBase: argBase, span: span, prologue: prologue)
+                       ctx, argBase: argBase, at: span, prologue: prologue)
     }
 
     /// The frame entry proper, on unretained references (the caller keeps them alive), so a
@@ -174,10 +174,10 @@ extension Interpreter {
     /// (every top-level `fn`): nothing in its body reads `ctx.closure`, so it is left as is.
     /// Error paths are outlined to keep this inlined code small.
     @inline(__always)
-    func enterFrame(_ fn: Unmanaged<Function>?, _ proto: Unmanaged<FnProto>, _ frameSize: Int, _ code: Unmanaged<CodeBox>,
-                    _ ctx: Ctx, argBase: Int, span: Span, prologue: ((Ctx) throws -> Void)? = nil) throws -> Value {
+    func enterFrame<S: SpanSource>(_ fn: Unmanaged<Function>?, _ proto: Unmanaged<FnProto>, _ frameSize: Int, _ code: Unmanaged<CodeBox>,
+                    _ ctx: Ctx, argBase: Int, at: S, prologue: ((Ctx) throws -> Void)? = nil) throws -> Value {
         let frameTop = argBase &+ frameSize
-        guard frameTop <= ctx.capacity, ctx.depth < ctx.maxDepth else { throw ctx.tooDeep(span) }
+        guard frameTop <= ctx.capacity, ctx.depth < ctx.maxDepth else { throw ctx.tooDeep(at.span) }
         let savedBase = ctx.base
         let savedClosure = ctx.closure
         ctx.base = argBase
@@ -195,7 +195,7 @@ extension Interpreter {
         do {
             if let prologue { try prologue(ctx) }
             ctx.tick &-= 1
-            if ctx.tick <= 0 { try ctx.poll(span) }
+            if ctx.tick <= 0 { try ctx.poll(at.span) }
             var result = try code._withUnsafeGuaranteedRef { try $0.run(ctx) }
             if ctx.ctl != Control.none {
                 if ctx.ctl == Control.returning { result = ctx.retval; ctx.retval = .nil }
@@ -203,7 +203,7 @@ extension Interpreter {
             }
             return result
         } catch {
-            throw ctx.traced(error, proto, span)
+            throw ctx.traced(error, proto, at.span)
         }
     }
 

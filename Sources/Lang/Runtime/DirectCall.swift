@@ -21,8 +21,8 @@ extension Compiler {
         if case .binary(let op, let a, let c) = e.kind, let o = binOp(op), o == .add || o == .sub || o == .mul,
            case .literal(.int(let k)) = c.kind, let s = slotOperand(a) {
             switch s {
-            case .local(let i): return b.build(SlotConstReader(slot: LocalReader(slot: i), op: o, k: k, span: e.span))
-            case .global(let g, let i): return b.build(SlotConstReader(slot: GlobalReader(globals: g, slot: i), op: o, k: k, span: e.span))
+            case .local(let i): return b.build(SlotConstReader(slot: LocalReader(slot: i), op: o, k: k, at: SpanBox(e.span)))
+            case .global(let g, let i): return b.build(SlotConstReader(slot: GlobalReader(globals: g, slot: i), op: o, k: k, at: SpanBox(e.span)))
             default: break
             }
         }
@@ -72,11 +72,11 @@ struct DirectSite: ReaderBuilder {
         return { ctx in
             let argBase = ctx.top
             guard let callee = call.callee ?? call.bind() else {
-                return try call.general(ctx) { ctx in if !A.absent { try ctx.push(try a.read(ctx), call.site.span) } }
+                return try call.general(ctx) { ctx in if !A.absent { try ctx.push(try a.read(ctx), call.at) } }
             }
             do {
-                if !A.absent { try ctx.push(try a.read(ctx), call.site.span) }
-                return try call.site.interp.enterFrame(callee, ctx, argBase: argBase, span: call.site.span)
+                if !A.absent { try ctx.push(try a.read(ctx), call.at) }
+                return try call.site.interp.enterFrame(callee, ctx, argBase: argBase, at: call.at)
             } catch { throw call.site.interp.unwound(error, ctx, argBase, call.site.span) }
         }
     }
@@ -87,11 +87,11 @@ struct DirectSite: ReaderBuilder {
         return { ctx in
             let argBase = ctx.top
             guard let callee = call.callee ?? call.bind() else {
-                return try call.general(ctx) { ctx in for a in args { try ctx.push(try a.run(ctx), call.site.span) } }
+                return try call.general(ctx) { ctx in for a in args { try ctx.push(try a.run(ctx), call.at) } }
             }
             do {
-                for a in args { try ctx.push(try a.run(ctx), call.site.span) }
-                return try call.site.interp.enterFrame(callee, ctx, argBase: argBase, span: call.site.span)
+                for a in args { try ctx.push(try a.run(ctx), call.at) }
+                return try call.site.interp.enterFrame(callee, ctx, argBase: argBase, at: call.at)
             } catch { throw call.site.interp.unwound(error, ctx, argBase, call.site.span) }
         }
     }
@@ -119,9 +119,14 @@ struct BoundCallee {
 /// The state of one direct call site: where the callee lives, and the callee once bound.
 final class DirectCall {
     let site: DirectSite
+    /// The call's span by reference: the hot path then holds one pointer, not four words.
+    let at: SpanBox
     var callee: BoundCallee?
 
-    init(_ site: DirectSite) { self.site = site }
+    init(_ site: DirectSite) {
+        self.site = site
+        at = SpanBox(site.span)
+    }
 
     /// The callee, bound on the first call (a top-level `fn`'s slot never changes once bound).
     @inline(never) func bind() -> BoundCallee? {
@@ -147,7 +152,7 @@ extension Interpreter {
 
     /// Enters the frame of a bound callee (it has no captures: `ctx.closure` stays).
     @inline(__always)
-    func enterFrame(_ c: BoundCallee, _ ctx: Ctx, argBase: Int, span: Span) throws -> Value {
-        try enterFrame(nil, Unmanaged.passUnretained(c.proto), c.frameSize, c.code, ctx, argBase: argBase, span: span)
+    func enterFrame(_ c: BoundCallee, _ ctx: Ctx, argBase: Int, at: SpanBox) throws -> Value {
+        try enterFrame(nil, Unmanaged.passUnretained(c.proto), c.frameSize, c.code, ctx, argBase: argBase, at: at)
     }
 }
