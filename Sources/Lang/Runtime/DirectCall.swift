@@ -11,6 +11,9 @@ extension Compiler {
             // One argument: read inline when it is a slot, a constant or `slot op integer`
             // (`fib(n - 1)`), so computing it costs no closure call.
             return withArgReader(site, args[0])
+        case 2:
+            // Slots and constants are read in place; other arguments run their closure.
+            return specialize(site, operand(args[0]), operand(args[1]))
         default:
             return site.buildMany(ContiguousArray(args.map { Code(run: expr($0)) }))
         }
@@ -58,7 +61,7 @@ struct NoArg: Reader {
 }
 
 /// Where a direct call's callee lives and what the call looks like.
-struct DirectSite: ReaderBuilder {
+struct DirectSite: ReaderBuilder, PairBuilder {
     let interp: Interpreter
     let globals: Globals
     let slot: Int
@@ -81,7 +84,26 @@ struct DirectSite: ReaderBuilder {
         }
     }
 
-    /// Two or more arguments, each its own closure.
+    /// Two arguments.
+    func build<L: Reader, R: Reader>(_ l: L, _ r: R) -> Eval {
+        let call = DirectCall(self)
+        return { ctx in
+            let argBase = ctx.top
+            guard let callee = call.callee ?? call.bind() else {
+                return try call.general(ctx) { ctx in
+                    try ctx.push(try l.read(ctx), call.at)
+                    try ctx.push(try r.read(ctx), call.at)
+                }
+            }
+            do {
+                try ctx.push(try l.read(ctx), call.at)
+                try ctx.push(try r.read(ctx), call.at)
+                return try call.site.interp.enterFrame(callee, ctx, argBase: argBase, at: call.at)
+            } catch { throw call.site.interp.unwound(error, ctx, argBase, call.site.span) }
+        }
+    }
+
+    /// Three or more arguments, each its own closure.
     func buildMany(_ args: ContiguousArray<Code>) -> Eval {
         let call = DirectCall(self)
         return { ctx in
