@@ -198,29 +198,6 @@ extension Compiler {
     }
 }
 
-extension Compiler {
-    /// A function body with `return e` in tail position rewritten to plain `e`: the value
-    /// is the same, and the call neither sets nor tests the return flag.
-    func tailReturn(_ e: Expr) -> Expr {
-        switch e.kind {
-        case .block(var b):
-            guard let last = b.stmts.last else { return e }
-            switch last.kind {
-            case .ret(let x): b.stmts[b.stmts.count - 1].kind = .expr(tailReturn(x ?? Expr(.literal(.nil), last.span)))
-            case .expr(let x): b.stmts[b.stmts.count - 1].kind = .expr(tailReturn(x))
-            default: return e
-            }
-            return Expr(.block(b), e.span)
-        case .ifElse(let c, var then, let other):
-            guard case .block(let t) = tailReturn(Expr(.block(then), then.span)).kind else { return e }
-            then = t
-            return Expr(.ifElse(c, then, other.map(tailReturn)), e.span)
-        default:
-            return e
-        }
-    }
-}
-
 func boolError(_ op: String, _ v: Value, _ span: Span) -> MLWError {
     .runtime("'\(op)' needs bool operands, got \(v.typeName)", at: span)
 }
