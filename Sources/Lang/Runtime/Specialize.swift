@@ -294,6 +294,11 @@ struct AssignArithBuilder {
         let op = self.op, span = self.span
         switch op {
         case .add: return { ctx in
+            // Integers read in place: no copy (and later release) of either value.
+            if !R.runsCode, let x = l.peekInt(ctx), let y = r.peekInt(ctx) {
+                let (s, o) = x.addingReportingOverflow(y)
+                if !o { l.pointer(ctx).initialize(to: .int(s)); return .nil }
+            }
             let a = try l.read(ctx), b = try r.read(ctx)
             if case .int(let x) = a, case .int(let y) = b {
                 let (s, o) = x.addingReportingOverflow(y)
@@ -303,6 +308,11 @@ struct AssignArithBuilder {
             return .nil
         }
         case .sub: return { ctx in
+            // Integers read in place: no copy (and later release) of either value.
+            if !R.runsCode, let x = l.peekInt(ctx), let y = r.peekInt(ctx) {
+                let (s, o) = x.subtractingReportingOverflow(y)
+                if !o { l.pointer(ctx).initialize(to: .int(s)); return .nil }
+            }
             let a = try l.read(ctx), b = try r.read(ctx)
             if case .int(let x) = a, case .int(let y) = b {
                 let (s, o) = x.subtractingReportingOverflow(y)
