@@ -389,8 +389,8 @@ extension Compiler {
 
 /// `slot op k` read inline (no closure): the right side of `total += i * 2`, the argument
 /// of `fib(n - 1)`. A call argument keeps its span behind a `SpanBox` (the call closure
-/// captures less); an assignment keeps it inline (boxed, the top-level loop benchmark ran
-/// 3% slower).
+/// captures less); an assignment keeps it inline, as before (boxing it measured no better
+/// in the loop benchmarks).
 struct SlotConstReader<S: Reader, P: SpanSource>: Reader {
     let slot: S
     let op: BinOp
