@@ -2,17 +2,18 @@
 /// so a script call allocates nothing.
 extension Compiler {
     func call(_ calleeExpr: Expr, _ args: [Arg], _ span: Span) -> Eval {
-        let callee = expr(calleeExpr)
-        let positional = ContiguousArray(args.filter { $0.name == nil }.map { expr($0.value) })
-        let namedEvals = ContiguousArray(args.filter { $0.name != nil }.map { expr($0.value) })
         let names = args.compactMap(\.name)
+        if names.isEmpty, case .name(let ref) = calleeExpr.kind, case .global(let d, false) = ref.resolution, d.kind == .fn {
+            return directCall(globals, d.slot, args.map(\.value), span)
+        }
+        let callee = expr(calleeExpr)
+        // Closures kept in arrays are wrapped in `Code`, so calling one needs no thunk.
+        let positional = ContiguousArray(args.filter { $0.name == nil }.map { Code(run: expr($0.value)) })
+        let namedEvals = ContiguousArray(args.filter { $0.name != nil }.map { Code(run: expr($0.value)) })
         let interp = self.interp
         let argc = positional.count
-        if names.isEmpty, case .name(let ref) = calleeExpr.kind, case .global(let d, false) = ref.resolution, d.kind == .fn {
-            return directCall(globals, d.slot, positional, span)
-        }
         if names.isEmpty && argc == 1 {
-            let a0 = positional[0]
+            let a0 = positional[0].run
             return { ctx in
                 let f = try callee(ctx)
                 let argBase = ctx.top
@@ -26,40 +27,9 @@ extension Compiler {
             let f = try callee(ctx)
             let argBase = ctx.top
             do {
-                for a in positional { try ctx.push(try a(ctx), span) }
-                for a in namedEvals { try ctx.push(try a(ctx), span) }
+                for a in positional { try ctx.push(try a.run(ctx), span) }
+                for a in namedEvals { try ctx.push(try a.run(ctx), span) }
                 return try interp.invoke(f, ctx, argBase: argBase, argc: argc, names: names, span: span)
-            } catch { throw interp.unwound(error, ctx, argBase, span) }
-        }
-    }
-
-    /// A call of a top-level `fn` (its slot never changes once bound): the function and its
-    /// prototype are cached unretained, so the call costs no reference counting.
-    func directCall(_ g: Globals, _ slot: Int, _ args: ContiguousArray<Eval>, _ span: Span) -> Eval {
-        let cache = CallCache()
-        let interp = self.interp
-        let argc = args.count
-        let a0 = args.first ?? { _ in .nil }
-        return { ctx in
-            if cache.function == nil {
-                guard case .function(let fn) = g.slots[slot], let proto = fn.proto, proto.simple,
-                      proto.paramNames.count == argc else {
-                    // Natives, defaults and arity errors take the general path.
-                    let argBase = ctx.top
-                    do {
-                        for a in args { try ctx.push(try a(ctx), span) }
-                        return try interp.invoke(g.slots[slot], ctx, argBase: argBase, argc: argc, names: [], span: span)
-                    } catch { throw interp.unwound(error, ctx, argBase, span) }
-                }
-                cache.function = Unmanaged.passUnretained(fn)
-                cache.proto = Unmanaged.passUnretained(proto)
-                cache.code = proto.code
-                cache.frameSize = proto.frameSize
-            }
-            let argBase = ctx.top
-            do {
-                if argc == 1 { try ctx.push(try a0(ctx), span) } else { for a in args { try ctx.push(try a(ctx), span) } }
-                return try interp.enterFrame(cache.function!, cache.proto!, cache.frameSize, cache.code!, ctx, argBase: argBase, span: span)
             } catch { throw interp.unwound(error, ctx, argBase, span) }
         }
     }
@@ -67,8 +37,8 @@ extension Compiler {
     /// `recv.name(args)`: record field (module member) first, then a native method, then
     /// the function `name` in scope with `recv` as its first argument.
     func method(_ recv: @escaping Eval, _ name: String, _ args: [Arg], _ fallback: NameRef, _ span: Span) -> Eval {
-        let positional = ContiguousArray(args.filter { $0.name == nil }.map { expr($0.value) })
-        let namedEvals = ContiguousArray(args.filter { $0.name != nil }.map { expr($0.value) })
+        let positional = ContiguousArray(args.filter { $0.name == nil }.map { Code(run: expr($0.value)) })
+        let namedEvals = ContiguousArray(args.filter { $0.name != nil }.map { Code(run: expr($0.value)) })
         let names = args.compactMap(\.name)
         let interp = self.interp
         let argc = positional.count
@@ -91,8 +61,8 @@ extension Compiler {
             let argBase = ctx.top
             do {
                 if withSelf { try ctx.push(r, span) }
-                for a in positional { try ctx.push(try a(ctx), span) }
-                for a in namedEvals { try ctx.push(try a(ctx), span) }
+                for a in positional { try ctx.push(try a.run(ctx), span) }
+                for a in namedEvals { try ctx.push(try a.run(ctx), span) }
                 return try interp.invoke(f, ctx, argBase: argBase, argc: argc + (withSelf ? 1 : 0), names: names, span: span)
             } catch { throw interp.unwound(error, ctx, argBase, span) }
         }
@@ -100,17 +70,35 @@ extension Compiler {
 }
 
 extension Ctx {
-    @inline(__always) func push(_ v: Value, _ span: Span) throws {
-        guard top < capacity else { throw MLWError.runtime("stack overflow: the value stack is full", at: span) }
+    @inline(__always) func push<S: SpanSource>(_ v: Value, _ at: S) throws {
+        guard top < capacity else { throw stackFull(at.span) }
         // Slots at and above `top` always hold nil, so there is nothing to release.
         (stack + top).initialize(to: v)
         top &+= 1
+    }
+
+    @inline(never) func stackFull(_ span: Span) -> MLWError {
+        MLWError.runtime("stack overflow: the value stack is full", at: span)
+    }
+
+    @inline(never) func tooDeep(_ span: Span) -> MLWError {
+        MLWError.runtime("stack overflow: more than \(maxDepth) nested calls", at: span)
+    }
+
+    /// A runtime error leaving a script function gains a traceback line for the call.
+    @inline(never) func traced(_ error: Error, _ proto: Unmanaged<FnProto>, _ span: Span) -> Error {
+        guard var e = error as? MLWError else { return error }
+        if e.kind == .runtime && e.trace.count < 100 {
+            e.trace.append(TraceFrame(function: proto.takeUnretainedValue().name, span: span))
+        }
+        ctl = Control.none
+        return e
     }
 }
 
 extension Interpreter {
     /// Clears what a failed call pushed, and converts native failures to located errors.
-    func unwound(_ error: Error, _ ctx: Ctx, _ argBase: Int, _ span: Span) -> Error {
+    @inline(never) func unwound(_ error: Error, _ ctx: Ctx, _ argBase: Int, _ span: Span) -> Error {
         ctx.unwind(to: argBase)
         if let e = error as? NativeError { return MLWError.runtime(e.message, at: span) }
         if error is MLWError { return error }
@@ -178,48 +166,44 @@ extension Interpreter {
     func enterFrame(_ fn: Function, _ proto: FnProto, _ ctx: Ctx, argBase: Int, span: Span,
                     prologue: ((Ctx) throws -> Void)? = nil) throws -> Value {
         try enterFrame(Unmanaged.passUnretained(fn), Unmanaged.passUnretained(proto), proto.frameSize, proto.code,
-                       ctx, argBase: argBase, span: span, prologue: prologue)
+                       ctx, argBase: argBase, at: span, prologue: prologue)
     }
 
     /// The frame entry proper, on unretained references (the caller keeps them alive), so a
-    /// call does no reference counting.
+    /// call does no reference counting. `closure` is nil for a function without captures
+    /// (every top-level `fn`): nothing in its body reads `ctx.closure`, so it is left as is.
+    /// Error paths are outlined to keep this inlined code small.
     @inline(__always)
-    func enterFrame(_ fn: Unmanaged<Function>, _ proto: Unmanaged<FnProto>, _ frameSize: Int, _ code: Unmanaged<CodeBox>,
-                    _ ctx: Ctx, argBase: Int, span: Span, prologue: ((Ctx) throws -> Void)? = nil) throws -> Value {
+    func enterFrame<S: SpanSource>(_ fn: Unmanaged<Function>?, _ proto: Unmanaged<FnProto>, _ frameSize: Int, _ code: Unmanaged<CodeBox>,
+                    _ ctx: Ctx, argBase: Int, at: S, prologue: ((Ctx) throws -> Void)? = nil) throws -> Value {
         let frameTop = argBase &+ frameSize
-        guard frameTop <= ctx.capacity, ctx.depth < ctx.maxDepth else {
-            throw MLWError.runtime("stack overflow: more than \(ctx.maxDepth) nested calls", at: span)
-        }
+        guard frameTop <= ctx.capacity, ctx.depth < ctx.maxDepth else { throw ctx.tooDeep(at.span) }
         let savedBase = ctx.base
         let savedClosure = ctx.closure
         ctx.base = argBase
         ctx.top = frameTop
-        ctx.closure = fn
+        if let fn { ctx.closure = fn }
         ctx.depth &+= 1
         defer {
             var i = argBase
             while i < frameTop { clearSlot(ctx.stack + i); i &+= 1 }
             ctx.base = savedBase
             ctx.top = argBase
-            ctx.closure = savedClosure
+            if fn != nil { ctx.closure = savedClosure }
             ctx.depth &-= 1
         }
         do {
             if let prologue { try prologue(ctx) }
             ctx.tick &-= 1
-            if ctx.tick <= 0 { try ctx.poll(span) }
+            if ctx.tick <= 0 { try ctx.poll(at.span) }
             var result = try code._withUnsafeGuaranteedRef { try $0.run(ctx) }
             if ctx.ctl != Control.none {
                 if ctx.ctl == Control.returning { result = ctx.retval; ctx.retval = .nil }
                 ctx.ctl = Control.none
             }
             return result
-        } catch var e as MLWError {
-            if e.kind == .runtime && e.trace.count < 100 {
-                e.trace.append(TraceFrame(function: proto.takeUnretainedValue().name, span: span))
-            }
-            ctx.ctl = Control.none
-            throw e
+        } catch {
+            throw ctx.traced(error, proto, at.span)
         }
     }
 
@@ -244,13 +228,4 @@ extension Interpreter {
         ctx.unwind(to: argBase)
         for v in slots { try ctx.push(v, span) }
     }
-}
-
-/// The resolved target of a direct call site. Unretained: the module's globals keep the
-/// function alive for as long as its code can run.
-final class CallCache {
-    var function: Unmanaged<Function>?
-    var proto: Unmanaged<FnProto>?
-    var code: Unmanaged<CodeBox>?
-    var frameSize = 0
 }

@@ -66,22 +66,7 @@ extension Compiler {
             let v = expr(x), idx = indexItems(items)
             return { ctx in try Ops.index(try v(ctx), try idx(ctx), at: span) }
         case .ifElse(let cond, let then, let other):
-            let t = block(then)
-            // `if a < b {...} else {...}` with integer-readable operands: the comparison is
-            // inlined into the `if` (one closure call fewer per branch, e.g. per recursive call).
-            if let o = other, case .binary(let op, let a, let b) = cond.kind, let bo = binOp(op),
-               [.lt, .le, .gt, .ge, .eq, .ne].contains(bo) {
-                let la = operand(a), rb = operand(b)
-                if case .eval = la {} else if case .eval = rb {} else {
-                    return specialize(IfCompareBuilder(compare: CompareBuilder(op: bo, span: cond.span), then: t, other: expr(o)), la, rb)
-                }
-            }
-            let c = condition(cond, "'if'")
-            guard let other else {
-                return { ctx in try c(ctx) ? try t(ctx) : .nil }
-            }
-            let o = expr(other)
-            return { ctx in try c(ctx) ? try t(ctx) : try o(ctx) }
+            return ifElse(cond, then, other)
         case .block(let b):
             return block(b)
         case .function(let fn):
@@ -185,7 +170,7 @@ extension Compiler {
         let boxed = fn.params.enumerated().compactMap { $0.element.decl.captured ? $0.offset : nil }
         let proto = FnProto(name: fn.name, paramNames: fn.params.map(\.decl.name),
                             defaults: fn.params.map { $0.defaultValue.map(expr) }, boxedParams: boxed,
-                            frameSize: fn.frameSize, captures: fn.captures, body: expr(fn.body), span: fn.span)
+                            frameSize: fn.frameSize, captures: fn.captures, body: expr(tailReturn(fn.body)), span: fn.span)
         proto.sourceText = sourceText(fn)
         let sources = fn.captures
         if sources.isEmpty {

@@ -59,9 +59,10 @@ final class Compiler {
             if case .name(let ref) = target, let fused = fusedAssign(ref, op, value, s.span) { return fused }
             return assign(target, op, expr(value), s.span)
         case .ret(let e):
-            let v = e.map(expr) ?? { _ in .nil }
+            // `return n`: a variable or constant is read in place.
+            let v = e.map(branch) ?? Branch(constant: .nil)
             return { ctx in
-                ctx.retval = try v(ctx)
+                ctx.retval = try v.run(ctx)
                 ctx.ctl = Control.returning
                 return .nil
             }

@@ -175,8 +175,8 @@ public final class Interpreter {
         }
         let argBase = ctx.top
         do {
-            for a in args { try ctx.push(a, .none) }
-            for (_, v) in named { try ctx.push(v, .none) }
+            for a in args { try ctx.push(a, Span.none) }
+            for (_, v) in named { try ctx.push(v, Span.none) }
             return try invoke(f, ctx, argBase: argBase, argc: args.count, names: named.map(\.0), span: .none)
         } catch {
             throw unwound(error, ctx, argBase, .none)

@@ -9,10 +9,13 @@ protocol Reader {
     func peekInt(_ ctx: Ctx) -> Int?
     /// Evaluating the operand runs code, so it must be read exactly once.
     static var runsCode: Bool { get }
+    /// Stands for a missing operand (a call without arguments).
+    static var absent: Bool { get }
 }
 
 extension Reader {
     static var runsCode: Bool { false }
+    static var absent: Bool { false }
 }
 
 struct LocalReader: Reader {
@@ -89,7 +92,8 @@ struct ArithBuilder: PairBuilder {
     let span: Span
 
     func build<L: Reader, R: Reader>(_ l: L, _ r: R) -> Eval {
-        let op = self.op, span = self.span
+        // The span behind a reference keeps the captured context (unpacked per call) small.
+        let op = self.op, at = SpanBox(span)
         switch op {
         case .add: return { ctx in
             if !L.runsCode && !R.runsCode, let x = l.peekInt(ctx), let y = r.peekInt(ctx) {
@@ -98,7 +102,7 @@ struct ArithBuilder: PairBuilder {
             }
             let a = try l.read(ctx), b = try r.read(ctx)
             if case .int(let x) = a, case .int(let y) = b { let (s, o) = x.addingReportingOverflow(y); if !o { return .int(s) } }
-            return try Ops.binary(op, a, b, at: span)
+            return try Ops.binary(op, a, b, at: at.span)
         }
         case .sub: return { ctx in
             if !L.runsCode && !R.runsCode, let x = l.peekInt(ctx), let y = r.peekInt(ctx) {
@@ -107,7 +111,7 @@ struct ArithBuilder: PairBuilder {
             }
             let a = try l.read(ctx), b = try r.read(ctx)
             if case .int(let x) = a, case .int(let y) = b { let (s, o) = x.subtractingReportingOverflow(y); if !o { return .int(s) } }
-            return try Ops.binary(op, a, b, at: span)
+            return try Ops.binary(op, a, b, at: at.span)
         }
         case .mul: return { ctx in
             if !L.runsCode && !R.runsCode, let x = l.peekInt(ctx), let y = r.peekInt(ctx) {
@@ -116,7 +120,7 @@ struct ArithBuilder: PairBuilder {
             }
             let a = try l.read(ctx), b = try r.read(ctx)
             if case .int(let x) = a, case .int(let y) = b { let (s, o) = x.multipliedReportingOverflow(by: y); if !o { return .int(s) } }
-            return try Ops.binary(op, a, b, at: span)
+            return try Ops.binary(op, a, b, at: at.span)
         }
         case .lt, .le, .gt, .ge, .eq, .ne:
             // Integers compare inline; anything else (floats, strings, tensors, whose
@@ -134,10 +138,10 @@ struct ArithBuilder: PairBuilder {
                 if !L.runsCode && !R.runsCode, let x = l.peekInt(ctx), let y = r.peekInt(ctx) { return .bool(cmp(x, y)) }
                 let a = try l.read(ctx), b = try r.read(ctx)
                 if case .int(let x) = a, case .int(let y) = b { return .bool(cmp(x, y)) }
-                return try Ops.binary(op, a, b, at: span)
+                return try Ops.binary(op, a, b, at: at.span)
             }
         default:
-            return { ctx in try Ops.binary(op, try l.read(ctx), try r.read(ctx), at: span) }
+            return { ctx in try Ops.binary(op, try l.read(ctx), try r.read(ctx), at: at.span) }
         }
     }
 }
@@ -271,13 +275,18 @@ extension Compiler {
 /// A variable slot that code can write directly.
 protocol SlotReader: Reader {
     func pointer(_ ctx: Ctx) -> UnsafeMutablePointer<Value>
+    /// Reading the integer in place beats copying the value (measured for frame slots; for
+    /// globals the top-level loop benchmark ran slower).
+    static var peeksCheaply: Bool { get }
 }
 
 extension LocalReader: SlotReader {
+    static var peeksCheaply: Bool { true }
     @inline(__always) func pointer(_ ctx: Ctx) -> UnsafeMutablePointer<Value> { ctx.stack + (ctx.base &+ slot) }
 }
 
 extension GlobalReader: SlotReader {
+    static var peeksCheaply: Bool { false }
     @inline(__always) func pointer(_ ctx: Ctx) -> UnsafeMutablePointer<Value> { globals.slots + slot }
 }
 
@@ -290,6 +299,11 @@ struct AssignArithBuilder {
         let op = self.op, span = self.span
         switch op {
         case .add: return { ctx in
+            // Integers read in place: no copy (and later release) of either value.
+            if L.peeksCheaply && !R.runsCode, let x = l.peekInt(ctx), let y = r.peekInt(ctx) {
+                let (s, o) = x.addingReportingOverflow(y)
+                if !o { l.pointer(ctx).initialize(to: .int(s)); return .nil }
+            }
             let a = try l.read(ctx), b = try r.read(ctx)
             if case .int(let x) = a, case .int(let y) = b {
                 let (s, o) = x.addingReportingOverflow(y)
@@ -299,6 +313,11 @@ struct AssignArithBuilder {
             return .nil
         }
         case .sub: return { ctx in
+            // Integers read in place: no copy (and later release) of either value.
+            if L.peeksCheaply && !R.runsCode, let x = l.peekInt(ctx), let y = r.peekInt(ctx) {
+                let (s, o) = x.subtractingReportingOverflow(y)
+                if !o { l.pointer(ctx).initialize(to: .int(s)); return .nil }
+            }
             let a = try l.read(ctx), b = try r.read(ctx)
             if case .int(let x) = a, case .int(let y) = b {
                 let (s, o) = x.subtractingReportingOverflow(y)
@@ -365,29 +384,6 @@ extension Compiler {
     }
 }
 
-/// `if l op r { then } else { other }` as one closure, specialized for the operand readers.
-struct IfCompareBuilder: PairBuilder {
-    let compare: CompareBuilder
-    let then: Eval
-    let other: Eval
-
-    func build<L: Reader, R: Reader>(_ l: L, _ r: R) -> Eval {
-        let test = compare.test(l, r)
-        let t = then, o = other
-        switch compare.op {
-        case .lt: return { ctx in
-            if let x = l.peekInt(ctx), let y = r.peekInt(ctx) { return x < y ? try t(ctx) : try o(ctx) }
-            return try test(ctx) ? try t(ctx) : try o(ctx)
-        }
-        case .le: return { ctx in
-            if let x = l.peekInt(ctx), let y = r.peekInt(ctx) { return x <= y ? try t(ctx) : try o(ctx) }
-            return try test(ctx) ? try t(ctx) : try o(ctx)
-        }
-        default: return { ctx in try test(ctx) ? try t(ctx) : try o(ctx) }
-        }
-    }
-}
-
 /// Sets a slot to nil; plain numbers need no release of the old value.
 @inline(__always) func clearSlot(_ p: UnsafeMutablePointer<Value>) {
     switch p.pointee {
@@ -396,12 +392,15 @@ struct IfCompareBuilder: PairBuilder {
     }
 }
 
-/// `slot op k` read inline (no closure): the right side of `total += i * 2`.
-struct SlotConstReader<S: Reader>: Reader {
+/// `slot op k` read inline (no closure): the right side of `total += i * 2`, the argument
+/// of `fib(n - 1)`. A call argument keeps its span behind a `SpanBox` (the call closure
+/// captures less); an assignment keeps it inline, as before (boxing it measured no better
+/// in the loop benchmarks).
+struct SlotConstReader<S: Reader, P: SpanSource>: Reader {
     let slot: S
     let op: BinOp
     let k: Int
-    let span: Span
+    let at: P
 
     @inline(__always) func peekInt(_ ctx: Ctx) -> Int? {
         guard let x = slot.peekInt(ctx) else { return nil }
@@ -416,7 +415,7 @@ struct SlotConstReader<S: Reader>: Reader {
 
     @inline(__always) func read(_ ctx: Ctx) throws -> Value {
         if let v = peekInt(ctx) { return .int(v) }
-        return try Ops.binary(op, try slot.read(ctx), .int(k), at: span)
+        return try Ops.binary(op, try slot.read(ctx), .int(k), at: at.span)
     }
 }
 
@@ -426,8 +425,8 @@ extension Compiler {
         if case .binary(let op, let a, let c) = rhs.kind, let o = binOp(op), o == .add || o == .sub || o == .mul,
            case .literal(.int(let k)) = c.kind {
             switch operand(a) {
-            case .local(let s): return b.build(l, SlotConstReader(slot: LocalReader(slot: s), op: o, k: k, span: rhs.span))
-            case .global(let g, let s): return b.build(l, SlotConstReader(slot: GlobalReader(globals: g, slot: s), op: o, k: k, span: rhs.span))
+            case .local(let s): return b.build(l, SlotConstReader(slot: LocalReader(slot: s), op: o, k: k, at: rhs.span))
+            case .global(let g, let s): return b.build(l, SlotConstReader(slot: GlobalReader(globals: g, slot: s), op: o, k: k, at: rhs.span))
             default: break
             }
         }
@@ -471,4 +470,20 @@ extension Compiler {
         let builder = WhileCompareBuilder(compare: CompareBuilder(op: bo, span: cond.span), s1: stmt(b.stmts[0]), s2: stmt(b.stmts[1]), span: cond.span)
         return specialize(builder, la, rc)
     }
+}
+
+/// A source location kept by reference.
+final class SpanBox: SpanSource {
+    let span: Span
+    init(_ span: Span) { self.span = span }
+}
+
+/// A span or a reference to one. Hot code takes the reference, so the span's four words
+/// are loaded only on the paths that report an error.
+protocol SpanSource {
+    var span: Span { get }
+}
+
+extension Span: SpanSource {
+    var span: Span { self }
 }
