@@ -59,14 +59,21 @@ public struct Adam: Optimizer {
     public var lr: Double; public var beta1: Double; public var beta2: Double; public var eps: Double
     public var weightDecay: Double; public var decoupled: Bool
     var t = 0
+    /// beta1^t and beta2^t, multiplied up one step at a time (the same bits as
+    /// Foundation_pow(beta, t), without its t multiplications per step).
+    var beta1Power = 1.0, beta2Power = 1.0, powerBetas = (0.9, 0.999)
     var m = SlotState(), v = SlotState()
     public init(lr: Double = 0.001, beta1: Double = 0.9, beta2: Double = 0.999, eps: Double = 1e-8, weightDecay: Double = 0, decoupled: Bool = false) {
         self.lr = lr; self.beta1 = beta1; self.beta2 = beta2; self.eps = eps; self.weightDecay = weightDecay; self.decoupled = decoupled
     }
     public mutating func step(_ params: inout [String: Tensor], _ grads: [String: Tensor], names: [String]) throws {
+        if powerBetas != (beta1, beta2) {   // betas edited between steps: start the powers over
+            (beta1Power, beta2Power, powerBetas) = (Foundation_pow(beta1, t), Foundation_pow(beta2, t), (beta1, beta2))
+        }
         t += 1
+        beta1Power *= beta1; beta2Power *= beta2
         let b1 = Float(beta1), b2 = Float(beta2), e = Float(eps), lrF = Float(lr), wd = Float(weightDecay)
-        let c1 = Float(1 - Foundation_pow(beta1, t)), c2 = Float(1 - Foundation_pow(beta2, t))
+        let c1 = Float(1 - beta1Power), c2 = Float(1 - beta2Power)
         let dec = decoupled
         try updateEach(&params, grads, names) { name, p, g in
             var mm = m.take(name, p.count), vv = v.take(name, p.count)
