@@ -22,6 +22,14 @@ extension Tensor {
         }
     }
 
+    /// ReLU of a float32 tensor written into `out` (same shape, contiguous; a buffer the caller owns).
+    public static func relu(_ x: Tensor, into out: inout Tensor) throws {
+        guard x.dtype == .float32 else { throw TensorError("relu", "expected float32, got \(x.dtype)") }
+        try checkOut(out, x.shape, "relu")
+        let src = x.contiguous()
+        withExtendedLifetime(src) { mlw_unary_f32(Int32(MLW_RELU), src.ptr(Float.self), out.ptr(Float.self), x.count) }
+    }
+
     /// Mean cross-entropy of float32 logits [N, C] against class labels [N] (any numeric
     /// dtype, each in 0..<C), with the softmax probabilities written into `probs` [N, C].
     public static func crossEntropy(logits: Tensor, labels: Tensor, probs: inout Tensor) throws -> Double {

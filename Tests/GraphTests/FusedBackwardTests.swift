@@ -48,6 +48,27 @@ final class FusedBackwardTests: XCTestCase {
         }
     }
 
+    func testStandaloneReluMatchesFloat64Reference() throws {
+        func graph(_ dtype: DType) throws -> Graph {
+            var g = Graph()
+            let x = try g.input("x", shape: [.batch, .fixed(2), .fixed(3)], dtype: dtype)
+            let t = try g.input("t", shape: [.batch, .fixed(2), .fixed(4)], dtype: dtype)
+            let w = try g.param("w", Tensor.randn([3, 4], seed: 31, dtype: dtype))
+            let h = try g.op("relu", [try g.op("matmul", [x, w])])
+            g.outputs = [try g.op("mse", [h, t])]
+            return g
+        }
+        let fast = try Executor(graph(.float32)), ref = try Executor(graph(.float64))
+        for seed in [40, 41] as [UInt64] {
+            func feeds(_ d: DType) throws -> [String: Tensor] {
+                ["x": try Tensor.randn([5, 2, 3], seed: seed, dtype: d), "t": try Tensor.randn([5, 2, 4], seed: seed + 9, dtype: d)]
+            }
+            let a = try fast.forward(feeds(.float32), training: true), b = try ref.forward(feeds(.float64), training: true)
+            let ga = try fast.backward(a).params["w"]!.toDoubles(), gb = try ref.backward(b).params["w"]!.toDoubles()
+            for i in ga.indices { XCTAssertEqual(ga[i], gb[i], accuracy: 1e-5) }
+        }
+    }
+
     func testInputGradientIsSkippedWhenNotNeeded() throws {
         let exec = try Executor(mlp(.float32))
         let a = try exec.forward(feeds(4, .float32, seed: 5), training: true)
