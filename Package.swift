@@ -33,7 +33,8 @@ let package = Package(
         .executableTarget(name: "TensorBench", dependencies: ["Tensor"]),
         .target(name: "Lang", swiftSettings: v5),
         // SHA-256 shared by data lineage, the stage cache and the artifact store.
-        .target(name: "Checksum"),
+        .target(name: "CChecksum", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "Checksum", dependencies: ["CChecksum"]),
         .target(name: "Data", dependencies: ["Checksum"]),
         // The graph IR, its op table, executor and autodiff; training on top of it.
         .target(name: "Graph", dependencies: ["Tensor"], swiftSettings: v5),

@@ -13,13 +13,15 @@ public struct FeatureMatch: Sendable {
 /// Hinton et al.'s knowledge distillation: trains `student` on
 /// softWeight·T²·KL(softmax(t/T) ‖ softmax(s/T)) + hardWeight·CE(s, y) (+ feature terms),
 /// where t are the frozen teacher's logits, computed once for every example and cached.
-/// T² keeps the soft term's gradient scale independent of T.
+/// T² keeps the soft term's gradient scale independent of T. `schedule` scales the
+/// optimizer's learning rate per step, as in `train`.
 ///
 ///     let run = try distill(teacher: big, student: small, x: xTrain, y: yTrain, epochs: 30, seed: 42)
 ///     run.model; run.history
 public func distill(teacher: Model, student: Model, x: Tensor, y: Tensor, temperature: Double = 4, softWeight: Double = 0.7,
                     hardWeight: Double = 0.3, features: [FeatureMatch] = [], epochs: Int, optimizer: any Optimizer = Adam(lr: 1e-3),
-                    batch: Int = 64, val: (x: Tensor, y: Tensor)? = nil, seed: UInt64 = 0) throws -> TrainRun {
+                    batch: Int = 64, val: (x: Tensor, y: Tensor)? = nil, seed: UInt64 = 0,
+                    schedule: LRSchedule = .constant) throws -> TrainRun {
     guard temperature > 0, epochs >= 0, batch >= 1 else { throw TrainError("distill: temperature > 0, epochs >= 0 and batch >= 1 expected") }
     let n = x.shape[0]
     guard y.shape.first == n else { throw TrainError("distill: \(n) examples but \(y.shape.first ?? 0) labels") }
@@ -41,6 +43,7 @@ public func distill(teacher: Model, student: Model, x: Tensor, y: Tensor, temper
     for (name, t) in zip(featInputs, tOut.dropFirst()) { feeds[name] = t }
     let exec = try Executor(g)
     var opt = optimizer
+    let baseLR = opt.lr
     let names = g.trainableNames
     var history: [EpochRecord] = []
     var step = 0
@@ -52,6 +55,7 @@ public func distill(teacher: Model, student: Model, x: Tensor, y: Tensor, temper
             let idx = try perm.slice(axis: 0, start: s * batch, stop: min(n, (s + 1) * batch))
             var fb: [String: Tensor] = [student.inputName: try x.indexSelect(axis: 0, indices: idx)]
             for (k, v) in feeds { fb[k] = try v.indexSelect(axis: 0, indices: idx) }
+            opt.lr = baseLR * schedule.factor(step)
             exec.step = UInt64(step); step += 1
             let acts = try exec.forward(fb, training: true)
             let (grads, _) = try exec.backward(acts)

@@ -32,7 +32,11 @@ log("teacher: \(params(teacher)) params, test accuracy \(try acc(teacher, testD)
 
 // Student with ~1/4 of the teacher's parameters (64-112-112-10: 21 066 vs 84 992).
 let studentInit = try sequential([dense(64, 112), relu(), dense(112, 112), relu(), dense(112, 10)], seed: 2)
-let student = try distill(teacher: teacher, student: studentInit, x: trainD.0, y: trainD.1, epochs: 40, seed: seed).model
+// T = 4, soft 0.7, hard 0.3 (the defaults); Adam 3e-3 with a cosine decay over 60 epochs was
+// the cheapest of the settings with the best validation accuracy (Docs/compression.md).
+let distillSteps = 60 * ((trainD.0.shape[0] + 63) / 64)
+let student = try distill(teacher: teacher, student: studentInit, x: trainD.0, y: trainD.1, epochs: 60, optimizer: Adam(lr: 3e-3),
+                          seed: seed, schedule: .cosine(total: distillSteps)).model
 log("student: \(params(student)) params, distilled test accuracy \(try acc(student, testD))")
 
 // 90% unstructured (global magnitude), reached gradually with fine-tuning in between.
@@ -56,16 +60,27 @@ let table = try compare([("teacher f32", teacher), ("student distilled", student
 print(table)
 print("threads: \(Tensor.threads), test rows: \(testD.0.shape[0])")
 
-// Where batch-1 time goes: an executor running a single relu (the fixed cost per forward pass),
-// and the bare kernels of one 256x256 layer.
+// Where batch-1 time goes (a third argument turns this on): each model's layers without the
+// executor, an executor running a single relu (the fixed cost per forward pass), and the
+// bare kernels of one 256x256 layer.
 if CommandLine.arguments.count > 3 {
     func timeIt(_ label: String, _ f: () throws -> Void) rethrows {
         for _ in 0..<200 { try f() }
         var ts: [Double] = []
-        for _ in 0..<2000 { let t0 = Date(); try f(); ts.append(Date().timeIntervalSince(t0) * 1e6) }
+        for _ in 0..<2000 { let t0 = DispatchTime.now().uptimeNanoseconds; try f(); ts.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1000) }
         ts.sort(); print("\(label): p50 \(ts[1000]) us")
     }
     let one = try trainD.0.slice(axis: 0, start: 0, stop: 1).contiguous()
+    // Each model's layers called on their own (no executor): the sum is the kernels' and op
+    // wrappers' share of a batch-1 forward pass, against the same sum for the teacher.
+    var teacherLayers = 0.0
+    for (name, m) in [("teacher f32", teacher), ("pruned 90% + ft", sparse), ("int8 static", int8Static), ("int8 dynamic", int8Dynamic), ("distill+prune+int8", pipeline)] {
+        let steps = try stepTimes(m.graph, one, now: { DispatchTime.now().uptimeNanoseconds })
+        let total = steps.map(\.1).reduce(0, +)
+        if teacherLayers == 0 { teacherLayers = total }
+        print("layers only, batch 1, \(name): \((total * 1000).rounded() / 1000) us (\((teacherLayers / total * 100).rounded() / 100)x)")
+        for (step, t) in steps { print("    \(step): \(t) us") }
+    }
     let reluOnly = try sequential([relu()], inputShape: [64])
     let ex = try runner(reluOnly.graph)
     try timeIt("executor relu only") { try ex(["x": one]) }

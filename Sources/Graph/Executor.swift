@@ -12,16 +12,28 @@ public struct Activations {
 /// Runs a graph on the Tensor kernels. Per batch size it caches a plan (the nodes the
 /// outputs need, in order, their op-table entries, concrete shapes, the last use of each
 /// value, which nodes need gradients) and a `BufferCache`. In training mode, ops with
-/// `into:` kernels (dense, cross-entropy) write their outputs and gradients into that
+/// `into:` kernels (dense, relu, cross-entropy) write their outputs and gradients into that
 /// plan's buffers, so a training step at a fixed batch size allocates them once, not per
 /// step; a buffer still held by the caller (an old `Activations`) is not reused.
 /// In eval mode values are dropped after their last use, so their buffers go back to the
 /// Tensor engine's pool and are reused by later nodes and later calls.
 public final class Executor {
-    public var graph: Graph
+    /// Any change to the graph (weights included) drops the eval program, which holds the
+    /// weights' tensors.
+    public var graph: Graph { didSet { program = nil; statics = [:] } }
     public var seed: UInt64 = 0
+    /// `run` lowers graphs it can to a `StaticProgram` (arena from the memory plan, raw
+    /// kernel calls); false always uses the Tensor-level `InferenceProgram` (tests compare).
+    public var useStatic = true
+    /// Batch sizes whose calls ran as a static program so far (for tests and `explain`).
+    public var staticBatchSizes: [Int] { statics.compactMap { $0.value == nil ? nil : $0.key }.sorted() }
     public var step: UInt64 = 0
     private var plans: [Int: Plan] = [:]
+    /// The eval-mode program `run` uses (built on first use, batch-independent).
+    private var program: InferenceProgram?
+    /// Per batch size, the arena-backed lowering `run` prefers (nil: the graph has an op
+    /// without one, use `program`).
+    private var statics: [Int: StaticProgram?] = [:]
 
     final class Plan {
         let order: [Int]
@@ -45,7 +57,7 @@ public final class Executor {
     }
 
     /// Forget cached plans (after editing the graph's structure).
-    public func invalidate() { plans = [:] }
+    public func invalidate() { plans = [:]; program = nil; statics = [:] }
 
     func plan(batch: Int) -> Plan {
         if let p = plans[batch] { return p }
@@ -113,14 +125,32 @@ public final class Executor {
                 }
             }
         }
-        for u in ctx.stateUpdates { graph.params[nodes[nodes[u.node].inputs[u.input]].name] = u.value }
+        applyStateUpdates(ctx.stateUpdates)
         return Activations(values: values, saved: saved, plan: p, training: training)
     }
 
-    /// Eval-mode outputs.
+    /// Writes batch-norm running statistics back to the graph's params (training only;
+    /// eval passes produce none, so `run` keeps its program).
+    private func applyStateUpdates(_ updates: [(node: Int, input: Int, value: Tensor)]) {
+        for u in updates { graph.params[graph.nodes[graph.nodes[u.node].inputs[u.input]].name] = u.value }
+    }
+
+    /// Eval-mode outputs (the same values as `forward(feeds).output(i)`), through the
+    /// pre-resolved `InferenceProgram`.
     public func run(_ feeds: [String: Tensor]) throws -> [Tensor] {
-        let a = try forward(feeds, training: false)
-        return a.plan.outputs.map { a.values[$0]! }
+        let batch = try batchSize(feeds)
+        if useStatic {
+            if statics[batch] == nil {
+                if statics.count >= 8 { statics = [:] }   // a server sees a few batch sizes, not many
+                statics[batch] = .some(StaticProgram(graph, batch: batch))
+            }
+            if let s = statics[batch]! { return try s.run(feeds) }
+        }
+        let p = plan(batch: batch)
+        if program == nil { program = InferenceProgram(graph, plan: p) }
+        let (outputs, updates) = try program!.run(feeds, seed: seed, step: step)
+        applyStateUpdates(updates)
+        return outputs
     }
 
     /// Reverse-mode pass from `seeds` (node id -> gradient of the loss w.r.t. that node;

@@ -47,6 +47,7 @@ let arithmeticOps: [OpDef] = [
         let relu = a.string("activation", "none") == "relu"
         let bias: Tensor? = x.count == 3 ? x[2] : nil
         if x[0].dtype == .float32 && x[1].dtype == .float32 {
+            guard ctx.cache != nil else { return (try Tensor.linear(x[0], weight: x[1], bias: bias, activation: relu ? .relu : .none), []) }
             var y = try ctx.buffer(0, Array(x[0].shape.dropLast()) + [x[1].shape[1]])
             try Tensor.linear(x[0], weight: x[1], bias: bias, activation: relu ? .relu : .none, into: &y)
             return (y, [])

@@ -126,9 +126,13 @@ let fusedOps: [OpDef] = [
         let base = try OpRegistry.op("dense").forward(x, act == "relu" ? ["activation": .string("relu")] : [:], OpContext(training: false)).0
         return (act == "relu" ? base : try applyActivation(base, act, slope: slope), [])
     }, backward: nil),
-    // act(conv2d(x, W, b)): the activation runs in place on the convolution's fresh output.
+    // act(conv2d(x, W, b)): ReLU runs in the GEMM's store loop, other activations on the fresh output.
     OpDef("conv2d_act", arity: 2...3, shape: { s, a in try OpRegistry.op("conv2d").shape(s, a) }, forward: { x, a, ctx in
         let (act, slope) = actAttr(a)
+        if act == "relu", x.allSatisfy({ $0.dtype == .float32 }) {   // ReLU in the GEMM's store loop
+            return (try Tensor.conv2d(x[0], weight: x[1], bias: x.count == 3 ? x[2] : nil, stride: a.pair("stride", 1),
+                                      padding: a.pair("padding", 0), activation: .relu), [])
+        }
         let y = try OpRegistry.op("conv2d").forward(x, a, ctx).0
         return (try applyActivation(y, act, slope: slope), [])
     }, backward: nil),

@@ -12,9 +12,10 @@ let quantOps: [OpDef] = [
         if s.count == 5, s[4] != [s[1][1]] { throw GraphError("qdense: bias \(formatShape(s[4])) does not match weight \(formatShape(s[1]))") }
         return Array(s[0].dropLast()) + [s[1][1]]
     }, dtype: { _, _ in .float32 }, forward: { x, a, _ in
-        let scale: Float? = a["act_scale"] == nil ? nil : Float(a.double("act_scale", 1))
+        var scale: Float? = nil   // one lookup: this runs per forward pass
+        switch a["act_scale"] { case .double(let v)?: scale = Float(v); case .int(let v)?: scale = Float(v); default: break }
         return (try Tensor.qlinear(x[0], weight: x[1], weightScale: x[2], colSum: x[3], bias: x.count == 5 ? x[4] : nil,
-                                   actScale: scale, actZero: a.int("act_zero", 0), unsigned: a.bool("act_unsigned", false),
+                                   actScale: scale, actZero: scale == nil ? 0 : a.int("act_zero", 0), unsigned: a.bool("act_unsigned", false),
                                    relu: a.string("activation", "none") == "relu"), [])
     }, backward: nil),
     // Fake quantization for quantization-aware training: quantize-dequantize with a

@@ -2,7 +2,8 @@
 // Prints one JSON object per line:
 //   {"model": "mlp784", "batch": 1, "variant": "optimized", "median_us": 20.1, "p99_us": 25.3}
 // Driven by Scripts/bench/graph/run, which runs onnxruntime on the exported files with the
-// same thread count and prints ratios. Usage: GraphBench OUTDIR [threads]
+// same thread count and prints ratios. Usage: GraphBench OUTDIR [threads] [model]
+import CKernels
 import Foundation
 import Graph
 import Optimize
@@ -43,17 +44,24 @@ func cnn(seed: UInt64) throws -> Model {
 let args = CommandLine.arguments
 let outDir = args.count > 1 ? args[1] : "/tmp"
 let threads = args.count > 2 ? Int(args[2]) ?? 1 : 1
+// Profiling knobs: one model (third argument), GB_BATCH=1|64, GB_VARIANT=optimized|unoptimized,
+// GB_REPS_SCALE=N (N times the repetitions), GB_MICRO=1 (a batch-1 dense layer, piece by piece).
+let only = args.count > 3 ? args[3] : nil
+let env = ProcessInfo.processInfo.environment
+let batches = env["GB_BATCH"].flatMap { Int($0) }.map { [$0] } ?? [1, 64]
+let onlyVariant = env["GB_VARIANT"]
+let repsScale = env["GB_REPS_SCALE"].flatMap { Int($0) } ?? 1
 Tensor.setThreads(threads)
 
 let models: [(String, Model)] = [("mlp64", try mlp([64, 128, 64, 10], seed: 1)), ("mlp784", try mlp([784, 256, 128, 10], seed: 2)), ("cnn", try cnn(seed: 3))]
-for (name, m) in models {
+for (name, m) in models where only == nil || only == name {
     let fast = try optimizedForInference(m)
     try exportONNX(m, "\(outDir)/\(name).onnx")
-    for batch in [1, 64] {
+    for batch in batches {
         let x = try Tensor.randn(m.inputShape.map { $0.resolve(batch: batch) }, seed: 7)
         let feeds = [m.inputName: x]
-        let reps = batch == 1 ? (name == "cnn" ? 1000 : 4000) : (name == "cnn" ? 100 : 800)
-        for (variant, model) in [("unoptimized", m), ("optimized", fast)] {
+        let reps = (batch == 1 ? (name == "cnn" ? 1000 : 4000) : (name == "cnn" ? 100 : 800)) * repsScale
+        for (variant, model) in [("unoptimized", m), ("optimized", fast)] where onlyVariant == nil || onlyVariant == variant {
             let ex = try Executor(model.graph)
             for _ in 0..<max(10, reps / 10) { _ = try ex.run(feeds) }
             var ts: [Double] = []
@@ -65,4 +73,28 @@ for (name, m) in models {
             fflush(nil)
         }
     }
+}
+
+// GB_MICRO=1: where a batch-1 dense layer's time goes (allocation, the Tensor call, the GEMM).
+if env["GB_MICRO"] != nil {
+    func time(_ label: String, _ reps: Int = 200_000, _ body: () throws -> Void) rethrows {
+        for _ in 0..<1000 { try body() }
+        let s = now()
+        for _ in 0..<reps { try body() }
+        print(label.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: "%8.1f ns", (now() - s) / Double(reps) * 1e9))
+    }
+    let x = try Tensor.randn([1, 64], seed: 1), w = try Tensor.randn([64, 128], seed: 2), b = try Tensor.randn([128], seed: 3)
+    try time("alloc [1, 128]") { _ = try Tensor.zeros([1, 128]) }
+    try time("linear 64->128 relu") { _ = try Tensor.linear(x, weight: w, bias: b, activation: .relu) }
+    let op = OpRegistry.ops["dense"]!
+    let attrs: Attrs = ["activation": .string("relu")], ctx = OpContext(training: false)
+    try time("dense op forward") { _ = try op.forward([x, w, b], attrs, ctx) }
+    try time("attrs lookup") { _ = attrs.string("activation", "none") }
+    let out = try Tensor.zeros([1, 128])
+    try x.withFloats { xp in try w.withFloats { wp in try b.withFloats { bp in try out.withFloats { op in
+        time("raw sgemm 1x64x128") {
+            _ = mlw_sgemm(1, 128, 64, 1, xp.baseAddress, 64, 1, wp.baseAddress, 128, 1, 0,
+                          UnsafeMutablePointer(mutating: op.baseAddress), 128, bp.baseAddress, Int32(MLW_BIAS_PER_COL), Int32(MLW_ACT_RELU))
+        }
+    } } } }
 }

@@ -109,9 +109,41 @@ extension Tensor {
             mlw_binary_f32(k, Int32(MLW_SV), ac.ptr(Float.self), b.ptr(Float.self), out.ptr(Float.self), n)
             return out
         }
+        if channelBroadcast(a, b, k, shape, out) { return out }
         let ae = try a.expand(to: shape).contiguous(), be = try b.expand(to: shape).contiguous()
         mlw_binary_f32(k, Int32(MLW_VV), ae.ptr(Float.self), be.ptr(Float.self), out.ptr(Float.self), n)
         return out
+    }
+
+    /// One operand full and contiguous, the other a per-channel vector such as batch
+    /// norm's [1, C, 1, 1] against [N, C, H, W]: one vector-scalar pass per (outer, channel)
+    /// run instead of expanding the small operand to the full shape first.
+    private static func channelBroadcast(_ a: Tensor, _ b: Tensor, _ k: Int32, _ shape: [Int], _ out: Tensor) -> Bool {
+        let aFull = a.shape == shape && a.isContiguous, bFull = b.shape == shape && b.isContiguous
+        guard aFull != bFull else { return false }
+        let small = aFull ? b : a, full = aFull ? a : b
+        guard small.isContiguous else { return false }
+        let core = Array(small.shape.drop(while: { $0 == 1 }))
+        let trailing = core.reversed().prefix(while: { $0 == 1 }).count
+        guard trailing > 0, trailing < core.count, core.count <= shape.count else { return false }
+        let channels = Array(core.dropLast(trailing))
+        let at = shape.count - core.count
+        guard Array(shape[at..<(at + channels.count)]) == channels else { return false }
+        let inner = shape.suffix(trailing).reduce(1, *), c = channels.reduce(1, *)
+        guard inner >= 8 else { return false }   // short runs: the expanding path is as good
+        let outer = out.count / (c * inner)
+        withExtendedLifetime((small, full)) {
+            let sp = small.ptr(Float.self), fp = full.ptr(Float.self), op = out.ptr(Float.self)
+            let mode = Int32(aFull ? MLW_VS : MLW_SV)
+            for o in 0..<outer {
+                for ch in 0..<c {
+                    let at = (o * c + ch) * inner
+                    if aFull { mlw_binary_f32(k, mode, fp + at, sp + ch, op + at, inner) }
+                    else { mlw_binary_f32(k, mode, sp + ch, fp + at, op + at, inner) }
+                }
+            }
+        }
+        return true
     }
 
     /// Elementwise comparison with broadcasting; returns a bool tensor.

@@ -1,9 +1,9 @@
 import CKernels
 
 /// Kernels behind the compressed layers (module Compress, ops `sparse_dense`, `qdense`,
-/// `fake_quant`): a CSR dense layer, an int8 dense layer (int8/uint8 x int8 GEMM with int32
-/// accumulation, quantize and dequantize fused around it) and fake quantization.
-/// They live here because they need raw storage pointers; all shape logic stays simple.
+/// `fake_quant`): the CSR dense layer, int8 weight quantization and fake quantization (the
+/// int8 dense layer itself is in Quantized.swift). They need raw storage pointers; all
+/// shape logic stays simple.
 extension Tensor {
     /// Rounds to nearest-even for |v| < 2²² without a libm call (baseline x86-64 has no
     /// SSE4.1 `roundss`); callers clamp first, so the range always holds.
@@ -11,141 +11,47 @@ extension Tensor {
 
     /// Pruned dense layer act(x @ W + b) with W stored as CSR of Wᵀ (row o = output unit o,
     /// column indices = input features): `indptr` int32 [out+1], `indices` int32 [nnz],
-    /// `values` float32 [nnz]. x is [..., in]. Runs the CSR x dense kernel on xᵀ (at batch 1
-    /// xᵀ is x itself, no copy), then transposes back with the bias and ReLU applied.
+    /// `values` float32 [nnz]. x is [..., in]. One C call (`mlw_csr_linear`): gather-dots for
+    /// a few rows, xᵀ axpy sweeps for batches, bias and ReLU fused. The arrays come from files,
+    /// so they are checked — once per storage (`derived`), not on every call.
     /// Example: `try Tensor.csrLinear(x, values: v, indices: ix, indptr: ip, inFeatures: 64)`.
     public static func csrLinear(_ x: Tensor, values: Tensor, indices: Tensor, indptr: Tensor, inFeatures: Int,
                                  bias: Tensor? = nil, relu: Bool = false) throws -> Tensor {
         guard x.rank >= 1, x.shape[x.rank - 1] == inFeatures, indptr.rank == 1, indptr.count >= 1,
-              values.dtype == .float32, indices.dtype == .int32, indptr.dtype == .int32, values.count == indices.count else {
+              values.rank == 1, indices.rank == 1, values.dtype == .float32, indices.dtype == .int32, indptr.dtype == .int32,
+              values.count == indices.count else {
             throw TensorError("csr_linear", "bad operands: x \(fmt(x.shape)), \(inFeatures) input features, values \(fmt(values.shape)) \(values.dtype), indices \(indices.dtype), indptr \(fmt(indptr.shape)) \(indptr.dtype)")
         }
-        let outF = indptr.count - 1, rows = x.count / Swift.max(inFeatures, 1)
-        let ipc = indptr.contiguous(), ixc = indices.contiguous(), vc = values.contiguous()
-        if rows == 1 { return try csrDot(x, values: vc, indices: ixc, indptr: ipc, outF: outF, bias: bias, relu: relu) }
-        let ip64 = UnsafeBufferPointer(start: ipc.ptr(Int32.self), count: indptr.count).map { Int64($0) }
-        guard ip64.last == Int64(values.count) else { throw TensorError("csr_linear", "indptr ends at \(ip64.last!), \(values.count) values") }
-        let b = bias?.astype(.float32).contiguous()
-        if let b, b.count != outF { throw TensorError("csr_linear", "bias has \(b.count) entries for \(outF) outputs") }
-        let xc = x.astype(.float32).contiguous()
-        // xᵀ [in, rows]: at batch 1 the contiguous x already is that matrix.
-        let xt = rows == 1 ? xc : try xc.reshape([rows, inFeatures]).transpose().contiguous()
-        let ct = try Tensor(uninitialized: [outF, rows], dtype: .float32, op: "csr_linear")
-        let out = try Tensor(uninitialized: Array(x.shape.dropLast()) + [outF], dtype: .float32, op: "csr_linear")
-        withExtendedLifetime((ipc, ixc, vc, xt, b)) {
-            ip64.withUnsafeBufferPointer { ip in
-                mlw_csr_spmm(outF, rows, ip.baseAddress!, ixc.ptr(Int32.self), vc.ptr(Float.self), xt.ptr(Float.self), rows, ct.ptr(Float.self), rows)
-            }
-            let c = ct.ptr(Float.self), y = out.ptr(Float.self), bp = b?.ptr(Float.self)
-            for o in 0..<outF {
-                let bo = bp?[o] ?? 0
-                for r in 0..<rows {
-                    let v = c[o * rows + r] + bo
-                    y[r * outF + o] = relu ? Swift.max(v, 0) : v
-                }
-            }
+        let outF = indptr.count - 1
+        if let bias, bias.count != outF { throw TensorError("csr_linear", "bias has \(bias.count) entries for \(outF) outputs") }
+        // The graph's operands are already contiguous float32: no converted copies (this runs per layer and call).
+        guard x.dtype == .float32, x.isContiguous, values.isContiguous, indices.isContiguous, indptr.isContiguous,
+              bias.map({ $0.dtype == .float32 && $0.isContiguous }) ?? true else {
+            return try csrLinear(x.astype(.float32).contiguous(), values: values.contiguous(), indices: indices.contiguous(),
+                                 indptr: indptr.contiguous(), inFeatures: inFeatures, bias: bias?.astype(.float32).contiguous(), relu: relu)
         }
+        var csr = values.derived(.csrChecked) { v in CheckedCSR(v, indices, indptr, inFeatures: inFeatures) }
+        if !csr.matches(indices, indptr, inFeatures: inFeatures) { csr = CheckedCSR(values, indices, indptr, inFeatures: inFeatures) }   // arrays shared oddly: no cache
+        guard csr.valid else { throw TensorError("csr_linear", "indptr must run from 0 up to \(values.count) values and column indices must be below \(inFeatures)") }
+        let rows = x.shape.dropLast().reduce(1, *)
+        let out = try Tensor(uninitialized: x.rank == 2 ? [x.shape[0], outF] : Array(x.shape.dropLast()) + [outF], dtype: .float32, op: "csr_linear")
+        // Parameters stay alive for the whole call; `csr` holds the dense copy.
+        let status = withExtendedLifetime(csr) {
+            if let w = csr.dense {   // the float32 GEMM (small-M path at small batches), bias and ReLU fused
+                return mlw_sgemm(rows, outF, inFeatures, 1, x.ptr(Float.self), inFeatures, 1, w.ptr(Float.self), outF, 1, 0, out.ptr(Float.self), outF,
+                                 bias.map { UnsafePointer($0.ptr(Float.self)) }, bias == nil ? 0 : Int32(MLW_BIAS_PER_COL), relu ? Int32(MLW_ACT_RELU) : 0)
+            }
+            return mlw_csr_linear(rows, inFeatures, outF, x.ptr(Float.self), inFeatures, indptr.ptr(Int32.self), indices.ptr(Int32.self),
+                                  values.ptr(Float.self), bias.map { UnsafePointer($0.ptr(Float.self)) }, relu ? 1 : 0, out.ptr(Float.self), outF)
+        }
+        if status != 0 { throw TensorError("csr_linear", "out of memory for the transposed batch or the GEMM's buffers") }
         return out
     }
 
-    /// One example: each output is a gather-dot over its row's nonzeros, with four
-    /// independent accumulators so the adds are not one long dependency chain.
-    static func csrDot(_ x: Tensor, values: Tensor, indices: Tensor, indptr: Tensor, outF: Int, bias: Tensor?, relu: Bool) throws -> Tensor {
-        let xc = x.astype(.float32).contiguous(), b = bias?.astype(.float32).contiguous()
-        let out = try Tensor(uninitialized: Array(x.shape.dropLast()) + [outF], dtype: .float32, op: "csr_linear")
-        let nnz = values.count
-        try withExtendedLifetime((xc, b, values, indices, indptr)) {
-            let xp = xc.ptr(Float.self), v = values.ptr(Float.self), ix = indices.ptr(Int32.self), ip = indptr.ptr(Int32.self)
-            let y = out.ptr(Float.self), bp = b?.ptr(Float.self), inF = xc.count
-            for o in 0..<outF {
-                var p = Int(ip[o]); let e = Int(ip[o + 1])
-                guard p >= 0, p <= e, e <= nnz else { throw TensorError("csr_linear", "indptr is not increasing within 0...\(nnz) at row \(o)") }
-                // Column indices come from a file: out-of-range ones are an error, not a wild read.
-                for q in p..<e where UInt32(bitPattern: ix[q]) >= UInt32(inF) { throw TensorError("csr_linear", "column index \(ix[q]) out of range for \(inF) inputs") }
-                var a0: Float = 0, a1: Float = 0, a2: Float = 0, a3: Float = 0
-                while p + 4 <= e {
-                    a0 += v[p] * xp[Int(ix[p])]; a1 += v[p + 1] * xp[Int(ix[p + 1])]
-                    a2 += v[p + 2] * xp[Int(ix[p + 2])]; a3 += v[p + 3] * xp[Int(ix[p + 3])]
-                    p += 4
-                }
-                while p < e { a0 += v[p] * xp[Int(ix[p])]; p += 1 }
-                let s = (a0 + a1) + (a2 + a3) + (bp?[o] ?? 0)
-                y[o] = relu ? Swift.max(s, 0) : s
-            }
-        }
-        return out
-    }
-
-    /// Int8 dense layer: y = act(dequant(quant(x) @ Wq) + b) with int32 accumulation.
-    /// `weight` int8 [in, out] (symmetric), `weightScale` float32 [out] (per channel) or [1];
-    /// `colSum` int32 [out] = Σ_k Wq[k, n] (for the zero-point correction of uint8 inputs).
-    /// Activations: `actScale` nil = dynamic, one scale (and zero point) per row from the row's
-    /// range, so an example's result never depends on the rest of the batch; else static
-    /// (calibrated) scale and zero point. `unsigned`: uint8 inputs with a zero point (better for
-    /// post-ReLU ranges), else symmetric int8 (zero point 0).
-    public static func qlinear(_ x: Tensor, weight: Tensor, weightScale: Tensor, colSum: Tensor, bias: Tensor? = nil,
-                               actScale: Float? = nil, actZero: Int = 0, unsigned: Bool = false, relu: Bool = false) throws -> Tensor {
-        guard weight.rank == 2, weight.dtype == .int8, x.rank >= 1, x.shape[x.rank - 1] == weight.shape[0] else {
-            throw TensorError("qlinear", "x \(fmt(x.shape)) and int8 weight \(fmt(weight.shape)) \(weight.dtype) are not compatible")
-        }
-        let (k, n) = (weight.shape[0], weight.shape[1]), m = x.count / Swift.max(k, 1)
-        let ws = weightScale.astype(.float32).contiguous(), cs = colSum.astype(.int32).contiguous()
-        guard ws.count == n || ws.count == 1, cs.count == n else { throw TensorError("qlinear", "\(ws.count) weight scales / \(cs.count) column sums for \(n) outputs") }
-        let b = bias?.astype(.float32).contiguous()
-        if let b, b.count != n { throw TensorError("qlinear", "bias has \(b.count) entries for \(n) outputs") }
-        let xc = x.astype(.float32).contiguous(), wc = weight.contiguous()
-        let xq = try Tensor(uninitialized: [m, k], dtype: unsigned ? .uint8 : .int8, op: "qlinear")
-        let acc = try Tensor(uninitialized: [m, n], dtype: .int32, op: "qlinear")
-        let out = try Tensor(uninitialized: Array(x.shape.dropLast()) + [n], dtype: .float32, op: "qlinear")
-        var rowScale = [Float](repeating: actScale ?? 1, count: m), rowZero = [Int32](repeating: Int32(actZero), count: m)
-        withExtendedLifetime((xc, wc, ws, cs, b)) {
-            let xp = xc.ptr(Float.self)
-            for r in 0..<m {
-                let row = xp + r * k
-                if actScale == nil {   // dynamic: this row's range
-                    var lo: Float = 0, hi: Float = 0
-                    for i in 0..<k { lo = Swift.min(lo, row[i]); hi = Swift.max(hi, row[i]) }
-                    if unsigned {
-                        let s = (hi - lo) / 255
-                        rowScale[r] = s > 0 ? s : 1
-                        rowZero[r] = Int32(Swift.min(255, Swift.max(0, rne(-lo / rowScale[r]))))
-                    } else {
-                        let s = Swift.max(hi, -lo) / 127
-                        rowScale[r] = s > 0 ? s : 1
-                    }
-                }
-                let inv = 1 / rowScale[r], z = Float(rowZero[r])
-                if unsigned {
-                    let q = xq.ptr(UInt8.self) + r * k
-                    for i in 0..<k { q[i] = UInt8(rne(Swift.min(255, Swift.max(0, row[i] * inv + z)))) }
-                } else {
-                    let q = xq.ptr(Int8.self) + r * k
-                    for i in 0..<k { q[i] = Int8(rne(Swift.min(127, Swift.max(-127, row[i] * inv)))) }
-                }
-            }
-            if m <= 4 {   // few rows: the GEMV reads W in place instead of packing it per call
-                for r in 0..<m {
-                    if unsigned { mlw_qgemv_u8(k, n, xq.ptr(UInt8.self) + r * k, wc.ptr(Int8.self), acc.ptr(Int32.self) + r * n) }
-                    else { mlw_qgemv_s8(k, n, xq.ptr(Int8.self) + r * k, wc.ptr(Int8.self), acc.ptr(Int32.self) + r * n) }
-                }
-            } else if unsigned {
-                mlw_gemm_u8s8s32(m, n, k, xq.ptr(UInt8.self), k, wc.ptr(Int8.self), n, acc.ptr(Int32.self), n)
-            } else {
-                mlw_gemm_s8s8s32(m, n, k, xq.ptr(Int8.self), k, wc.ptr(Int8.self), n, acc.ptr(Int32.self), n)
-            }
-            let a = acc.ptr(Int32.self), y = out.ptr(Float.self), wsp = ws.ptr(Float.self), csp = cs.ptr(Int32.self), bp = b?.ptr(Float.self)
-            let perChannel = ws.count == n
-            for r in 0..<m {
-                let s = rowScale[r], z = rowZero[r]
-                for j in 0..<n {
-                    var v = s * (perChannel ? wsp[j] : wsp[0]) * Float(a[r * n + j] &- z &* csp[j])
-                    if let bp { v += bp[j] }
-                    y[r * n + j] = relu ? Swift.max(v, 0) : v
-                }
-            }
-        }
-        return out
-    }
+    /// Above this fraction of non-zeros `csrLinear` runs the dense GEMM on a float copy of the
+    /// weight (made once per storage): the gather loop does about one non-zero per cycle,
+    /// the dense kernel streams about 8 weights per cycle from L2 (Docs/tensors.md).
+    public static let csrMaxDensity = 0.125
 
     /// Symmetric int8 weights per output column of W [in, out] (or one scale when
     /// `perChannel` is false): scale = max|w| / 127, q = round(w / scale).
@@ -184,5 +90,37 @@ extension Tensor {
             } }
         }
         return y
+    }
+}
+
+/// A CSR layer's arrays, checked once (they come from files): indptr runs from 0 up to the
+/// number of values without decreasing, column indices are below `inFeatures`. Cached with
+/// the values' storage; it remembers the index arrays it checked. For layers denser than
+/// `Tensor.csrMaxDensity` it also holds the dense W [in, out] the layer runs on.
+final class CheckedCSR {
+    // Not the values: this object is cached with their storage, so holding them would be a cycle.
+    let indices: Tensor, indptr: Tensor
+    let inFeatures: Int
+    let valid: Bool
+    let dense: Tensor?
+
+    init(_ values: Tensor, _ indices: Tensor, _ indptr: Tensor, inFeatures: Int) {
+        self.indices = indices; self.indptr = indptr; self.inFeatures = inFeatures
+        let ip = indptr.ptr(Int32.self), ix = indices.ptr(UInt32.self), n = indptr.count, outF = n - 1
+        var ok = ip[0] == 0 && Int(ip[n - 1]) == values.count
+        for i in 1..<n where ip[i] < ip[i - 1] { ok = false }
+        for i in 0..<indices.count where ix[i] >= UInt32(inFeatures) { ok = false }   // negative = huge
+        valid = ok
+        if ok && Double(values.count) > Tensor.csrMaxDensity * Double(inFeatures * outF) {
+            var w = [Float](repeating: 0, count: inFeatures * outF)
+            let v = values.ptr(Float.self)
+            for o in 0..<outF { for p in Int(ip[o])..<Int(ip[o + 1]) { w[Int(ix[p]) * outF + o] += v[p] } }
+            dense = try? Tensor(w, shape: [inFeatures, outF])
+        } else { dense = nil }
+    }
+
+    func matches(_ ix: Tensor, _ ip: Tensor, inFeatures: Int) -> Bool {
+        ix.storage === indices.storage && ix.offset == indices.offset && ix.count == indices.count &&
+            ip.storage === indptr.storage && ip.offset == indptr.offset && ip.count == indptr.count && inFeatures == self.inFeatures
     }
 }

@@ -10,29 +10,25 @@ struct ConvPointers: @unchecked Sendable {
     let bias: UnsafePointer<Float>?
 }
 
-/// im2col: the input patches of one image and group as a [C/g·kh·kw, OH·OW] matrix.
+/// im2col: the input patches of one image and group as a [C/g·kh·kw, OH·width] matrix.
 struct Im2Col: @unchecked Sendable {
     let c, h, w, cg, kh, kw, oh, ow: Int
     let stride, padding, dilation: (Int, Int)
 
-    func fill(_ dst0: UnsafeMutablePointer<Float>, from x: UnsafePointer<Float>, image: Int, group: Int) {
-        let cols = oh * ow
-        var r = 0
-        for ch in 0..<cg {
-            let plane = x + ((image * c) + group * cg + ch) * h * w
-            for ki in 0..<kh { for kj in 0..<kw {
-                let dst = dst0 + r * cols
-                for yy in 0..<oh {
-                    let iy = yy * stride.0 - padding.0 + ki * dilation.0
-                    let row = dst + yy * ow
-                    if iy < 0 || iy >= h { row.initialize(repeating: 0, count: ow); continue }
-                    for xx in 0..<ow {
-                        let ix = xx * stride.1 - padding.1 + kj * dilation.1
-                        row[xx] = (ix >= 0 && ix < w) ? plane[iy * w + ix] : 0
-                    }
-                }
-                r += 1
-            } }
+    /// Stride-1 convolutions lower over the padded width: each im2col row is one long
+    /// copy instead of OH short ones; the extra output columns are dropped after the GEMM.
+    var padded: Bool { stride == (1, 1) }
+    /// Columns per output row in the GEMM's result.
+    var width: Int { padded ? w + 2 * padding.1 : ow }
+    /// Floats of per-worker scratch for the padded planes.
+    var scratchCount: Int { padded ? cg * (h + 2 * padding.0) * (w + 2 * padding.1) + (kw - 1) * dilation.1 + 1 : 1 }
+
+    func fill(_ dst: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, from x: UnsafePointer<Float>, image: Int, group: Int) {
+        let src = x + ((image * c) + group * cg) * h * w
+        if padded {
+            mlw_im2col_padded_f32(src, cg, h, w, kh, kw, padding.0, padding.1, dilation.0, dilation.1, oh, scratch, dst)
+        } else {
+            mlw_im2col_f32(src, cg, h, w, kh, kw, stride.0, stride.1, padding.0, padding.1, dilation.0, dilation.1, oh, ow, dst)
         }
     }
 }
@@ -42,10 +38,10 @@ extension Tensor {
     /// conv2d: input [N, C, H, W], weight [O, C/groups, kh, kw], bias [O].
     /// Output [N, O, OH, OW] with OH = (H + 2·pad - dil·(kh-1) - 1) / stride + 1.
     /// Computes in float32. Per image and group: col = im2col(x) [C/g·kh·kw, OH·OW],
-    /// out = W_g @ col + bias (bias fused in the GEMM, per row).
+    /// out = act(W_g @ col + bias) (bias and ReLU fused in the GEMM's store loop).
     public static func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil,
                               stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
-                              dilation: (Int, Int) = (1, 1), groups: Int = 1) throws -> Tensor {
+                              dilation: (Int, Int) = (1, 1), groups: Int = 1, activation: Activation = .none) throws -> Tensor {
         guard input.rank == 4, weight.rank == 4 else {
             throw TensorError("conv2d", "expected 4-D input and weight (NCHW, OIHW), got \(fmt(input.shape)) and \(fmt(weight.shape))")
         }
@@ -71,29 +67,37 @@ extension Tensor {
         }
         let x = input.astype(.float32).contiguous(), wt = weight.astype(.float32).contiguous()
         let b = bias?.astype(.float32).contiguous()
-        let out = try Tensor(uninitialized: [n, o, oh, ow], dtype: .float32, zeroed: true, op: "conv2d")
+        let out = try Tensor(uninitialized: [n, o, oh, ow], dtype: .float32, op: "conv2d")   // the GEMM writes every cell
+        let params = Im2Col(c: c, h: h, w: w, cg: cg, kh: kh, kw: kw, oh: oh, ow: ow, stride: stride, padding: padding, dilation: dilation)
         let rowsK = cg * kh * kw, cols = oh * ow, og = o / groups
-        guard rowsK.multipliedReportingOverflow(by: cols).partialValue <= TensorStorage.maxBytes / 4,
-              !rowsK.multipliedReportingOverflow(by: cols).overflow else {
-            throw TensorError("conv2d", "im2col buffer of \(rowsK) x \(cols) is too large")
+        let gemmCols = oh * params.width, direct = params.width == ow
+        for (a, b) in [(rowsK, gemmCols), (og, gemmCols), (1, params.scratchCount)] {
+            let (count, overflow) = a.multipliedReportingOverflow(by: b)
+            guard !overflow, count <= TensorStorage.maxBytes / 4 else {
+                throw TensorError("conv2d", "im2col buffer of \(a) x \(b) is too large")
+            }
         }
         // One image per work item: images are independent, so running them on several
         // threads (each GEMM then runs single-threaded) gives the same bits as one thread.
         let workers = Swift.min(n, Tensor.threads)
         let ptrs = ConvPointers(x: x.ptr(Float.self), w: wt.ptr(Float.self), out: out.ptr(Float.self),
                                 bias: b.map { UnsafePointer($0.ptr(Float.self)) })
-        let params = Im2Col(c: c, h: h, w: w, cg: cg, kh: kh, kw: kw, oh: oh, ow: ow, stride: stride, padding: padding, dilation: dilation)
         let failed = Flag()
+        let act = activation == .relu ? Int32(MLW_ACT_RELU) : 0
         let work: @Sendable (Int) -> Void = { worker in
-            var col = [Float](repeating: 0, count: rowsK * cols)
-            col.withUnsafeMutableBufferPointer { cb in
-                for img in Swift.stride(from: worker, to: n, by: workers) {
-                    for g in 0..<groups {
-                        params.fill(cb.baseAddress!, from: ptrs.x, image: img, group: g)
-                        let bias = ptrs.bias.map { $0 + g * og }
-                        if mlw_sgemm(og, cols, rowsK, 1, ptrs.w + g * og * rowsK, rowsK, 1, cb.baseAddress!, cols, 1,
-                                  0, ptrs.out + (img * o + g * og) * cols, cols, bias, bias == nil ? 0 : Int32(MLW_BIAS_PER_ROW), 0) != 0 { failed.value = true }
-                    }
+            // im2col writes every cell, so the buffers start uninitialized.
+            let col = UnsafeMutablePointer<Float>.allocate(capacity: rowsK * gemmCols)
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: params.scratchCount)
+            let wide: UnsafeMutablePointer<Float>? = direct ? nil : .allocate(capacity: og * gemmCols)
+            defer { col.deallocate(); scratch.deallocate(); wide?.deallocate() }
+            for img in Swift.stride(from: worker, to: n, by: workers) {
+                for g in 0..<groups {
+                    params.fill(col, scratch: scratch, from: ptrs.x, image: img, group: g)
+                    let bias = ptrs.bias.map { $0 + g * og }
+                    let dst = ptrs.out + (img * o + g * og) * cols
+                    if mlw_sgemm(og, gemmCols, rowsK, 1, ptrs.w + g * og * rowsK, rowsK, 1, col, gemmCols, 1,
+                              0, wide ?? dst, gemmCols, bias, bias == nil ? 0 : Int32(MLW_BIAS_PER_ROW), act) != 0 { failed.value = true }
+                    if let wide { mlw_compact_rows_f32(wide, og * oh, params.width, ow, dst) }
                 }
             }
         }
@@ -132,20 +136,8 @@ extension Tensor {
         let x = astype(.float32).contiguous()
         let out = try Tensor(uninitialized: [n, c, oh, ow], dtype: .float32, op: op)
         withExtendedLifetime(x) {
-            let xp = x.ptr(Float.self), yp = out.ptr(Float.self)
-            for p in 0..<(n * c) {
-                let plane = xp + p * h * w
-                for yy in 0..<oh { for xx in 0..<ow {
-                    var acc: Float = isMax ? -.infinity : 0
-                    for ki in 0..<kernel.0 { for kj in 0..<kernel.1 {
-                        let iy = yy * stride.0 - padding.0 + ki, ix = xx * stride.1 - padding.1 + kj
-                        guard iy >= 0 && iy < h && ix >= 0 && ix < w else { continue }
-                        let v = plane[iy * w + ix]
-                        if isMax { if v > acc || v.isNaN { acc = v } } else { acc += v }
-                    } }
-                    yp[(p * oh + yy) * ow + xx] = isMax ? acc : acc / Float(kernel.0 * kernel.1)
-                } }
-            }
+            mlw_pool2d_f32(x.ptr(Float.self), n * c, h, w, kernel.0, kernel.1, stride.0, stride.1,
+                           padding.0, padding.1, oh, ow, isMax ? 1 : 0, out.ptr(Float.self))
         }
         return out
     }

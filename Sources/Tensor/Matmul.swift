@@ -70,11 +70,9 @@ extension Tensor {
     /// stores it); b is [out]. The bias add and ReLU run in the GEMM's store loop.
     public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
                               transposedWeight: Bool = false, activation: Activation = .none) throws -> Tensor {
-        guard x.rank >= 1, weight.rank == 2 else {
-            throw TensorError("linear", "expected x of rank >= 1 and a 2-D weight, got \(fmt(x.shape)) and \(fmt(weight.shape))")
-        }
-        var out = try Tensor(uninitialized: Array(x.shape.dropLast()) + [transposedWeight ? weight.shape[0] : weight.shape[1]], dtype: .float32, op: "linear")
-        try linear(x, weight: weight, bias: bias, transposedWeight: transposedWeight, activation: activation, into: &out)
+        let outF = try checkLinear(x, weight, bias, transposedWeight)
+        var out = try Tensor(uninitialized: x.rank == 2 ? [x.shape[0], outF] : Array(x.shape.dropLast()) + [outF], dtype: .float32, op: "linear")
+        try linearKernel(x, weight, bias, transposedWeight, activation, outF, &out)
         return out
     }
 
@@ -82,6 +80,13 @@ extension Tensor {
     /// place: pass a buffer you own (see `BufferCache`).
     public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, transposedWeight: Bool = false,
                               activation: Activation = .none, into out: inout Tensor) throws {
+        let outF = try checkLinear(x, weight, bias, transposedWeight)
+        try checkOut(out, Array(x.shape.dropLast()) + [outF], "linear")
+        try linearKernel(x, weight, bias, transposedWeight, activation, outF, &out)
+    }
+
+    /// Checks the operands of `linear`; returns the number of output features.
+    private static func checkLinear(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ transposedWeight: Bool) throws -> Int {
         guard x.rank >= 1, weight.rank == 2 else {
             throw TensorError("linear", "expected x of rank >= 1 and a 2-D weight, got \(fmt(x.shape)) and \(fmt(weight.shape))")
         }
@@ -94,11 +99,20 @@ extension Tensor {
         if let bias, bias.shape != [outF] {
             throw TensorError("linear", "bias of shape \(fmt(bias.shape)) does not match \(outF) output features")
         }
-        try checkOut(out, Array(x.shape.dropLast()) + [outF], "linear")
-        let rows = x.shape.dropLast().reduce(1, *)
-        let x2 = try x.astype(.float32).reshape([rows, inF])
-        let w = weight.astype(.float32)
-        let b = bias?.astype(.float32).contiguous()
+        return outF
+    }
+
+    /// The GEMM of `linear` into a checked `out`.
+    private static func linearKernel(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ transposedWeight: Bool,
+                                     _ activation: Activation, _ outF: Int, _ out: inout Tensor) throws {
+        let inF = x.shape[x.rank - 1]
+        // At batch 1 this function's own overhead is a visible share of a layer, so the
+        // common case (float32, 2-D input, contiguous bias) makes no new tensor values.
+        let plain = x.rank == 2 && x.dtype == .float32
+        let rows = plain ? x.shape[0] : x.shape.dropLast().reduce(1, *)
+        let x2 = plain ? x : try x.astype(.float32).reshape([rows, inF])
+        let w = weight.dtype == .float32 ? weight : weight.astype(.float32)
+        let b = bias.map { $0.dtype == .float32 && $0.isContiguous ? $0 : $0.astype(.float32).contiguous() }
         let (rsb, csb) = transposedWeight ? (w.strides[1], w.strides[0]) : (w.strides[0], w.strides[1])
         let status = withExtendedLifetime((x2, w, b)) {
             mlw_sgemm(rows, outF, inF, 1, x2.ptr(Float.self), x2.strides[0], x2.strides[1],

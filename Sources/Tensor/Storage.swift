@@ -11,6 +11,8 @@ final class TensorStorage: @unchecked Sendable {
     let byteCount: Int
     /// Size class when the buffer belongs to the pool, else 0.
     private let pooledSize: Int
+    /// A kernel's repacked copy of these bytes (see Derived.swift); guarded by `derivedLock`.
+    var derived: DerivedEntry?
 
     /// Largest single allocation we accept: the machine's physical memory.
     static let maxBytes: Int = {

@@ -114,7 +114,10 @@ public struct Tensor: @unchecked Sendable {
 
     /// Makes the storage uniquely owned and contiguous so it can be written in place.
     mutating func makeUniqueContiguous() {
-        if isContiguous && isKnownUniquelyReferenced(&storage) { return }
+        if isContiguous && isKnownUniquelyReferenced(&storage) {
+            if storage.derived != nil { clearDerived() }   // the bytes are about to change
+            return
+        }
         var out = try! Tensor(uninitialized: shape, dtype: dtype)
         copyStrided(into: &out)
         self = out

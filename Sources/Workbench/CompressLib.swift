@@ -11,8 +11,8 @@ let compressLibrary = Library("compress", doc: "Distillation, pruning (CSR stora
                                Param("temperature", .number, .float(4)), Param("soft_weight", .number, .float(0.7)),
                                Param("hard_weight", .number, .float(0.3)), Param("epochs", .int, .int(10)),
                                Param("optimizer", .optional(.native("optimizer")), .nil), Param("batch", .int, .int(64)),
-                               Param("val", .any, .nil), Param("seed", .int, .int(0))],
-                   doc: "Train the student on soft_weight·T²·KL(teacher/T ‖ student/T) + hard_weight·CE(labels); the teacher's logits are computed once. Returns a run like train.",
+                               Param("val", .any, .nil), Param("seed", .int, .int(0)), Param("schedule", .optional(.record), .nil)],
+                   doc: "Train the student on soft_weight·T²·KL(teacher/T ‖ student/T) + hard_weight·CE(labels); the teacher's logits are computed once. schedule: a learning-rate schedule as in train. Returns a run like train.",
                    example: "distill(teacher: sequential([dense(4, 3)]), student: sequential([dense(4, 3)], seed: 1), data: read_csv(\"Scripts/data/iris.csv\", label: \"species\"), epochs: 1).epochs",
                    result: "1") { a in
         let t = try modelArg(a, "teacher"), s = try modelArg(a, "student")
@@ -21,7 +21,7 @@ let compressLibrary = Library("compress", doc: "Distillation, pruning (CSR stora
             let run = try distill(teacher: t, student: s, x: x, y: y, temperature: try a.double("temperature"),
                                   softWeight: try a.double("soft_weight"), hardWeight: try a.double("hard_weight"),
                                   epochs: try a.int("epochs"), optimizer: try optimizerArg(a, Adam(lr: 1e-3)), batch: try positive(a, "batch"),
-                                  val: try valArg(a), seed: try seedArg(a))
+                                  val: try valArg(a), seed: try seedArg(a), schedule: try scheduleArg(a))
             return .native(RunValue(run, ModelValue(run.model)))
         }
     },

@@ -80,10 +80,11 @@ let serveLibrary = Library("serve", doc: "Serve an in-memory model over HTTP (KS
         let done = DispatchSemaphore(value: 0)
         let box = ErrorBox()
         let out = a.interpreter.output
+        let (host, port) = (config.host, config.port)
         Task.detached {
             do {
                 let app = server.application { channel in
-                    out("serving '\(servable.name)' on http://\(config.host):\(channel.localAddress?.port ?? config.port) (Ctrl-C stops)\n")
+                    out("serving '\(servable.name)' on http://\(host):\(channel.localAddress?.port ?? port) (Ctrl-C stops)\n")
                 }
                 try await app.runService()
             } catch { box.error = error }

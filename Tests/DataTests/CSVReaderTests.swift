@@ -179,6 +179,38 @@ final class NumberScanTests: XCTestCase {
         XCTAssertGreaterThan(answered, 1000)
     }
 
+    /// The word-at-a-time digit runs give exactly the byte loop's answer (value bits and
+    /// length, or both nil), with enough bytes after the cell for the 8-byte reads.
+    func testWordScanAgreesWithByteScan() {
+        var rng = SplitMix64(seed: 11)
+        let pieces = ["0", "7", "-", ".", "e", "E", "42", "1234567", "12345678", "999999999", "+", ",", "\n", "x", "/", ":"]
+        var answered = 0
+        for _ in 0..<50000 {
+            var s = ""
+            for _ in 0..<(1 + rng.below(5)) { s += pieces[rng.below(pieces.count)] }
+            s += String(repeating: pieces[rng.below(pieces.count)], count: 16)
+            let bytes = Array(s.utf8)
+            bytes.withUnsafeBufferPointer { b in
+                let fast = NumberParsing.scanDouble(b.baseAddress!, b.count)
+                let slow = NumberParsing.scanDoubleBytewise(b.baseAddress!, b.count)
+                XCTAssertEqual(fast?.0.bitPattern, slow?.0.bitPattern, s)
+                XCTAssertEqual(fast?.1, slow?.1, s)
+                if fast != nil { answered += 1 }
+            }
+        }
+        XCTAssertGreaterThan(answered, 5000)
+        for n in 0...8 {
+            let digits = Array("98765432xyz".utf8)
+            digits.withUnsafeBufferPointer { b in
+                var word = Array(b)
+                if n < 8 { word[n] = UInt8(ascii: ",") }
+                let (v, k) = word.withUnsafeBufferPointer { NumberParsing.eightDigits($0.baseAddress!) }
+                XCTAssertEqual(k, n)
+                XCTAssertEqual(v, n == 0 ? 0 : UInt64(String(decoding: word[0..<n], as: UTF8.self))!)
+            }
+        }
+    }
+
     func testNumericMissingTokenIsNotFastParsed() throws {
         var o = CSVOptions(); o.missingValues = ["", "-999"]
         let ds = try readCSV(tempFile("a,b\n1.5,2\n-999,-999\n-9.5,-99\n"), options: o)

@@ -31,6 +31,30 @@ final class GraphTests: XCTestCase {
         XCTAssertEqual(g2.nodes[r].shape, [.batch, .fixed(2), .fixed(2)])
     }
 
+    /// `run` (the pre-resolved eval program) gives the same values as `forward` on a graph
+    /// with a value read twice by one node, a value read by two nodes, two outputs, a new
+    /// batch size, and weights replaced between calls.
+    func testRunMatchesForward() throws {
+        var g = Graph()
+        let x = try g.input("x", shape: [.batch, .fixed(3)])
+        let w = try g.param("w", Tensor.randn([3, 3], seed: 2))
+        let h = try g.op("matmul", [x, w])
+        let sq = try g.op("mul", [h, h])
+        let t = try g.op("tanh", [h])
+        g.outputs = [try g.op("add", [sq, t]), t]
+        let exec = try Executor(g)
+        for (n, seed) in [(2, 1), (5, 2), (2, 3)] {
+            if seed == 3 { exec.graph.params["w"] = try Tensor.randn([3, 3], seed: 9) }
+            let feeds = ["x": try Tensor.randn([n, 3], seed: UInt64(seed))]
+            let a = try exec.forward(feeds)
+            let r = try exec.run(feeds)
+            XCTAssertEqual(r.count, 2)
+            XCTAssertEqual(r[0].toFloats(), a.output(0).toFloats())
+            XCTAssertEqual(r[1].toFloats(), a.output(1).toFloats())
+        }
+        XCTAssertThrowsError(try exec.run([:])) { XCTAssertTrue("\($0)".contains("missing input 'x'"), "\($0)") }
+    }
+
     func testExecutorMatchesEagerAndCachesPlans() throws {
         let g = try mlp()
         let exec = try Executor(g)

@@ -40,4 +40,25 @@ final class SHA256Tests: XCTestCase {
         try Data("abc".utf8).write(to: url)
         XCTAssertEqual(try SHA256.hex(fileAt: url), SHA256.hex(Data("abc".utf8)))
     }
+
+    func testMissingFileThrows() {
+        XCTAssertThrowsError(try SHA256.hexOfFile("/nonexistent/mlw-sha-test"))
+    }
+
+    /// The SHA-NI path (when this CPU has it) and the portable rounds agree on every length
+    /// around block edges and on multi-block inputs fed in odd pieces.
+    func testHardwareAndPortableAgree() {
+        var x: UInt64 = 0x9E3779B97F4A7C15
+        let bytes = (0..<5000).map { _ -> UInt8 in x = x &* 6364136223846793005 &+ 1442695040888963407; return UInt8(truncatingIfNeeded: x >> 33) }
+        for n in [0, 1, 55, 56, 63, 64, 65, 127, 128, 129, 1000, 4096, 5000] {
+            var fast = SHA256(), slow = SHA256(portable: true)
+            var i = 0, step = 1
+            while i < n {
+                let piece = Array(bytes[i..<min(i + step, n)])
+                fast.update(piece); slow.update(piece)
+                i += step; step = step * 3 % 701 + 1
+            }
+            XCTAssertEqual(fast.finalizeHex(), slow.finalizeHex(), "length \(n)")
+        }
+    }
 }

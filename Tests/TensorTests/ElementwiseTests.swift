@@ -5,6 +5,8 @@ final class ElementwiseTests: XCTestCase {
     let shapePairs: [([Int], [Int])] = [
         ([7], [7]), ([1023], []), ([], [33]), ([3, 33], [33]), ([3, 1], [1, 7]), ([2, 1, 5], [3, 1]),
         ([0, 4], [4]), ([4, 1], [0]), ([33, 7], [33, 1]), ([1], [1023]), ([2, 3, 4], [2, 3, 4]),
+        // per-channel operands, either side (the channel-run path): batch norm's [1, C, 1, 1]
+        ([2, 3, 4, 9], [1, 3, 1, 1]), ([3, 1, 1], [2, 3, 4, 9]), ([2, 3, 4, 9], [3, 4, 1]), ([5, 16], [5, 1]),
     ]
 
     func testBinaryBroadcastMatchesReference() throws {

@@ -59,6 +59,11 @@ int mlw_gemm_u8s8s32(long M, long N, long K, const uint8_t *A, long lda,
 /// C[M,N] = S * B where S is CSR (M rows, indptr[M+1], indices, values) and B is [K,N] row-major.
 void mlw_csr_spmm(long M, long N, const int64_t *indptr, const int32_t *indices,
                   const float *values, const float *B, long ldb, float *C, long ldc);
+/// Pruned dense layer (sparse_linear.c): y[M, N] = act(x[M, K] · Sᵀ + bias) where S [N, K] is
+/// CSR with int32 indptr[N+1] / indices (all < K, checked by the caller) / values; bias may
+/// be NULL; act is ReLU when `relu`. Returns 0, or -1 when out of memory.
+int mlw_csr_linear(long M, long K, long N, const float *x, long ldx, const int32_t *indptr, const int32_t *indices,
+                   const float *values, const float *bias, int relu, float *y, long ldy);
 
 // ---- elementwise (elementwise.c) ----
 enum { MLW_ADD = 0, MLW_SUB, MLW_MUL, MLW_DIV, MLW_MAX, MLW_MIN, MLW_POW };
@@ -90,6 +95,23 @@ void mlw_min_rows_f32(const float *x, long rows, long cols, float *out);
 /// Row-wise softmax / log_softmax of a [rows, cols] contiguous matrix.
 void mlw_softmax_rows_f32(const float *x, long rows, long cols, float *out);
 void mlw_log_softmax_rows_f32(const float *x, long rows, long cols, float *out);
+
+// ---- convolution helpers (conv.c) ----
+/// im2col of one image's channel group [cg, h, w] into dst [cg*kh*kw, oh*ow] (zeros in padding).
+void mlw_im2col_f32(const float *x, long cg, long h, long w, long kh, long kw,
+                    long sh, long sw, long ph, long pw, long dh, long dw,
+                    long oh, long ow, float *dst);
+/// Stride-1 im2col over the padded width wp = w + 2*pw: dst [cg*kh*kw, oh*wp] (columns
+/// past the output width are garbage, dropped after the GEMM). `padded` is scratch of
+/// cg*(h+2ph)*(w+2pw) + (kw-1)*dw + 1 floats.
+void mlw_im2col_padded_f32(const float *x, long cg, long h, long w, long kh, long kw, long ph, long pw,
+                           long dh, long dw, long oh, float *padded, float *dst);
+/// dst[r, 0..<cols] = src[r*ld + 0..<cols] for r < rows.
+void mlw_compact_rows_f32(const float *src, long rows, long ld, long cols, float *dst);
+/// Max (is_max=1; NaN wins) or average (padding counted in the divisor) pooling of
+/// `planes` contiguous [h, w] planes into [oh, ow] planes.
+void mlw_pool2d_f32(const float *x, long planes, long h, long w, long kh, long kw,
+                    long sh, long sw, long ph, long pw, long oh, long ow, int is_max, float *out);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,140 @@
+import Tensor
+
+/// A graph lowered for one batch size: every intermediate value gets its place in one
+/// arena laid out by the liveness memory plan (`planMemory`), and every node becomes one
+/// raw-pointer kernel call on prepared layers (`PreparedLayer`). A call copies the inputs'
+/// pointers in, runs the kernels and copies the outputs out: no tensors, no allocation,
+/// no reference counting per node. Same C calls as the Tensor path, so the same bits.
+///
+/// Only graphs made entirely of the ops below are lowered (inference MLPs: dense, the
+/// fused and compressed dense layers, activations, softmax, flatten/reshape/dropout);
+/// anything else runs through `InferenceProgram`. Not thread-safe (one arena).
+final class StaticProgram {
+    /// Where a kernel reads a value: a fixed address (arena, weight) or a graph input.
+    struct Source {
+        let fixed: UnsafePointer<Float>?
+        let feed: Int
+        @inline(__always) func get(_ feeds: UnsafeMutablePointer<UnsafePointer<Float>?>) -> UnsafePointer<Float> { fixed ?? feeds[feed]! }
+    }
+
+    private let arena: UnsafeMutableRawPointer
+    private let feedNames: [String]
+    private let feedPointers: UnsafeMutablePointer<UnsafePointer<Float>?>
+    private let kernels: [() -> Int32]
+    private let outputs: [(at: UnsafePointer<Float>, shape: [Int])]
+    private let layers: [PreparedLayer]
+    /// Bytes of the arena (the memory plan's shared buffers).
+    let arenaBytes: Int
+
+    /// Nil when some node has no lowering (the caller then uses `InferenceProgram`).
+    init?(_ graph: Graph, batch: Int) {
+        let memory = planMemory(graph, batch: batch)
+        var offsets: [Int] = [], total = 0
+        for b in memory.bufferBytes { offsets.append(total); total += (b + 63) / 64 * 64 }
+        arenaBytes = total
+        arena = UnsafeMutableRawPointer.allocate(byteCount: max(total, 64), alignment: 64)
+        feedNames = graph.inputs.map { graph.nodes[$0].name }
+        feedPointers = .allocate(capacity: max(feedNames.count, 1))
+        feedPointers.initialize(repeating: nil, count: max(feedNames.count, 1))
+
+        let nodes = graph.nodes
+        var sources: [Int: Source] = [:]
+        var kernels: [() -> Int32] = [], layers: [PreparedLayer] = []
+        let feeds = feedPointers, base = arena
+        func arenaAt(_ i: Int) -> UnsafeMutablePointer<Float>? {
+            memory.buffer[i].map { (base + offsets[$0]).assumingMemoryBound(to: Float.self) }
+        }
+        func param(_ i: Int) -> Tensor? { nodes[i].op == "param" ? graph.params[nodes[i].name] : nil }
+        var lowered = true
+        for i in graph.neededNodes() {
+            let n = nodes[i]
+            let shape = graph.concreteShape(i, batch: batch)
+            if n.op == "input" {
+                guard n.dtype == .float32, let k = graph.inputs.firstIndex(of: i) else { lowered = false; break }
+                sources[i] = Source(fixed: nil, feed: k)
+                continue
+            }
+            if n.op == "param" { continue }
+            guard n.dtype == .float32, let x = sources[n.inputs[0]] else { lowered = false; break }
+            if ["flatten", "reshape", "dropout"].contains(n.op) { sources[i] = x; continue }   // views
+            guard let y = arenaAt(i) else { lowered = false; break }
+            sources[i] = Source(fixed: UnsafePointer(y), feed: 0)
+            let count = shape.reduce(1, *), cols = shape.last ?? 1, rows = cols == 0 ? 0 : count / cols
+            let act = n.attrs.string("activation", "none")
+            var layer: PreparedLayer? = nil
+            var after: ((UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void)? = nil
+            switch n.op {
+            case "dense", "dense_act":
+                guard let w = param(n.inputs[1]) else { lowered = false; break }
+                let b = n.inputs.count == 3 ? param(n.inputs[2]) : nil
+                if n.inputs.count == 3 && b == nil { lowered = false; break }
+                if act != "none" && act != "relu" {
+                    guard n.op == "dense_act", let f = PreparedLayer.activation(act) else { lowered = false; break }
+                    after = f
+                }
+                layer = try? PreparedLayer.linear(weight: w, bias: b, relu: act == "relu")
+            case "qdense":
+                let ps = n.inputs.dropFirst().map(param)
+                guard ps.allSatisfy({ $0 != nil }) else { lowered = false; break }
+                var scale: Float? = nil
+                switch n.attrs["act_scale"] { case .double(let v)?: scale = Float(v); case .int(let v)?: scale = Float(v); default: break }
+                layer = try? PreparedLayer.qlinear(weight: ps[0]!, weightScale: ps[1]!, colSum: ps[2]!, bias: ps.count == 4 ? ps[3] : nil,
+                                                   actScale: scale, actZero: n.attrs.int("act_zero", 0),
+                                                   unsigned: n.attrs.bool("act_unsigned", false), relu: act == "relu")
+            case "sparse_dense":
+                let ps = n.inputs.dropFirst().map(param)
+                guard ps.allSatisfy({ $0 != nil }) else { lowered = false; break }
+                layer = try? PreparedLayer.csrLinear(values: ps[0]!, indices: ps[1]!, indptr: ps[2]!, inFeatures: n.attrs.int("in", -1),
+                                                     bias: ps.count == 4 ? ps[3] : nil, relu: act == "relu")
+            case "relu", "tanh", "sigmoid", "gelu":
+                let f = PreparedLayer.activation(n.op)!
+                kernels.append { f(x.get(feeds), y, count); return 0 }
+                continue
+            case "softmax":
+                guard n.attrs.int("axis", -1) == -1 || n.attrs.int("axis", -1) == shape.count - 1 else { lowered = false; break }
+                kernels.append { PreparedLayer.softmaxRows(x.get(feeds), y, rows: rows, cols: cols); return 0 }
+                continue
+            default:
+                lowered = false
+            }
+            guard lowered, let l = layer, l.outFeatures == cols else { lowered = false; break }
+            layers.append(l)
+            if let f = after {
+                kernels.append { let s = l.run(x.get(feeds), rows: rows, y); f(y, y, count); return s }
+            } else {
+                kernels.append { l.run(x.get(feeds), rows: rows, y) }
+            }
+        }
+        var outs: [(UnsafePointer<Float>, [Int])] = []
+        if lowered {
+            for o in graph.outputs {
+                guard let s = sources[o], let p = s.fixed, nodes[o].dtype == .float32 else { lowered = false; break }
+                outs.append((p, graph.concreteShape(o, batch: batch)))
+            }
+        }
+        self.kernels = kernels; self.layers = layers; self.outputs = outs
+        if !lowered { return nil }
+    }
+
+    deinit {
+        arena.deallocate()
+        feedPointers.deallocate()
+    }
+
+    /// Outputs for `feeds` (already checked by the executor).
+    func run(_ feeds: [String: Tensor]) throws -> [Tensor] {
+        var held: [Tensor] = []
+        held.reserveCapacity(feedNames.count)
+        for (k, name) in feedNames.enumerated() {
+            var t = feeds[name]!
+            if t.contiguousFloats == nil { t = t.astype(.float32).contiguous() }
+            held.append(t)
+            feedPointers[k] = t.contiguousFloats
+        }
+        defer { for k in feedNames.indices { feedPointers[k] = nil } }
+        return try withExtendedLifetime(held) {
+            for k in kernels where k() != 0 { throw GraphError("run: out of memory for a kernel's scratch buffer") }
+            return try outputs.map { try Tensor.copying($0.at, shape: $0.shape) }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import CKernels
+
+/// Layers prepared once for raw-pointer calls: checks, weight packing and argument setup
+/// happen at preparation, so a call is one C call with no tensors made. The graph
+/// executor's static programs (one arena per batch size) are built from these; each gives
+/// the same bits as the corresponding Tensor function (`linear`, `qlinear`, `csrLinear`,
+/// the unary activations), because it makes the same C call.
+///
+///     let layer = try PreparedLayer.linear(weight: w, bias: b, relu: true)
+///     _ = layer.run(x, rows: 1, y)      // y = relu(x @ w + b), 0 on success
+public final class PreparedLayer {
+    /// Input features and output features per row.
+    public let inFeatures: Int, outFeatures: Int
+    private let body: (UnsafePointer<Float>, Int, UnsafeMutablePointer<Float>) -> Int32
+    /// Tensors and boxes whose memory the body's pointers refer to.
+    private let keep: [AnyObject]
+    private let tensors: [Tensor]
+
+    private init(_ inF: Int, _ outF: Int, tensors: [Tensor], keep: [AnyObject] = [],
+                 _ body: @escaping (UnsafePointer<Float>, Int, UnsafeMutablePointer<Float>) -> Int32) {
+        inFeatures = inF; outFeatures = outF; self.tensors = tensors; self.keep = keep; self.body = body
+    }
+
+    /// Runs the layer on `rows` contiguous rows of `x` into `y`; nonzero when a scratch
+    /// buffer could not be allocated.
+    @inline(__always)
+    public func run(_ x: UnsafePointer<Float>, rows: Int, _ y: UnsafeMutablePointer<Float>) -> Int32 { body(x, rows, y) }
+
+    static func ready(_ t: Tensor, _ d: DType) -> Bool { t.dtype == d && t.isContiguous }
+
+    /// `Tensor.linear(x, weight: w, bias: b, activation:)` with W [in, out] float32.
+    public static func linear(weight w: Tensor, bias: Tensor?, relu: Bool) throws -> PreparedLayer {
+        guard w.rank == 2, ready(w, .float32), bias.map({ ready($0, .float32) && $0.count == w.shape[1] }) ?? true else {
+            throw TensorError("prepare", "linear needs a contiguous float32 [in, out] weight and bias")
+        }
+        let (k, n) = (w.shape[0], w.shape[1])
+        let wp = UnsafePointer(w.ptr(Float.self)), bp = bias.map { UnsafePointer($0.ptr(Float.self)) }
+        let mode = bias == nil ? 0 : Int32(MLW_BIAS_PER_COL), act = relu ? Int32(MLW_ACT_RELU) : 0
+        return PreparedLayer(k, n, tensors: [w] + (bias.map { [$0] } ?? [])) { x, rows, y in
+            mlw_sgemm(rows, n, k, 1, x, k, 1, wp, n, 1, 0, y, n, bp, mode, act)
+        }
+    }
+
+    /// `Tensor.qlinear` with its operands as the graph stores them.
+    public static func qlinear(weight: Tensor, weightScale: Tensor, colSum: Tensor, bias: Tensor?,
+                               actScale: Float?, actZero: Int, unsigned: Bool, relu: Bool) throws -> PreparedLayer {
+        guard weight.rank == 2, ready(weight, .int8), ready(weightScale, .float32), ready(colSum, .int32),
+              bias.map({ ready($0, .float32) }) ?? true else {
+            throw TensorError("prepare", "qlinear needs contiguous int8 weights, float32 scales, int32 column sums")
+        }
+        let (k, n) = (weight.shape[0], weight.shape[1])
+        guard weightScale.count == n || weightScale.count == 1, colSum.count == n, bias.map({ $0.count == n }) ?? true else {
+            throw TensorError("prepare", "qlinear: scales, column sums or bias do not match \(n) outputs")
+        }
+        let packed = Tensor.packedInt8(weight)
+        var args = mlw_qlinear_args(M: 0, K: k, N: n, x: nil, ldx: k, w: packed.pointer, wscale: weightScale.ptr(Float.self),
+                                    per_channel: weightScale.count == n ? 1 : 0, colsum: colSum.ptr(Int32.self),
+                                    bias: bias.map { UnsafePointer($0.ptr(Float.self)) }, dynamic: actScale == nil ? 1 : 0,
+                                    act_scale: actScale ?? 1, act_zero: Int32(actScale == nil ? 0 : actZero),
+                                    act_unsigned: unsigned ? 1 : 0, relu: relu ? 1 : 0, y: nil, ldy: n)
+        return PreparedLayer(k, n, tensors: [weight, weightScale, colSum] + (bias.map { [$0] } ?? []), keep: [packed]) { x, rows, y in
+            args.M = rows; args.x = x; args.y = y
+            return mlw_qlinear(&args)
+        }
+    }
+
+    /// `Tensor.csrLinear` with its operands as the graph stores them.
+    public static func csrLinear(values: Tensor, indices: Tensor, indptr: Tensor, inFeatures: Int,
+                                 bias: Tensor?, relu: Bool) throws -> PreparedLayer {
+        guard ready(values, .float32), ready(indices, .int32), ready(indptr, .int32), values.rank == 1, indices.rank == 1,
+              indptr.rank == 1, indptr.count >= 1, values.count == indices.count, bias.map({ ready($0, .float32) }) ?? true else {
+            throw TensorError("prepare", "csr_linear needs contiguous float32 values and int32 indices")
+        }
+        let outF = indptr.count - 1
+        if let bias, bias.count != outF { throw TensorError("prepare", "csr_linear: bias has \(bias.count) entries for \(outF) outputs") }
+        var csr = values.derived(.csrChecked) { v in CheckedCSR(v, indices, indptr, inFeatures: inFeatures) }
+        if !csr.matches(indices, indptr, inFeatures: inFeatures) { csr = CheckedCSR(values, indices, indptr, inFeatures: inFeatures) }
+        guard csr.valid else { throw TensorError("prepare", "csr_linear: indptr or column indices out of range") }
+        let bp = bias.map { UnsafePointer($0.ptr(Float.self)) }, act = relu ? Int32(MLW_ACT_RELU) : 0
+        let tensors = [values, indices, indptr] + (bias.map { [$0] } ?? [])
+        if let w = csr.dense {
+            let wp = UnsafePointer(w.ptr(Float.self))
+            return PreparedLayer(inFeatures, outF, tensors: tensors, keep: [csr]) { x, rows, y in
+                mlw_sgemm(rows, outF, inFeatures, 1, x, inFeatures, 1, wp, outF, 1, 0, y, outF, bp, bp == nil ? 0 : Int32(MLW_BIAS_PER_COL), act)
+            }
+        }
+        let ip = UnsafePointer(indptr.ptr(Int32.self)), ix = UnsafePointer(indices.ptr(Int32.self)), vp = UnsafePointer(values.ptr(Float.self))
+        return PreparedLayer(inFeatures, outF, tensors: tensors, keep: [csr]) { x, rows, y in
+            mlw_csr_linear(rows, inFeatures, outF, x, inFeatures, ip, ix, vp, bp, relu ? 1 : 0, y, outF)
+        }
+    }
+
+    /// The float32 kernel of an activation by its graph name ("relu", "tanh", "sigmoid",
+    /// "gelu" = tanh approximation, as the graph's ops use), or nil. `x` may equal `y`.
+    public static func activation(_ name: String) -> ((UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void)? {
+        let op: Int32
+        switch name {
+        case "relu": op = Int32(MLW_RELU)
+        case "tanh": op = Int32(MLW_TANH)
+        case "sigmoid": op = Int32(MLW_SIGMOID)
+        case "gelu": op = Int32(MLW_GELU_TANH)
+        default: return nil
+        }
+        return { x, y, n in mlw_unary_f32(op, x, y, n) }
+    }
+
+    /// Row-wise softmax of [rows, cols] (`x` and `y` must not overlap).
+    public static func softmaxRows(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
+        mlw_softmax_rows_f32(x, rows, cols, y)
+    }
+}
+
+extension Tensor {
+    /// The first element of a contiguous float32 tensor, else nil (for raw-pointer callers
+    /// that keep the tensor alive while they use it).
+    public var contiguousFloats: UnsafePointer<Float>? {
+        dtype == .float32 && isContiguous ? UnsafePointer(ptr(Float.self)) : nil
+    }
+
+    /// A new float32 tensor holding a copy of `count(shape)` floats at `p`.
+    public static func copying(_ p: UnsafePointer<Float>, shape: [Int]) throws -> Tensor {
+        let t = try Tensor(uninitialized: shape, dtype: .float32, op: "copy")
+        t.ptr(Float.self).update(from: p, count: t.count)
+        return t
+    }
+}
