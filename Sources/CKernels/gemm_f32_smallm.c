@@ -6,20 +6,25 @@
 //     SMALLM_KC = KC; every C element is an FMA chain from zero over one slice, slices
 //     merged into C in order: exactly the packed micro-kernel's arithmetic, so results
 //     are bit-identical to the packed path (for beta == 0) at every SIMD level.
-//   B transposed (rsb == 1, csa == 1, "nt", e.g. x @ Wᵀ): one dot product per C element,
-//     vectorised over k in 16 fixed lanes reduced by a fixed tree, then the K % 16 tail.
-//     The same bits at AVX2 and AVX-512 (portable: no FMA); may differ in the last bits
-//     from the packed path for the same shapes.
+//   B transposed (rsb == 1, csa == 1, "nt", e.g. x @ Wᵀ): with fewer than SMALLM_NT_ROWS
+//     rows, one dot product per C element, vectorised over k in 16 fixed lanes reduced by
+//     a fixed tree, then the K % 16 tail. The same bits at AVX2 and AVX-512 (portable: no
+//     FMA); may differ in the last bits from the packed path for the same shapes. With
+//     more rows (a backward pass's dy @ W at batch 64) B is first transposed into a
+//     row-major buffer (K x N, what packing would cost) and the nn kernels run: the dot
+//     products would re-read B per row block and end each element in a horizontal sum.
 // Threads: tasks are fixed (8 rows x 192 columns) chunks of C, used only for big products;
 // K is never split and an element's arithmetic never depends on its chunk, so any
 // thread count gives the same bits.
 #include "gemm_f32_smallm.h"
+#include <stdlib.h>
 
 #define SMALLM_MAX 64           // default: crossover measured against the packed path (Docs/tensors.md)
 #define SMALLM_CAP 128          // limit accepted by mlw_sgemm_set_small_m
 #define SMALLM_ROWS 8           // rows one kernel call keeps in registers (a task's row group)
 #define SMALLM_TASK_COLS 192    // columns per task: a multiple of the 2-8 row block widths
 #define SMALLM_PAR_FLOPS 1.0e6  // below this one thread is faster (wake-up > work)
+#define SMALLM_NT_ROWS 8        // from this many rows a transposed B is transposed once (see above)
 
 static int smallm_max = SMALLM_MAX;
 void mlw_sgemm_set_small_m(int max_rows) { smallm_max = max_rows < 0 ? 0 : (max_rows > SMALLM_CAP ? SMALLM_CAP : max_rows); }
@@ -87,6 +92,11 @@ int mlw_sgemm_smallm(long M, long N, long K, float alpha,
     if (M > smallm_max || M <= 0 || N <= 0 || K <= 0) return 0;
     int nn = csb == 1, nt = !nn && rsb == 1 && csa == 1;
     if (!nn && !nt) return 0;
+    float *bt = NULL;
+    if (nt && M >= SMALLM_NT_ROWS && (bt = malloc((size_t)(K * N) * sizeof(float)))) {
+        mlw_transpose_32(B, N, K, csb, bt, N);   // bt[k*N + j] = B(k, j)
+        B = bt; rsb = N; csb = 1; nn = 1; nt = 0;
+    }
     smallm_ctx g = {M, N, K, alpha, beta, A, rsa, csa, B, rsb, csb, C, ldc, bias, bias_mode, act};
     int level = mlw_simd_level();
     smallm_fn fn = level == 2 ? (nn ? mlw_smallm_nn_avx512 : mlw_smallm_nt_avx512)
@@ -98,5 +108,6 @@ int mlw_sgemm_smallm(long M, long N, long K, float alpha,
     int one_thread = 2.0 * (double)M * (double)N * (double)K < SMALLM_PAR_FLOPS;
     if (one_thread && groups == 1) fn(&g, 0, M, 0, N);   // batch 1: no chunk boundaries
     else mlw_parallel_for(tasks, one_thread ? 1 : 0, smallm_task, &s);
+    free(bt);
     return 1;
 }

@@ -10,9 +10,13 @@ public struct Activations {
 }
 
 /// Runs a graph on the Tensor kernels. Per batch size it caches a plan (the nodes the
-/// outputs need, in order, concrete shapes, the last use of each value, which nodes need
-/// gradients). In eval mode values are dropped after their last use, so their buffers go
-/// back to the Tensor engine's pool and are reused by later nodes and later calls.
+/// outputs need, in order, their op-table entries, concrete shapes, the last use of each
+/// value, which nodes need gradients) and a `BufferCache`. In training mode, ops with
+/// `into:` kernels (dense, relu, cross-entropy) write their outputs and gradients into that
+/// plan's buffers, so a training step at a fixed batch size allocates them once, not per
+/// step; a buffer still held by the caller (an old `Activations`) is not reused.
+/// In eval mode values are dropped after their last use, so their buffers go back to the
+/// Tensor engine's pool and are reused by later nodes and later calls.
 public final class Executor {
     /// Any change to the graph (weights included) drops the eval program, which holds the
     /// weights' tensors.
@@ -37,8 +41,13 @@ public final class Executor {
         let lastUse: [Int]
         let needsGrad: [Bool]
         let shapes: [[Int]]
-        init(order: [Int], outputs: [Int], lastUse: [Int], needsGrad: [Bool], shapes: [[Int]]) {
+        /// Op-table entry of each node (nil for inputs and params).
+        let defs: [OpDef?]
+        /// Training buffers of this batch size.
+        let cache = BufferCache()
+        init(order: [Int], outputs: [Int], lastUse: [Int], needsGrad: [Bool], shapes: [[Int]], defs: [OpDef?]) {
             self.order = order; self.outputs = outputs; self.lastUse = lastUse; self.needsGrad = needsGrad; self.shapes = shapes
+            self.defs = defs
         }
     }
 
@@ -66,7 +75,8 @@ public final class Executor {
             needsGrad[i] = n.op == "param" ? !graph.buffers.contains(n.name) : n.inputs.contains { needsGrad[$0] }
         }
         let p = Plan(order: order, outputs: graph.outputs, lastUse: lastUse, needsGrad: needsGrad,
-                     shapes: nodes.map { $0.shape.map { $0.resolve(batch: batch) } })
+                     shapes: nodes.map { $0.shape.map { $0.resolve(batch: batch) } },
+                     defs: nodes.map { OpRegistry.ops[$0.op] })
         plans[batch] = p
         return p
     }
@@ -97,7 +107,7 @@ public final class Executor {
         let nodes = graph.nodes
         var values = [Tensor?](repeating: nil, count: nodes.count)
         var saved = [[Tensor]](repeating: [], count: nodes.count)
-        let ctx = OpContext(training: training, seed: seed, step: step)
+        let ctx = OpContext(training: training, seed: seed, step: step, cache: training ? p.cache : nil)
         for i in p.order {
             let n = nodes[i]
             switch n.op {
@@ -106,7 +116,7 @@ public final class Executor {
                 values[i] = t.dtype == n.dtype ? t : t.astype(n.dtype)
             case "param": values[i] = graph.params[n.name]!
             default:
-                let def = OpRegistry.ops[n.op]!
+                let def = p.defs[i]!
                 ctx.nodeID = i
                 let (y, s) = try def.forward(n.inputs.map { values[$0]! }, n.attrs, ctx)
                 values[i] = y
@@ -156,10 +166,11 @@ public final class Executor {
         for i in p.order.reversed() {
             let n = nodes[i]
             guard n.op != "input", n.op != "param", p.needsGrad[i], let g = grads[i] else { continue }
-            let def = OpRegistry.ops[n.op]!
+            let def = p.defs[i]!
             guard let bw = def.backward else { throw GraphError("backward: op '\(n.op)' is not differentiable") }
             let ins = n.inputs.map { a.values[$0]! }
-            let gs = try bw(BackwardArgs(inputs: ins, output: a.values[i]!, saved: a.saved[i], grad: g, attrs: n.attrs, training: a.training))
+            let gs = try bw(BackwardArgs(inputs: ins, output: a.values[i]!, saved: a.saved[i], grad: g, attrs: n.attrs, training: a.training,
+                                         needsGrad: n.inputs.map { p.needsGrad[$0] }, cache: a.training ? p.cache : nil, nodeID: i))
             for (k, j) in n.inputs.enumerated() where p.needsGrad[j] {
                 guard let gj = gs[k] else { continue }
                 grads[j] = try grads[j].map { try $0 + gj } ?? gj

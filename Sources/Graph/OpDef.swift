@@ -9,9 +9,23 @@ public final class OpContext {
     public var nodeID: Int = 0
     /// (input position of the current node, new value): the executor writes these back to params.
     public var stateUpdates: [(node: Int, input: Int, value: Tensor)] = []
-    public init(training: Bool, seed: UInt64 = 0, step: UInt64 = 0) {
-        self.training = training; self.seed = seed; self.step = step
+    /// Buffers kept across calls (the executor's, in training); nil: allocate per call.
+    public var cache: BufferCache?
+    public init(training: Bool, seed: UInt64 = 0, step: UInt64 = 0, cache: BufferCache? = nil) {
+        self.training = training; self.seed = seed; self.step = step; self.cache = cache
     }
+
+    /// Output buffer `slot` of the current node (contents unspecified): reused across
+    /// calls when there is a cache, else new. Kernels with an `into:` form write into it.
+    public func buffer(_ slot: Int, _ shape: [Int], _ dtype: DType = .float32) throws -> Tensor {
+        try bufferFor(cache, node: nodeID, slot: slot, shape, dtype)
+    }
+}
+
+/// Forward buffers use slots 0..<16 of a node, backward buffers 16..<32.
+func bufferFor(_ cache: BufferCache?, node: Int, slot: Int, _ shape: [Int], _ dtype: DType) throws -> Tensor {
+    if let cache { return try cache.buffer(node * 32 + slot, shape: shape, dtype: dtype) }
+    return try Tensor.empty(shape, dtype: dtype)
 }
 
 /// What a backward rule sees: the forward inputs, output, anything the forward saved,
@@ -23,6 +37,21 @@ public struct BackwardArgs {
     public let grad: Tensor
     public let attrs: Attrs
     public let training: Bool
+    /// Which inputs need a gradient (rules may skip the others and return nil for them).
+    public let needsGrad: [Bool]
+    let cache: BufferCache?
+    let nodeID: Int
+
+    public init(inputs: [Tensor], output: Tensor, saved: [Tensor], grad: Tensor, attrs: Attrs, training: Bool,
+                needsGrad: [Bool]? = nil, cache: BufferCache? = nil, nodeID: Int = 0) {
+        self.inputs = inputs; self.output = output; self.saved = saved; self.grad = grad; self.attrs = attrs
+        self.training = training; self.needsGrad = needsGrad ?? inputs.map { _ in true }; self.cache = cache; self.nodeID = nodeID
+    }
+
+    /// Gradient buffer `slot` (< 16) of this node, like `OpContext.buffer`.
+    public func buffer(_ slot: Int, _ shape: [Int], _ dtype: DType = .float32) throws -> Tensor {
+        try bufferFor(cache, node: nodeID, slot: 16 + slot, shape, dtype)
+    }
 }
 
 /// One op, in one place: its arity, shape rule, forward kernel and backward rule.

@@ -10,7 +10,19 @@ private func unary(_ name: String, _ f: @escaping (Tensor, Attrs) throws -> Tens
 let geluC = (2.0 / Double.pi).squareRoot()
 
 let activationOps: [OpDef] = [
-    unary("relu", { x, _ in x.relu() }) { _, y, g, _ in try g * positiveMask(y) },
+    // float32: into the executor's reused buffers; backward is one masking pass.
+    OpDef("relu", arity: 1...1, shape: same, forward: { x, _, ctx in
+        guard x[0].dtype == .float32 else { return (x[0].relu(), []) }
+        var y = try ctx.buffer(0, x[0].shape)
+        try Tensor.relu(x[0], into: &y)
+        return (y, [])
+    }, backward: { b in
+        guard b.grad.dtype == .float32, b.output.dtype == .float32 else { return [try b.grad * positiveMask(b.output)] }
+        let n = b.output.count
+        var g = try b.buffer(0, [1, n]), none: Tensor? = nil
+        try Tensor.denseEpilogueBackward(grad: b.grad.reshape([1, n]), output: b.output.reshape([1, n]), into: &g, biasGrad: &none)
+        return [try g.reshape(b.output.shape)]
+    }),
     unary("leaky_relu", { x, a in
         let s = a.double("slope", 0.01)
         return try Tensor.where(Tensor.compare(x, scalar(0, x.dtype), .gt), x, x * s)

@@ -43,24 +43,58 @@ let arithmeticOps: [OpDef] = [
         }
         if s.count == 3, s[2] != [.fixed(outF)] { throw GraphError("dense: bias \(formatShape(s[2])) does not match \(outF) outputs") }
         return Array(x.dropLast()) + [.fixed(outF)]
-    }, forward: { x, a, _ in
+    }, forward: { x, a, ctx in
         let relu = a.string("activation", "none") == "relu"
         let bias: Tensor? = x.count == 3 ? x[2] : nil
         if x[0].dtype == .float32 && x[1].dtype == .float32 {
-            return (try Tensor.linear(x[0], weight: x[1], bias: bias, activation: relu ? .relu : .none), [])
+            guard ctx.cache != nil else { return (try Tensor.linear(x[0], weight: x[1], bias: bias, activation: relu ? .relu : .none), []) }
+            var y = try ctx.buffer(0, Array(x[0].shape.dropLast()) + [x[1].shape[1]])
+            try Tensor.linear(x[0], weight: x[1], bias: bias, activation: relu ? .relu : .none, into: &y)
+            return (y, [])
         }
         var y = try Tensor.matmul(x[0], x[1])
         if let bias { y = try y + bias }
         return (relu ? y.relu() : y, [])
-    }, backward: { b in
+    }, backward: denseBackward),
+]
+
+/// Gradients of dense. float32: the ReLU mask and the bias sum in one pass, then the two
+/// GEMMs with transposes read through strides (packed, never copied), all into the
+/// executor's reused buffers; the input gradient is skipped when nothing needs it.
+private func denseBackward(_ b: BackwardArgs) throws -> [Tensor?] {
+    let relu = b.attrs.string("activation", "none") == "relu"
+    let (x, w) = (b.inputs[0], b.inputs[1])
+    let inF = w.shape[0], outF = w.shape[1]
+    let hasBias = b.inputs.count == 3
+    guard x.dtype == .float32, w.dtype == .float32, b.grad.dtype == .float32 else {
         var g = b.grad
-        if b.attrs.string("activation", "none") == "relu" { g = try g * positiveMask(b.output) }
-        let inF = b.inputs[1].shape[0], outF = b.inputs[1].shape[1]
-        let x2 = try b.inputs[0].reshape([-1, inF]), g2 = try g.reshape([-1, outF])
-        let gx = try Tensor.matmul(g2, b.inputs[1].T).reshape(b.inputs[0].shape)
+        if relu { g = try g * positiveMask(b.output) }
+        let x2 = try x.reshape([-1, inF]), g2 = try g.reshape([-1, outF])
+        let gx = try Tensor.matmul(g2, w.T).reshape(x.shape)
         let gw = try Tensor.matmul(x2.T, g2)
         var out: [Tensor?] = [gx, gw]
-        if b.inputs.count == 3 { out.append(try g2.sum(axes: [0])) }
+        if hasBias { out.append(try g2.sum(axes: [0])) }
         return out
-    }),
-]
+    }
+    let rows = x.count / max(inF, 1)
+    let g2 = try b.grad.reshape([rows, outF]), x2 = try x.reshape([rows, inF])
+    var gz = g2
+    var gb: Tensor? = hasBias && b.needsGrad[2] ? try b.buffer(1, [outF]) : nil
+    if relu || gb != nil {
+        gz = relu ? try b.buffer(0, [rows, outF]) : g2.contiguous()
+        try Tensor.denseEpilogueBackward(grad: g2, output: relu ? try b.output.reshape([rows, outF]) : nil, into: &gz, biasGrad: &gb)
+    }
+    var out: [Tensor?] = [nil, nil]
+    if b.needsGrad[0] {
+        var gx = try b.buffer(2, [rows, inF])
+        try Tensor.gemm(gz, w.T, into: &gx)
+        out[0] = try gx.reshape(x.shape)
+    }
+    if b.needsGrad[1] {
+        var gw = try b.buffer(3, [inF, outF])
+        try Tensor.gemm(x2.T, gz, into: &gw)
+        out[1] = gw
+    }
+    if hasBias { out.append(gb) }
+    return out
+}

@@ -37,6 +37,11 @@ private func ceTargets(_ logits: Tensor, _ labels: Tensor, _ a: Attrs) throws ->
     return (q, w)
 }
 
+/// Unweighted, unsmoothed float32 cross-entropy takes the fused kernel path.
+private func plainCrossEntropy(_ logits: Tensor, _ a: Attrs) -> Bool {
+    logits.dtype == .float32 && a.double("smoothing", 0) == 0 && a.doubles("weights") == nil
+}
+
 let lossOps: [OpDef] = [
     pairLoss("mse", { d, _ in try d * d }) { d, _ in try d * 2 },
     pairLoss("mae", { d, _ in d.abs() }) { d, _ in try sign(d) },
@@ -50,14 +55,25 @@ let lossOps: [OpDef] = [
         guard s[0].count == 2 else { throw GraphError("cross_entropy: logits must be [N, C], got \(formatShape(s[0]))") }
         guard s[1].count == 1 || (s[1].count == 2 && s[1][1] == .fixed(1)) else { throw GraphError("cross_entropy: labels must be [N], got \(formatShape(s[1]))") }
         return []
-    }, forward: { x, a, _ in
+    }, forward: { x, a, ctx in
         guard x[1].count == x[0].shape[0] else { throw GraphError("cross_entropy: \(x[1].count) labels for \(x[0].shape[0]) rows") }
+        if plainCrossEntropy(x[0], a) {
+            // Fused: softmax probabilities (saved for backward) and the mean loss in one pass.
+            var probs = try ctx.buffer(0, x[0].shape)
+            let loss = try Tensor.crossEntropy(logits: x[0], labels: x[1], probs: &probs)
+            return (Tensor(scalar: loss, dtype: .float32), [probs])
+        }
         let (q, w) = try ceTargets(x[0], x[1], a)
         let lsm = try x[0].logSoftmax(axis: -1)
         let rowLoss = try -(q * lsm).sum(axes: [-1])
         let wsum = try w.sum()
         return (try (rowLoss * w).sum() / wsum, [lsm, q, w, wsum])
     }, backward: { b in
+        if b.saved.count == 1 {
+            var g = try b.buffer(0, b.saved[0].shape)
+            try Tensor.crossEntropyBackward(probs: b.saved[0], labels: b.inputs[1], scale: try b.grad.item() / Double(max(b.saved[0].shape[0], 1)), into: &g)
+            return [g, nil]
+        }
         let (lsm, q, w, wsum) = (b.saved[0], b.saved[1], b.saved[2], b.saved[3])
         let scale = try w.reshape([-1, 1]) * (b.grad / wsum)
         return [try (lsm.exp() - q) * scale, nil]

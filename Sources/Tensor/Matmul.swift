@@ -70,6 +70,23 @@ extension Tensor {
     /// stores it); b is [out]. The bias add and ReLU run in the GEMM's store loop.
     public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
                               transposedWeight: Bool = false, activation: Activation = .none) throws -> Tensor {
+        let outF = try checkLinear(x, weight, bias, transposedWeight)
+        var out = try Tensor(uninitialized: x.rank == 2 ? [x.shape[0], outF] : Array(x.shape.dropLast()) + [outF], dtype: .float32, op: "linear")
+        try linearKernel(x, weight, bias, transposedWeight, activation, outF, &out)
+        return out
+    }
+
+    /// `linear` writing into `out` ([..., out] float32, contiguous), which it overwrites in
+    /// place: pass a buffer you own (see `BufferCache`).
+    public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, transposedWeight: Bool = false,
+                              activation: Activation = .none, into out: inout Tensor) throws {
+        let outF = try checkLinear(x, weight, bias, transposedWeight)
+        try checkOut(out, Array(x.shape.dropLast()) + [outF], "linear")
+        try linearKernel(x, weight, bias, transposedWeight, activation, outF, &out)
+    }
+
+    /// Checks the operands of `linear`; returns the number of output features.
+    private static func checkLinear(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ transposedWeight: Bool) throws -> Int {
         guard x.rank >= 1, weight.rank == 2 else {
             throw TensorError("linear", "expected x of rank >= 1 and a 2-D weight, got \(fmt(x.shape)) and \(fmt(weight.shape))")
         }
@@ -82,6 +99,13 @@ extension Tensor {
         if let bias, bias.shape != [outF] {
             throw TensorError("linear", "bias of shape \(fmt(bias.shape)) does not match \(outF) output features")
         }
+        return outF
+    }
+
+    /// The GEMM of `linear` into a checked `out`.
+    private static func linearKernel(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ transposedWeight: Bool,
+                                     _ activation: Activation, _ outF: Int, _ out: inout Tensor) throws {
+        let inF = x.shape[x.rank - 1]
         // At batch 1 this function's own overhead is a visible share of a layer, so the
         // common case (float32, 2-D input, contiguous bias) makes no new tensor values.
         let plain = x.rank == 2 && x.dtype == .float32
@@ -89,7 +113,6 @@ extension Tensor {
         let x2 = plain ? x : try x.astype(.float32).reshape([rows, inF])
         let w = weight.dtype == .float32 ? weight : weight.astype(.float32)
         let b = bias.map { $0.dtype == .float32 && $0.isContiguous ? $0 : $0.astype(.float32).contiguous() }
-        let out = try Tensor(uninitialized: plain ? [rows, outF] : Array(x.shape.dropLast()) + [outF], dtype: .float32, op: "linear")
         let (rsb, csb) = transposedWeight ? (w.strides[1], w.strides[0]) : (w.strides[0], w.strides[1])
         let status = withExtendedLifetime((x2, w, b)) {
             mlw_sgemm(rows, outF, inF, 1, x2.ptr(Float.self), x2.strides[0], x2.strides[1],
@@ -98,7 +121,6 @@ extension Tensor {
                       activation == .relu ? Int32(MLW_ACT_RELU) : 0)
         }
         if status != 0 { throw TensorError("linear", "out of memory for the GEMM packing buffers") }
-        return out
     }
 
     /// Storage offsets of each matrix in a batch (row-major over the batch dims).
@@ -121,11 +143,10 @@ extension Tensor {
     /// Example (gradient accumulation): `g = try Tensor.gemm(x.T, dy, beta: 1, c: g)`.
     public static func gemm(_ a: Tensor, _ b: Tensor, alpha: Float = 1, beta: Float = 0, c: Tensor? = nil,
                             bias: Tensor? = nil, biasPerRow: Bool = false, activation: Activation = .none) throws -> Tensor {
-        guard a.rank == 2, b.rank == 2, a.dtype == .float32, b.dtype == .float32 else {
+        guard a.rank == 2, b.rank == 2 else {
             throw TensorError("gemm", "expected 2-D float32 operands, got \(fmt(a.shape)) \(a.dtype) and \(fmt(b.shape)) \(b.dtype)")
         }
-        let (m, k, k2, n) = (a.shape[0], a.shape[1], b.shape[0], b.shape[1])
-        guard k == k2 else { throw TensorError("gemm", "shapes \(fmt(a.shape)) and \(fmt(b.shape)) are not compatible (\(k) != \(k2))") }
+        let (m, n) = (a.shape[0], b.shape[1])
         var out: Tensor
         if beta != 0 {
             guard let c, c.shape == [m, n] else {
@@ -136,6 +157,21 @@ extension Tensor {
         } else {
             out = try Tensor(uninitialized: [m, n], dtype: .float32, op: "gemm")
         }
+        try gemm(a, b, alpha: alpha, beta: beta, bias: bias, biasPerRow: biasPerRow, activation: activation, into: &out)
+        return out
+    }
+
+    /// `gemm` writing into `out` ([M, N] float32, contiguous) in place: out = act(alpha · a @ b
+    /// + beta · out + bias). Pass a buffer you own (see `BufferCache`); with beta == 0 its
+    /// old contents are ignored. Example (dW += xᵀ·dy): `try Tensor.gemm(x.T, dy, beta: 1, into: &dw)`.
+    public static func gemm(_ a: Tensor, _ b: Tensor, alpha: Float = 1, beta: Float = 0, bias: Tensor? = nil,
+                            biasPerRow: Bool = false, activation: Activation = .none, into out: inout Tensor) throws {
+        guard a.rank == 2, b.rank == 2, a.dtype == .float32, b.dtype == .float32 else {
+            throw TensorError("gemm", "expected 2-D float32 operands, got \(fmt(a.shape)) \(a.dtype) and \(fmt(b.shape)) \(b.dtype)")
+        }
+        let (m, k, k2, n) = (a.shape[0], a.shape[1], b.shape[0], b.shape[1])
+        guard k == k2 else { throw TensorError("gemm", "shapes \(fmt(a.shape)) and \(fmt(b.shape)) are not compatible (\(k) != \(k2))") }
+        try checkOut(out, [m, n], "gemm")
         let biasLen = biasPerRow ? m : n
         if let bias, bias.count != biasLen {
             throw TensorError("gemm", "bias of shape \(fmt(bias.shape)) does not match \(biasLen) \(biasPerRow ? "rows" : "columns")")
@@ -147,6 +183,5 @@ extension Tensor {
                       bc == nil ? 0 : Int32(biasPerRow ? MLW_BIAS_PER_ROW : MLW_BIAS_PER_COL), activation == .relu ? Int32(MLW_ACT_RELU) : 0)
         }
         if status != 0 { throw TensorError("gemm", "out of memory for the GEMM packing buffers") }
-        return out
     }
 }

@@ -1,9 +1,9 @@
 import Graph
 import Tensor
 
-/// An optimizer updates parameters in place from their gradients. Updates are plain
-/// loops over float buffers (one pass per parameter, no temporaries), in a fixed order,
-/// so results do not depend on thread count.
+/// An optimizer updates parameters in place from their gradients. Updates are single
+/// passes over float buffers (Adam: a C kernel, CKernels/train.c; elements are
+/// independent, so threads never change the bits), with no temporaries.
 public protocol Optimizer {
     var lr: Double { get set }
     mutating func step(_ params: inout [String: Tensor], _ grads: [String: Tensor], names: [String]) throws
@@ -12,17 +12,23 @@ public protocol Optimizer {
 /// Per-parameter state buffers, created lazily.
 struct SlotState {
     var slots: [String: [Float]] = [:]
-    mutating func take(_ key: String, _ n: Int) -> [Float] { slots.removeValue(forKey: key) ?? [Float](repeating: 0, count: n) }
+    /// The state of `key` (its first n values), or zeros when there is none or too little.
+    mutating func take(_ key: String, _ n: Int) -> [Float] {
+        if let s = slots.removeValue(forKey: key), s.count >= n { return s.count == n ? s : Array(s.prefix(n)) }
+        return [Float](repeating: 0, count: n)
+    }
 }
 
+/// Runs `body(name, param, grad)` on each named parameter in place. The parameter is
+/// modified inside the dictionary, so it is not copied when nothing else holds it.
 func updateEach(_ params: inout [String: Tensor], _ grads: [String: Tensor], _ names: [String],
-                _ body: (String, UnsafeMutableBufferPointer<Float>, [Float]) throws -> Void) throws {
+                _ body: (String, UnsafeMutableBufferPointer<Float>, UnsafeBufferPointer<Float>) throws -> Void) throws {
     for name in names {
-        guard var p = params[name], let g = grads[name] else { continue }
-        let gv = g.astype(.float32).toFloats()
-        guard p.dtype == .float32 else { throw TrainError("optimizer: parameter '\(name)' is \(p.dtype); float32 expected") }
-        try p.withMutableFloats { try body(name, $0, gv) }
-        params[name] = p
+        guard let dt = params[name]?.dtype, let g = grads[name] else { continue }
+        guard dt == .float32 else { throw TrainError("optimizer: parameter '\(name)' is \(dt); float32 expected") }
+        let gf = g.astype(.float32)
+        guard gf.count == params[name]!.count else { throw TrainError("optimizer: gradient of '\(name)' has shape \(g.shape), the parameter \(params[name]!.shape)") }
+        try gf.withFloats { gv in try params[name]!.withMutableFloats { try body(name, $0, gv) } }
     }
 }
 
@@ -53,29 +59,28 @@ public struct Adam: Optimizer {
     public var lr: Double; public var beta1: Double; public var beta2: Double; public var eps: Double
     public var weightDecay: Double; public var decoupled: Bool
     var t = 0
+    /// beta1^t and beta2^t, multiplied up one step at a time (the same bits as
+    /// Foundation_pow(beta, t), without its t multiplications per step).
+    var beta1Power = 1.0, beta2Power = 1.0, powerBetas = (0.9, 0.999)
     var m = SlotState(), v = SlotState()
     public init(lr: Double = 0.001, beta1: Double = 0.9, beta2: Double = 0.999, eps: Double = 1e-8, weightDecay: Double = 0, decoupled: Bool = false) {
         self.lr = lr; self.beta1 = beta1; self.beta2 = beta2; self.eps = eps; self.weightDecay = weightDecay; self.decoupled = decoupled
     }
     public mutating func step(_ params: inout [String: Tensor], _ grads: [String: Tensor], names: [String]) throws {
+        if powerBetas != (beta1, beta2) {   // betas edited between steps: start the powers over
+            (beta1Power, beta2Power, powerBetas) = (Foundation_pow(beta1, t), Foundation_pow(beta2, t), (beta1, beta2))
+        }
         t += 1
+        beta1Power *= beta1; beta2Power *= beta2
         let b1 = Float(beta1), b2 = Float(beta2), e = Float(eps), lrF = Float(lr), wd = Float(weightDecay)
-        let c1 = Float(1 - Foundation_pow(beta1, t)), c2 = Float(1 - Foundation_pow(beta2, t))
+        let c1 = Float(1 - beta1Power), c2 = Float(1 - beta2Power)
         let dec = decoupled
         try updateEach(&params, grads, names) { name, p, g in
             var mm = m.take(name, p.count), vv = v.take(name, p.count)
-            // Raw buffers: no bounds checks in the loop, so it vectorizes (same arithmetic, same bits).
             mm.withUnsafeMutableBufferPointer { mb in
                 vv.withUnsafeMutableBufferPointer { vb in
-                    g.withUnsafeBufferPointer { gb in
-                        for i in 0..<p.count {
-                            var gi = gb[i]
-                            if dec { p[i] -= lrF * wd * p[i] } else { gi += wd * p[i] }
-                            mb[i] = b1 * mb[i] + (1 - b1) * gi
-                            vb[i] = b2 * vb[i] + (1 - b2) * gi * gi
-                            p[i] -= lrF * (mb[i] / c1) / ((vb[i] / c2).squareRoot() + e)
-                        }
-                    }
+                    OptimizerKernels.adam(p, grad: g, m: mb, v: vb, lr: lrF, beta1: b1, beta2: b2, c1: c1, c2: c2, eps: e,
+                                          weightDecay: wd, decoupled: dec)
                 }
             }
             m.slots[name] = mm; v.slots[name] = vv

@@ -40,12 +40,13 @@ func validateData(_ m: Model, _ x: Tensor, _ y: Tensor, loss: Loss, what: String
     }
     guard x.shape[0] > 0 else { throw TrainError("train: \(what) set is empty") }
     guard y.shape.first == x.shape[0] else { throw TrainError("train: \(what) has \(x.shape[0]) rows but \(y.shape.first ?? 0) labels") }
-    if x.dtype.isFloatingPoint, let bad = x.toDoubles().firstIndex(where: { !$0.isFinite }) {
+    // The fast whole-tensor check first; the slow scan only to name the bad row.
+    if !x.allFinite, let bad = x.toDoubles().firstIndex(where: { !$0.isFinite }) {
         throw TrainError("train: \(what) features contain NaN or infinity (row \(bad / max(x.count / x.shape[0], 1)))")
     }
     if loss.usesClassLabels {
         let c = m.outputShape.last?.size ?? 0
-        for (i, v) in y.toDoubles().enumerated() where v != v.rounded() || v < 0 || Int(v) >= c {
+        for (i, v) in y.toDoubles().enumerated() where !(v >= 0 && v < Double(c) && v == v.rounded()) {
             throw TrainError("train: \(what) label \(v) at row \(i) is not a class index in 0..<\(c)")
         }
     }
@@ -88,26 +89,29 @@ public func train(_ model: Model, x: Tensor, y: Tensor, loss: Loss, optimizer: O
     let tty = isatty(2) == 1
     var history: [EpochRecord] = [], best: (score: Double, params: [String: Tensor])? = nil, sinceBest = 0
     var stoppedEarly = false, cancelled = false, globalStep = 0
+    let batchBuffers = BufferCache()   // minibatch rows, gathered into the same buffers every step
 
     epochLoop: for epoch in 0..<epochs {
         let t0 = nowSeconds()
-        let perm = try Tensor.permutation(n, seed: mixSeed(seed, UInt64(epoch)))
+        let perm = try Tensor.permutation(n, seed: mixSeed(seed, UInt64(epoch))).toInts()
         var lossSum = 0.0, correct = 0, seen = 0
         for s in 0..<steps {
             if shouldStop() { cancelled = true; break epochLoop }
-            let idx = try perm.slice(axis: 0, start: s * batch, stop: min(n, (s + 1) * batch))
-            let xb = try xs.indexSelect(axis: 0, indices: idx), yb = try ys.indexSelect(axis: 0, indices: idx)
+            let idx = perm[(s * batch)..<min(n, (s + 1) * batch)]
+            var xb = try batchBuffers.buffer(0, shape: [idx.count] + xs.shape.dropFirst(), dtype: xs.dtype)
+            var yb = try batchBuffers.buffer(1, shape: [idx.count] + ys.shape.dropFirst(), dtype: ys.dtype)
+            try xs.selectRows(idx, into: &xb)
+            try ys.selectRows(idx, into: &yb)
             opt.lr = baseLR * schedule.factor(globalStep)
             exec.step = UInt64(globalStep)
-            let acts = try exec.forward([model.inputName: xb, "__y": yb], training: true)
-            var (grads, _) = try exec.backward(acts)
+            let (bl, right, g) = try forwardBackward(exec, [model.inputName: xb, "__y": yb], classify: classify)
+            var grads = g
             if let c = clipNorm { try clipGradNorm(&grads, maxNorm: c, names: names) }
+            guard bl.isFinite else { throw TrainError("train: loss became \(bl) at epoch \(epoch + 1), batch \(s + 1) (try a lower learning rate)") }
             try opt.step(&exec.graph.params, grads, names: names)
             globalStep += 1
-            let bl = try acts.output(0).item()
-            guard bl.isFinite else { throw TrainError("train: loss became \(bl) at epoch \(epoch + 1), batch \(s + 1) (try a lower learning rate)") }
             lossSum += bl * Double(idx.count); seen += idx.count
-            if classify { correct += countCorrect(acts.output(1), yb) }
+            correct += right
             if tty && logEvery > 0 {
                 let el = nowSeconds() - t0, rate = Double(seen) / max(el, 1e-9)
                 let eta = Double(n - seen) / max(rate, 1e-9)
@@ -146,6 +150,16 @@ public func train(_ model: Model, x: Tensor, y: Tensor, loss: Loss, optimizer: O
     let final = (earlyStop != nil ? best?.params : nil) ?? exec.graph.params
     for name in out.graph.paramNames { out.graph.params[name] = final[name] }
     return TrainRun(model: out, history: history, stoppedEarly: stoppedEarly, cancelled: cancelled)
+}
+
+/// One step's forward and backward: (loss, correct predictions, parameter gradients).
+/// A function of its own so the activations, which hold the parameters and the executor's
+/// buffers, are released before the optimizer updates the parameters in place.
+func forwardBackward(_ exec: Executor, _ feeds: [String: Tensor], classify: Bool) throws -> (Double, Int, [String: Tensor]) {
+    let acts = try exec.forward(feeds, training: true)
+    let (grads, _) = try exec.backward(acts)
+    let loss = try acts.output(0).item()
+    return (loss, classify ? countCorrect(acts.output(1), feeds["__y"]!) : 0, grads)
 }
 
 func countCorrect(_ logits: Tensor, _ labels: Tensor) -> Int {

@@ -117,9 +117,8 @@ func attach(_ p: FittedPipeline, to m: inout Model) throws {
 /// computed with tensor reductions over the rows.
 func statsJSON(_ x: Tensor) throws -> String {
     guard x.rank == 2, x.shape[0] > 0 else { return "" }
-    let xf = x.astype(.float32)
-    let mean = try xf.mean(axes: [0]).toDoubles(), std = try xf.std(axes: [0]).toDoubles()
-    let lo = try xf.min(axes: [0]).toDoubles(), hi = try xf.max(axes: [0]).toDoubles()
+    // One pass over the rows (the axis-0 reductions would transpose the whole set four times).
+    let (mean, std, lo, hi) = try x.astype(.float32).columnStats()
     let features: [[String: Any]] = (0..<x.shape[1]).map { j in
         ["name": "f\(j)", "mean": mean[j], "std": std[j], "min": lo[j], "max": hi[j], "count": x.shape[0]]
     }

@@ -89,6 +89,21 @@ final class SmallMGemmTests: XCTestCase {
         } }
     }
 
+    func testTransposedBWithManyRowsIsBitIdenticalToPackedPath() throws {
+        // From 8 rows a transposed B is transposed once and the nn kernels run (dy @ Wᵀ in backward).
+        for level in 0...Tensor.cpuSIMDLevel {
+            Tensor.setSIMDLevel(level)
+            for (m, n, k) in [(8, 33, 10), (64, 128, 64), (64, 64, 10), (13, 70, 785)] {
+                let x = randomTensor([m, k], seed: 1), w = randomTensor([n, k], seed: 2), b = randomTensor([n], seed: 3)
+                let fast = try linear(x, w, b, true, true)
+                mlw_sgemm_set_small_m(0)
+                let packed = try linear(x, w, b, true, true)
+                mlw_sgemm_set_small_m(64)
+                XCTAssertEqual(fast, packed, "m\(m) n\(n) k\(k) level \(level)")
+            }
+        }
+    }
+
     func testStridedViewsAndMatmulVector() throws {
         // A as a transposed view (csa != 1) with B transposed falls back to packing; both correct.
         let a = randomTensor([40, 3], seed: 1), bt = randomTensor([17, 40], seed: 2)
