@@ -213,8 +213,29 @@ static void pool_portable(const float *x, long planes, long h, long w, long kh, 
     pool_body(x, planes, h, w, kh, kw, sh, sw, ph, pw, oh, ow, is_max, out);
 }
 
+typedef struct { const float *x; long h, w, kh, kw, sh, sw, ph, pw, oh, ow; int is_max; float *out; long planes, per_task; } pool_ctx;
+
+static void pool_planes(const pool_ctx *c, long p0, long n) {
+    const float *x = c->x + p0 * c->h * c->w;
+    float *out = c->out + p0 * c->oh * c->ow;
+    if (mlw_simd_enabled()) pool_avx2(x, n, c->h, c->w, c->kh, c->kw, c->sh, c->sw, c->ph, c->pw, c->oh, c->ow, c->is_max, out);
+    else pool_portable(x, n, c->h, c->w, c->kh, c->kw, c->sh, c->sw, c->ph, c->pw, c->oh, c->ow, c->is_max, out);
+}
+
+static void pool_task(void *ctx, int t) {
+    const pool_ctx *c = ctx;
+    long p0 = (long)t * c->per_task;
+    pool_planes(c, p0, mlw_min_l(c->per_task, c->planes - p0));
+}
+
 void mlw_pool2d_f32(const float *x, long planes, long h, long w, long kh, long kw,
                     long sh, long sw, long ph, long pw, long oh, long ow, int is_max, float *out) {
-    if (mlw_simd_enabled()) pool_avx2(x, planes, h, w, kh, kw, sh, sw, ph, pw, oh, ow, is_max, out);
-    else pool_portable(x, planes, h, w, kh, kw, sh, sw, ph, pw, oh, ow, is_max, out);
+    pool_ctx c = {x, h, w, kh, kw, sh, sw, ph, pw, oh, ow, is_max, out, planes, planes};
+    // Planes are independent: big batches split them over the thread pool (fixed chunks,
+    // each output computed the same way, so the bits do not depend on the thread count).
+    long outputs = planes * oh * ow;
+    if (outputs < (1 << 15) || planes < 2) { pool_planes(&c, 0, planes); return; }
+    long tasks = mlw_min_l(planes, 16);
+    c.per_task = (planes + tasks - 1) / tasks;
+    mlw_parallel_for((int)((planes + c.per_task - 1) / c.per_task), 0, pool_task, &c);
 }

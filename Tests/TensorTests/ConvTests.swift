@@ -38,6 +38,17 @@ final class ConvTests: XCTestCase {
         XCTAssertEqual(one, four)
     }
 
+    /// Big batches split pooling planes over the thread pool: same bits on any thread count.
+    func testPoolingSameBitsOnAnyThreadCount() throws {
+        let x = randomTensor([16, 8, 28, 28], seed: 4)
+        for isMax in [true, false] {
+            let run = { try isMax ? x.maxPool2d(kernel: (2, 2)) : x.avgPool2d(kernel: (3, 3), stride: (2, 2), padding: (1, 1)) }
+            let one = try withThreads(1) { try run().toFloats() }
+            XCTAssertEqual(one, try withThreads(2) { try run().toFloats() })
+            XCTAssertEqual(one, try withThreads(3) { try run().toFloats() })
+        }
+    }
+
     func testPooling() throws {
         let x = try Tensor.arange(0, 16).reshape([1, 1, 4, 4])
         XCTAssertEqual(try x.maxPool2d(kernel: (2, 2)).toFloats(), [5, 7, 13, 15])
