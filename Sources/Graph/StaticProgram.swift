@@ -6,9 +6,11 @@ import Tensor
 /// pointers in, runs the kernels and copies the outputs out: no tensors, no allocation,
 /// no reference counting per node. Same C calls as the Tensor path, so the same bits.
 ///
-/// Only graphs made entirely of the ops below are lowered (inference MLPs: dense, the
-/// fused and compressed dense layers, activations, softmax, flatten/reshape/dropout);
-/// anything else runs through `InferenceProgram`. Not thread-safe (one arena).
+/// Only graphs made entirely of the ops below are lowered (dense, the fused and
+/// compressed dense layers, conv2d (+activation) without groups or dilation, max/avg
+/// pooling, activations, softmax, flatten/reshape/dropout); anything else (batch norm
+/// before folding, elementwise chains, ...) runs through `InferenceProgram`. Not
+/// thread-safe (one arena).
 final class StaticProgram {
     /// Where a kernel reads a value: a fixed address (arena, weight) or a graph input.
     struct Source {
@@ -62,6 +64,7 @@ final class StaticProgram {
             let count = shape.reduce(1, *), cols = shape.last ?? 1, rows = cols == 0 ? 0 : count / cols
             let act = n.attrs.string("activation", "none")
             var layer: PreparedLayer? = nil
+            var rowsOverride: Int? = nil   // images, for layers whose rows are whole NCHW images
             var after: ((UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void)? = nil
             switch n.op {
             case "dense", "dense_act":
@@ -86,6 +89,26 @@ final class StaticProgram {
                 guard ps.allSatisfy({ $0 != nil }) else { lowered = false; break }
                 layer = try? PreparedLayer.csrLinear(values: ps[0]!, indices: ps[1]!, indptr: ps[2]!, inFeatures: n.attrs.int("in", -1),
                                                      bias: ps.count == 4 ? ps[3] : nil, relu: act == "relu")
+            case "conv2d", "conv2d_act":
+                let xs = graph.concreteShape(n.inputs[0], batch: batch)
+                guard xs.count == 4, shape.count == 4, let w = param(n.inputs[1]) else { lowered = false; break }
+                let b = n.inputs.count == 3 ? param(n.inputs[2]) : nil
+                if n.inputs.count == 3 && b == nil { lowered = false; break }
+                let relu = n.op == "conv2d_act" && act == "relu"
+                if n.op == "conv2d_act" && !relu && act != "none" {
+                    guard let f = PreparedLayer.activation(act) else { lowered = false; break }
+                    after = f
+                }
+                layer = try? PreparedLayer.conv2d(weight: w, bias: b, input: (xs[1], xs[2], xs[3]), stride: n.attrs.pair("stride", 1),
+                                                  padding: n.attrs.pair("padding", 0), relu: relu)
+                rowsOverride = shape[0]
+            case "max_pool2d", "avg_pool2d":
+                let xs = graph.concreteShape(n.inputs[0], batch: batch)
+                guard xs.count == 4, shape.count == 4 else { lowered = false; break }
+                let k = n.attrs.pair("kernel", 2)
+                layer = try? PreparedLayer.pool2d(input: (xs[1], xs[2], xs[3]), kernel: k, stride: n.attrs.pair("stride", k.0),
+                                                  padding: n.attrs.pair("padding", 0), isMax: n.op == "max_pool2d")
+                rowsOverride = shape[0]
             case "relu", "tanh", "sigmoid", "gelu":
                 let f = PreparedLayer.activation(n.op)!
                 kernels.append { f(x.get(feeds), y, count); return 0 }
@@ -97,12 +120,13 @@ final class StaticProgram {
             default:
                 lowered = false
             }
-            guard lowered, let l = layer, l.outFeatures == cols else { lowered = false; break }
+            let layerRows = rowsOverride ?? rows
+            guard lowered, let l = layer, layerRows > 0, l.outFeatures * layerRows == count else { lowered = false; break }
             layers.append(l)
             if let f = after {
-                kernels.append { let s = l.run(x.get(feeds), rows: rows, y); f(y, y, count); return s }
+                kernels.append { let s = l.run(x.get(feeds), rows: layerRows, y); f(y, y, count); return s }
             } else {
-                kernels.append { l.run(x.get(feeds), rows: rows, y) }
+                kernels.append { l.run(x.get(feeds), rows: layerRows, y) }
             }
         }
         var outs: [(UnsafePointer<Float>, [Int])] = []

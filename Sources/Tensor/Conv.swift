@@ -39,20 +39,19 @@ struct Im2Col: @unchecked Sendable {
     }
 }
 
-/// 2-D convolution (NCHW) by im2col + the float32 GEMM, and 2-D pooling.
-extension Tensor {
-    /// conv2d: input [N, C, H, W], weight [O, C/groups, kh, kw], bias [O].
-    /// Output [N, O, OH, OW] with OH = (H + 2·pad - dil·(kh-1) - 1) / stride + 1.
-    /// Computes in float32. Per image and group: col = im2col(x) [C/g·kh·kw, OH·OW],
-    /// out = act(W_g @ col + bias) (bias and ReLU fused in the GEMM's store loop).
-    public static func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil,
-                              stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
-                              dilation: (Int, Int) = (1, 1), groups: Int = 1, activation: Activation = .none) throws -> Tensor {
-        guard input.rank == 4, weight.rank == 4 else {
-            throw TensorError("conv2d", "expected 4-D input and weight (NCHW, OIHW), got \(fmt(input.shape)) and \(fmt(weight.shape))")
-        }
-        let (n, c, h, w) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
-        let (o, cg, kh, kw) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
+/// A convolution's geometry, checked once (`Tensor.conv2d` per call, `PreparedLayer.conv2d`
+/// once per layer), and its kernel on raw float32 NCHW pointers.
+struct ConvSetup: @unchecked Sendable {
+    let c, h, w, o, oh, ow, groups: Int
+    let params: Im2Col
+    let rowsK, og, gemmCols: Int
+
+    /// `shown`: the input shape as error messages print it.
+    init(input: (Int, Int, Int), weight: [Int], biasCount: Int?, stride: (Int, Int), padding: (Int, Int),
+         dilation: (Int, Int), groups: Int, shown: [Int]) throws {
+        let (c, h, w) = input
+        guard weight.count == 4 else { throw TensorError("conv2d", "expected a 4-D OIHW weight, got \(fmt(weight))") }
+        let (o, cg, kh, kw) = (weight[0], weight[1], weight[2], weight[3])
         let limit = 1 << 24   // keeps every size product below overflow
         guard [stride.0, stride.1, padding.0, padding.1, dilation.0, dilation.1, groups, kh, kw].allSatisfy({ $0 <= limit }) else {
             throw TensorError("conv2d", "stride, padding, dilation, groups or kernel size above \(limit)")
@@ -61,36 +60,39 @@ extension Tensor {
             throw TensorError("conv2d", "stride, dilation and groups must be >= 1 and padding >= 0")
         }
         guard c % groups == 0, o % groups == 0, cg == c / groups else {
-            throw TensorError("conv2d", "input \(fmt(input.shape)) and weight \(fmt(weight.shape)) are not compatible with groups=\(groups)")
+            throw TensorError("conv2d", "input \(fmt(shown)) and weight \(fmt(weight)) are not compatible with groups=\(groups)")
         }
-        if let bias, bias.shape != [o] {
-            throw TensorError("conv2d", "bias of shape \(fmt(bias.shape)) does not match \(o) output channels")
+        if let biasCount, biasCount != o {
+            throw TensorError("conv2d", "bias of \(biasCount) values does not match \(o) output channels")
         }
         let spanH = h + 2 * padding.0 - dilation.0 * (kh - 1) - 1, spanW = w + 2 * padding.1 - dilation.1 * (kw - 1) - 1
-        let oh = spanH / stride.0 + 1, ow = spanW / stride.1 + 1
         guard spanH >= 0, spanW >= 0, kh > 0, kw > 0 else {
             throw TensorError("conv2d", "kernel \(kh)x\(kw) does not fit input \(h)x\(w) with padding \(padding) and dilation \(dilation)")
         }
-        let x = input.astype(.float32).contiguous(), wt = weight.astype(.float32).contiguous()
-        let b = bias?.astype(.float32).contiguous()
-        let out = try Tensor(uninitialized: [n, o, oh, ow], dtype: .float32, op: "conv2d")   // the GEMM writes every cell
-        let params = Im2Col(c: c, h: h, w: w, cg: cg, kh: kh, kw: kw, oh: oh, ow: ow, stride: stride, padding: padding, dilation: dilation)
-        let rowsK = cg * kh * kw, cols = oh * ow, og = o / groups
-        let gemmCols = oh * params.width, direct = params.width == ow
+        let oh = spanH / stride.0 + 1, ow = spanW / stride.1 + 1
+        params = Im2Col(c: c, h: h, w: w, cg: cg, kh: kh, kw: kw, oh: oh, ow: ow, stride: stride, padding: padding, dilation: dilation)
+        rowsK = cg * kh * kw; og = o / groups; gemmCols = oh * params.width
         for (a, b) in [(rowsK, gemmCols), (og, gemmCols), (1, params.scratchCount)] {
             let (count, overflow) = a.multipliedReportingOverflow(by: b)
             guard !overflow, count <= TensorStorage.maxBytes / 4 else {
                 throw TensorError("conv2d", "im2col buffer of \(a) x \(b) is too large")
             }
         }
-        // One image per work item: images are independent, so running them on several
-        // threads (each GEMM then runs single-threaded) gives the same bits as one thread.
+        (self.c, self.h, self.w, self.o, self.oh, self.ow, self.groups) = (c, h, w, o, oh, ow, groups)
+    }
+
+    /// out [images, o, oh, ow] = act(conv(x [images, c, h, w])); false when out of memory.
+    /// One image per work item on the kernels' thread pool: images are independent, so
+    /// running them on several threads (each GEMM then single-threaded) gives the same bits.
+    func run(images n: Int, x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+             out: UnsafeMutablePointer<Float>, relu: Bool) -> Bool {
         let workers = Swift.min(n, Tensor.threads)
-        let ptrs = ConvPointers(x: x.ptr(Float.self), w: wt.ptr(Float.self), out: out.ptr(Float.self),
-                                bias: b.map { UnsafePointer($0.ptr(Float.self)) })
+        let ptrs = ConvPointers(x: UnsafeMutablePointer(mutating: x), w: UnsafeMutablePointer(mutating: w), out: out, bias: bias)
         let failed = Flag()
-        let act = activation == .relu ? Int32(MLW_ACT_RELU) : 0
-        let work: @Sendable (Int) -> Void = { worker in
+        let act = relu ? Int32(MLW_ACT_RELU) : 0
+        let (params, o, oh, ow, groups, rowsK, og, gemmCols) = (self.params, self.o, self.oh, self.ow, self.groups, self.rowsK, self.og, self.gemmCols)
+        let cols = oh * ow, direct = params.width == ow
+        let work: (Int) -> Void = { worker in
             // im2col writes every cell, so the buffers start uninitialized.
             let col = UnsafeMutablePointer<Float>.allocate(capacity: rowsK * gemmCols)
             let scratch = UnsafeMutablePointer<Float>.allocate(capacity: params.scratchCount)
@@ -107,19 +109,57 @@ extension Tensor {
                 }
             }
         }
-        withExtendedLifetime((x, wt, b)) {
-            if workers > 1 {
-                // On the kernels' own thread pool: its workers spin briefly after each job,
-                // so GCD threads here would compete with them for the same cores.
-                let job = ParallelJob(work)
-                withExtendedLifetime(job) {
-                    mlw_parallel_for(Int32(workers), Int32(workers), { ctx, task in
-                        Unmanaged<ParallelJob>.fromOpaque(ctx!).takeUnretainedValue().body(Int(task))
-                    }, Unmanaged.passUnretained(job).toOpaque())
-                }
-            } else { work(0) }
+        if workers > 1 {
+            // On the kernels' own thread pool: its workers spin briefly after each job,
+            // so GCD threads here would compete with them for the same cores.
+            let job = ParallelJob(work)
+            withExtendedLifetime(job) {
+                mlw_parallel_for(Int32(workers), Int32(workers), { ctx, task in
+                    Unmanaged<ParallelJob>.fromOpaque(ctx!).takeUnretainedValue().body(Int(task))
+                }, Unmanaged.passUnretained(job).toOpaque())
+            }
+        } else { work(0) }
+        return !failed.value
+    }
+}
+
+/// Pooling geometry, checked once: output height and width.
+func poolGeometry(_ op: String, h: Int, w: Int, kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int)) throws -> (Int, Int) {
+    guard [kernel.0, kernel.1, stride.0, stride.1, padding.0, padding.1].allSatisfy({ $0 <= 1 << 24 }) else {
+        throw TensorError(op, "kernel, stride or padding above \(1 << 24)")
+    }
+    guard kernel.0 >= 1, kernel.1 >= 1, stride.0 >= 1, stride.1 >= 1, padding.0 >= 0, padding.1 >= 0,
+          padding.0 * 2 <= kernel.0, padding.1 * 2 <= kernel.1 else {
+        throw TensorError(op, "invalid kernel \(kernel), stride \(stride) or padding \(padding)")
+    }
+    let spanH = h + 2 * padding.0 - kernel.0, spanW = w + 2 * padding.1 - kernel.1
+    guard spanH >= 0, spanW >= 0 else { throw TensorError(op, "kernel \(kernel) does not fit input \(h)x\(w)") }
+    return (spanH / stride.0 + 1, spanW / stride.1 + 1)
+}
+
+/// 2-D convolution (NCHW) by im2col + the float32 GEMM, and 2-D pooling.
+extension Tensor {
+    /// conv2d: input [N, C, H, W], weight [O, C/groups, kh, kw], bias [O].
+    /// Output [N, O, OH, OW] with OH = (H + 2·pad - dil·(kh-1) - 1) / stride + 1.
+    /// Computes in float32. Per image and group: col = im2col(x) [C/g·kh·kw, OH·OW],
+    /// out = act(W_g @ col + bias) (bias and ReLU fused in the GEMM's store loop).
+    public static func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil,
+                              stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
+                              dilation: (Int, Int) = (1, 1), groups: Int = 1, activation: Activation = .none) throws -> Tensor {
+        guard input.rank == 4, weight.rank == 4 else {
+            throw TensorError("conv2d", "expected 4-D input and weight (NCHW, OIHW), got \(fmt(input.shape)) and \(fmt(weight.shape))")
         }
-        if failed.value { throw TensorError("conv2d", "out of memory for the GEMM packing buffers") }
+        let n = input.shape[0]
+        let setup = try ConvSetup(input: (input.shape[1], input.shape[2], input.shape[3]), weight: weight.shape, biasCount: bias?.count,
+                                  stride: stride, padding: padding, dilation: dilation, groups: groups, shown: input.shape)
+        let x = input.astype(.float32).contiguous(), wt = weight.astype(.float32).contiguous()
+        let b = bias?.astype(.float32).contiguous()
+        let out = try Tensor(uninitialized: [n, setup.o, setup.oh, setup.ow], dtype: .float32, op: "conv2d")   // the GEMM writes every cell
+        let ok = withExtendedLifetime((x, wt, b)) {
+            setup.run(images: n, x: x.ptr(Float.self), w: wt.ptr(Float.self), bias: b.map { UnsafePointer($0.ptr(Float.self)) },
+                      out: out.ptr(Float.self), relu: activation == .relu)
+        }
+        if !ok { throw TensorError("conv2d", "out of memory for the GEMM packing buffers") }
         return out
     }
 
@@ -137,17 +177,8 @@ extension Tensor {
     private func pool2d(kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int), isMax: Bool) throws -> Tensor {
         let op = isMax ? "max_pool2d" : "avg_pool2d"
         guard rank == 4 else { throw TensorError(op, "expected a 4-D NCHW input, got \(fmt(shape))") }
-        guard [kernel.0, kernel.1, stride.0, stride.1, padding.0, padding.1].allSatisfy({ $0 <= 1 << 24 }) else {
-            throw TensorError(op, "kernel, stride or padding above \(1 << 24)")
-        }
-        guard kernel.0 >= 1, kernel.1 >= 1, stride.0 >= 1, stride.1 >= 1, padding.0 >= 0, padding.1 >= 0,
-              padding.0 * 2 <= kernel.0, padding.1 * 2 <= kernel.1 else {
-            throw TensorError(op, "invalid kernel \(kernel), stride \(stride) or padding \(padding)")
-        }
         let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
-        let spanH = h + 2 * padding.0 - kernel.0, spanW = w + 2 * padding.1 - kernel.1
-        let oh = spanH / stride.0 + 1, ow = spanW / stride.1 + 1
-        guard spanH >= 0, spanW >= 0 else { throw TensorError(op, "kernel \(kernel) does not fit input \(fmt(shape))") }
+        let (oh, ow) = try poolGeometry(op, h: h, w: w, kernel: kernel, stride: stride, padding: padding)
         let x = astype(.float32).contiguous()
         let out = try Tensor(uninitialized: [n, c, oh, ow], dtype: .float32, op: op)
         withExtendedLifetime(x) {

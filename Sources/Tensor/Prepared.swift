@@ -90,6 +90,32 @@ public final class PreparedLayer {
         }
     }
 
+    /// `Tensor.conv2d(x, weight:, bias:, stride:, padding:, activation:)` for inputs of
+    /// shape [rows, c, h, w] (`rows` = images; features are c·h·w in, o·oh·ow out).
+    public static func conv2d(weight: Tensor, bias: Tensor?, input: (c: Int, h: Int, w: Int), stride: (Int, Int),
+                              padding: (Int, Int), relu: Bool) throws -> PreparedLayer {
+        guard ready(weight, .float32), bias.map({ ready($0, .float32) }) ?? true else {
+            throw TensorError("prepare", "conv2d needs a contiguous float32 weight and bias")
+        }
+        let setup = try ConvSetup(input: (input.c, input.h, input.w), weight: weight.shape, biasCount: bias?.count, stride: stride,
+                                  padding: padding, dilation: (1, 1), groups: 1, shown: [-1, input.c, input.h, input.w])
+        let wp = UnsafePointer(weight.ptr(Float.self)), bp = bias.map { UnsafePointer($0.ptr(Float.self)) }
+        return PreparedLayer(input.c * input.h * input.w, setup.o * setup.oh * setup.ow, tensors: [weight] + (bias.map { [$0] } ?? [])) { x, n, y in
+            setup.run(images: n, x: x, w: wp, bias: bp, out: y, relu: relu) ? 0 : -1
+        }
+    }
+
+    /// `maxPool2d` / `avgPool2d` for inputs of shape [rows, c, h, w].
+    public static func pool2d(input: (c: Int, h: Int, w: Int), kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int),
+                              isMax: Bool) throws -> PreparedLayer {
+        let (oh, ow) = try poolGeometry(isMax ? "max_pool2d" : "avg_pool2d", h: input.h, w: input.w, kernel: kernel, stride: stride, padding: padding)
+        let (c, h, w) = input
+        return PreparedLayer(c * h * w, c * oh * ow, tensors: []) { x, n, y in
+            mlw_pool2d_f32(x, n * c, h, w, kernel.0, kernel.1, stride.0, stride.1, padding.0, padding.1, oh, ow, isMax ? 1 : 0, y)
+            return 0
+        }
+    }
+
     /// The float32 kernel of an activation by its graph name ("relu", "tanh", "sigmoid",
     /// "gelu" = tanh approximation, as the graph's ops use), or nil. `x` may equal `y`.
     public static func activation(_ name: String) -> ((UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void)? {

@@ -9,11 +9,11 @@ import Train
 /// float, fused (tanh, softmax), int8 (static and dynamic), CSR and mixed models, at
 /// several batch sizes, repeated calls and after a weight change.
 final class StaticProgramTests: XCTestCase {
-    func bothPaths(_ m: Model, _ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    func bothPaths(_ m: Model, _ name: String, features: [Int] = [16], file: StaticString = #filePath, line: UInt = #line) throws {
         let fast = try Executor(m.graph), slow = try Executor(m.graph)
         slow.useStatic = false
         for (batch, seed) in [(1, 1), (7, 2), (1, 3), (64, 4)] {
-            let x = try Tensor.randn([batch, 16], seed: UInt64(seed))
+            let x = try Tensor.randn([batch] + features, seed: UInt64(seed))
             let a = try fast.run([m.inputName: x]), b = try slow.run([m.inputName: x])
             XCTAssertEqual(a.map(\.shape), b.map(\.shape), name, file: file, line: line)
             for (u, v) in zip(a, b) { XCTAssertEqual(u.toFloats(), v.toFloats(), "\(name) batch \(batch)", file: file, line: line) }
@@ -35,8 +35,15 @@ final class StaticProgramTests: XCTestCase {
         try bothPaths(try quantize(pruned, mode: .static, calibrate: x), "csr + int8")
     }
 
+    func testConvolutionsLowerToo() throws {
+        let cnn = try sequential([conv2d(1, 4, kernel: 3, padding: 1), relu(), maxPool(2), conv2d(4, 6, kernel: 3), tanh(),
+                                  avgPool(2), flatten(), dense(6 * 2 * 2, 3)], inputShape: [1, 12, 12], seed: 1)
+        try bothPaths(cnn, "cnn", features: [1, 12, 12])
+        try bothPaths(try optimizedForInference(cnn), "cnn optimized", features: [1, 12, 12])   // conv2d_act nodes
+    }
+
     func testGraphsWithOtherOpsFallBack() throws {
-        let m = try sequential([conv2d(1, 2, kernel: 3), relu(), flatten(), dense(2 * 4 * 4, 3)], inputShape: [1, 6, 6], seed: 1)
+        let m = try sequential([conv2d(1, 2, kernel: 3), batchNorm(2), relu(), flatten(), dense(2 * 4 * 4, 3)], inputShape: [1, 6, 6], seed: 1)
         let exec = try Executor(m.graph)
         let y = try exec.run([m.inputName: try Tensor.randn([2, 1, 6, 6], seed: 1)])[0]
         XCTAssertEqual(y.shape, [2, 3])
