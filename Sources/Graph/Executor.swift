@@ -141,7 +141,8 @@ public final class Executor {
         let batch = try batchSize(feeds)
         if useStatic {
             if statics[batch] == nil {
-                if statics.count >= 8 { statics = [:] }   // a server sees a few batch sizes, not many
+                // A server with dynamic batching sees up to its max batch distinct sizes.
+                if statics.count >= 64 { statics = [:] }
                 statics[batch] = .some(StaticProgram(graph, batch: batch))
             }
             if let s = statics[batch]! { return try s.run(feeds) }
