@@ -1,14 +1,7 @@
 import CKernels
-import Dispatch
 
 /// Set by any worker that failed (a benign race: every writer stores true).
 final class Flag: @unchecked Sendable { var value = false }
-
-/// A Swift closure handed to `mlw_parallel_for` through its context pointer.
-final class ParallelJob {
-    let body: (Int) -> Void
-    init(_ body: @escaping (Int) -> Void) { self.body = body }
-}
 
 /// Raw pointers handed to the per-image workers (each writes a disjoint output slice).
 struct ConvPointers: @unchecked Sendable {
@@ -109,16 +102,7 @@ struct ConvSetup: @unchecked Sendable {
                 }
             }
         }
-        if workers > 1 {
-            // On the kernels' own thread pool: its workers spin briefly after each job,
-            // so GCD threads here would compete with them for the same cores.
-            let job = ParallelJob(work)
-            withExtendedLifetime(job) {
-                mlw_parallel_for(Int32(workers), Int32(workers), { ctx, task in
-                    Unmanaged<ParallelJob>.fromOpaque(ctx!).takeUnretainedValue().body(Int(task))
-                }, Unmanaged.passUnretained(job).toOpaque())
-            }
-        } else { work(0) }
+        Tensor.parallelFor(workers, maxThreads: workers, work)
         return !failed.value
     }
 }

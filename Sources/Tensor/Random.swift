@@ -1,4 +1,3 @@
-import Dispatch
 
 /// A raw pointer that may cross threads (each worker writes disjoint elements).
 struct SendablePointer: @unchecked Sendable { let raw: UnsafeMutableRawPointer }
@@ -69,14 +68,7 @@ extension Tensor {
                 else { dst.raw.assumingMemoryBound(to: Double.self)[i] = f(i) }
             }
         }
-        let workers = Swift.min(chunks, threads)
-        if workers > 1 {
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                for c in Swift.stride(from: w, to: chunks, by: workers) { body(c) }
-            }
-        } else {
-            for c in 0..<chunks { body(c) }
-        }
+        parallelFor(chunks, body)   // element i depends only on (seed, i): any split gives the same bits
         return out
     }
 

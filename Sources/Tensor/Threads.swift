@@ -26,4 +26,26 @@ extension Tensor {
 
     /// true: the best level the CPU has; false: portable kernels.
     public static func setSIMD(_ on: Bool) { setSIMDLevel(on ? cpuSIMDLevel : 0) }
+
+    /// Runs `body(0..<tasks)` on the kernels' own thread pool (`mlw_parallel_for`), at most
+    /// `maxThreads` at once (0: all); returns when all are done. Swift code uses this rather
+    /// than GCD: the pool's workers spin briefly after each job, so GCD threads running
+    /// beside them would compete for the same cores.
+    static func parallelFor(_ tasks: Int, maxThreads: Int = 0, _ body: (Int) -> Void) {
+        guard tasks > 1 else { if tasks == 1 { body(0) }; return }
+        withoutActuallyEscaping(body) { body in
+            let job = ParallelJob(body)
+            withExtendedLifetime(job) {
+                mlw_parallel_for(Int32(tasks), Int32(maxThreads), { ctx, task in
+                    Unmanaged<ParallelJob>.fromOpaque(ctx!).takeUnretainedValue().body(Int(task))
+                }, Unmanaged.passUnretained(job).toOpaque())
+            }
+        }
+    }
+}
+
+/// A Swift closure handed to `mlw_parallel_for` through its context pointer.
+final class ParallelJob {
+    let body: (Int) -> Void
+    init(_ body: @escaping (Int) -> Void) { self.body = body }
 }
