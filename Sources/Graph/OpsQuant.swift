@@ -12,11 +12,9 @@ let quantOps: [OpDef] = [
         if s.count == 5, s[4] != [s[1][1]] { throw GraphError("qdense: bias \(formatShape(s[4])) does not match weight \(formatShape(s[1]))") }
         return Array(s[0].dropLast()) + [s[1][1]]
     }, dtype: { _, _ in .float32 }, forward: { x, a, _ in
-        var scale: Float? = nil   // one lookup: this runs per forward pass
-        switch a["act_scale"] { case .double(let v)?: scale = Float(v); case .int(let v)?: scale = Float(v); default: break }
+        let q = QDenseSettings(a)
         return (try Tensor.qlinear(x[0], weight: x[1], weightScale: x[2], colSum: x[3], bias: x.count == 5 ? x[4] : nil,
-                                   actScale: scale, actZero: scale == nil ? 0 : a.int("act_zero", 0), unsigned: a.bool("act_unsigned", false),
-                                   relu: a.string("activation", "none") == "relu"), [])
+                                   actScale: q.actScale, actZero: q.actZero, unsigned: q.unsigned, relu: q.relu), [])
     }, backward: nil),
     // Fake quantization for quantization-aware training: quantize-dequantize with a
     // symmetric scale from the current max |x| (attr `per`: "tensor", "row" or "column";
@@ -27,3 +25,18 @@ let quantOps: [OpDef] = [
         return (try Tensor.fakeQuant(x[0], axis: per == "row" ? 0 : per == "column" ? 1 : nil, bits: a.int("bits", 8)), [])
     }, backward: { b in [b.grad] }),
 ]
+
+/// A `qdense` node's activation settings from its attributes (the op and the executor's
+/// static programs read them the same way): static scale and zero point, or dynamic (nil).
+struct QDenseSettings {
+    let actScale: Float?
+    let actZero: Int
+    let unsigned: Bool
+    let relu: Bool
+    init(_ a: Attrs) {
+        switch a["act_scale"] { case .double(let v)?: actScale = Float(v); case .int(let v)?: actScale = Float(v); default: actScale = nil }
+        actZero = actScale == nil ? 0 : a.int("act_zero", 0)
+        unsigned = a.bool("act_unsigned", false)
+        relu = a.string("activation", "none") == "relu"
+    }
+}

@@ -24,16 +24,12 @@ final class StaticProgram {
     private let feedPointers: UnsafeMutablePointer<UnsafePointer<Float>?>
     private let kernels: [() -> Int32]
     private let outputs: [(at: UnsafePointer<Float>, shape: [Int])]
-    private let layers: [PreparedLayer]
-    /// Bytes of the arena (the memory plan's shared buffers).
-    let arenaBytes: Int
 
     /// Nil when some node has no lowering (the caller then uses `InferenceProgram`).
     init?(_ graph: Graph, batch: Int) {
         let memory = planMemory(graph, batch: batch)
         var offsets: [Int] = [], total = 0
         for b in memory.bufferBytes { offsets.append(total); total += (b + 63) / 64 * 64 }
-        arenaBytes = total
         arena = UnsafeMutableRawPointer.allocate(byteCount: max(total, 64), alignment: 64)
         feedNames = graph.inputs.map { graph.nodes[$0].name }
         feedPointers = .allocate(capacity: max(feedNames.count, 1))
@@ -41,7 +37,7 @@ final class StaticProgram {
 
         let nodes = graph.nodes
         var sources: [Int: Source] = [:]
-        var kernels: [() -> Int32] = [], layers: [PreparedLayer] = []
+        var kernels: [() -> Int32] = []   // each holds its prepared layer
         let feeds = feedPointers, base = arena
         func arenaAt(_ i: Int) -> UnsafeMutablePointer<Float>? {
             memory.buffer[i].map { (base + offsets[$0]).assumingMemoryBound(to: Float.self) }
@@ -79,11 +75,9 @@ final class StaticProgram {
             case "qdense":
                 let ps = n.inputs.dropFirst().map(param)
                 guard ps.allSatisfy({ $0 != nil }) else { lowered = false; break }
-                var scale: Float? = nil
-                switch n.attrs["act_scale"] { case .double(let v)?: scale = Float(v); case .int(let v)?: scale = Float(v); default: break }
+                let q = QDenseSettings(n.attrs)
                 layer = try? PreparedLayer.qlinear(weight: ps[0]!, weightScale: ps[1]!, colSum: ps[2]!, bias: ps.count == 4 ? ps[3] : nil,
-                                                   actScale: scale, actZero: n.attrs.int("act_zero", 0),
-                                                   unsigned: n.attrs.bool("act_unsigned", false), relu: act == "relu")
+                                                   actScale: q.actScale, actZero: q.actZero, unsigned: q.unsigned, relu: q.relu)
             case "sparse_dense":
                 let ps = n.inputs.dropFirst().map(param)
                 guard ps.allSatisfy({ $0 != nil }) else { lowered = false; break }
@@ -122,7 +116,6 @@ final class StaticProgram {
             }
             let layerRows = rowsOverride ?? rows
             guard lowered, let l = layer, layerRows > 0, l.outFeatures * layerRows == count else { lowered = false; break }
-            layers.append(l)
             if let f = after {
                 kernels.append { let s = l.run(x.get(feeds), rows: layerRows, y); f(y, y, count); return s }
             } else {
@@ -136,7 +129,7 @@ final class StaticProgram {
                 outs.append((p, graph.concreteShape(o, batch: batch)))
             }
         }
-        self.kernels = kernels; self.layers = layers; self.outputs = outs
+        self.kernels = kernels; self.outputs = outs
         if !lowered { return nil }
     }
 

@@ -30,9 +30,7 @@ extension Tensor {
             return try csrLinear(x.astype(.float32).contiguous(), values: values.contiguous(), indices: indices.contiguous(),
                                  indptr: indptr.contiguous(), inFeatures: inFeatures, bias: bias?.astype(.float32).contiguous(), relu: relu)
         }
-        var csr = values.derived(.csrChecked) { v in CheckedCSR(v, indices, indptr, inFeatures: inFeatures) }
-        if !csr.matches(indices, indptr, inFeatures: inFeatures) { csr = CheckedCSR(values, indices, indptr, inFeatures: inFeatures) }   // arrays shared oddly: no cache
-        guard csr.valid else { throw TensorError("csr_linear", "indptr must run from 0 up to \(values.count) values and column indices must be below \(inFeatures)") }
+        let csr = try checkedCSR(values, indices, indptr, inFeatures: inFeatures)
         let rows = x.shape.dropLast().reduce(1, *)
         let out = try Tensor(uninitialized: x.rank == 2 ? [x.shape[0], outF] : Array(x.shape.dropLast()) + [outF], dtype: .float32, op: "csr_linear")
         // Parameters stay alive for the whole call; `csr` holds the dense copy.
@@ -46,6 +44,15 @@ extension Tensor {
         }
         if status != 0 { throw TensorError("csr_linear", "out of memory for the transposed batch or the GEMM's buffers") }
         return out
+    }
+
+    /// The checked form of a CSR layer's arrays, cached with the values' storage (contiguous
+    /// operands of the right dtypes, as `csrLinear` and `PreparedLayer.csrLinear` pass them).
+    static func checkedCSR(_ values: Tensor, _ indices: Tensor, _ indptr: Tensor, inFeatures: Int) throws -> CheckedCSR {
+        var csr = values.derived(.csrChecked) { v in CheckedCSR(v, indices, indptr, inFeatures: inFeatures) }
+        if !csr.matches(indices, indptr, inFeatures: inFeatures) { csr = CheckedCSR(values, indices, indptr, inFeatures: inFeatures) }   // arrays shared oddly: no cache
+        guard csr.valid else { throw TensorError("csr_linear", "indptr must run from 0 up to \(values.count) values and column indices must be below \(inFeatures)") }
+        return csr
     }
 
     /// Above this fraction of non-zeros `csrLinear` runs the dense GEMM on a float copy of the

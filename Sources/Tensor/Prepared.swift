@@ -53,11 +53,8 @@ public final class PreparedLayer {
             throw TensorError("prepare", "qlinear: scales, column sums or bias do not match \(n) outputs")
         }
         let packed = Tensor.packedInt8(weight)
-        var args = mlw_qlinear_args(M: 0, K: k, N: n, x: nil, ldx: k, w: packed.pointer, wscale: weightScale.ptr(Float.self),
-                                    per_channel: weightScale.count == n ? 1 : 0, colsum: colSum.ptr(Int32.self),
-                                    bias: bias.map { UnsafePointer($0.ptr(Float.self)) }, dynamic: actScale == nil ? 1 : 0,
-                                    act_scale: actScale ?? 1, act_zero: Int32(actScale == nil ? 0 : actZero),
-                                    act_unsigned: unsigned ? 1 : 0, relu: relu ? 1 : 0, y: nil, ldy: n)
+        var args = Tensor.qlinearArgs(weight: weight, packed: packed, weightScale: weightScale, colSum: colSum, bias: bias,
+                                      actScale: actScale, actZero: actZero, unsigned: unsigned, relu: relu)
         return PreparedLayer(k, n, tensors: [weight, weightScale, colSum] + (bias.map { [$0] } ?? []), keep: [packed]) { x, rows, y in
             args.M = rows; args.x = x; args.y = y
             return mlw_qlinear(&args)
@@ -73,9 +70,7 @@ public final class PreparedLayer {
         }
         let outF = indptr.count - 1
         if let bias, bias.count != outF { throw TensorError("prepare", "csr_linear: bias has \(bias.count) entries for \(outF) outputs") }
-        var csr = values.derived(.csrChecked) { v in CheckedCSR(v, indices, indptr, inFeatures: inFeatures) }
-        if !csr.matches(indices, indptr, inFeatures: inFeatures) { csr = CheckedCSR(values, indices, indptr, inFeatures: inFeatures) }
-        guard csr.valid else { throw TensorError("prepare", "csr_linear: indptr or column indices out of range") }
+        let csr = try Tensor.checkedCSR(values, indices, indptr, inFeatures: inFeatures)
         let bp = bias.map { UnsafePointer($0.ptr(Float.self)) }, act = relu ? Int32(MLW_ACT_RELU) : 0
         let tensors = [values, indices, indptr] + (bias.map { [$0] } ?? [])
         if let w = csr.dense {

@@ -53,14 +53,23 @@ extension Tensor {
         let packed = packedInt8(weight)
         let out = try Tensor(uninitialized: x.rank == 2 ? [x.shape[0], n] : Array(x.shape.dropLast()) + [n], dtype: .float32, op: "qlinear")
         // Parameters stay alive for the whole call; only the packed box needs its lifetime extended.
-        var a = mlw_qlinear_args(M: x.shape.dropLast().reduce(1, *), K: weight.shape[0], N: n, x: x.ptr(Float.self), ldx: weight.shape[0],
-                                 w: packed.pointer, wscale: weightScale.ptr(Float.self), per_channel: weightScale.count == n ? 1 : 0,
-                                 colsum: colSum.ptr(Int32.self), bias: bias.map { UnsafePointer($0.ptr(Float.self)) },
-                                 dynamic: actScale == nil ? 1 : 0, act_scale: actScale ?? 1, act_zero: Int32(actZero),
-                                 act_unsigned: unsigned ? 1 : 0, relu: relu ? 1 : 0, y: out.ptr(Float.self), ldy: n)
+        var a = qlinearArgs(weight: weight, packed: packed, weightScale: weightScale, colSum: colSum, bias: bias,
+                            actScale: actScale, actZero: actZero, unsigned: unsigned, relu: relu)
+        a.M = x.shape.dropLast().reduce(1, *); a.x = UnsafePointer(x.ptr(Float.self)); a.y = out.ptr(Float.self)
         let status = withExtendedLifetime(packed) { mlw_qlinear(&a) }
         if status != 0 { throw TensorError("qlinear", "out of memory for the quantized activations") }
         return out
+    }
+
+    /// `mlw_qlinear`'s arguments for one layer (checked operands); the caller sets M, x and y.
+    static func qlinearArgs(weight: Tensor, packed: PackedInt8, weightScale: Tensor, colSum: Tensor, bias: Tensor?,
+                            actScale: Float?, actZero: Int, unsigned: Bool, relu: Bool) -> mlw_qlinear_args {
+        let (k, n) = (weight.shape[0], weight.shape[1])
+        return mlw_qlinear_args(M: 0, K: k, N: n, x: nil, ldx: k, w: packed.pointer, wscale: weightScale.ptr(Float.self),
+                                per_channel: weightScale.count == n ? 1 : 0, colsum: colSum.ptr(Int32.self),
+                                bias: bias.map { UnsafePointer($0.ptr(Float.self)) }, dynamic: actScale == nil ? 1 : 0,
+                                act_scale: actScale ?? 1, act_zero: Int32(actZero), act_unsigned: unsigned ? 1 : 0,
+                                relu: relu ? 1 : 0, y: nil, ldy: n)
     }
 
     /// A contiguous int8 weight [K, N] in the kernel layout [ceil(K/4)][N][4] (see
