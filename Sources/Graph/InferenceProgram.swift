@@ -27,9 +27,6 @@ final class InferenceProgram {
 
     let steps: [Step]
     let feeds: [(slot: Int, name: String, dtype: DType)]
-    /// Slots holding weights: filled once here (the executor drops the program when its
-    /// graph changes) and never cleared, so a call looks up no weight by name.
-    let paramSlots: [Int]
     let outputs: [Int]
     private var values: [Tensor?]
     private var args: [Tensor] = []
@@ -37,13 +34,15 @@ final class InferenceProgram {
 
     init(_ graph: Graph, plan: Executor.Plan) {
         let nodes = graph.nodes
-        var steps: [Step] = [], feeds: [(Int, String, DType)] = [], params: [Int] = []
+        var steps: [Step] = [], feeds: [(Int, String, DType)] = []
         values = [Tensor?](repeating: nil, count: nodes.count)
         for i in plan.order {
             let n = nodes[i]
             switch n.op {
             case "input": feeds.append((i, n.name, n.dtype))
-            case "param": params.append(i); values[i] = graph.params[n.name]!
+            // Weights fill their slots once (the executor drops the program when its graph
+            // changes) and are never cleared, so a call looks up no weight by name.
+            case "param": values[i] = graph.params[n.name]!
             default:
                 // A value read twice by one node is freed once.
                 var frees: [Int] = []
@@ -51,7 +50,7 @@ final class InferenceProgram {
                 steps.append(Step(node: i, forward: OpRegistry.ops[n.op]!.forward, inputs: n.inputs, attrs: n.attrs, frees: frees))
             }
         }
-        self.steps = steps; self.feeds = feeds; self.paramSlots = params; self.outputs = plan.outputs
+        self.steps = steps; self.feeds = feeds; self.outputs = plan.outputs
     }
 
     /// Eval-mode outputs for `feeds` (already checked by the executor), and any state
