@@ -12,16 +12,9 @@ extension Registry {
     ///     try registry.finishRun(id, status: .finished, params: ["epochs": 30], seed: 42)
     public func finishRun(_ id: RunID, status: RunStatus, error: String? = nil,
                           params: [String: ParamValue], seed: Int?, endedAt: Date = Date()) throws {
-        guard status != .running else { throw RegistryError.invalidValue("finishRun needs status finished or failed") }
-        try write { db in
-            var run = try fetchRun(db, id)
-            guard run.status == .running else { throw RegistryError.runAlreadyFinished(run.id) }
-            run.status = status
-            run.error = error
-            run.endedAt = endedAt
+        try finishRun(id, status: status, error: error, endedAt: endedAt) { run in
             run.params = params
             run.seed = seed
-            try run.update(db)
         }
     }
 

@@ -46,6 +46,11 @@ extension Registry {
     ///
     ///     try registry.finishRun(id, status: .failed, error: "loss is NaN")
     public func finishRun(_ id: RunID, status: RunStatus = .finished, error: String? = nil, endedAt: Date = Date()) throws {
+        try finishRun(id, status: status, error: error, endedAt: endedAt) { _ in }
+    }
+
+    /// Ends a running run in one transaction; `complete` sets any further fields first.
+    func finishRun(_ id: RunID, status: RunStatus, error: String?, endedAt: Date, complete: (inout Run) -> Void) throws {
         guard status != .running else { throw RegistryError.invalidValue("finishRun needs status finished or failed") }
         try write { db in
             var run = try fetchRun(db, id)
@@ -53,6 +58,7 @@ extension Registry {
             run.status = status
             run.error = error
             run.endedAt = endedAt
+            complete(&run)
             try run.update(db)
         }
     }
