@@ -11,8 +11,9 @@ extension Tensor {
 
     /// Pruned dense layer act(x @ W + b) with W stored as CSR of Wᵀ (row o = output unit o,
     /// column indices = input features): `indptr` int32 [out+1], `indices` int32 [nnz],
-    /// `values` float32 [nnz]. x is [..., in]. One C call (`mlw_csr_linear`): gather-dots for
-    /// a few rows, xᵀ axpy sweeps for batches, bias and ReLU fused. The arrays come from files,
+    /// `values` float32 [nnz]. x is [..., in]. One C call: for a few rows the ELL kernel
+    /// (AVX-512) or gather-dots, for batches xᵀ axpy sweeps
+    /// (`mlw_csr_linear`); bias and ReLU fused. The arrays come from files,
     /// so they are checked — once per storage (`derived`), not on every call.
     /// Example: `try Tensor.csrLinear(x, values: v, indices: ix, indptr: ip, inFeatures: 64)`.
     public static func csrLinear(_ x: Tensor, values: Tensor, indices: Tensor, indptr: Tensor, inFeatures: Int,
@@ -33,14 +34,9 @@ extension Tensor {
         let csr = try checkedCSR(values, indices, indptr, inFeatures: inFeatures)
         let rows = x.shape.dropLast().reduce(1, *)
         let out = try Tensor(uninitialized: x.rank == 2 ? [x.shape[0], outF] : Array(x.shape.dropLast()) + [outF], dtype: .float32, op: "csr_linear")
-        // Parameters stay alive for the whole call; `csr` holds the dense copy.
+        // Parameters stay alive for the whole call; `csr` holds the dense copy and the ELL form.
         let status = withExtendedLifetime(csr) {
-            if let w = csr.dense {   // the float32 GEMM (small-M path at small batches), bias and ReLU fused
-                return mlw_sgemm(rows, outF, inFeatures, 1, x.ptr(Float.self), inFeatures, 1, w.ptr(Float.self), outF, 1, 0, out.ptr(Float.self), outF,
-                                 bias.map { UnsafePointer($0.ptr(Float.self)) }, bias == nil ? 0 : Int32(MLW_BIAS_PER_COL), relu ? Int32(MLW_ACT_RELU) : 0)
-            }
-            return mlw_csr_linear(rows, inFeatures, outF, x.ptr(Float.self), inFeatures, indptr.ptr(Int32.self), indices.ptr(Int32.self),
-                                  values.ptr(Float.self), bias.map { UnsafePointer($0.ptr(Float.self)) }, relu ? 1 : 0, out.ptr(Float.self), outF)
+            csr.run(rows, x.ptr(Float.self), out.ptr(Float.self), values: values.ptr(Float.self), bias: bias.map { UnsafePointer($0.ptr(Float.self)) }, relu: relu)
         }
         if status != 0 { throw TensorError("csr_linear", "out of memory for the transposed batch or the GEMM's buffers") }
         return out
@@ -103,13 +99,15 @@ extension Tensor {
 /// A CSR layer's arrays, checked once (they come from files): indptr runs from 0 up to the
 /// number of values without decreasing, column indices are below `inFeatures`. Cached with
 /// the values' storage; it remembers the index arrays it checked. For layers denser than
-/// `Tensor.csrMaxDensity` it also holds the dense W [in, out] the layer runs on.
+/// `Tensor.csrMaxDensity` it also holds the dense W [in, out] the layer runs on, and on
+/// AVX-512 CPUs the ELL form for batches of a few rows (`mlw_csr_ell`) where that is cheaper.
 final class CheckedCSR {
     // Not the values: this object is cached with their storage, so holding them would be a cycle.
     let indices: Tensor, indptr: Tensor
     let inFeatures: Int
     let valid: Bool
     let dense: Tensor?
+    let ell: OpaquePointer?
 
     init(_ values: Tensor, _ indices: Tensor, _ indptr: Tensor, inFeatures: Int) {
         self.indices = indices; self.indptr = indptr; self.inFeatures = inFeatures
@@ -124,6 +122,34 @@ final class CheckedCSR {
             for o in 0..<outF { for p in Int(ip[o])..<Int(ip[o + 1]) { w[Int(ix[p]) * outF + o] += v[p] } }
             dense = try? Tensor(w, shape: [inFeatures, outF])
         } else { dense = nil }
+        ell = ok ? CheckedCSR.ellForm(values, ip, indices.ptr(Int32.self), inFeatures: inFeatures, outF: outF, hasDense: dense != nil) : nil
+    }
+
+    deinit { mlw_csr_ell_free(ell) }
+
+    /// The ELL form where it runs (AVX-512, each row's indices sorted) and beats the
+    /// alternative for one row: always the gather-dot (about one non-zero per cycle), and the
+    /// dense GEMV (about 8 weights per cycle) when the ELL steps are cheaper. A step is 16
+    /// non-zeros or padding, about 2.5 cycles (measured on this machine class, Docs/tensors.md).
+    private static func ellForm(_ values: Tensor, _ ip: UnsafePointer<Int32>, _ ix: UnsafePointer<Int32>, inFeatures: Int, outF: Int,
+                                hasDense: Bool) -> OpaquePointer? {
+        guard let e = mlw_csr_ell_new(inFeatures, outF, ip, ix, values.ptr(Float.self)) else { return nil }
+        if hasDense && Double(mlw_csr_ell_steps(e)) * 2.5 >= Double(inFeatures * outF) / 8 { mlw_csr_ell_free(e); return nil }
+        return e
+    }
+
+    /// The layer on raw pointers (`rows` rows of x [rows, in] into y [rows, out]): the ELL
+    /// form for fewer than 8 rows, else the dense copy's GEMM (bias and ReLU fused), else
+    /// `mlw_csr_linear`. Returns the C status (0 = done).
+    func run(_ rows: Int, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, values: UnsafePointer<Float>,
+             bias: UnsafePointer<Float>?, relu: Bool) -> Int32 {
+        let outF = indptr.count - 1
+        if rows < 8, let ell, mlw_csr_ell_linear(ell, rows, x, inFeatures, bias, relu ? 1 : 0, y, outF) == 0 { return 0 }
+        if let w = dense {
+            return mlw_sgemm(rows, outF, inFeatures, 1, x, inFeatures, 1, w.ptr(Float.self), outF, 1, 0, y, outF,
+                             bias, bias == nil ? 0 : Int32(MLW_BIAS_PER_COL), relu ? Int32(MLW_ACT_RELU) : 0)
+        }
+        return mlw_csr_linear(rows, inFeatures, outF, x, inFeatures, indptr.ptr(Int32.self), indices.ptr(Int32.self), values, bias, relu ? 1 : 0, y, outF)
     }
 
     func matches(_ ix: Tensor, _ ip: Tensor, inFeatures: Int) -> Bool {

@@ -71,17 +71,10 @@ public final class PreparedLayer {
         let outF = indptr.count - 1
         if let bias, bias.count != outF { throw TensorError("prepare", "csr_linear: bias has \(bias.count) entries for \(outF) outputs") }
         let csr = try Tensor.checkedCSR(values, indices, indptr, inFeatures: inFeatures)
-        let bp = bias.map { UnsafePointer($0.ptr(Float.self)) }, act = relu ? Int32(MLW_ACT_RELU) : 0
+        let bp = bias.map { UnsafePointer($0.ptr(Float.self)) }, vp = UnsafePointer(values.ptr(Float.self))
         let tensors = [values, indices, indptr] + (bias.map { [$0] } ?? [])
-        if let w = csr.dense {
-            let wp = UnsafePointer(w.ptr(Float.self))
-            return PreparedLayer(inFeatures, outF, tensors: tensors, keep: [csr]) { x, rows, y in
-                mlw_sgemm(rows, outF, inFeatures, 1, x, inFeatures, 1, wp, outF, 1, 0, y, outF, bp, bp == nil ? 0 : Int32(MLW_BIAS_PER_COL), act)
-            }
-        }
-        let ip = UnsafePointer(indptr.ptr(Int32.self)), ix = UnsafePointer(indices.ptr(Int32.self)), vp = UnsafePointer(values.ptr(Float.self))
         return PreparedLayer(inFeatures, outF, tensors: tensors, keep: [csr]) { x, rows, y in
-            mlw_csr_linear(rows, inFeatures, outF, x, inFeatures, ip, ix, vp, bp, relu ? 1 : 0, y, outF)
+            csr.run(rows, x, y, values: vp, bias: bp, relu: relu)
         }
     }
 

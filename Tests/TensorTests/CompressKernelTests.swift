@@ -142,15 +142,55 @@ final class CompressKernelTests: XCTestCase {
         assertThrows(try Tensor.csrLinear(x, values: v, indices: Tensor([0, 9], shape: [2], dtype: .int32), indptr: ip, inFeatures: 4), contains: "below 4")
     }
 
-    /// The densified copy of a CSR layer follows its values: new values give new results.
-    func testDenseCopyFollowsValues() throws {
-        let c = try csr(16, 8, keep: 0.5, seed: 9)
-        let x = try Tensor.randn([1, 16], seed: 2)
-        let y1 = try Tensor.csrLinear(x, values: c.values, indices: c.indices, indptr: c.indptr, inFeatures: 16)
-        var v2 = c.values
-        try v2.withMutableFloats { p in for i in p.indices { p[i] *= 2 } }
-        let y2 = try Tensor.csrLinear(x, values: v2, indices: c.indices, indptr: c.indptr, inFeatures: 16)
-        assertClose(y2.toFloats(), y1.toDoubles().map { $0 * 2 }, "doubled values")
+    /// The densified copy and the ELL form of a CSR layer follow its values: new values give
+    /// new results.
+    func testDerivedFormsFollowValues() throws {
+        for (inF, outF, keep) in [(16, 8, 0.5), (200, 70, 0.1)] {   // dense copy; ELL form (on AVX-512)
+            let c = try csr(inF, outF, keep: keep, seed: 9)
+            let x = try Tensor.randn([1, inF], seed: 2)
+            let y1 = try Tensor.csrLinear(x, values: c.values, indices: c.indices, indptr: c.indptr, inFeatures: inF)
+            var v2 = c.values
+            try v2.withMutableFloats { p in for i in p.indices { p[i] *= 2 } }
+            let y2 = try Tensor.csrLinear(x, values: v2, indices: c.indices, indptr: c.indptr, inFeatures: inF)
+            assertClose(y2.toFloats(), y1.toDoubles().map { $0 * 2 }, "doubled values \(inF)x\(outF)")
+        }
+    }
+
+    /// On AVX-512 CPUs batches of 1-7 rows run the ELL form: each row must come out with the
+    /// same bits as in a batch of 8 or more (the xᵀ axpy path, same sums in the same order),
+    /// over several 64-input blocks, partial groups of 16 outputs, empty rows, and an infinite
+    /// input that only pruned weights meet (masked lanes must not turn it into NaN).
+    func testCSRSmallBatchesMatchBatchPathBits() throws {
+        try XCTSkipIf(Tensor.cpuSIMDLevel < 2, "the ELL form needs AVX-512")
+        for (inF, outF, keep) in [(64, 256, 0.3), (256, 256, 0.05), (300, 37, 0.1), (20, 50, 0.1), (130, 90, 0.02)] {
+            let c = try csr(inF, outF, keep: keep, seed: UInt64(inF + outF))
+            let csr = try Tensor.checkedCSR(c.values, c.indices, c.indptr, inFeatures: inF)
+            XCTAssertNotNil(csr.ell, "ELL form for \(inF)x\(outF) keep \(keep)")
+            let used = Set(c.indices.toInts())
+            let unused = (0..<inF).first { !used.contains($0) }
+            var xs = try Tensor.randn([9, inF], seed: 4).toFloats()
+            if let unused { for r in 0..<9 { xs[r * inF + unused] = .infinity } }
+            let x9 = try Tensor(xs, shape: [9, inF]), b = try Tensor.randn([outF], seed: 6)
+            for relu in [false, true] {
+                let big = try Tensor.csrLinear(x9, values: c.values, indices: c.indices, indptr: c.indptr, inFeatures: inF, bias: b, relu: relu).toFloats()
+                XCTAssertFalse(big.contains { $0.isNaN }, "no NaN from pruned weights")
+                for m in 1...7 {
+                    let y = try Tensor.csrLinear(try x9.slice(axis: 0, start: 0, stop: m).contiguous(), values: c.values, indices: c.indices,
+                                                 indptr: c.indptr, inFeatures: inF, bias: b, relu: relu).toFloats()
+                    XCTAssertEqual(y.map(\.bitPattern), big[0..<(m * outF)].map(\.bitPattern), "\(m) rows of \(inF)x\(outF) keep \(keep) relu \(relu)")
+                }
+            }
+        }
+    }
+
+    /// Rows whose indices are not sorted get no ELL form (its blocks would reorder their sums)
+    /// and still compute the right layer.
+    func testUnsortedCSRRowsUseTheGatherKernel() throws {
+        let x = try Tensor([1, 2, 3] as [Float], shape: [1, 3])
+        let v = try Tensor([10, 100, 1000] as [Float], shape: [3])
+        let ix = try Tensor([2, 0, 1], shape: [3], dtype: .int32), ip = try Tensor([0, 2, 3], shape: [3], dtype: .int32)
+        XCTAssertNil(try Tensor.checkedCSR(v, ix, ip, inFeatures: 3).ell)
+        XCTAssertEqual(try Tensor.csrLinear(x, values: v, indices: ix, indptr: ip, inFeatures: 3).toFloats(), [130, 2000])
     }
 
     /// Derived values live and die with their tensor's storage (no reference cycle).

@@ -65,6 +65,23 @@ void mlw_csr_spmm(long M, long N, const int64_t *indptr, const int32_t *indices,
 int mlw_csr_linear(long M, long K, long N, const float *x, long ldx, const int32_t *indptr, const int32_t *indices,
                    const float *values, const float *bias, int relu, float *y, long ldy);
 
+// ---- small-batch CSR layer (sparse_ell.c) ----
+/// The CSR layer of mlw_csr_linear in an ELLPACK form for a few rows at a time on AVX-512
+/// CPUs (x held in registers 64 inputs at a time, 16 outputs per step). NULL when it does
+/// not apply: no AVX-512, a row whose indices decrease, or out of memory. indices must be
+/// < K (checked by the caller); the arrays are copied, so the form must be rebuilt when the
+/// weights change.
+typedef struct mlw_csr_ell mlw_csr_ell;
+mlw_csr_ell *mlw_csr_ell_new(long K, long N, const int32_t *indptr, const int32_t *indices, const float *values);
+/// 16-lane steps per input row, padding included (the kernel's work).
+long mlw_csr_ell_steps(const mlw_csr_ell *e);
+void mlw_csr_ell_free(mlw_csr_ell *e);
+/// y[M, N] = act(x[M, K] · Sᵀ + bias), row after row: the same sums in the same order as
+/// mlw_csr_linear's batch path, so the same bits. Returns 0, or 1 (nothing written) when
+/// the SIMD setting is below AVX-512.
+int mlw_csr_ell_linear(const mlw_csr_ell *e, long M, const float *x, long ldx, const float *bias, int relu,
+                       float *y, long ldy);
+
 // ---- elementwise (elementwise.c) ----
 enum { MLW_ADD = 0, MLW_SUB, MLW_MUL, MLW_DIV, MLW_MAX, MLW_MIN, MLW_POW };
 enum { MLW_VV = 0, MLW_VS = 1, MLW_SV = 2 };
