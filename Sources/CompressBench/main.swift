@@ -54,9 +54,12 @@ log(try quantReport(int8Static, testD.0, reference: teacher).description)
 let studentNarrow = try finetune(try prune(student, sparsity: 0.3, pattern: .neurons), x: trainD.0, y: trainD.1, epochs: 10, seed: seed).model
 let pipeline = try quantize(studentNarrow, mode: .static, calibrate: valD.0)
 
+// CB_ONLY=a,b (profiling): only the models whose names start with one of these.
+let only = ProcessInfo.processInfo.environment["CB_ONLY"]?.split(separator: ",").map(String.init)
 let table = try compare([("teacher f32", teacher), ("student distilled", student), ("pruned 90% + ft", sparse),
                          ("neurons 50% + ft", narrow), ("int8 static", int8Static), ("int8 dynamic", int8Dynamic),
-                         ("distill+prune+int8", pipeline)], x: testD.0, y: testD.1, runs: runs)
+                         ("distill+prune+int8", pipeline)].filter { m in only.map { $0.contains { m.0.hasPrefix($0) } } ?? true },
+                        x: testD.0, y: testD.1, runs: runs)
 print(table)
 print("threads: \(Tensor.threads), test rows: \(testD.0.shape[0])")
 

@@ -20,7 +20,7 @@ public struct Activations {
 public final class Executor {
     /// Any change to the graph (weights included) drops the eval program, which holds the
     /// weights' tensors.
-    public var graph: Graph { didSet { program = nil; statics = [:] } }
+    public var graph: Graph { didSet { invalidate() } }
     public var seed: UInt64 = 0
     /// `run` lowers graphs it can to a `StaticProgram` (arena from the memory plan, raw
     /// kernel calls); false always uses the Tensor-level `InferenceProgram` (tests compare).
@@ -34,6 +34,12 @@ public final class Executor {
     /// Per batch size, the arena-backed lowering `run` prefers (nil: the graph has an op
     /// without one, use `program`).
     private var statics: [Int: StaticProgram?] = [:]
+    /// `run`'s per-call state, kept so a batch-1 call does no lookups by name, copies no
+    /// nodes and allocates nothing but its outputs: each input's name and declared shape,
+    /// the feeds in input order, and the static program of the last batch size.
+    private var inputSpecs: [(name: String, shape: SymShape)]?
+    private var feedScratch: [Tensor] = []
+    private var lastStatic: (batch: Int, program: StaticProgram)?
 
     final class Plan {
         let order: [Int]
@@ -57,7 +63,7 @@ public final class Executor {
     }
 
     /// Forget cached plans (after editing the graph's structure).
-    public func invalidate() { plans = [:]; program = nil; statics = [:] }
+    public func invalidate() { plans = [:]; program = nil; statics = [:]; inputSpecs = nil; lastStatic = nil }
 
     func plan(batch: Int) -> Plan {
         if let p = plans[batch] { return p }
@@ -81,21 +87,24 @@ public final class Executor {
         return p
     }
 
-    /// Checks feeds against the graph's inputs and finds the batch size.
+    /// Checks feeds against the graph's inputs and finds the batch size; leaves the feeds in
+    /// input order in `feedScratch`.
     private func batchSize(_ feeds: [String: Tensor]) throws -> Int {
+        if inputSpecs == nil { inputSpecs = graph.inputs.map { (graph.nodes[$0].name, graph.nodes[$0].shape) } }
         var batch: Int? = nil
-        for id in graph.inputs {
-            let n = graph.nodes[id]
-            guard let t = feeds[n.name] else { throw GraphError("run: missing input '\(n.name)'") }
-            guard t.rank == n.shape.count else { throw GraphError("run: input '\(n.name)' has shape \(t.shape), expected \(formatShape(n.shape))") }
-            for (d, s) in zip(n.shape, t.shape) {
+        feedScratch.removeAll(keepingCapacity: true)
+        for (name, shape) in inputSpecs! {
+            guard let t = feeds[name] else { throw GraphError("run: missing input '\(name)'") }
+            guard t.rank == shape.count else { throw GraphError("run: input '\(name)' has shape \(t.shape), expected \(formatShape(shape))") }
+            for (d, s) in zip(shape, t.shape) {
                 switch d {
-                case .fixed(let k): guard k == s else { throw GraphError("run: input '\(n.name)' has shape \(t.shape), expected \(formatShape(n.shape))") }
+                case .fixed(let k): guard k == s else { throw GraphError("run: input '\(name)' has shape \(t.shape), expected \(formatShape(shape))") }
                 case .batch:
                     if let b = batch, b != s { throw GraphError("run: inputs disagree on the batch size (\(b) vs \(s))") }
                     batch = s
                 }
             }
+            feedScratch.append(t)
         }
         return batch ?? 1
     }
@@ -139,13 +148,18 @@ public final class Executor {
     /// pre-resolved `InferenceProgram`.
     public func run(_ feeds: [String: Tensor]) throws -> [Tensor] {
         let batch = try batchSize(feeds)
+        defer { feedScratch.removeAll(keepingCapacity: true) }   // the caller's tensors are not held past the call
         if useStatic {
+            if let last = lastStatic, last.batch == batch { return try last.program.run(feedScratch) }
             if statics[batch] == nil {
                 // A server with dynamic batching sees up to its max batch distinct sizes.
                 if statics.count >= 64 { statics = [:] }
                 statics[batch] = .some(StaticProgram(graph, batch: batch))
             }
-            if let s = statics[batch]! { return try s.run(feeds) }
+            if let s = statics[batch]! {
+                lastStatic = (batch, s)
+                return try s.run(feedScratch)
+            }
         }
         let p = plan(batch: batch)
         if program == nil { program = InferenceProgram(graph, plan: p) }

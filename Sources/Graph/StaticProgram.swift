@@ -20,7 +20,6 @@ final class StaticProgram {
     }
 
     private let arena: UnsafeMutableRawPointer
-    private let feedNames: [String]
     private let feedPointers: UnsafeMutablePointer<UnsafePointer<Float>?>
     private let kernels: [() -> Int32]
     private let outputs: [(at: UnsafePointer<Float>, shape: [Int])]
@@ -31,9 +30,8 @@ final class StaticProgram {
         var offsets: [Int] = [], total = 0
         for b in memory.bufferBytes { offsets.append(total); total += (b + 63) / 64 * 64 }
         arena = UnsafeMutableRawPointer.allocate(byteCount: max(total, 64), alignment: 64)
-        feedNames = graph.inputs.map { graph.nodes[$0].name }
-        feedPointers = .allocate(capacity: max(feedNames.count, 1))
-        feedPointers.initialize(repeating: nil, count: max(feedNames.count, 1))
+        feedPointers = .allocate(capacity: max(graph.inputs.count, 1))
+        feedPointers.initialize(repeating: nil, count: max(graph.inputs.count, 1))
 
         let nodes = graph.nodes
         var sources: [Int: Source] = [:]
@@ -138,20 +136,20 @@ final class StaticProgram {
         feedPointers.deallocate()
     }
 
-    /// Outputs for `feeds` (already checked by the executor).
-    func run(_ feeds: [String: Tensor]) throws -> [Tensor] {
-        var held: [Tensor] = []
-        held.reserveCapacity(feedNames.count)
-        for (k, name) in feedNames.enumerated() {
-            var t = feeds[name]!
-            if t.contiguousFloats == nil { t = t.astype(.float32).contiguous() }
-            held.append(t)
-            feedPointers[k] = t.contiguousFloats
+    /// Outputs for `inputs`, the graph's inputs in order (already checked by the executor).
+    func run(_ inputs: [Tensor]) throws -> [Tensor] {
+        var converted: [Tensor] = []   // copies of feeds that are not contiguous float32 (rare)
+        for (k, t) in inputs.enumerated() {
+            if let p = t.contiguousFloats { feedPointers[k] = p; continue }
+            converted.append(t.astype(.float32).contiguous())
+            feedPointers[k] = converted[converted.count - 1].contiguousFloats
         }
-        defer { for k in feedNames.indices { feedPointers[k] = nil } }
-        return try withExtendedLifetime(held) {
-            for k in kernels where k() != 0 { throw GraphError("run: out of memory for a kernel's scratch buffer") }
-            return try outputs.map { try Tensor.copying($0.at, shape: $0.shape) }
+        defer {
+            for k in inputs.indices { feedPointers[k] = nil }
+            withExtendedLifetime(inputs) {}   // the kernels read their storage
+            withExtendedLifetime(converted) {}
         }
+        for k in kernels where k() != 0 { throw GraphError("run: out of memory for a kernel's scratch buffer") }
+        return try outputs.map { try Tensor.copying($0.at, shape: $0.shape) }
     }
 }
