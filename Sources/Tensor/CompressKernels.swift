@@ -100,7 +100,7 @@ extension Tensor {
 /// number of values without decreasing, column indices are below `inFeatures`. Cached with
 /// the values' storage; it remembers the index arrays it checked. For layers denser than
 /// `Tensor.csrMaxDensity` it also holds the dense W [in, out] the layer runs on, and on
-/// AVX-512 CPUs the ELL form for batches of a few rows (`mlw_csr_ell`) where that is cheaper.
+/// AVX-512 CPUs the ELL form for batches of a few rows (`mlw_csr_ell`).
 final class CheckedCSR {
     // Not the values: this object is cached with their storage, so holding them would be a cycle.
     let indices: Tensor, indptr: Tensor
@@ -108,6 +108,12 @@ final class CheckedCSR {
     let valid: Bool
     let dense: Tensor?
     let ell: OpaquePointer?
+    /// Up to how many rows a call takes the ELL form. It runs row after row, while the dense
+    /// GEMM reads its weights once for a few rows, so with a dense copy only as many rows as
+    /// stay cheaper than one GEMV: a 16-lane ELL step costs ~2.5 cycles, the GEMV ~1 cycle
+    /// per 8 weights (measured on this machine class, Docs/compression.md). Without one, the
+    /// alternative is the gather-dot (~1 non-zero per cycle per row), so up to 7.
+    private let ellRows: Int
 
     init(_ values: Tensor, _ indices: Tensor, _ indptr: Tensor, inFeatures: Int) {
         self.indices = indices; self.indptr = indptr; self.inFeatures = inFeatures
@@ -122,29 +128,24 @@ final class CheckedCSR {
             for o in 0..<outF { for p in Int(ip[o])..<Int(ip[o + 1]) { w[Int(ix[p]) * outF + o] += v[p] } }
             dense = try? Tensor(w, shape: [inFeatures, outF])
         } else { dense = nil }
-        ell = ok ? CheckedCSR.ellForm(values, ip, indices.ptr(Int32.self), inFeatures: inFeatures, outF: outF, hasDense: dense != nil) : nil
+        var ell: OpaquePointer? = nil, ellRows = 0
+        if ok, let e = mlw_csr_ell_new(inFeatures, outF, ip, indices.ptr(Int32.self), values.ptr(Float.self)) {
+            let perRow = Double(mlw_csr_ell_steps(e)) * 2.5, gemv = Double(inFeatures * outF) / 8
+            ellRows = dense == nil ? 7 : Swift.min(7, Int((gemv / perRow).rounded(.up)) - 1)
+            if ellRows > 0 { ell = e } else { mlw_csr_ell_free(e) }
+        }
+        self.ell = ell; self.ellRows = ellRows
     }
 
     deinit { mlw_csr_ell_free(ell) }
 
-    /// The ELL form where it runs (AVX-512, each row's indices sorted) and beats the
-    /// alternative for one row: always the gather-dot (about one non-zero per cycle), and the
-    /// dense GEMV (about 8 weights per cycle) when the ELL steps are cheaper. A step is 16
-    /// non-zeros or padding, about 2.5 cycles (measured on this machine class, Docs/tensors.md).
-    private static func ellForm(_ values: Tensor, _ ip: UnsafePointer<Int32>, _ ix: UnsafePointer<Int32>, inFeatures: Int, outF: Int,
-                                hasDense: Bool) -> OpaquePointer? {
-        guard let e = mlw_csr_ell_new(inFeatures, outF, ip, ix, values.ptr(Float.self)) else { return nil }
-        if hasDense && Double(mlw_csr_ell_steps(e)) * 2.5 >= Double(inFeatures * outF) / 8 { mlw_csr_ell_free(e); return nil }
-        return e
-    }
-
     /// The layer on raw pointers (`rows` rows of x [rows, in] into y [rows, out]): the ELL
-    /// form for fewer than 8 rows, else the dense copy's GEMM (bias and ReLU fused), else
+    /// form for a few rows (`ellRows`), else the dense copy's GEMM (bias and ReLU fused), else
     /// `mlw_csr_linear`. Returns the C status (0 = done).
     func run(_ rows: Int, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, values: UnsafePointer<Float>,
              bias: UnsafePointer<Float>?, relu: Bool) -> Int32 {
         let outF = indptr.count - 1
-        if rows < 8, let ell, mlw_csr_ell_linear(ell, rows, x, inFeatures, bias, relu ? 1 : 0, y, outF) == 0 { return 0 }
+        if rows <= ellRows, let ell, mlw_csr_ell_linear(ell, rows, x, inFeatures, bias, relu ? 1 : 0, y, outF) == 0 { return 0 }
         if let w = dense {
             return mlw_sgemm(rows, outF, inFeatures, 1, x, inFeatures, 1, w.ptr(Float.self), outF, 1, 0, y, outF,
                              bias, bias == nil ? 0 : Int32(MLW_BIAS_PER_COL), relu ? Int32(MLW_ACT_RELU) : 0)
