@@ -14,7 +14,7 @@ private func binaryOp(_ name: String, _ op: BinaryOp,
 
 let arithmeticOps: [OpDef] = [
     binaryOp("add", .add) { _, _, _, g in (g, g) },
-    binaryOp("sub", .sub) { _, _, _, g in (g, try -g) },
+    binaryOp("sub", .sub) { _, _, _, g in (g, -g) },
     binaryOp("mul", .mul) { a, b, _, g in (try g * b, try g * a) },
     binaryOp("div", .div) { a, b, y, g in (try g / b, try -(g * y / b)) },
     // numpy matmul of rank >= 2 operands; batch dims broadcast.

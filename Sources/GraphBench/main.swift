@@ -89,7 +89,7 @@ if env["GB_MICRO"] != nil {
     let op = OpRegistry.ops["dense"]!
     let attrs: Attrs = ["activation": .string("relu")], ctx = OpContext(training: false)
     try time("dense op forward") { _ = try op.forward([x, w, b], attrs, ctx) }
-    try time("attrs lookup") { _ = attrs.string("activation", "none") }
+    time("attrs lookup") { _ = attrs.string("activation", "none") }
     let out = try Tensor.zeros([1, 128])
     try x.withFloats { xp in try w.withFloats { wp in try b.withFloats { bp in try out.withFloats { op in
         time("raw sgemm 1x64x128") {
