@@ -109,6 +109,40 @@ MLW_AVX2 static void axpy_rows_avx2(long M, long o0, long o1, const float *xt, c
     }
 }
 
+// Same sums as the AVX2 twin, 16 batch rows per FMA (per lane the same FMAs in the same
+// order, so the same bits): twice the rows per load and FMA.
+#define T512 __attribute__((target("avx512f,avx2,fma")))
+static inline __attribute__((always_inline)) T512 void axpy_block512(const int W, long M, long o, long j, __mmask16 last,
+        const float *xt, const int32_t *ip, const int32_t *ix, const float *v, const float *bias, int relu, float *c) {
+    __m512 a[4];
+    for (int q = 0; q < W; q++) a[q] = _mm512_setzero_ps();
+    for (int32_t p = ip[o]; p < ip[o + 1]; p++) {
+        __m512 s = _mm512_set1_ps(v[p]);
+        const float *b = xt + (long)ix[p] * M + j;
+        for (int q = 0; q < W; q++)
+            a[q] = _mm512_fmadd_ps(s, _mm512_maskz_loadu_ps(q == W - 1 ? last : 0xffff, b + 16 * q), a[q]);
+    }
+    for (int q = 0; q < W; q++) {
+        __m512 t = a[q];
+        if (bias) t = _mm512_add_ps(t, _mm512_set1_ps(bias[o]));
+        if (relu) t = _mm512_max_ps(t, _mm512_setzero_ps());
+        _mm512_mask_storeu_ps(c + j + 16 * q, q == W - 1 ? last : 0xffff, t);
+    }
+}
+
+T512 static void axpy_rows_avx512(long M, long o0, long o1, const float *xt, const int32_t *ip, const int32_t *ix,
+                                  const float *v, const float *bias, int relu, float *yt) {
+    for (long o = o0; o < o1; o++) {
+        float *c = yt + o * M;
+        long j = 0;
+        for (; j + 64 <= M; j += 64) axpy_block512(4, M, o, j, 0xffff, xt, ip, ix, v, bias, relu, c);
+        for (; j < M; j += 16) {
+            long rest = M - j;
+            axpy_block512(1, M, o, j, rest >= 16 ? 0xffff : (__mmask16)((1u << rest) - 1), xt, ip, ix, v, bias, relu, c);
+        }
+    }
+}
+
 typedef struct {
     long M, N; const float *xt; const int32_t *ip, *ix; const float *v, *bias; int relu; float *yt; int simd;
 } csr_lin_ctx;
@@ -118,7 +152,8 @@ typedef struct {
 static void csr_lin_task(void *p, int t) {
     const csr_lin_ctx *g = p;
     long o0 = (long)t * OUTS_PER_TASK, o1 = mlw_min_l(g->N, o0 + OUTS_PER_TASK);
-    if (g->simd) axpy_rows_avx2(g->M, o0, o1, g->xt, g->ip, g->ix, g->v, g->bias, g->relu, g->yt);
+    if (g->simd == 2) axpy_rows_avx512(g->M, o0, o1, g->xt, g->ip, g->ix, g->v, g->bias, g->relu, g->yt);
+    else if (g->simd) axpy_rows_avx2(g->M, o0, o1, g->xt, g->ip, g->ix, g->v, g->bias, g->relu, g->yt);
     else axpy_rows_portable(g->M, o0, o1, g->xt, g->ip, g->ix, g->v, g->bias, g->relu, g->yt);
 }
 
@@ -134,7 +169,7 @@ int mlw_csr_linear(long M, long K, long N, const float *x, long ldx, const int32
     if (!xt) return -1;
     float *yt = xt + K * M;
     mlw_transpose_32(x, M, K, ldx, xt, M);
-    csr_lin_ctx g = {M, N, xt, indptr, indices, values, bias, relu, yt, mlw_simd_enabled()};
+    csr_lin_ctx g = {M, N, xt, indptr, indices, values, bias, relu, yt, mlw_simd_level()};
     double work = 2.0 * (double)indptr[N] * (double)M;
     mlw_parallel_for((int)((N + OUTS_PER_TASK - 1) / OUTS_PER_TASK), work < 1.0e6 ? 1 : 0, csr_lin_task, &g);
     mlw_transpose_32(yt, N, M, M, y, ldy);

@@ -162,6 +162,7 @@ final class CompressKernelTests: XCTestCase {
     /// input that only pruned weights meet (masked lanes must not turn it into NaN).
     func testCSRSmallBatchesMatchBatchPathBits() throws {
         try XCTSkipIf(Tensor.cpuSIMDLevel < 2, "the ELL form needs AVX-512")
+        defer { Tensor.setSIMD(true) }
         for (inF, outF, keep) in [(64, 256, 0.3), (256, 256, 0.05), (300, 37, 0.1), (20, 50, 0.1), (130, 90, 0.02)] {
             let c = try csr(inF, outF, keep: keep, seed: UInt64(inF + outF))
             let csr = try Tensor.checkedCSR(c.values, c.indices, c.indptr, inFeatures: inF)
@@ -174,6 +175,10 @@ final class CompressKernelTests: XCTestCase {
             for relu in [false, true] {
                 let big = try Tensor.csrLinear(x9, values: c.values, indices: c.indices, indptr: c.indptr, inFeatures: inF, bias: b, relu: relu).toFloats()
                 XCTAssertFalse(big.contains { $0.isNaN }, "no NaN from pruned weights")
+                Tensor.setSIMDLevel(1)   // the AVX2 batch path: the same sums, so the same bits
+                let avx2 = try Tensor.csrLinear(x9, values: c.values, indices: c.indices, indptr: c.indptr, inFeatures: inF, bias: b, relu: relu).toFloats()
+                Tensor.setSIMD(true)
+                XCTAssertEqual(avx2.map(\.bitPattern), big.map(\.bitPattern), "AVX2 and AVX-512 batch paths, \(inF)x\(outF)")
                 for m in 1...7 {
                     let y = try Tensor.csrLinear(try x9.slice(axis: 0, start: 0, stop: m).contiguous(), values: c.values, indices: c.indices,
                                                  indptr: c.indptr, inFeatures: inF, bias: b, relu: relu).toFloats()

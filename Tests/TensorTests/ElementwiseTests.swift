@@ -39,6 +39,22 @@ final class ElementwiseTests: XCTestCase {
                      contains: "add: shapes [2, 3] and [4] cannot be broadcast together")
     }
 
+    /// Transposed copies (the blocked C transpose: 8x8 register blocks in whole 32x32 tiles,
+    /// element loops elsewhere) move every element to its place, at every SIMD level.
+    func testTransposedCopiesAtEverySIMDLevel() throws {
+        defer { Tensor.setSIMD(true) }
+        for level in [0, Tensor.cpuSIMDLevel] {
+            Tensor.setSIMDLevel(level)
+            for (r, c) in [(1, 1), (7, 33), (32, 32), (64, 256), (70, 65), (256, 10), (96, 40)] {
+                let x = try Tensor((0..<(r * c)).map { Float($0) }, shape: [r, c])
+                let y = try x.transpose().contiguous().toFloats()
+                var want = [Float](repeating: 0, count: r * c)
+                for i in 0..<r { for j in 0..<c { want[j * r + i] = Float(i * c + j) } }
+                XCTAssertEqual(y, want, "\(r)x\(c) at SIMD level \(level)")
+            }
+        }
+    }
+
     func testDtypePromotionAndIntegerArithmetic() throws {
         let a = try Tensor([1, 2, 3], dtype: .int32), b = try Tensor([2, 2, 2], dtype: .int8)
         XCTAssertEqual(try (a * b).dtype, .int32)
