@@ -92,7 +92,7 @@ public final class Executor {
     private func batchSize(_ feeds: [String: Tensor]) throws -> Int {
         if inputSpecs == nil { inputSpecs = graph.inputs.map { (graph.nodes[$0].name, graph.nodes[$0].shape) } }
         var batch: Int? = nil
-        feedScratch.removeAll(keepingCapacity: true)
+        if !feedScratch.isEmpty { feedScratch.removeAll(keepingCapacity: true) }   // a call that threw
         for (name, shape) in inputSpecs! {
             guard let t = feeds[name] else { throw GraphError("run: missing input '\(name)'") }
             guard t.rank == shape.count else { throw GraphError("run: input '\(name)' has shape \(t.shape), expected \(formatShape(shape))") }
@@ -113,6 +113,7 @@ public final class Executor {
     /// updates (batch-norm running stats) to the graph's buffers.
     public func forward(_ feeds: [String: Tensor], training: Bool = false) throws -> Activations {
         let p = plan(batch: try batchSize(feeds))
+        feedScratch.removeAll(keepingCapacity: true)   // forward reads the feeds by name
         let nodes = graph.nodes
         var values = [Tensor?](repeating: nil, count: nodes.count)
         var saved = [[Tensor]](repeating: [], count: nodes.count)

@@ -22,7 +22,7 @@ final class StaticProgram {
     private let arena: UnsafeMutableRawPointer
     private let feedPointers: UnsafeMutablePointer<UnsafePointer<Float>?>
     private let kernels: [() -> Int32]
-    private let outputs: [(at: UnsafePointer<Float>, shape: [Int])]
+    private let outputs: [(at: UnsafePointer<Float>, layout: Tensor.CopyLayout)]
 
     /// Nil when some node has no lowering (the caller then uses `InferenceProgram`).
     init?(_ graph: Graph, batch: Int) {
@@ -120,11 +120,11 @@ final class StaticProgram {
                 kernels.append { l.run(x.get(feeds), rows: layerRows, y) }
             }
         }
-        var outs: [(UnsafePointer<Float>, [Int])] = []
+        var outs: [(UnsafePointer<Float>, Tensor.CopyLayout)] = []
         if lowered {
             for o in graph.outputs {
                 guard let s = sources[o], let p = s.fixed, nodes[o].dtype == .float32 else { lowered = false; break }
-                outs.append((p, graph.concreteShape(o, batch: batch)))
+                outs.append((p, Tensor.CopyLayout(shape: graph.concreteShape(o, batch: batch))))
             }
         }
         self.kernels = kernels; self.outputs = outs
@@ -149,7 +149,8 @@ final class StaticProgram {
             withExtendedLifetime(inputs) {}   // the kernels read their storage
             withExtendedLifetime(converted) {}
         }
-        for k in kernels where k() != 0 { throw GraphError("run: out of memory for a kernel's scratch buffer") }
-        return try outputs.map { try Tensor.copying($0.at, shape: $0.shape) }
+        // By index: iterating the array would copy (retain and release) each closure.
+        for i in kernels.indices where kernels[i]() != 0 { throw GraphError("run: out of memory for a kernel's scratch buffer") }
+        return try outputs.map { try Tensor.copying($0.at, layout: $0.layout) }
     }
 }

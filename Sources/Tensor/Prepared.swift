@@ -137,4 +137,20 @@ extension Tensor {
         t.ptr(Float.self).update(from: p, count: t.count)
         return t
     }
+
+    /// The same for callers that copy one shape again and again (a program's outputs): the
+    /// layout is computed once, so each copy allocates only its storage.
+    public struct CopyLayout {
+        let shape: [Int], strides: [Int], count: Int
+        public init(shape: [Int]) {
+            self.shape = shape; strides = ShapeUtil.contiguousStrides(shape); count = shape.reduce(1, *)
+        }
+    }
+
+    public static func copying(_ p: UnsafePointer<Float>, layout: CopyLayout) throws -> Tensor {
+        let t = Tensor(storage: try TensorStorage(byteCount: layout.count * 4, zeroed: false, op: "copy"), dtype: .float32,
+                       shape: layout.shape, strides: layout.strides, offset: 0)
+        t.ptr(Float.self).update(from: p, count: layout.count)
+        return t
+    }
 }
