@@ -10,7 +10,7 @@
 // R rows x W 16-wide vectors of C; `cols` (<= 16 W) masks the loads and stores.
 AI T512 void nn_block(const smallm_ctx *g, const int R, const int W, long i0, long j, long cols) {
     const long K = g->K, rsb = g->rsb, rsa = g->rsa, csa = g->csa;
-    __mmask16 mk[8];
+    __mmask16 mk[16];
     for (int v = 0; v < W; v++) {
         long rem = cols - 16L * v;
         mk[v] = rem >= 16 ? (__mmask16)0xffff : rem <= 0 ? 0 : (__mmask16)((1u << rem) - 1);
@@ -23,7 +23,7 @@ AI T512 void nn_block(const smallm_ctx *g, const int R, const int W, long i0, lo
         for (int i = 0; i < R * W; i++) acc[i] = zero;
         const float *b = g->B + pc * rsb + j, *a = g->A + i0 * rsa + pc * csa;
         for (long k = pc; k < kend; k++, b += rsb, a += csa) {
-            __m512 bv[8];
+            __m512 bv[16];
 #pragma clang loop unroll(full)
             for (int v = 0; v < W; v++) bv[v] = _mm512_maskz_loadu_ps(mk[v], b + 16 * v);
 #pragma clang loop unroll(full)
@@ -61,16 +61,20 @@ AI T512 void nn_rows(const smallm_ctx *g, const int R, const int W, long i0, lon
     // Tail: still several FMA chains where possible (one 16-wide chain is latency-bound).
     while (j < j1) {
         long rem = j1 - j;
-        if (W >= 8 && rem > 32) { nn_block(g, R, 4, i0, j, mlw_min_l(64, rem)); j += 64; }
+        if (W >= 16 && rem > 128) { nn_block(g, R, 16, i0, j, rem); j += 256; }
+        else if (W >= 8 && rem > 32) { nn_block(g, R, 4, i0, j, mlw_min_l(64, rem)); j += 64; }
         else if (W >= 3 && rem > 16) { nn_block(g, R, 2, i0, j, mlw_min_l(32, rem)); j += 32; }
         else { nn_block(g, R, 1, i0, j, rem); j += 16; }
     }
 }
 
-// Accumulators R x W <= 24 plus W B vectors fit the 32 zmm registers.
+// Accumulators R x W <= 24 plus W B vectors fit the 32 zmm registers (R = 1, W = 16: the
+// B loads fold into the FMAs).
 T512 void mlw_smallm_nn_avx512(const smallm_ctx *g, long i0, long rows, long j0, long j1) {
     switch (rows) {
-    case 1: nn_rows(g, 1, 8, i0, j0, j1); break;
+    // One row: 16 vectors, so each k reads a whole 1 KB row of B (256 columns) rather than
+    // half of it — the half-row pattern streamed B from L2 at ~130 B/ns, whole rows ~185.
+    case 1: nn_rows(g, 1, 16, i0, j0, j1); break;
     case 2: nn_rows(g, 2, 4, i0, j0, j1); break;
     case 3: nn_rows(g, 3, 4, i0, j0, j1); break;
     case 4: nn_rows(g, 4, 4, i0, j0, j1); break;
