@@ -40,6 +40,29 @@ public final class Executor {
     private var inputSpecs: [(name: String, shape: SymShape)]?
     private var feedScratch: [Tensor] = []
     private var lastStatic: (batch: Int, program: StaticProgram)?
+    /// Graphs with one input (nearly all): its name and declared sizes, so that a call with
+    /// the last batch size goes straight to its static program (nil: not looked at yet).
+    private var single: SingleInput??
+
+    private final class SingleInput {
+        let name: String
+        let sizes: [Int]   // -1 on the batch axis
+        init(name: String, shape: SymShape) {
+            self.name = name
+            sizes = shape.map { if case .fixed(let k) = $0 { return k } else { return -1 } }
+        }
+        /// The batch size of `t` when its shape is the declared one, else nil (the general
+        /// path then reports the mismatch).
+        func batch(of t: Tensor) -> Int? {
+            let shape = t.shape
+            guard shape.count == sizes.count else { return nil }
+            var batch = 1
+            for i in 0..<sizes.count {
+                if sizes[i] < 0 { batch = shape[i] } else if sizes[i] != shape[i] { return nil }
+            }
+            return batch
+        }
+    }
 
     final class Plan {
         let order: [Int]
@@ -63,7 +86,7 @@ public final class Executor {
     }
 
     /// Forget cached plans (after editing the graph's structure).
-    public func invalidate() { plans = [:]; program = nil; statics = [:]; inputSpecs = nil; lastStatic = nil }
+    public func invalidate() { plans = [:]; program = nil; statics = [:]; inputSpecs = nil; lastStatic = nil; single = nil }
 
     func plan(batch: Int) -> Plan {
         if let p = plans[batch] { return p }
@@ -139,6 +162,11 @@ public final class Executor {
         return Activations(values: values, saved: saved, plan: p, training: training)
     }
 
+    // Apart from `run` so that its fast path does not read (copy and release) the graph.
+    @inline(never) private func findSingleInput() {
+        single = .some(graph.inputs.count == 1 ? SingleInput(name: graph.nodes[graph.inputs[0]].name, shape: graph.nodes[graph.inputs[0]].shape) : nil)
+    }
+
     /// Writes batch-norm running statistics back to the graph's params (training only;
     /// eval passes produce none, so `run` keeps its program).
     private func applyStateUpdates(_ updates: [(node: Int, input: Int, value: Tensor)]) {
@@ -148,6 +176,15 @@ public final class Executor {
     /// Eval-mode outputs (the same values as `forward(feeds).output(i)`), through the
     /// pre-resolved `InferenceProgram`.
     public func run(_ feeds: [String: Tensor]) throws -> [Tensor] {
+        if single == nil { findSingleInput() }
+        if useStatic, let one = single!, let last = lastStatic, let t = feeds[one.name], one.batch(of: t) == last.batch {
+            return try last.program.run(single: t)
+        }
+        return try runGeneral(feeds)
+    }
+
+    // Apart from `run` for the same reason as `findSingleInput`.
+    @inline(never) private func runGeneral(_ feeds: [String: Tensor]) throws -> [Tensor] {
         let batch = try batchSize(feeds)
         defer { feedScratch.removeAll(keepingCapacity: true) }   // the caller's tensors are not held past the call
         if useStatic {

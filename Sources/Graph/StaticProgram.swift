@@ -136,6 +136,15 @@ final class StaticProgram {
         feedPointers.deallocate()
     }
 
+    /// `run([t])` for graphs of one input without the array.
+    func run(single t: Tensor) throws -> [Tensor] {
+        guard let p = t.contiguousFloats else { return try run([t]) }
+        feedPointers[0] = p
+        defer { feedPointers[0] = nil; withExtendedLifetime(t) {} }
+        for i in kernels.indices where kernels[i]() != 0 { throw GraphError("run: out of memory for a kernel's scratch buffer") }
+        return try outputs.map { try Tensor.copying($0.at, layout: $0.layout) }
+    }
+
     /// Outputs for `inputs`, the graph's inputs in order (already checked by the executor).
     func run(_ inputs: [Tensor]) throws -> [Tensor] {
         var converted: [Tensor] = []   // copies of feeds that are not contiguous float32 (rare)

@@ -84,6 +84,11 @@ if env["GB_MICRO"] != nil {
         print(label.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: "%8.1f ns", (now() - s) / Double(reps) * 1e9))
     }
     let x = try Tensor.randn([1, 64], seed: 1), w = try Tensor.randn([64, 128], seed: 2), b = try Tensor.randn([128], seed: 3)
+    // The executor's fixed cost per call: a graph of one relu, feeds built once.
+    var rb = ModelBuilder(seed: 1)
+    let rout = try rb.apply(relu(), try rb.input(shape: [64]))
+    let reluOnly = try Executor(try rb.model(outputs: [rout]).graph), reluFeeds = ["x": x]
+    try time("executor run, one relu", env["GB_MICRO_REPS"].flatMap { Int($0) } ?? 200_000) { _ = try reluOnly.run(reluFeeds) }
     try time("alloc [1, 128]") { _ = try Tensor.zeros([1, 128]) }
     try time("linear 64->128 relu") { _ = try Tensor.linear(x, weight: w, bias: b, activation: .relu) }
     let op = OpRegistry.ops["dense"]!

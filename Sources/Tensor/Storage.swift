@@ -39,7 +39,9 @@ final class TensorStorage: @unchecked Sendable {
             if zeroed, let q = p { memset(q, 0, n) }
             pooledSize = size
         } else {
-            p = zeroed ? calloc(n, 1) : aligned_alloc(64, (n + 63) / 64 * 64)
+            // Up to a page, plain malloc (16-byte aligned, its per-thread cache): aligned_alloc
+            // cost about as much again as the rest of a batch-1 output tensor.
+            p = zeroed ? calloc(n, 1) : n <= 4096 ? malloc(n) : aligned_alloc(64, (n + 63) / 64 * 64)
             pooledSize = 0
         }
         guard let ptr = p else { throw TensorError(op, "out of memory allocating \(byteCount) bytes") }
