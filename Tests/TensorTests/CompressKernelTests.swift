@@ -41,7 +41,7 @@ final class CompressKernelTests: XCTestCase {
 
     func testQLinearBitExactAtEverySIMDLevel() throws {
         defer { Tensor.setSIMD(true) }
-        let shapes = [(1, 1, 1), (1, 37, 11), (3, 64, 40), (5, 257, 130), (17, 100, 33), (1, 256, 256), (4, 5, 16), (2, 3, 129), (6, 8, 8)]
+        let shapes = [(1, 1, 1), (1, 37, 11), (3, 64, 40), (5, 257, 130), (17, 100, 33), (1, 256, 256), (1, 70, 400), (1, 33, 530), (4, 5, 16), (2, 3, 129), (6, 8, 8)]
         for (m, k, n) in shapes {
             var xv = try Tensor.randn([m, k], seed: UInt64(m * 31 + k)).toFloats()
             xv[0] = 0
