@@ -173,8 +173,9 @@ public final class Executor {
         for u in updates { graph.params[graph.nodes[graph.nodes[u.node].inputs[u.input]].name] = u.value }
     }
 
-    /// Eval-mode outputs (the same values as `forward(feeds).output(i)`), through the
-    /// pre-resolved `InferenceProgram`.
+    /// Eval-mode outputs (the same values as `forward(feeds).output(i)`): through the batch
+    /// size's `StaticProgram` where the graph lowers to one, else the pre-resolved
+    /// `InferenceProgram`.
     public func run(_ feeds: [String: Tensor]) throws -> [Tensor] {
         if single == nil { findSingleInput() }
         if useStatic, let one = single!, let last = lastStatic, let t = feeds[one.name], one.batch(of: t) == last.batch {

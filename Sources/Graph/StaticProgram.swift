@@ -141,8 +141,7 @@ final class StaticProgram {
         guard let p = t.contiguousFloats else { return try run([t]) }
         feedPointers[0] = p
         defer { feedPointers[0] = nil; withExtendedLifetime(t) {} }
-        for i in kernels.indices where kernels[i]() != 0 { throw GraphError("run: out of memory for a kernel's scratch buffer") }
-        return try outputs.map { try Tensor.copying($0.at, layout: $0.layout) }
+        return try execute()
     }
 
     /// Outputs for `inputs`, the graph's inputs in order (already checked by the executor).
@@ -158,6 +157,11 @@ final class StaticProgram {
             withExtendedLifetime(inputs) {}   // the kernels read their storage
             withExtendedLifetime(converted) {}
         }
+        return try execute()
+    }
+
+    /// The kernels on the feed pointers set by the caller, then the outputs copied out.
+    private func execute() throws -> [Tensor] {
         // By index: iterating the array would copy (retain and release) each closure.
         for i in kernels.indices where kernels[i]() != 0 { throw GraphError("run: out of memory for a kernel's scratch buffer") }
         return try outputs.map { try Tensor.copying($0.at, layout: $0.layout) }

@@ -131,14 +131,7 @@ extension Tensor {
         dtype == .float32 && isContiguous ? UnsafePointer(ptr(Float.self)) : nil
     }
 
-    /// A new float32 tensor holding a copy of `count(shape)` floats at `p`.
-    public static func copying(_ p: UnsafePointer<Float>, shape: [Int]) throws -> Tensor {
-        let t = try Tensor(uninitialized: shape, dtype: .float32, op: "copy")
-        t.ptr(Float.self).update(from: p, count: t.count)
-        return t
-    }
-
-    /// The same for callers that copy one shape again and again (a program's outputs): the
+    /// The shape of tensors made again and again by `copying` (a program's outputs): the
     /// layout is computed once, so each copy allocates only its storage.
     public struct CopyLayout {
         let shape: [Int], strides: [Int], count: Int
@@ -147,6 +140,7 @@ extension Tensor {
         }
     }
 
+    /// A new float32 tensor of `layout`'s shape holding a copy of the floats at `p`.
     public static func copying(_ p: UnsafePointer<Float>, layout: CopyLayout) throws -> Tensor {
         let t = Tensor(storage: try TensorStorage(byteCount: layout.count * 4, zeroed: false, op: "copy"), dtype: .float32,
                        shape: layout.shape, strides: layout.strides, offset: 0)
