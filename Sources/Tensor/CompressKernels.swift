@@ -104,7 +104,7 @@ extension Tensor {
 final class CheckedCSR {
     // Not the values: this object is cached with their storage, so holding them would be a cycle.
     let indices: Tensor, indptr: Tensor
-    let inFeatures: Int
+    let inFeatures: Int, outFeatures: Int
     let valid: Bool
     let dense: Tensor?
     let ell: OpaquePointer?
@@ -118,6 +118,7 @@ final class CheckedCSR {
     init(_ values: Tensor, _ indices: Tensor, _ indptr: Tensor, inFeatures: Int) {
         self.indices = indices; self.indptr = indptr; self.inFeatures = inFeatures
         let ip = indptr.ptr(Int32.self), ix = indices.ptr(UInt32.self), n = indptr.count, outF = n - 1
+        outFeatures = outF
         var ok = ip[0] == 0 && Int(ip[n - 1]) == values.count
         for i in 1..<n where ip[i] < ip[i - 1] { ok = false }
         for i in 0..<indices.count where ix[i] >= UInt32(inFeatures) { ok = false }   // negative = huge
@@ -144,7 +145,7 @@ final class CheckedCSR {
     /// `mlw_csr_linear`. Returns the C status (0 = done).
     func run(_ rows: Int, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, values: UnsafePointer<Float>,
              bias: UnsafePointer<Float>?, relu: Bool) -> Int32 {
-        let outF = indptr.count - 1
+        let outF = outFeatures
         if rows <= ellRows, let ell, mlw_csr_ell_linear(ell, rows, x, inFeatures, bias, relu ? 1 : 0, y, outF) == 0 { return 0 }
         if let w = dense {
             return mlw_sgemm(rows, outF, inFeatures, 1, x, inFeatures, 1, w.ptr(Float.self), outF, 1, 0, y, outF,
