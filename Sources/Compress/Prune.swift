@@ -70,7 +70,37 @@ public func prune(_ m: Model, sparsity: Double, method: PruneMethod = .magnitude
         let s = Double(masked.filter { $0 == 0 }.count) / Double(max(masked.count, 1))
         if l.op == "dense" && (s >= csrAbove || wasSparse.contains(l.node.name)) { toCSR.insert(l.node.name) }
     }
+    try orderUnitsByNonZeros(dense.graph, values: &values, layers: toCSR)
     return try sparsify(rewrite(dense, values: values), layers: toCSR)
+}
+
+/// Reorders the output units of each layer going to CSR by their number of non-zeros (most
+/// first), and the input rows of the dense layers that read them to match: the same function
+/// (up to the rounding of those layers' sums, which now add in the new order), but the batch-1
+/// ELL kernel runs 16 rows at a time for as many steps as the longest of them, so rows of
+/// similar length waste less (the digits MLP's 30%-dense first layer: a third fewer steps).
+/// Layers whose units reach anything but per-unit activations and dense layers keep their order.
+func orderUnitsByNonZeros(_ g: Graph, values: inout [String: Tensor], layers: Set<String>) throws {
+    var users = [[Int]](repeating: [], count: g.nodes.count)
+    for n in g.nodes { for i in n.inputs { users[i].append(n.id) } }
+    let elementwise: Set<String> = ["relu", "leaky_relu", "gelu", "tanh", "sigmoid", "dropout"]
+    for l in weightLayers(g, ops: ["dense"]) where layers.contains(l.node.name) {
+        guard let (chain, consumers) = unitReaders(g, users: users, of: l.node.id), !consumers.isEmpty,
+              chain.allSatisfy({ elementwise.contains($0.op) }), consumers.allSatisfy({ $0.0.op == "dense" && $0.1 == 1 }),
+              let wName = paramName(g, l.node, 1), let w = values[wName] ?? g.params[wName], w.rank == 2 else { continue }
+        let (k, units) = (w.shape[0], w.shape[1]), wf = w.toFloats()
+        var count = [Int](repeating: 0, count: units)
+        for i in 0..<k { for u in 0..<units where wf[i * units + u] != 0 { count[u] += 1 } }
+        let order = (0..<units).sorted { (count[$0], -$0) > (count[$1], -$1) }
+        guard order != Array(0..<units) else { continue }
+        let perm = try Tensor(order, shape: [units], dtype: .int32)
+        values[wName] = try w.indexSelect(axis: 1, indices: perm)
+        if let b = paramName(g, l.node, 2), let bt = values[b] ?? g.params[b] { values[b] = try bt.indexSelect(axis: 0, indices: perm) }
+        for (c, _) in consumers {
+            let cw = paramName(g, c, 1)!
+            values[cw] = try (values[cw] ?? g.params[cw]!).indexSelect(axis: 0, indices: perm)
+        }
+    }
 }
 
 /// 2:4 mask for a dense W [in, out] (groups of 4 consecutive inputs of one output unit) or a

@@ -6,6 +6,28 @@ import Train
 /// no parameters, so they simply get narrower.
 private let passThrough: Set<String> = ["relu", "leaky_relu", "gelu", "tanh", "sigmoid", "dropout", "max_pool2d", "avg_pool2d"]
 
+/// What reads a layer's output units: the per-unit ops in between (`chain`) and the dense
+/// or conv layers at the end (`consumers`, each with the number of its input rows per unit:
+/// H·W after a flatten). Nil when some reader cannot follow a change of the units (a graph
+/// output, add, concat, reshape...).
+func unitReaders(_ g: Graph, users: [[Int]], of id: Int) -> (chain: [Node], consumers: [(Node, Int)])? {
+    var chain: [Node] = [], consumers: [(Node, Int)] = [], ok = !g.outputs.contains(id)
+    func walk(_ id: Int, factor: Int) {
+        for u in users[id] {
+            let n = g.nodes[u]
+            let inner = passThrough.contains(n.op) || n.op == "batch_norm" || n.op == "flatten"
+            if inner && g.outputs.contains(u) { ok = false }   // the model's output width must not change
+            if passThrough.contains(n.op) { chain.append(n); walk(u, factor: factor) }
+            else if n.op == "batch_norm" && n.inputs[0] == id { chain.append(n); walk(u, factor: factor) }
+            else if n.op == "flatten", g.nodes[id].shape.count == 4, let h = g.nodes[id].shape[2].size, let w = g.nodes[id].shape[3].size { walk(u, factor: h * w) }
+            else if (n.op == "dense" || n.op == "conv2d") && n.inputs[0] == id && (n.op == "dense" || factor == 1) { consumers.append((n, factor)) }
+            else { ok = false }
+        }
+    }
+    walk(id, factor: 1)
+    return ok ? (chain, consumers) : nil
+}
+
 /// Structured pruning: removes the `fraction` of output units (dense) or filters (conv)
 /// with the smallest L1/L2 weight norm from each selected layer, and shrinks everything
 /// that reads them: batch norms (sliced), following dense layers (input rows dropped; after
@@ -23,22 +45,7 @@ func pruneStructured(_ m: Model, fraction: Double, pattern: PrunePattern, method
     func value(_ name: String) -> Tensor { values[name] ?? g.params[name]! }
     var pruned = 0
     for (li, l) in weightLayers(g, ops: [op], names: layers).enumerated() {
-        // Consumers reachable through pass-through ops; nil when some user cannot shrink.
-        var chain: [Node] = [], consumers: [(Node, Int)] = [], ok = !g.outputs.contains(l.node.id)
-        func walk(_ id: Int, factor: Int) {
-            for u in users[id] {
-                let n = g.nodes[u]
-                let inner = passThrough.contains(n.op) || n.op == "batch_norm" || n.op == "flatten"
-                if inner && g.outputs.contains(u) { ok = false }   // the model's output width must not change
-                if passThrough.contains(n.op) { chain.append(n); walk(u, factor: factor) }
-                else if n.op == "batch_norm" && n.inputs[0] == id { chain.append(n); walk(u, factor: factor) }
-                else if n.op == "flatten", g.nodes[id].shape.count == 4, let h = g.nodes[id].shape[2].size, let w = g.nodes[id].shape[3].size { walk(u, factor: h * w) }
-                else if (n.op == "dense" || n.op == "conv2d") && n.inputs[0] == id && (n.op == "dense" || factor == 1) { consumers.append((n, factor)) }
-                else { ok = false }
-            }
-        }
-        walk(l.node.id, factor: 1)
-        guard ok, !consumers.isEmpty else { continue }
+        guard let (chain, consumers) = unitReaders(g, users: users, of: l.node.id), !consumers.isEmpty else { continue }
         let wName = paramName(g, l.node, 1)!, bName = paramName(g, l.node, 2)
         let w = value(wName), units = op == "dense" ? w.shape[1] : w.shape[0]
         let drop = min(units - 1, Int((fraction * Double(units)).rounded(.down)))

@@ -25,6 +25,26 @@ final class PruneTests: XCTestCase {
         XCTAssertLessThan(r.fileBytes, try ModelFile.encode(m).count)
     }
 
+    /// Hidden layers going to CSR get their units ordered by non-zero count (longest rows
+    /// first, for the ELL kernel), the next layer's inputs permuted to match: the model
+    /// computes the same function as the masked dense one in the original order, and the
+    /// output layer keeps its order.
+    func testCSRUnitsOrderedByNonZerosSameFunction() throws {
+        let m = try mlp()
+        let sorted = try prune(m, sparsity: 0.85, scope: .global), plain = try prune(m, sparsity: 0.85, scope: .global, csrAbove: 1.01)
+        XCTAssertEqual(plain.graph.nodes.filter { $0.op == "sparse_dense" }.count, 0)
+        for batch in [1, 9] {
+            let x = try Tensor.randn([batch, 16], seed: UInt64(batch))
+            XCTAssertLessThan(maxDiff(try predict(sorted, x), try predict(plain, x)), 1e-5)
+        }
+        let layers = sorted.graph.nodes.filter { $0.op == "sparse_dense" }
+        for n in layers.dropLast() {   // hidden layers: row lengths never grow
+            let ip = sorted.graph.params[sorted.graph.nodes[n.inputs[3]].name]!.toInts()   // x, values, indices, indptr
+            let lengths = zip(ip.dropFirst(), ip).map { $0 - $1 }
+            XCTAssertEqual(lengths, lengths.sorted(by: >), n.name)
+        }
+    }
+
     func testLayerScopeGivesEachLayerTheSparsity() throws {
         let p = try prune(try mlp(), sparsity: 0.5, csrAbove: 0.99)
         for l in try sparsityReport(p).layers { XCTAssertEqual(l.sparsity, 0.5, accuracy: 0.01); XCTAssertEqual(l.storage, "f32 dense") }
