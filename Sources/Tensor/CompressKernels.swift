@@ -53,7 +53,8 @@ extension Tensor {
 
     /// Above this fraction of non-zeros `csrLinear` runs the dense GEMM on a float copy of the
     /// weight (made once per storage): the gather loop does about one non-zero per cycle,
-    /// the dense kernel streams about 8 weights per cycle from L2 (Docs/tensors.md).
+    /// the dense kernel streams 8-14 weights per cycle from L2 (Docs/tensors.md). A few rows
+    /// on AVX-512 take the ELL form where it is cheaper still (`CheckedCSR`).
     public static let csrMaxDensity = 0.125
 
     /// Symmetric int8 weights per output column of W [in, out] (or one scale when
@@ -110,8 +111,8 @@ final class CheckedCSR {
     let ell: OpaquePointer?
     /// Up to how many rows a call takes the ELL form. It runs row after row, while the dense
     /// GEMM reads its weights once for a few rows, so with a dense copy only as many rows as
-    /// stay cheaper than one GEMV: a 16-lane ELL step costs ~2.5 cycles, the GEMV ~1 cycle
-    /// per 8 weights (measured on this machine class, Docs/compression.md). Without one, the
+    /// stay cheaper than one GEMV: a 16-lane ELL step costs ~0.6 ns, the GEMV ~1 ns per 47
+    /// weights (measured on this machine class, Docs/compression.md). Without one, the
     /// alternative is the gather-dot (~1 non-zero per cycle per row), so up to 7.
     private let ellRows: Int
 
@@ -131,7 +132,7 @@ final class CheckedCSR {
         } else { dense = nil }
         var ell: OpaquePointer? = nil, ellRows = 0
         if ok, let e = mlw_csr_ell_new(inFeatures, outF, ip, indices.ptr(Int32.self), values.ptr(Float.self)) {
-            let perRow = Double(mlw_csr_ell_steps(e)) * 2.5, gemv = Double(inFeatures * outF) / 8
+            let perRow = Double(mlw_csr_ell_steps(e)) * 0.6, gemv = Double(inFeatures * outF) / 47
             ellRows = dense == nil ? 7 : Swift.min(7, Int((gemv / perRow).rounded(.up)) - 1)
             if ellRows > 0 { ell = e } else { mlw_csr_ell_free(e) }
         }
