@@ -3,12 +3,14 @@
 //
 // Why: at batch 1 the CSR gather-dot does about one non-zero per cycle (a scalar load of x per
 // non-zero), which leaves a 90%-sparse layer barely faster than the dense GEMV. Here 16 output
-// rows advance together and x never goes through memory: the inputs are cut into blocks of 64,
-// a block of x sits in four zmm registers, and step t of a (rows, block) cell holds the t-th
-// non-zero of each of its 16 rows inside that block (ELLPACK per block). The 16 x values of a
-// step are picked out of the registers by two vpermt2ps and a blend on index bit 5; the
-// weights stream as 16 one-byte indices + 16 floats per step. Four groups of 16 rows run side
-// by side so four FMA chains are in flight.
+// rows advance together and x never goes through memory: the inputs are cut into blocks of 64
+// (or 32), a block of x sits in four (two) zmm registers, and step t of a (rows, block) cell
+// holds the t-th non-zero of each of its 16 rows inside that block (ELLPACK per block). The
+// 16 x values of a step are picked out of the registers by two vpermt2ps and a blend on index
+// bit 5 (one vpermt2ps for blocks of 32); the weights stream as 16 one-byte indices + 16
+// floats per step. Four groups of 16 rows run side by side so four FMA chains are in flight.
+// `prune` orders a layer's units by non-zero count, so the rows of a group are of similar
+// length and pad less.
 //
 // Each output is summed over its non-zeros in column order with one FMA each, starting from 0,
 // then bias and ReLU: the same operations in the same order as mlw_csr_linear's batch path
