@@ -1,7 +1,6 @@
 // AVX-512 micro-kernel for gemm_f32.c (included there; chosen at run time only on
 // CPUs with AVX-512F). 12 rows x 32 columns: per k step 2 loads of B, 12 broadcasts
 // of A (folded into the FMAs) and 24 FMAs into 24 zmm accumulators.
-#define MLW_AVX512 __attribute__((target("avx512f,fma")))
 
 MLW_AVX512 static void ukernel_avx512(long kc, const float *a, const float *b, float *c, long ldc,
                                       long rows, long cols, int first, const gemm_ctx *g) {

@@ -4,11 +4,10 @@
 #include "gemm_f32_smallm.h"
 #include <immintrin.h>
 
-#define T512 __attribute__((target("avx512f,avx2,fma")))
 #define AI static inline __attribute__((always_inline))
 
 // R rows x W 16-wide vectors of C; `cols` (<= 16 W) masks the loads and stores.
-AI T512 void nn_block(const smallm_ctx *g, const int R, const int W, long i0, long j, long cols) {
+AI MLW_AVX512 void nn_block(const smallm_ctx *g, const int R, const int W, long i0, long j, long cols) {
     const long K = g->K, rsb = g->rsb, rsa = g->rsa, csa = g->csa;
     __mmask16 mk[16];
     for (int v = 0; v < W; v++) {
@@ -55,7 +54,7 @@ AI T512 void nn_block(const smallm_ctx *g, const int R, const int W, long i0, lo
     }
 }
 
-AI T512 void nn_rows(const smallm_ctx *g, const int R, const int W, long i0, long j0, long j1) {
+AI MLW_AVX512 void nn_rows(const smallm_ctx *g, const int R, const int W, long i0, long j0, long j1) {
     long j = j0;
     for (; j + 16 * W <= j1; j += 16 * W) nn_block(g, R, W, i0, j, 16 * W);
     // Tail: still several FMA chains where possible (one 16-wide chain is latency-bound).
@@ -70,7 +69,7 @@ AI T512 void nn_rows(const smallm_ctx *g, const int R, const int W, long i0, lon
 
 // Accumulators R x W <= 24 plus W B vectors fit the 32 zmm registers (R = 1, W = 16: the
 // B loads fold into the FMAs).
-T512 void mlw_smallm_nn_avx512(const smallm_ctx *g, long i0, long rows, long j0, long j1) {
+MLW_AVX512 void mlw_smallm_nn_avx512(const smallm_ctx *g, long i0, long rows, long j0, long j1) {
     switch (rows) {
     // One row: 16 vectors, so each k reads a whole 1 KB row of B (256 columns) rather than
     // half of it — the half-row pattern streamed B from L2 at ~130 B/ns, whole rows ~185.
@@ -86,7 +85,7 @@ T512 void mlw_smallm_nn_avx512(const smallm_ctx *g, long i0, long rows, long j0,
 }
 
 // 16 lanes -> 1 by the fixed tree shared with the AVX2 and portable kernels.
-AI T512 float hsum16(__m512 v) {
+AI MLW_AVX512 float hsum16(__m512 v) {
     __m256 lo = _mm512_castps512_ps256(v), hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
     __m256 s8 = _mm256_add_ps(lo, hi);
     __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
@@ -95,7 +94,7 @@ AI T512 float hsum16(__m512 v) {
 }
 
 // R rows x C columns of dot products; each B row (a column of B) is loaded once per R rows.
-AI T512 void nt_block(const smallm_ctx *g, const int R, const int C, long i0, long j) {
+AI MLW_AVX512 void nt_block(const smallm_ctx *g, const int R, const int C, long i0, long j) {
     const long K = g->K;
     __m512 acc[16];
 #pragma clang loop unroll(full)
@@ -122,13 +121,13 @@ AI T512 void nt_block(const smallm_ctx *g, const int R, const int C, long i0, lo
         }
 }
 
-AI T512 void nt_rows(const smallm_ctx *g, const int R, long i0, long j0, long j1) {
+AI MLW_AVX512 void nt_rows(const smallm_ctx *g, const int R, long i0, long j0, long j1) {
     long j = j0;
     for (; j + 4 <= j1; j += 4) nt_block(g, R, 4, i0, j);
     for (; j < j1; j++) nt_block(g, R, 1, i0, j);
 }
 
-T512 void mlw_smallm_nt_avx512(const smallm_ctx *g, long i0, long rows, long j0, long j1) {
+MLW_AVX512 void mlw_smallm_nt_avx512(const smallm_ctx *g, long i0, long rows, long j0, long j1) {
     for (long i = i0; i < i0 + rows; i += 4) {
         switch (mlw_min_l(4, i0 + rows - i)) {
         case 1: nt_rows(g, 1, i, j0, j1); break;

@@ -2,6 +2,7 @@
 #pragma once
 #include <stdint.h>
 #define MLW_AVX2 __attribute__((target("avx2,fma")))
+#define MLW_AVX512 __attribute__((target("avx512f,avx2,fma")))
 #define MLW_INLINE static inline __attribute__((always_inline))
 int mlw_cpu_has_avx2_fma(void);
 int mlw_cpu_simd_level(void);

@@ -24,8 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define T512 __attribute__((target("avx512f,avx2,fma")))
-
 struct mlw_csr_ell {
     long K, N, Q;           // Q groups of 16 rows per slice of outputs
     long block;             // inputs per block: 64 (two permutes and a blend) or 32 (one permute)
@@ -112,7 +110,7 @@ static inline __attribute__((always_inline)) __mmask16 first_lanes(long n) {
 // MASKED: rows shorter than their cell's longest are masked out of the FMA. Unmasked, the
 // padding (weight 0, index 0) adds 0 · x[0], which changes nothing while x is finite (acc
 // starts at +0, so it is never -0) — and is ~25% faster (no mask compare per step).
-static inline __attribute__((always_inline)) T512 void ell_row(const int Q, const int MASKED, const int BLOCK, const mlw_csr_ell *e, const float *x,
+static inline __attribute__((always_inline)) MLW_AVX512 void ell_row(const int Q, const int MASKED, const int BLOCK, const mlw_csr_ell *e, const float *x,
                                                              const float *bias, int relu, float *y) {
     const long rows = 16L * Q;
     for (long s = 0; s < e->slices; s++) {
@@ -152,7 +150,7 @@ static inline __attribute__((always_inline)) T512 void ell_row(const int Q, cons
 }
 
 // True when the K floats at x are all finite (no exponent of all ones).
-static inline __attribute__((always_inline)) T512 int all_finite(const float *x, long K) {
+static inline __attribute__((always_inline)) MLW_AVX512 int all_finite(const float *x, long K) {
     const __m512i exp = _mm512_set1_epi32(0x7f800000);
     __mmask16 bad = 0;
     for (long k = 0; k < K; k += 16) {
@@ -162,7 +160,7 @@ static inline __attribute__((always_inline)) T512 int all_finite(const float *x,
     return bad == 0;
 }
 
-static T512 void ell_rows(const mlw_csr_ell *e, long M, const float *x, long ldx, const float *bias, int relu, float *y, long ldy) {
+static MLW_AVX512 void ell_rows(const mlw_csr_ell *e, long M, const float *x, long ldx, const float *bias, int relu, float *y, long ldy) {
     for (long r = 0; r < M; r++) {
         const float *xr = x + r * ldx;
         float *yr = y + r * ldy;

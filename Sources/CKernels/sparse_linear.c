@@ -111,8 +111,7 @@ MLW_AVX2 static void axpy_rows_avx2(long M, long o0, long o1, const float *xt, c
 
 // Same sums as the AVX2 twin, 16 batch rows per FMA (per lane the same FMAs in the same
 // order, so the same bits): twice the rows per load and FMA.
-#define T512 __attribute__((target("avx512f,avx2,fma")))
-static inline __attribute__((always_inline)) T512 void axpy_block512(const int W, long M, long o, long j, __mmask16 last,
+static inline __attribute__((always_inline)) MLW_AVX512 void axpy_block512(const int W, long M, long o, long j, __mmask16 last,
         const float *xt, const int32_t *ip, const int32_t *ix, const float *v, const float *bias, int relu, float *c) {
     __m512 a[4];
     for (int q = 0; q < W; q++) a[q] = _mm512_setzero_ps();
@@ -130,7 +129,7 @@ static inline __attribute__((always_inline)) T512 void axpy_block512(const int W
     }
 }
 
-T512 static void axpy_rows_avx512(long M, long o0, long o1, const float *xt, const int32_t *ip, const int32_t *ix,
+MLW_AVX512 static void axpy_rows_avx512(long M, long o0, long o1, const float *xt, const int32_t *ip, const int32_t *ix,
                                   const float *v, const float *bias, int relu, float *yt) {
     for (long o = o0; o < o1; o++) {
         float *c = yt + o * M;

@@ -81,8 +81,7 @@ public func prune(_ m: Model, sparsity: Double, method: PruneMethod = .magnitude
 /// similar length waste less (the digits MLP's 30%-dense first layer: a third fewer steps).
 /// Layers whose units reach anything but per-unit activations and dense layers keep their order.
 func orderUnitsByNonZeros(_ g: Graph, values: inout [String: Tensor], layers: Set<String>) throws {
-    var users = [[Int]](repeating: [], count: g.nodes.count)
-    for n in g.nodes { for i in n.inputs { users[i].append(n.id) } }
+    let users = g.consumers()
     let elementwise: Set<String> = ["relu", "leaky_relu", "gelu", "tanh", "sigmoid", "dropout"]
     for l in weightLayers(g, ops: ["dense"]) where layers.contains(l.node.name) {
         guard let (chain, consumers) = unitReaders(g, users: users, of: l.node.id), !consumers.isEmpty,

@@ -38,8 +38,7 @@ func unitReaders(_ g: Graph, users: [[Int]], of id: Int) -> (chain: [Node], cons
 func pruneStructured(_ m: Model, fraction: Double, pattern: PrunePattern, method: PruneMethod,
                      layers: [String]?, norm: NormKind, seed: UInt64) throws -> Model {
     let g = m.graph
-    var users = [[Int]](repeating: [], count: g.nodes.count)
-    for n in g.nodes { for i in n.inputs { users[i].append(n.id) } }
+    let users = g.consumers()
     let op = pattern == .neurons ? "dense" : "conv2d"
     var values: [String: Tensor] = [:]
     func value(_ name: String) -> Tensor { values[name] ?? g.params[name]! }

@@ -35,24 +35,25 @@ public final class Executor {
     /// without one, use `program`).
     private var statics: [Int: StaticProgram?] = [:]
     /// `run`'s per-call state, kept so a batch-1 call does no lookups by name, copies no
-    /// nodes and allocates nothing but its outputs: each input's name and declared shape,
-    /// the feeds in input order, and the static program of the last batch size.
-    private var inputSpecs: [(name: String, shape: SymShape)]?
+    /// nodes and allocates nothing but its outputs: each input's name and declared shape
+    /// (nil: not read yet), the one input of single-input graphs (nearly all; their calls with
+    /// the last batch size go straight to its static program), the feeds in input order, and
+    /// the static program of the last batch size.
+    private var inputSpecs: [InputSpec]?
+    private var single: InputSpec?
     private var feedScratch: [Tensor] = []
     private var lastStatic: (batch: Int, program: StaticProgram)?
-    /// Graphs with one input (nearly all): its name and declared sizes, so that a call with
-    /// the last batch size goes straight to its static program (nil: not looked at yet).
-    private var single: SingleInput??
 
-    private final class SingleInput {
+    private final class InputSpec {
         let name: String
+        let shape: SymShape
         let sizes: [Int]   // -1 on the batch axis
         init(name: String, shape: SymShape) {
-            self.name = name
+            self.name = name; self.shape = shape
             sizes = shape.map { if case .fixed(let k) = $0 { return k } else { return -1 } }
         }
-        /// The batch size of `t` when its shape is the declared one, else nil (the general
-        /// path then reports the mismatch).
+        /// The batch size of `t` when its shape is the declared one, else nil (`batchSize`
+        /// then reports the mismatch).
         func batch(of t: Tensor) -> Int? {
             let shape = t.shape
             guard shape.count == sizes.count else { return nil }
@@ -86,7 +87,7 @@ public final class Executor {
     }
 
     /// Forget cached plans (after editing the graph's structure).
-    public func invalidate() { plans = [:]; program = nil; statics = [:]; inputSpecs = nil; lastStatic = nil; single = nil }
+    public func invalidate() { plans = [:]; program = nil; statics = [:]; inputSpecs = nil; single = nil; lastStatic = nil }
 
     func plan(batch: Int) -> Plan {
         if let p = plans[batch] { return p }
@@ -113,10 +114,11 @@ public final class Executor {
     /// Checks feeds against the graph's inputs and finds the batch size; leaves the feeds in
     /// input order in `feedScratch`.
     private func batchSize(_ feeds: [String: Tensor]) throws -> Int {
-        if inputSpecs == nil { inputSpecs = graph.inputs.map { (graph.nodes[$0].name, graph.nodes[$0].shape) } }
+        if inputSpecs == nil { readInputSpecs() }
         var batch: Int? = nil
         if !feedScratch.isEmpty { feedScratch.removeAll(keepingCapacity: true) }   // a call that threw
-        for (name, shape) in inputSpecs! {
+        for spec in inputSpecs! {
+            let (name, shape) = (spec.name, spec.shape)
             guard let t = feeds[name] else { throw GraphError("run: missing input '\(name)'") }
             guard t.rank == shape.count else { throw GraphError("run: input '\(name)' has shape \(t.shape), expected \(formatShape(shape))") }
             for (d, s) in zip(shape, t.shape) {
@@ -163,8 +165,10 @@ public final class Executor {
     }
 
     // Apart from `run` so that its fast path does not read (copy and release) the graph.
-    @inline(never) private func findSingleInput() {
-        single = .some(graph.inputs.count == 1 ? SingleInput(name: graph.nodes[graph.inputs[0]].name, shape: graph.nodes[graph.inputs[0]].shape) : nil)
+    @inline(never) private func readInputSpecs() {
+        let specs = graph.inputs.map { InputSpec(name: graph.nodes[$0].name, shape: graph.nodes[$0].shape) }
+        inputSpecs = specs
+        single = specs.count == 1 ? specs[0] : nil
     }
 
     /// Writes batch-norm running statistics back to the graph's params (training only;
@@ -177,14 +181,14 @@ public final class Executor {
     /// size's `StaticProgram` where the graph lowers to one, else the pre-resolved
     /// `InferenceProgram`.
     public func run(_ feeds: [String: Tensor]) throws -> [Tensor] {
-        if single == nil { findSingleInput() }
-        if useStatic, let one = single!, let last = lastStatic, let t = feeds[one.name], one.batch(of: t) == last.batch {
+        if inputSpecs == nil { readInputSpecs() }
+        if useStatic, let one = single, let last = lastStatic, let t = feeds[one.name], one.batch(of: t) == last.batch {
             return try last.program.run(single: t)
         }
         return try runGeneral(feeds)
     }
 
-    // Apart from `run` for the same reason as `findSingleInput`.
+    // Apart from `run` for the same reason as `readInputSpecs`.
     @inline(never) private func runGeneral(_ feeds: [String: Tensor]) throws -> [Tensor] {
         let batch = try batchSize(feeds)
         defer { feedScratch.removeAll(keepingCapacity: true) }   // the caller's tensors are not held past the call

@@ -14,6 +14,13 @@ extension Graph {
         for i in stride(from: nodes.count - 1, through: 0, by: -1) where need[i] { for j in nodes[i].inputs { need[j] = true } }
         return nodes.indices.filter { need[$0] }
     }
+
+    /// The nodes that read each node (each reader once), by node id.
+    public func consumers() -> [[Int]] {
+        var c = [[Int]](repeating: [], count: nodes.count)
+        for n in nodes { for i in n.inputs where !c[i].contains(n.id) { c[i].append(n.id) } }
+        return c
+    }
 }
 
 /// Where each activation lives: values whose lifetimes do not overlap share a buffer.

@@ -14,13 +14,6 @@ extension Graph {
         return c
     }
 
-    /// The nodes that read each node.
-    func consumers() -> [[Int]] {
-        var c = [[Int]](repeating: [], count: nodes.count)
-        for n in nodes { for i in n.inputs where !c[i].contains(n.id) { c[i].append(n.id) } }
-        return c
-    }
-
     func isParam(_ i: Int) -> Bool { nodes[i].op == "param" }
     func param(of i: Int) -> Tensor? { isParam(i) ? params[nodes[i].name] : nil }
 
