@@ -25,6 +25,7 @@
 #define SMALLM_TASK_COLS 192    // columns per task: a multiple of the 2-8 row block widths
 #define SMALLM_PAR_FLOPS 1.0e6  // below this one thread is faster (wake-up > work)
 #define SMALLM_NT_ROWS 8        // from this many rows a transposed B is transposed once (see above)
+#define SMALLM_ROW_PAR_WEIGHTS (1L << 16)  // one row: split B's columns across threads from this many weights
 
 static int smallm_max = SMALLM_MAX;
 void mlw_sgemm_set_small_m(int max_rows) { smallm_max = max_rows < 0 ? 0 : (max_rows > SMALLM_CAP ? SMALLM_CAP : max_rows); }
@@ -83,6 +84,53 @@ static void smallm_task(void *ctx, int t) {
     s->fn(s->g, i, mlw_min_l(SMALLM_ROWS, s->g->M - i), j0, mlw_min_l(s->g->N, j0 + SMALLM_TASK_COLS));
 }
 
+// One row of C on several threads (batch-1 inference of a big layer, where the time is
+// streaming B from each core's L2). With more than one K slice, each task computes one
+// slice's raw sums (the FMA chains the single-thread kernel builds) into its own scratch
+// row and the caller merges the slices in order: the same adds in the same order, so the
+// same bits, and every core reads whole rows of B. One slice: column ranges instead
+// (multiples of 16 columns), which read B in shorter pieces (~30% slower per byte).
+// Pinned tasks, so a core streams the same part of B every call (from its own L2).
+typedef struct { const smallm_ctx *g; smallm_fn fn; long chunk; float *partial; } smallm_row_ctx;
+
+static void smallm_row_slice_task(void *ctx, int t) {
+    const smallm_row_ctx *s = ctx;
+    const smallm_ctx *g = s->g;
+    long k0 = (long)t * SMALLM_KC, k1 = mlw_min_l(g->K, k0 + SMALLM_KC);
+    smallm_ctx sub = {1, g->N, k1 - k0, 1.0f, 0.0f, g->A + k0 * g->csa, g->rsa, g->csa, g->B + k0 * g->rsb, g->rsb, g->csb,
+                      s->partial + (long)t * g->N, g->N, NULL, MLW_BIAS_NONE, MLW_ACT_NONE};
+    s->fn(&sub, 0, 1, 0, g->N);
+}
+
+static void smallm_row_cols_task(void *ctx, int t) {
+    const smallm_row_ctx *s = ctx;
+    long j0 = t * s->chunk;
+    if (j0 < s->g->N) s->fn(s->g, 0, 1, j0, mlw_min_l(s->g->N, j0 + s->chunk));
+}
+
+// 1 when it computed the row; 0 to run it on one thread.
+static int smallm_row_parallel(const smallm_ctx *g, smallm_fn fn, int nn, int threads) {
+    long slices = (g->K + SMALLM_KC - 1) / SMALLM_KC;
+    if (slices > 1 && nn && g->alpha == 1.0f && g->beta == 0.0f && slices <= 64) {
+        float stack[4096], *partial = slices * g->N <= 4096 ? stack : malloc((size_t)(slices * g->N) * sizeof(float));
+        if (!partial) return 0;
+        smallm_row_ctx r = {g, fn, 0, partial};
+        mlw_parallel_for_pinned((int)slices, smallm_row_slice_task, &r);
+        for (long j = 0; j < g->N; j++) {
+            float c = 0;
+            for (long t = 0; t < slices; t++) c = smallm_merge_scalar(g, partial[t * g->N + j], &c, 0, j, t == 0, t == slices - 1);
+            g->C[j] = c;
+        }
+        if (partial != stack) free(partial);
+        return 1;
+    }
+    if (g->N < 32) return 0;
+    if (threads > g->N / 16) threads = (int)(g->N / 16);
+    smallm_row_ctx r = {g, fn, (g->N + 16L * threads - 1) / (16L * threads) * 16, NULL};
+    mlw_parallel_for_pinned(threads, smallm_row_cols_task, &r);
+    return 1;
+}
+
 // Returns 1 when it computed C, 0 when the shape or strides are not for this path.
 int mlw_sgemm_smallm(long M, long N, long K, float alpha,
                      const float *A, long rsa, long csa,
@@ -106,7 +154,9 @@ int mlw_sgemm_smallm(long M, long N, long K, float alpha,
     int tasks = (int)(groups * ((N + SMALLM_TASK_COLS - 1) / SMALLM_TASK_COLS));
     smallm_task_ctx s = {&g, fn, groups};
     int one_thread = 2.0 * (double)M * (double)N * (double)K < SMALLM_PAR_FLOPS;
-    if (one_thread && groups == 1) fn(&g, 0, M, 0, N);   // batch 1: no chunk boundaries
+    int threads = mlw_get_threads();
+    if (M == 1 && threads > 1 && K * N >= SMALLM_ROW_PAR_WEIGHTS && smallm_row_parallel(&g, fn, nn, threads)) {}
+    else if (one_thread && groups == 1) fn(&g, 0, M, 0, N);   // batch 1: no chunk boundaries
     else mlw_parallel_for(tasks, one_thread ? 1 : 0, smallm_task, &s);
     free(bt);
     return 1;

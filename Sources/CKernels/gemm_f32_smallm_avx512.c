@@ -61,6 +61,7 @@ AI MLW_AVX512 void nn_rows(const smallm_ctx *g, const int R, const int W, long i
     while (j < j1) {
         long rem = j1 - j;
         if (W >= 16 && rem > 128) { nn_block(g, R, 16, i0, j, rem); j += 256; }
+        else if (W >= 16 && rem > 64) { nn_block(g, R, 8, i0, j, rem); j += 128; }   // 4 vectors: ~40% slower per byte
         else if (W >= 8 && rem > 32) { nn_block(g, R, 4, i0, j, mlw_min_l(64, rem)); j += 64; }
         else if (W >= 3 && rem > 16) { nn_block(g, R, 2, i0, j, mlw_min_l(32, rem)); j += 32; }
         else { nn_block(g, R, 1, i0, j, rem); j += 16; }

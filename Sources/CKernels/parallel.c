@@ -34,6 +34,10 @@ static void (*job_body)(void *, int);
 static void *job_ctx;
 static int job_ntasks;
 static atomic_int job_next;
+// Pinned jobs (mlw_parallel_for_pinned): bit t is set once task t is taken. Thread t
+// (the caller is 0, helper h is h + 1) takes task t first, then any left over.
+static int job_pinned;
+static atomic_ullong job_claimed;
 static _Thread_local int in_parallel = 0;
 
 // Workers spin this many pause-iterations (~tens of microseconds) before sleeping, so
@@ -97,7 +101,14 @@ void mlw_set_simd(int level) {
     simd_setting = level < 0 ? 0 : (level > cpu ? cpu : level);
 }
 
-static void run_tasks(void) {
+static int claim(int t) { unsigned long long bit = 1ull << t; return !(atomic_fetch_or(&job_claimed, bit) & bit); }
+
+static void run_tasks(int self) {
+    if (job_pinned) {
+        if (self < job_ntasks && claim(self)) job_body(job_ctx, self);
+        for (int t = 0; t < job_ntasks; t++) if (claim(t)) job_body(job_ctx, t);
+        return;
+    }
     int t;
     while ((t = atomic_fetch_add(&job_next, 1)) < job_ntasks) job_body(job_ctx, t);
 }
@@ -118,7 +129,7 @@ static void *worker_main(void *arg) {
         seen = gen;
         if (id >= (int)(gen & 0xff)) continue;
         atomic_fetch_add(&active_helpers, 1);
-        if (atomic_load(&closed_counter) < (gen >> 8)) run_tasks();
+        if (atomic_load(&closed_counter) < (gen >> 8)) run_tasks(id + 1);
         atomic_fetch_sub(&active_helpers, 1);
     }
     return NULL;
@@ -133,7 +144,7 @@ static void ensure_workers(int wanted) {
     }
 }
 
-void mlw_parallel_for(int ntasks, int max_threads, void (*body)(void *, int), void *ctx) {
+static void parallel_run(int ntasks, int max_threads, int pinned, void (*body)(void *, int), void *ctx) {
     if (ntasks <= 0) return;
     int nt = mlw_get_threads();
     if (max_threads > 0 && max_threads < nt) nt = max_threads;
@@ -144,8 +155,9 @@ void mlw_parallel_for(int ntasks, int max_threads, void (*body)(void *, int), vo
     }
     ensure_workers(nt - 1);
     int helpers = workers_started < nt - 1 ? workers_started : nt - 1;
-    job_body = body; job_ctx = ctx; job_ntasks = ntasks;
+    job_body = body; job_ctx = ctx; job_ntasks = ntasks; job_pinned = pinned;
     atomic_store(&job_next, 0);
+    atomic_store(&job_claimed, 0);
     pthread_mutex_lock(&pool_mu);      // publish under the lock so sleepers cannot miss it
     long counter = (atomic_load(&job_generation) >> 8) + 1;
     long next = counter << 8 | helpers;
@@ -153,7 +165,7 @@ void mlw_parallel_for(int ntasks, int max_threads, void (*body)(void *, int), vo
     pthread_cond_broadcast(&work_cv);
     pthread_mutex_unlock(&pool_mu);
     in_parallel = 1;
-    run_tasks();
+    run_tasks(0);
     in_parallel = 0;
     // Every task is claimed now; wait only for helpers still running one.
     atomic_store(&closed_counter, counter);
@@ -162,4 +174,12 @@ void mlw_parallel_for(int ntasks, int max_threads, void (*body)(void *, int), vo
         if (++spins < SPIN_ITERS) cpu_relax(); else sched_yield();
     }
     pthread_mutex_unlock(&call_mu);
+}
+
+void mlw_parallel_for(int ntasks, int max_threads, void (*body)(void *, int), void *ctx) {
+    parallel_run(ntasks, max_threads, 0, body, ctx);
+}
+
+void mlw_parallel_for_pinned(int ntasks, void (*body)(void *, int), void *ctx) {
+    parallel_run(ntasks > 64 ? 64 : ntasks, ntasks, 1, body, ctx);
 }

@@ -44,7 +44,7 @@ func cnn(seed: UInt64) throws -> Model {
 let args = CommandLine.arguments
 let outDir = args.count > 1 ? args[1] : "/tmp"
 let threads = args.count > 2 ? Int(args[2]) ?? 1 : 1
-// Profiling knobs: one model (third argument), GB_BATCH=1|64, GB_VARIANT=optimized|unoptimized,
+// Profiling knobs: one model (third argument), GB_BATCH=1|64, GB_VARIANT=eager|planned|optimized,
 // GB_REPS_SCALE=N (N times the repetitions), GB_MICRO=1 (a batch-1 dense layer, piece by piece).
 let only = args.count > 3 ? args[3] : nil
 let env = ProcessInfo.processInfo.environment
@@ -61,8 +61,12 @@ for (name, m) in models where only == nil || only == name {
         let x = try Tensor.randn(m.inputShape.map { $0.resolve(batch: batch) }, seed: 7)
         let feeds = [m.inputName: x]
         let reps = (batch == 1 ? (name == "cnn" ? 1000 : 4000) : (name == "cnn" ? 100 : 800)) * repsScale
-        for (variant, model) in [("unoptimized", m), ("optimized", fast)] where onlyVariant == nil || onlyVariant == variant {
+        // "eager": the level-0 graph node by node on Tensor kernels, no memory plan (how the
+        // executor ran every graph before the planner); "planned": the level-0 graph as a
+        // memory-planned static program where it lowers; "optimized": level 2, then the same.
+        for (variant, model) in [("eager", m), ("planned", m), ("optimized", fast)] where onlyVariant == nil || onlyVariant == variant {
             let ex = try Executor(model.graph)
+            ex.useStatic = variant != "eager"
             for _ in 0..<max(10, reps / 10) { _ = try ex.run(feeds) }
             var ts: [Double] = []
             ts.reserveCapacity(reps)

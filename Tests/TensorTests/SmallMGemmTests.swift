@@ -75,18 +75,21 @@ final class SmallMGemmTests: XCTestCase {
     }
 
     func testThreadCountsBitIdentical() throws {
-        // big enough to be split over column chunks
-        for tw in [false, true] { for (m, n, k) in [(1, 2000, 700), (4, 1000, 513), (20, 800, 300), (64, 300, 200)] {
-            let x = randomTensor([m, k], seed: 11), w = randomTensor(tw ? [n, k] : [k, n], seed: 12), b = randomTensor([n], seed: 13)
+        // Big enough to be split over column chunks; one row over K slices (784, 1200: the
+        // slices' partial sums merged in order; without bias; ReLU) or over column ranges
+        // (one slice: K <= 384, N not a multiple of 16).
+        let shapes = [(1, 2000, 700), (4, 1000, 513), (20, 800, 300), (64, 300, 200), (1, 256, 784), (1, 100, 1200), (1, 410, 200)]
+        for tw in [false, true] { for (m, n, k) in shapes { for (useBias, relu) in [(true, false), (false, true)] {
+            let x = randomTensor([m, k], seed: 11), w = randomTensor(tw ? [n, k] : [k, n], seed: 12), b = useBias ? randomTensor([n], seed: 13) : nil
             for level in 0...Tensor.cpuSIMDLevel {
                 Tensor.setSIMDLevel(level)
-                let one = try withThreads(1) { try linear(x, w, b, tw, false) }
-                let two = try withThreads(2) { try linear(x, w, b, tw, false) }
-                let three = try withThreads(3) { try linear(x, w, b, tw, false) }
+                let one = try withThreads(1) { try linear(x, w, b, tw, relu) }
+                let two = try withThreads(2) { try linear(x, w, b, tw, relu) }
+                let three = try withThreads(3) { try linear(x, w, b, tw, relu) }
                 XCTAssertEqual(one, two, "m\(m) n\(n) k\(k) tw\(tw) level \(level): 1 vs 2 threads")
                 XCTAssertEqual(one, three, "m\(m) n\(n) k\(k) tw\(tw) level \(level): 1 vs 3 threads")
             }
-        } }
+        } } }
     }
 
     func testTransposedBWithManyRowsIsBitIdenticalToPackedPath() throws {

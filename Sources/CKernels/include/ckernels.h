@@ -21,6 +21,9 @@ void mlw_set_threads(int n);
 int mlw_get_threads(void);
 /// Runs body(ctx, t) for t in [0, ntasks) on up to min(threads, max_threads) threads.
 void mlw_parallel_for(int ntasks, int max_threads, void (*body)(void *ctx, int task), void *ctx);
+// At most 64 tasks, task t preferably on thread t (the caller runs task 0): a task that
+// streams the same part of a matrix every call finds it in its own core's cache.
+void mlw_parallel_for_pinned(int ntasks, void (*body)(void *ctx, int task), void *ctx);
 /// 1 when SIMD kernels (AVX2+FMA or better) are in use.
 int mlw_simd_enabled(void);
 /// 0 = portable C, 1 = AVX2+FMA, 2 = AVX-512F (GEMM micro-kernels; the rest stay AVX2).
