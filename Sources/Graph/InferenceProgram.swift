@@ -30,7 +30,7 @@ final class InferenceProgram {
     let outputs: [Int]
     private var values: [Tensor?]
     private var args: [Tensor] = []
-    private let ctx = OpContext(training: false)
+    private let ctx: OpContext = { let c = OpContext(training: false); c.inference = true; return c }()
 
     init(_ graph: Graph, plan: Executor.Plan) {
         let nodes = graph.nodes

@@ -49,6 +49,15 @@ public let viewOps: Set<String> = ["reshape", "flatten", "dropout"]
 /// Ops that may write their output over an input that dies at this node.
 public let inPlaceOps: Set<String> = fusableActivations.union(["add", "sub", "mul", "div", "elementwise", "batch_norm"])
 
+/// The inputs whose buffer a node may write over: any input of an elementwise op, but an
+/// `elementwise` chain only over its running value (input 0; its other operands are read
+/// after earlier steps wrote), and not at all when a later step reads that value again.
+func inPlaceCandidates(_ n: Node) -> [Int] {
+    guard n.op == "elementwise" else { return n.inputs }
+    guard let steps = try? ChainStep.parse(n.attrs.string("steps", "")), !ChainProgram(steps).readsInput else { return [] }
+    return [n.inputs[0]]
+}
+
 /// Greedy liveness plan (as in TVM/XLA's static planners): walk nodes in order, free the
 /// buffers of values after their last use, give each new value an input's buffer when the
 /// op can work in place, else the smallest free buffer that fits, else a new buffer.
@@ -73,7 +82,7 @@ public func planMemory(_ g: Graph, batch: Int) -> MemoryPlan {
         live.removeAll { lastUse[$0] < i }
         var chosen: Int? = nil
         if inPlaceOps.contains(g.nodes[i].op) {
-            if let r = g.nodes[i].inputs.map({ root[$0] }).first(where: { r in isActivation(r) && lastUse[r] == i && live.contains(r) && sizes[buffer[r]!] >= need }) {
+            if let r = inPlaceCandidates(g.nodes[i]).map({ root[$0] }).first(where: { r in isActivation(r) && lastUse[r] == i && live.contains(r) && sizes[buffer[r]!] >= need }) {
                 chosen = buffer[r]!
                 live.removeAll { $0 == r }   // the buffer passes to this node
             }

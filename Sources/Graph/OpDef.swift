@@ -11,6 +11,9 @@ public final class OpContext {
     public var stateUpdates: [(node: Int, input: Int, value: Tensor)] = []
     /// Buffers kept across calls (the executor's, in training); nil: allocate per call.
     public var cache: BufferCache?
+    /// Only the outputs are wanted (`Executor.run`): no backward pass follows, so ops need
+    /// not build the tensors they save for one.
+    public var inference = false
     public init(training: Bool, seed: UInt64 = 0, step: UInt64 = 0, cache: BufferCache? = nil) {
         self.training = training; self.seed = seed; self.step = step; self.cache = cache
     }

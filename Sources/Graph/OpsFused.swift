@@ -66,57 +66,86 @@ public func chainReference(_ x: [Tensor], _ steps: [ChainStep]) throws -> Tensor
     return v
 }
 
-/// float32 chain in one pass over memory: blocks of 512 elements stay in L1 while every
-/// step runs over them; each step's inner loop is a simple vectorisable loop.
+/// float32 chain in one pass over memory (`ChainProgram`), into a new tensor.
 private func chainFused(_ x: [Tensor], _ steps: [ChainStep]) throws -> Tensor {
     let shape = x[0].shape, n = x[0].count
     // Operands: same size (direct), one element (scalar) or expanded once to the full shape.
     let ops: [Tensor] = try x.map { t in t.count == n || t.count == 1 ? t.contiguous() : try t.expand(to: shape).contiguous() }
-    var out = x[0]   // shared with the caller, so withMutableFloats below copies it once
-    let opPtrs: [UnsafePointer<Float>] = ops.map { t in try! t.withFloats { $0.baseAddress! } }
-    let counts = ops.map(\.count)
+    var out = try Tensor.empty(shape)
+    let ptrs: [UnsafePointer<Float>] = ops.map { $0.contiguousFloats! }
     try withExtendedLifetime(ops) {
-        try out.withMutableFloats { buf in
-            let p = buf.baseAddress!
-            var start = 0
-            while start < n {
-                let len = min(512, n - start), v = p + start
-                for s in steps {
-                    if let k = s.operand {
-                        let o = opPtrs[k], scalarOperand = counts[k] == 1
-                        let c = scalarOperand ? o[0] : 0, q = o + (scalarOperand ? 0 : start)
-                        switch (s.op, s.reversed, scalarOperand) {
-                        case ("add", _, false): for i in 0..<len { v[i] += q[i] }
-                        case ("add", _, true): for i in 0..<len { v[i] += c }
-                        case ("mul", _, false): for i in 0..<len { v[i] *= q[i] }
-                        case ("mul", _, true): for i in 0..<len { v[i] *= c }
-                        case ("sub", false, false): for i in 0..<len { v[i] -= q[i] }
-                        case ("sub", false, true): for i in 0..<len { v[i] -= c }
-                        case ("sub", true, false): for i in 0..<len { v[i] = q[i] - v[i] }
-                        case ("sub", true, true): for i in 0..<len { v[i] = c - v[i] }
-                        case ("div", false, false): for i in 0..<len { v[i] /= q[i] }
-                        case ("div", false, true): for i in 0..<len { v[i] /= c }
-                        case ("div", true, false): for i in 0..<len { v[i] = q[i] / v[i] }
-                        default: for i in 0..<len { v[i] = c / v[i] }
-                        }
-                    } else {
-                        switch s.op {
-                        case "relu": for i in 0..<len { v[i] = v[i] > 0 || v[i].isNaN ? v[i] : 0 }
-                        case "leaky_relu": let a = Float(s.slope); for i in 0..<len { v[i] = v[i] > 0 ? v[i] : v[i] * a }
-                        case "tanh": for i in 0..<len { v[i] = Foundation.tanh(v[i]) }
-                        case "sigmoid": for i in 0..<len { v[i] = 1 / (1 + Foundation.exp(-v[i])) }
-                        default: // gelu, tanh approximation
-                            for i in 0..<len {
-                                let u = v[i]; v[i] = 0.5 * u * (1 + Foundation.tanh(0.7978845608028654 * (u + 0.044715 * u * u * u)))
-                            }
-                        }
-                    }
-                }
-                start += len
+        try out.withMutableFloats { y in
+            ptrs.withUnsafeBufferPointer { p in
+                ChainProgram(steps).run(p[0], y.baseAddress!, count: n, operands: p.baseAddress!, scalar: ops.map { $0.count == 1 && n != 1 })
             }
         }
     }
     return out
+}
+
+/// An `elementwise` chain decoded once, run over raw memory: blocks of 512 elements stay in
+/// L1 while every step runs over them, each step a simple vectorisable loop. The Tensor
+/// path and the executor's static programs both run it, so they give the same bits.
+struct ChainProgram {
+    enum Kind { case add, sub, rsub, mul, div, rdiv, relu, leaky, tanh, sigmoid, gelu }
+    let kinds: [Kind]
+    let operands: [Int]
+    let slopes: [Float]
+
+    init(_ steps: [ChainStep]) {
+        kinds = steps.map { s in
+            switch (s.op, s.reversed) {
+            case ("add", _): return .add
+            case ("sub", false): return .sub
+            case ("sub", true): return .rsub
+            case ("mul", _): return .mul
+            case ("div", false): return .div
+            case ("div", true): return .rdiv
+            case ("relu", _): return .relu
+            case ("leaky_relu", _): return .leaky
+            case ("tanh", _): return .tanh
+            case ("sigmoid", _): return .sigmoid
+            default: return .gelu
+            }
+        }
+        operands = steps.map { $0.operand ?? -1 }
+        slopes = steps.map { Float($0.slope) }
+    }
+
+    /// Whether a step reads operand 0 (the chain's own input), which an in-place run
+    /// would have overwritten.
+    var readsInput: Bool { operands.contains(0) }
+
+    /// y = the chain over x (`count` elements). `operands[k]` holds `count` elements, or one
+    /// when `scalar[k]`. y may be x when no step reads operand 0; no other operand may
+    /// overlap y.
+    func run(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int, operands ptrs: UnsafePointer<UnsafePointer<Float>>, scalar: [Bool]) {
+        var start = 0
+        while start < n {
+            let len = min(512, n - start), v = y + start
+            if UnsafePointer(v) != x + start { v.update(from: x + start, count: len) }
+            for (step, kind) in kinds.enumerated() {
+                let k = operands[step]
+                let c = k >= 0 && scalar[k] ? ptrs[k][0] : 0, q = k >= 0 ? ptrs[k] + (scalar[k] ? 0 : start) : x
+                let one = k >= 0 && scalar[k]
+                switch kind {
+                case .add: if one { for i in 0..<len { v[i] += c } } else { for i in 0..<len { v[i] += q[i] } }
+                case .mul: if one { for i in 0..<len { v[i] *= c } } else { for i in 0..<len { v[i] *= q[i] } }
+                case .sub: if one { for i in 0..<len { v[i] -= c } } else { for i in 0..<len { v[i] -= q[i] } }
+                case .rsub: if one { for i in 0..<len { v[i] = c - v[i] } } else { for i in 0..<len { v[i] = q[i] - v[i] } }
+                case .div: if one { for i in 0..<len { v[i] /= c } } else { for i in 0..<len { v[i] /= q[i] } }
+                case .rdiv: if one { for i in 0..<len { v[i] = c / v[i] } } else { for i in 0..<len { v[i] = q[i] / v[i] } }
+                case .relu: for i in 0..<len { v[i] = v[i] > 0 || v[i].isNaN ? v[i] : 0 }
+                case .leaky: let a = slopes[step]; for i in 0..<len { v[i] = v[i] > 0 ? v[i] : v[i] * a }
+                case .tanh: for i in 0..<len { v[i] = Foundation.tanh(v[i]) }
+                case .sigmoid: for i in 0..<len { v[i] = 1 / (1 + Foundation.exp(-v[i])) }
+                case .gelu:   // tanh approximation
+                    for i in 0..<len { let u = v[i]; v[i] = 0.5 * u * (1 + Foundation.tanh(0.7978845608028654 * (u + 0.044715 * u * u * u))) }
+                }
+            }
+            start += len
+        }
+    }
 }
 
 let fusedOps: [OpDef] = [

@@ -45,12 +45,16 @@ let normOps: [OpDef] = [
     OpDef("layer_norm", arity: 3...3, shape: { s, _ in
         guard let d = s[0].last, s[1] == [d], s[2] == [d] else { throw GraphError("layer_norm: parameters \(formatShape(s[1])) must match the last dim of \(formatShape(s[0]))") }
         return s[0]
-    }, forward: { x, a, _ in
+    }, forward: { x, a, ctx in
         let eps = a.double("eps", 1e-5)
+        // float32: the row kernel in every mode (static programs run it too, so all paths
+        // agree to the bit); the tensors saved for backward are built beside it.
+        let fast = try Tensor.layerNormRows(x[0], gamma: x[1], beta: x[2], eps: eps)
+        if let y = fast, ctx.inference { return (y, []) }
         let mu = try x[0].mean(axes: [-1], keepDims: true), v = try x[0].variance(axes: [-1], keepDims: true)
         let rstd = try 1 / (v + eps).sqrt()
         let xhat = try (x[0] - mu) * rstd
-        return (try xhat * x[1] + x[2], [xhat, rstd, x[1]])
+        return (try fast ?? (xhat * x[1] + x[2]), [xhat, rstd, x[1]])
     }, backward: { b in
         let axesAll = Array(0..<(b.inputs[0].rank - 1))
         let (xhat, rstd) = (b.saved[0], b.saved[1])

@@ -8,9 +8,10 @@ import Tensor
 ///
 /// Only graphs made entirely of the ops below are lowered (dense, the fused and
 /// compressed dense layers, conv2d (+activation) without groups or dilation, max/avg
-/// pooling, activations, softmax, flatten/reshape/dropout); anything else (batch norm
-/// before folding, elementwise chains, ...) runs through `InferenceProgram`. Not
-/// thread-safe (one arena).
+/// pooling, activations, softmax, layer norm, add/sub/mul/div and `elementwise` chains
+/// whose operands are full-size values or parameters (broadcast once here),
+/// flatten/reshape/dropout); anything else (batch norm before folding, concat, ...) runs
+/// through `InferenceProgram`. Not thread-safe (one arena).
 final class StaticProgram {
     /// Where a kernel reads a value: a fixed address (arena, weight) or a graph input.
     struct Source {
@@ -23,6 +24,10 @@ final class StaticProgram {
     private let feedPointers: UnsafeMutablePointer<UnsafePointer<Float>?>
     private let kernels: [() -> Int32]
     private let outputs: [(at: UnsafePointer<Float>, layout: Tensor.CopyLayout)]
+    /// Per elementwise kernel, its operands' addresses, filled at each call (feeds move).
+    private var pointerTables: [UnsafeMutablePointer<UnsafePointer<Float>>] = []
+    /// Parameters made contiguous or broadcast at lowering, which kernels read.
+    private var held: [Tensor] = []
 
     /// Nil when some node has no lowering (the caller then uses `InferenceProgram`).
     init?(_ graph: Graph, batch: Int) {
@@ -42,6 +47,21 @@ final class StaticProgram {
         }
         func param(_ i: Int) -> Tensor? { nodes[i].op == "param" ? graph.params[nodes[i].name] : nil }
         var lowered = true
+        var tables: [UnsafeMutablePointer<UnsafePointer<Float>>] = []
+        var held: [Tensor] = []   // parameters copied or broadcast for a kernel
+        // An elementwise operand of `count` elements: an activation or feed of that size, or a
+        // parameter of that size, of one element (scalar) or broadcast into `shape` once here.
+        func operand(_ j: Int, count: Int, shape: [Int]) -> (Source, scalar: Bool)? {
+            if let t = param(j) {
+                guard t.dtype == .float32 else { return nil }
+                let full = t.count == count || t.count == 1 ? t.contiguous() : (try? t.expand(to: shape).contiguous())
+                guard let f = full, let p = f.contiguousFloats else { return nil }
+                held.append(f)
+                return (Source(fixed: p, feed: 0), f.count == 1 && count != 1)
+            }
+            guard let src = sources[j], graph.concreteShape(j, batch: batch).reduce(1, *) == count else { return nil }
+            return (src, false)
+        }
         for i in graph.neededNodes() {
             let n = nodes[i]
             let shape = graph.concreteShape(i, batch: batch)
@@ -51,7 +71,9 @@ final class StaticProgram {
                 continue
             }
             if n.op == "param" { continue }
-            guard n.dtype == .float32, let x = sources[n.inputs[0]] else { lowered = false; break }
+            // (a binary op's first input may be a parameter: its chain reads it as an operand)
+            guard n.dtype == .float32, sources[n.inputs[0]] != nil || ["add", "sub", "mul", "div"].contains(n.op) else { lowered = false; break }
+            let x = sources[n.inputs[0]] ?? Source(fixed: nil, feed: 0)
             if ["flatten", "reshape", "dropout"].contains(n.op) { sources[i] = x; continue }   // views
             guard let y = arenaAt(i) else { lowered = false; break }
             sources[i] = Source(fixed: UnsafePointer(y), feed: 0)
@@ -105,6 +127,43 @@ final class StaticProgram {
                 let f = PreparedLayer.activation(n.op)!
                 kernels.append { f(x.get(feeds), y, count); return 0 }
                 continue
+            case "add", "sub", "mul", "div", "leaky_relu", "elementwise":
+                // One chain kernel (ChainProgram, as the Tensor path's fused chain): its running
+                // value must be full-size and the only input it may share a buffer with.
+                let shares = n.inputs.map { j in memory.buffer[j] != nil && memory.buffer[j] == memory.buffer[i] }
+                var ins = n.inputs, steps: [ChainStep] = []
+                switch n.op {
+                case "leaky_relu": steps = [ChainStep(op: "leaky_relu", slope: n.attrs.double("slope", 0.01))]
+                case "elementwise":
+                    guard let parsed = try? ChainStep.parse(n.attrs.string("steps", "")) else { lowered = false; break }
+                    steps = parsed
+                default:
+                    // a op b runs as b (op reversed) a when the output shares b's buffer or only b is full-size.
+                    let bFirst = shares[1] || (!shares[0] && graph.concreteShape(ins[0], batch: batch).reduce(1, *) != count)
+                    if bFirst { ins.swapAt(0, 1) }
+                    steps = [ChainStep(op: n.op, operand: 1, reversed: bFirst)]
+                }
+                guard lowered else { break }
+                let chain = ChainProgram(steps)
+                let ops = ins.map { operand($0, count: count, shape: shape) }
+                guard ops.allSatisfy({ $0 != nil }), !ops[0]!.scalar, ins.dropFirst().allSatisfy({ j in memory.buffer[j] == nil || memory.buffer[j] != memory.buffer[i] }),
+                      !(chain.readsInput && memory.buffer[ins[0]] != nil && memory.buffer[ins[0]] == memory.buffer[i]) else { lowered = false; break }
+                let srcs = ops.map { $0!.0 }, scalar = ops.map { $0!.scalar }
+                let table = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: srcs.count)
+                tables.append(table)
+                kernels.append {
+                    for k in srcs.indices { table[k] = srcs[k].get(feeds) }
+                    chain.run(table[0], y, count: count, operands: table, scalar: scalar)
+                    return 0
+                }
+                continue
+            case "layer_norm":
+                guard let g = param(n.inputs[1])?.contiguous(), let b = param(n.inputs[2])?.contiguous(), g.count == cols, b.count == cols,
+                      let gp = g.contiguousFloats, let bp = b.contiguousFloats else { lowered = false; break }
+                held += [g, b]
+                let eps = n.attrs.double("eps", 1e-5)
+                kernels.append { PreparedLayer.layerNormRows(x.get(feeds), y, rows: rows, cols: cols, gamma: gp, beta: bp, eps: eps); return 0 }
+                continue
             case "softmax":
                 guard n.attrs.int("axis", -1) == -1 || n.attrs.int("axis", -1) == shape.count - 1 else { lowered = false; break }
                 kernels.append { PreparedLayer.softmaxRows(x.get(feeds), y, rows: rows, cols: cols); return 0 }
@@ -127,13 +186,14 @@ final class StaticProgram {
                 outs.append((p, Tensor.CopyLayout(shape: graph.concreteShape(o, batch: batch))))
             }
         }
-        self.kernels = kernels; self.outputs = outs
+        self.kernels = kernels; self.outputs = outs; self.pointerTables = tables; self.held = held
         if !lowered { return nil }
     }
 
     deinit {
         arena.deallocate()
         feedPointers.deallocate()
+        for t in pointerTables { t.deallocate() }
     }
 
     /// `run([t])` for graphs of one input without the array.

@@ -41,6 +41,22 @@ func cnn(seed: UInt64) throws -> Model {
     return m
 }
 
+/// Residual MLP: 784 -> 128, two blocks of dense, layer norm, ReLU, dense, residual add,
+/// ReLU, then 128 -> 10 (the optimizer fuses each add + ReLU into one chain).
+func residual(seed: UInt64) throws -> Model {
+    var b = ModelBuilder(seed: seed)
+    var h = try b.apply(relu(), try b.apply(dense(784, 128), try b.input(shape: [784])))
+    for _ in 0..<2 {
+        var y = try b.apply(relu(), try b.apply(layerNorm(128), try b.apply(dense(128, 128), h)))
+        y = try b.apply(dense(128, 128), y)
+        h = try b.apply(relu(), try b.add(h, y))
+    }
+    let out = try b.apply(dense(128, 10), h)
+    var m = try b.model(outputs: [out])
+    for (k, name) in m.graph.paramNames.enumerated() where name.hasPrefix("layer_norm") { m.graph.params[name] = try Tensor.rand([128], seed: UInt64(k)) + 0.5 }
+    return m
+}
+
 let args = CommandLine.arguments
 let outDir = args.count > 1 ? args[1] : "/tmp"
 let threads = args.count > 2 ? Int(args[2]) ?? 1 : 1
@@ -53,7 +69,7 @@ let onlyVariant = env["GB_VARIANT"]
 let repsScale = env["GB_REPS_SCALE"].flatMap { Int($0) } ?? 1
 Tensor.setThreads(threads)
 
-let models: [(String, Model)] = [("mlp64", try mlp([64, 128, 64, 10], seed: 1)), ("mlp784", try mlp([784, 256, 128, 10], seed: 2)), ("cnn", try cnn(seed: 3))]
+let models: [(String, Model)] = [("mlp64", try mlp([64, 128, 64, 10], seed: 1)), ("mlp784", try mlp([784, 256, 128, 10], seed: 2)), ("cnn", try cnn(seed: 3)), ("resmlp", try residual(seed: 4))]
 for (name, m) in models where only == nil || only == name {
     let fast = try optimizedForInference(m)
     try exportONNX(m, "\(outDir)/\(name).onnx")

@@ -118,6 +118,13 @@ public final class PreparedLayer {
         return { x, y, n in mlw_unary_f32(op, x, y, n) }
     }
 
+    /// Layer norm of each row of [rows, cols] with float32 gamma and beta of `cols` (the
+    /// kernel `Tensor.layerNormRows` runs; `y` may be `x`).
+    public static func layerNormRows(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
+                                     gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, eps: Double) {
+        mlw_layer_norm_rows_f32(x, rows, cols, gamma, beta, Float(eps), y)
+    }
+
     /// Row-wise softmax of [rows, cols] (`x` and `y` must not overlap).
     public static func softmaxRows(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
         mlw_softmax_rows_f32(x, rows, cols, y)

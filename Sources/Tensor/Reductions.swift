@@ -123,6 +123,21 @@ extension Tensor {
         try reduce(.logsumexp, axes: axes, keepDims: keepDims)
     }
 
+    /// Layer norm over the last axis, (x - mean) · rstd · gamma + beta with the biased
+    /// variance, for float32 x, gamma and beta (nil otherwise: the caller composes it from
+    /// tensor ops). One C kernel per row: mean and variance summed in double.
+    public static func layerNormRows(_ x: Tensor, gamma: Tensor, beta: Tensor, eps: Double) throws -> Tensor? {
+        guard x.dtype == .float32, gamma.dtype == .float32, beta.dtype == .float32, x.rank >= 1,
+              gamma.count == x.shape[x.rank - 1], beta.count == gamma.count else { return nil }
+        let src = x.contiguous(), g = gamma.contiguous(), b = beta.contiguous()
+        let cols = x.shape[x.rank - 1], rows = cols == 0 ? 0 : x.count / cols
+        let out = try Tensor(uninitialized: x.shape, dtype: .float32, op: "layer_norm")
+        withExtendedLifetime((src, g, b)) {
+            mlw_layer_norm_rows_f32(src.ptr(Float.self), rows, cols, g.ptr(Float.self), b.ptr(Float.self), Float(eps), out.ptr(Float.self))
+        }
+        return out
+    }
+
     /// Softmax along `axis` (default last). float32 rows run in the C kernel.
     public func softmax(axis: Int = -1) throws -> Tensor { try softmaxImpl(axis: axis, log: false) }
     /// log(softmax(x)) along `axis`, computed as x - logsumexp(x).

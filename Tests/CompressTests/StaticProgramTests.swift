@@ -42,6 +42,56 @@ final class StaticProgramTests: XCTestCase {
         try bothPaths(try optimizedForInference(cnn), "cnn optimized", features: [1, 12, 12])   // conv2d_act nodes
     }
 
+    /// Residual blocks with layer norm, leaky ReLU and a residual add; optimized, the add and
+    /// the activation become one `elementwise` chain. Both forms lower.
+    func testResidualAndLayerNormGraphsLower() throws {
+        var b = ModelBuilder(seed: 7)
+        var h = try b.apply(gelu(), try b.apply(dense(16, 24), try b.input(shape: [16])))
+        for _ in 0..<2 {
+            var y = try b.apply(dense(24, 24), h)
+            y = try b.apply(relu(), try b.apply(layerNorm(24), y))
+            y = try b.apply(dense(24, 24), y)
+            h = try b.apply(leakyRelu(0.2), try b.add(h, y))
+        }
+        let out = try b.apply(sigmoid(), try b.apply(dense(24, 5), h))
+        var m = try b.model(outputs: [out])
+        for (k, name) in m.graph.paramNames.enumerated() where name.hasPrefix("layer_norm") {   // not the identity
+            m.graph.params[name] = try Tensor.randn([24], seed: UInt64(k))
+        }
+        try bothPaths(m, "residual")
+        let fast = try optimizedForInference(m)
+        XCTAssertTrue(fast.graph.nodes.contains { $0.op == "elementwise" }, "the optimizer fuses add + leaky_relu")
+        try bothPaths(fast, "residual optimized")
+    }
+
+    /// Binary ops with parameters on either side (broadcast rows, scalars, a full-size
+    /// parameter first), an activation divided by an activation, and a chain that reads its
+    /// own input again (x · sigmoid(x), which must not run in place).
+    func testBinaryOpsAndChainsWithParametersLower() throws {
+        var b = ModelBuilder(seed: 3)
+        let x = try b.input(shape: [16])
+        let h = try b.apply(dense(16, 16), x)
+        let row = try b.graph.param("row", try Tensor.randn([16], seed: 1), trainable: false)
+        let two = try b.graph.param("two", try Tensor([Float(2)], shape: [1]), trainable: false)
+        var y = try b.graph.op("add", [h, row])
+        y = try b.graph.op("mul", [two, y])
+        y = try b.graph.op("sub", [row, y])
+        let z = try b.graph.op("div", [y, try b.graph.op("add", [try b.apply(sigmoid(), h), two])])
+        let swish = try b.graph.op("mul", [z, try b.apply(sigmoid(), z)])
+        let out = try b.apply(dense(16, 4), swish)
+        let m = try b.model(outputs: [out])
+        try bothPaths(m, "binary")
+        let fast = try optimizedForInference(m)
+        try bothPaths(fast, "binary optimized")
+        let chains = fast.graph.nodes.filter { $0.op == "elementwise" }
+        XCTAssertFalse(chains.isEmpty)
+        // x · sigmoid(x) reads x after a step wrote: never planned in place over x.
+        let plan = planMemory(fast.graph, batch: 4)
+        for c in chains where c.attrs.string("steps", "").contains("#0") {
+            XCTAssertNotEqual(plan.buffer[c.id], plan.buffer[c.inputs[0]], "chain \(c.id) in place over the input it reads again")
+        }
+    }
+
     func testGraphsWithOtherOpsFallBack() throws {
         let m = try sequential([conv2d(1, 2, kernel: 3), batchNorm(2), relu(), flatten(), dense(2 * 4 * 4, 3)], inputShape: [1, 6, 6], seed: 1)
         let exec = try Executor(m.graph)

@@ -115,6 +115,9 @@ void mlw_min_rows_f32(const float *x, long rows, long cols, float *out);
 /// Row-wise softmax / log_softmax of a [rows, cols] contiguous matrix.
 void mlw_softmax_rows_f32(const float *x, long rows, long cols, float *out);
 void mlw_log_softmax_rows_f32(const float *x, long rows, long cols, float *out);
+/// Layer norm of each row of a [rows, cols] contiguous matrix (norm.c): mean and biased
+/// variance in double, y = (x - mean) * rstd * gamma + beta. y may be x.
+void mlw_layer_norm_rows_f32(const float *x, long rows, long cols, const float *gamma, const float *beta, float eps, float *y);
 
 // ---- convolution helpers (conv.c) ----
 /// im2col of one image's channel group [cg, h, w] into dst [cg*kh*kw, oh*ow] (zeros in padding).
