@@ -21,17 +21,27 @@ AI MLW_AVX512 void nn_block(const smallm_ctx *g, const int R, const int W, long 
 #pragma clang loop unroll(full)
         for (int i = 0; i < R * W; i++) acc[i] = zero;
         const float *b = g->B + pc * rsb + j, *a = g->A + i0 * rsa + pc * csa;
-        for (long k = pc; k < kend; k++, b += rsb, a += csa) {
-            __m512 bv[16];
-#pragma clang loop unroll(full)
-            for (int v = 0; v < W; v++) bv[v] = _mm512_maskz_loadu_ps(mk[v], b + 16 * v);
-#pragma clang loop unroll(full)
-            for (int r = 0; r < R; r++) {
-                __m512 av = _mm512_set1_ps(a[r * rsa]);
-#pragma clang loop unroll(full)
-                for (int v = 0; v < W; v++) acc[r * W + v] = _mm512_fmadd_ps(av, bv[v], acc[r * W + v]);
-            }
+#define NN_K_STEP                                                                              \
+        {                                                                                      \
+            __m512 bv[16];                                                                     \
+            _Pragma("clang loop unroll(full)")                                                 \
+            for (int v = 0; v < W; v++) bv[v] = _mm512_maskz_loadu_ps(mk[v], b + 16 * v);      \
+            _Pragma("clang loop unroll(full)")                                                 \
+            for (int r = 0; r < R; r++) {                                                      \
+                __m512 av = _mm512_set1_ps(a[r * rsa]);                                        \
+                _Pragma("clang loop unroll(full)")                                             \
+                for (int v = 0; v < W; v++) acc[r * W + v] = _mm512_fmadd_ps(av, bv[v], acc[r * W + v]); \
+            }                                                                                  \
         }
+        if (R == 1 && W <= 8) {
+            // Two k per iteration: one row 8 vectors wide streams B ~25% faster (0.95 -> 0.75 us
+            // for 256x128); with 16 vectors the unrolled loop spills and runs slower.
+#pragma clang loop unroll_count(2)
+            for (long k = pc; k < kend; k++, b += rsb, a += csa) NN_K_STEP
+        } else {
+            for (long k = pc; k < kend; k++, b += rsb, a += csa) NN_K_STEP
+        }
+#undef NN_K_STEP
         // Merge like the packed micro-kernel's store, then the epilogue on the last slice.
         int first = pc == 0, last = kend == K;
 #pragma clang loop unroll(full)
