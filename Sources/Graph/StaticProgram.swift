@@ -8,9 +8,9 @@ import Tensor
 ///
 /// Only graphs made entirely of the ops below are lowered (dense, the fused and
 /// compressed dense layers, conv2d (+activation) without groups or dilation, max/avg
-/// pooling, activations, softmax, layer norm, add/sub/mul/div and `elementwise` chains
+/// pooling, activations, softmax, batch norm (eval), layer norm, add/sub/mul/div and `elementwise` chains
 /// whose operands are full-size values or parameters (broadcast once here),
-/// flatten/reshape/dropout); anything else (batch norm before folding, concat, ...) runs
+/// flatten/reshape/dropout); anything else (concat, transpose, reductions, ...) runs
 /// through `InferenceProgram`. Not thread-safe (one arena).
 final class StaticProgram {
     /// Where a kernel reads a value: a fixed address (arena, weight) or a graph input.
@@ -154,6 +154,30 @@ final class StaticProgram {
                 kernels.append {
                     for k in srcs.indices { table[k] = srcs[k].get(feeds) }
                     chain.run(table[0], y, count: count, operands: table, scalar: scalar)
+                    return 0
+                }
+                continue
+            case "batch_norm":
+                // Eval mode, as the Tensor op computes it: rstd = 1 / sqrt(var + eps) per channel,
+                // then ((x − mean) · rstd) · γ + β, each operation rounded on its own.
+                let xs = graph.concreteShape(n.inputs[0], batch: batch)
+                let ps = n.inputs.dropFirst().map(param)
+                guard xs.count >= 2, ps.allSatisfy({ $0?.dtype == .float32 && $0?.count == xs[1] }) else { lowered = false; break }
+                let eps = Float(n.attrs.double("eps", 1e-5))
+                let v = ps[3]!.toFloats().map { 1 / ($0 + eps).squareRoot() }
+                guard let stats = try? Tensor(ps[2]!.toFloats() + v + ps[0]!.toFloats() + ps[1]!.toFloats(), shape: [4, xs[1]]),
+                      let st = stats.contiguousFloats else { lowered = false; break }
+                held.append(stats)
+                let channels = xs[1], inner = xs.dropFirst(2).reduce(1, *), images = xs[0]
+                kernels.append {
+                    let src = x.get(feeds)
+                    for img in 0..<images {
+                        for c in 0..<channels {
+                            let base = (img * channels + c) * inner
+                            let (m, r, g, b) = (st[c], st[channels + c], st[2 * channels + c], st[3 * channels + c])
+                            for e in base..<(base + inner) { y[e] = ((src[e] - m) * r) * g + b }
+                        }
+                    }
                     return 0
                 }
                 continue

@@ -92,11 +92,25 @@ final class StaticProgramTests: XCTestCase {
         }
     }
 
+    /// Batch norm before folding (running statistics, over images and over features).
+    func testBatchNormLowers() throws {
+        var cnn = try sequential([conv2d(1, 3, kernel: 3), batchNorm(3), relu(), flatten(), dense(3 * 4 * 4, 6), batchNorm(6), tanh()],
+                                 inputShape: [1, 6, 6], seed: 1)
+        for (k, name) in cnn.graph.paramNames.enumerated() where name.hasPrefix("batch_norm") {
+            let t = try Tensor.rand(cnn.graph.params[name]!.shape, seed: UInt64(k))
+            cnn.graph.params[name] = try name.hasSuffix("running_mean") || name.hasSuffix("beta") ? t - 0.5 : t + 0.5
+        }
+        try bothPaths(cnn, "batch norm", features: [1, 6, 6])
+    }
+
     func testGraphsWithOtherOpsFallBack() throws {
-        let m = try sequential([conv2d(1, 2, kernel: 3), batchNorm(2), relu(), flatten(), dense(2 * 4 * 4, 3)], inputShape: [1, 6, 6], seed: 1)
+        var b = ModelBuilder(seed: 1)
+        let x = try b.input(shape: [4])
+        let c = try b.concat([try b.apply(dense(4, 3), x), x])
+        let m = try b.model(outputs: [c])
         let exec = try Executor(m.graph)
-        let y = try exec.run([m.inputName: try Tensor.randn([2, 1, 6, 6], seed: 1)])[0]
-        XCTAssertEqual(y.shape, [2, 3])
+        let y = try exec.run([m.inputName: try Tensor.randn([2, 4], seed: 1)])[0]
+        XCTAssertEqual(y.shape, [2, 7])
         XCTAssertEqual(exec.staticBatchSizes, [])
     }
 
