@@ -10,8 +10,10 @@ import Tensor
 /// compressed dense layers, conv2d (+activation) without groups or dilation, max/avg
 /// pooling, activations, softmax, batch norm (eval), layer norm, add/sub/mul/div and `elementwise` chains
 /// whose operands are full-size values or parameters (broadcast once here),
-/// flatten/reshape/dropout); anything else (concat, transpose, reductions, ...) runs
-/// through `InferenceProgram`. Not thread-safe (one arena).
+/// flatten/reshape/dropout) get raw kernels; any other float32 op (concat, transpose,
+/// reductions, ...) runs its Tensor kernel on copies of its inputs, its result copied into
+/// the arena. Graphs with other dtypes (integer ids, masks) run through `InferenceProgram`.
+/// Not thread-safe (one arena).
 final class StaticProgram {
     /// Where a kernel reads a value: a fixed address (arena, weight) or a graph input.
     struct Source {
@@ -28,6 +30,9 @@ final class StaticProgram {
     private var pointerTables: [UnsafeMutablePointer<UnsafePointer<Float>>] = []
     /// Parameters made contiguous or broadcast at lowering, which kernels read.
     private var held: [Tensor] = []
+    /// What a Tensor-kernel node threw during the current call.
+    private final class ErrorBox { var error: Error? }
+    private let fallbackError = ErrorBox()
 
     /// Nil when some node has no lowering (the caller then uses `InferenceProgram`).
     init?(_ graph: Graph, batch: Int) {
@@ -72,7 +77,7 @@ final class StaticProgram {
             }
             if n.op == "param" { continue }
             // (a binary op's first input may be a parameter: its chain reads it as an operand)
-            guard n.dtype == .float32, sources[n.inputs[0]] != nil || ["add", "sub", "mul", "div"].contains(n.op) else { lowered = false; break }
+            guard n.dtype == .float32, let first = n.inputs.first, sources[first] != nil || ["add", "sub", "mul", "div"].contains(n.op) else { lowered = false; break }
             let x = sources[n.inputs[0]] ?? Source(fixed: nil, feed: 0)
             if ["flatten", "reshape", "dropout"].contains(n.op) { sources[i] = x; continue }   // views
             guard let y = arenaAt(i) else { lowered = false; break }
@@ -193,7 +198,30 @@ final class StaticProgram {
                 kernels.append { PreparedLayer.softmaxRows(x.get(feeds), y, rows: rows, cols: cols); return 0 }
                 continue
             default:
-                lowered = false
+                // No raw kernel: the op's Tensor kernel on copies of its inputs, its output copied
+                // into the arena (the same bits as the Tensor path), so one such node does not
+                // keep the rest of the graph off the plan.
+                guard let def = OpRegistry.ops[n.op] else { lowered = false; break }
+                let ins: [(src: Source?, layout: Tensor.CopyLayout?, value: Tensor?)] = n.inputs.map { j in
+                    if let t = param(j) { return (nil, nil, t) }
+                    return (sources[j], Tensor.CopyLayout(shape: graph.concreteShape(j, batch: batch)), nil)
+                }
+                guard ins.allSatisfy({ $0.value != nil || $0.src != nil }) else { lowered = false; break }
+                let attrs = n.attrs, ctx = OpContext(training: false), failure = fallbackError
+                ctx.inference = true
+                kernels.append {
+                    do {
+                        let args = try ins.map { try $0.value ?? Tensor.copying($0.src!.get(feeds), layout: $0.layout!) }
+                        let out = try def.forward(args, attrs, ctx).0.astype(.float32).contiguous()
+                        guard out.count == count, let p = out.contiguousFloats else { throw GraphError("run: \(n.op) gave shape \(out.shape), planned \(shape)") }
+                        y.update(from: p, count: count)
+                        return 0
+                    } catch {
+                        failure.error = error
+                        return 2
+                    }
+                }
+                continue
             }
             let layerRows = rowsOverride ?? rows
             guard lowered, let l = layer, layerRows > 0, l.outFeatures * layerRows == count else { lowered = false; break }
@@ -247,7 +275,10 @@ final class StaticProgram {
     /// The kernels on the feed pointers set by the caller, then the outputs copied out.
     private func execute() throws -> [Tensor] {
         // By index: iterating the array would copy (retain and release) each closure.
-        for i in kernels.indices where kernels[i]() != 0 { throw GraphError("run: out of memory for a kernel's scratch buffer") }
+        for i in kernels.indices where kernels[i]() != 0 {
+            if let e = fallbackError.error { fallbackError.error = nil; throw e }
+            throw GraphError("run: out of memory for a kernel's scratch buffer")
+        }
         return try outputs.map { try Tensor.copying($0.at, layout: $0.layout) }
     }
 }

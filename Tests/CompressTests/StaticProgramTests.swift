@@ -103,14 +103,30 @@ final class StaticProgramTests: XCTestCase {
         try bothPaths(cnn, "batch norm", features: [1, 6, 6])
     }
 
-    func testGraphsWithOtherOpsFallBack() throws {
+    /// Ops without a raw kernel (concat, transpose, a reduction) run their Tensor kernel
+    /// inside the program; the rest of the graph keeps the plan.
+    func testOpsWithoutRawKernelsRunInsideTheProgram() throws {
         var b = ModelBuilder(seed: 1)
-        let x = try b.input(shape: [4])
-        let c = try b.concat([try b.apply(dense(4, 3), x), x])
-        let m = try b.model(outputs: [c])
+        let x = try b.input(shape: [16])
+        let h = try b.apply(dense(16, 8), x)
+        var c = try b.concat([h, try b.apply(tanh(), h)])
+        c = try b.graph.op("transpose", [try b.graph.op("reshape", [c], ["shape": .ints([0, 4, 4])])], ["perm": .ints([0, 2, 1])])
+        let s = try b.graph.op("sum", [c], ["axes": .ints([2]), "keepdims": .bool(false)])
+        let out = try b.apply(dense(4, 3), try b.apply(relu(), s))
+        let m = try b.model(outputs: [out])
+        try bothPaths(m, "concat, transpose, sum")
+        try bothPaths(try optimizedForInference(m), "concat, transpose, sum optimized")
+    }
+
+    func testGraphsWithOtherDTypesFallBack() throws {
+        var b = ModelBuilder(seed: 1)
+        let ids = try b.input(shape: [3], dtype: .int32)
+        let e = try b.apply(flatten(), try b.apply(embedding(10, 4), ids))
+        let out = try b.apply(dense(12, 2), e)
+        let m = try b.model(outputs: [out])
         let exec = try Executor(m.graph)
-        let y = try exec.run([m.inputName: try Tensor.randn([2, 4], seed: 1)])[0]
-        XCTAssertEqual(y.shape, [2, 7])
+        let y = try exec.run([m.inputName: try Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3])])[0]
+        XCTAssertEqual(y.shape, [2, 2])
         XCTAssertEqual(exec.staticBatchSizes, [])
     }
 
