@@ -112,16 +112,18 @@ final class StaticProgram {
                 let f = PreparedLayer.activation(n.op)!
                 kernels.append { f(x.get(feeds), y, count); return 0 }
                 continue
+            // Cases a raw kernel does not take (an operand that shares the output's buffer, a
+            // non-float parameter...) run the op's Tensor kernel, like ops without one.
             case "add", "sub", "mul", "div", "leaky_relu", "elementwise":
-                guard let k = extra.chain(i, y, shape: shape) else { lowered = false; break }
+                guard let k = extra.chain(i, y, shape: shape) ?? extra.tensorKernel(i, y, shape: shape) else { lowered = false; break }
                 kernels.append(k)
                 continue
             case "batch_norm":
-                guard let k = extra.batchNorm(i, x, y) else { lowered = false; break }
+                guard let k = extra.batchNorm(i, x, y) ?? extra.tensorKernel(i, y, shape: shape) else { lowered = false; break }
                 kernels.append(k)
                 continue
             case "layer_norm":
-                guard let k = extra.layerNorm(i, x, y, rows: rows, cols: cols) else { lowered = false; break }
+                guard let k = extra.layerNorm(i, x, y, rows: rows, cols: cols) ?? extra.tensorKernel(i, y, shape: shape) else { lowered = false; break }
                 kernels.append(k)
                 continue
             case "softmax":

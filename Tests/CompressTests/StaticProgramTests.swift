@@ -103,8 +103,8 @@ final class StaticProgramTests: XCTestCase {
         try bothPaths(cnn, "batch norm", features: [1, 6, 6])
     }
 
-    /// Ops without a raw kernel (concat, transpose, a reduction) run their Tensor kernel
-    /// inside the program; the rest of the graph keeps the plan.
+    /// Ops without a raw kernel (concat, transpose, a reduction) and `s + s` over the
+    /// buffer of `s` run their Tensor kernel inside the program; the rest keeps the plan.
     func testOpsWithoutRawKernelsRunInsideTheProgram() throws {
         var b = ModelBuilder(seed: 1)
         let x = try b.input(shape: [16])
@@ -112,7 +112,8 @@ final class StaticProgramTests: XCTestCase {
         var c = try b.concat([h, try b.apply(tanh(), h)])
         c = try b.graph.op("transpose", [try b.graph.op("reshape", [c], ["shape": .ints([0, 4, 4])])], ["perm": .ints([0, 2, 1])])
         let s = try b.graph.op("sum", [c], ["axes": .ints([2]), "keepdims": .bool(false)])
-        let out = try b.apply(dense(4, 3), try b.apply(relu(), s))
+        let twice = try b.graph.op("add", [s, s])   // planned in place over s, which it reads twice
+        let out = try b.apply(dense(4, 3), try b.apply(relu(), twice))
         let m = try b.model(outputs: [out])
         try bothPaths(m, "concat, transpose, sum")
         try bothPaths(try optimizedForInference(m), "concat, transpose, sum optimized")
