@@ -25,7 +25,7 @@
 #define SMALLM_TASK_COLS 192    // columns per task: a multiple of the 2-8 row block widths
 #define SMALLM_PAR_FLOPS 1.0e6  // below this one thread is faster (wake-up > work)
 #define SMALLM_NT_ROWS 8        // from this many rows a transposed B is transposed once (see above)
-#define SMALLM_ROW_PAR_WEIGHTS (1L << 16)  // one row: split B's columns across threads from this many weights
+#define SMALLM_ROW_PAR_WEIGHTS (1L << 16)  // one row: split over the threads from this many weights of B
 
 static int smallm_max = SMALLM_MAX;
 void mlw_sgemm_set_small_m(int max_rows) { smallm_max = max_rows < 0 ? 0 : (max_rows > SMALLM_CAP ? SMALLM_CAP : max_rows); }
