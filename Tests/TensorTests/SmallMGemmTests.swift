@@ -10,6 +10,13 @@ final class SmallMGemmTests: XCTestCase {
         mlw_sgemm_set_small_m(64)
     }
 
+    /// `body` on the packed GEMM path (the small-M path off), the limit restored after.
+    private func onPackedPath<R>(_ body: () throws -> R) rethrows -> R {
+        mlw_sgemm_set_small_m(0)
+        defer { mlw_sgemm_set_small_m(64) }
+        return try body()
+    }
+
     private func linear(_ x: Tensor, _ w: Tensor, _ b: Tensor?, _ tw: Bool, _ relu: Bool) throws -> [Float] {
         try Tensor.linear(x, weight: w, bias: b, transposedWeight: tw, activation: relu ? .relu : .none).toFloats()
     }
@@ -42,16 +49,12 @@ final class SmallMGemmTests: XCTestCase {
             for (m, n, k) in [(1, 257, 784), (1, 400, 50), (1, 530, 70), (3, 33, 1000), (8, 100, 385), (13, 70, 33), (64, 50, 800)] {
                 let x = randomTensor([m, k], seed: 1), w = randomTensor([k, n], seed: 2), b = randomTensor([n], seed: 3)
                 let fast = try linear(x, w, b, false, true)
-                mlw_sgemm_set_small_m(0)
-                let packed = try linear(x, w, b, false, true)
-                mlw_sgemm_set_small_m(64)
+                let packed = try onPackedPath { try linear(x, w, b, false, true) }
                 XCTAssertEqual(fast, packed, "m\(m) n\(n) k\(k) level \(level)")
                 // alpha, beta and a per-row bias go through the same merge
                 let c = randomTensor([m, n], seed: 4), rb = randomTensor([m], seed: 5)
                 let g1 = try Tensor.gemm(x, w, alpha: 0.5, bias: rb, biasPerRow: true).toFloats()
-                mlw_sgemm_set_small_m(0)
-                let g0 = try Tensor.gemm(x, w, alpha: 0.5, bias: rb, biasPerRow: true).toFloats()
-                mlw_sgemm_set_small_m(64)
+                let g0 = try onPackedPath { try Tensor.gemm(x, w, alpha: 0.5, bias: rb, biasPerRow: true).toFloats() }
                 XCTAssertEqual(g1, g0, "alpha/row bias m\(m) level \(level)")
                 let ref = Reference.gemm(x.toFloats(), w.toFloats(), m: m, n: n, k: k)
                 let r = try Tensor.gemm(x, w, alpha: 0.5, beta: 2, c: c, bias: b, activation: .relu).toFloats()
@@ -99,9 +102,7 @@ final class SmallMGemmTests: XCTestCase {
             for (m, n, k) in [(8, 33, 10), (64, 128, 64), (64, 64, 10), (13, 70, 785)] {
                 let x = randomTensor([m, k], seed: 1), w = randomTensor([n, k], seed: 2), b = randomTensor([n], seed: 3)
                 let fast = try linear(x, w, b, true, true)
-                mlw_sgemm_set_small_m(0)
-                let packed = try linear(x, w, b, true, true)
-                mlw_sgemm_set_small_m(64)
+                let packed = try onPackedPath { try linear(x, w, b, true, true) }
                 XCTAssertEqual(fast, packed, "m\(m) n\(n) k\(k) level \(level)")
             }
         }
