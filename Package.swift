@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Dependencies point down only: mlw -> Workbench -> (Lang, Stdlib, Registry, Data, Tensor) -> CKernels.
+// Dependencies point down only: mlw -> Workbench -> (Lang, Stdlib, Registry, Frames, Tensor) -> CKernels.
 // The interpreter's values, closures and native tables are single-threaded by design;
 // Swift 5 mode keeps strict-concurrency checking off for those targets.
 let v5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
@@ -35,7 +35,7 @@ let package = Package(
         // SHA-256 shared by data lineage, the stage cache and the artifact store.
         .target(name: "CChecksum", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "Checksum", dependencies: ["CChecksum"]),
-        .target(name: "Data", dependencies: ["Checksum"]),
+        .target(name: "Frames", dependencies: ["Checksum"]),
         // The graph IR, its op table, executor and autodiff; training on top of it.
         .target(name: "Graph", dependencies: ["Tensor"], swiftSettings: v5),
         .target(name: "Train", dependencies: ["Graph", "Tensor"], swiftSettings: v5),
@@ -46,7 +46,7 @@ let package = Package(
         // Distillation, pruning (CSR storage), int8 quantization, model comparison.
         .target(name: "Compress", dependencies: ["Graph", "Train", "Tensor"], swiftSettings: v5),
         // Compression benchmark on digits, driven by Scripts/bench/compress/run (release builds only).
-        .executableTarget(name: "CompressBench", dependencies: ["Compress", "Train", "Data", "Tensor"], swiftSettings: v5),
+        .executableTarget(name: "CompressBench", dependencies: ["Compress", "Train", "Frames", "Tensor"], swiftSettings: v5),
         .target(name: "Registry", dependencies: ["Checksum", .product(name: "GRDB", package: "GRDB.swift")]),
         // The standard library written in MLW itself, shipped as package resources.
         .target(name: "Stdlib", path: "Stdlib", exclude: ["README.md"], resources: [.copy("std")]),
@@ -54,7 +54,7 @@ let package = Package(
         .target(
             name: "Serve",
             dependencies: [
-                "Tensor", "Data", "Registry",
+                "Tensor", "Frames", "Registry",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -62,22 +62,22 @@ let package = Package(
             ],
             swiftSettings: v5
         ),
-        .target(name: "Workbench", dependencies: ["Lang", "Stdlib", "Tensor", "Data", "Registry", "Graph", "Train", "Optimize", "Compress", "Serve", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: v5),
+        .target(name: "Workbench", dependencies: ["Lang", "Stdlib", "Tensor", "Frames", "Registry", "Graph", "Train", "Optimize", "Compress", "Serve", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: v5),
         .executableTarget(
             name: "mlw",
             dependencies: [
-                "Lang", "Workbench", "Registry", "Data", "Serve", "Tensor", "CReadline",
+                "Lang", "Workbench", "Registry", "Frames", "Serve", "Tensor", "CReadline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: v5
         ),
         .testTarget(name: "LangTests", dependencies: ["Lang"], swiftSettings: v5),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
-        .testTarget(name: "DataTests", dependencies: ["Data"]),
+        .testTarget(name: "FramesTests", dependencies: ["Frames"]),
         .testTarget(name: "GraphTests", dependencies: ["Graph"], swiftSettings: v5),
-        .testTarget(name: "TrainTests", dependencies: ["Train", "Data"], swiftSettings: v5),
+        .testTarget(name: "TrainTests", dependencies: ["Train", "Frames"], swiftSettings: v5),
         .testTarget(name: "OptimizeTests", dependencies: ["Optimize", "Train"], swiftSettings: v5),
-        .testTarget(name: "CompressTests", dependencies: ["Compress", "Train", "Data"], swiftSettings: v5),
+        .testTarget(name: "CompressTests", dependencies: ["Compress", "Train", "Frames"], swiftSettings: v5),
         .testTarget(name: "RegistryTests", dependencies: ["Registry"]),
         .testTarget(
             name: "ServeTests",

@@ -1,5 +1,5 @@
 import Compress
-import Data
+import Frames
 import Foundation
 import Tensor
 import Train

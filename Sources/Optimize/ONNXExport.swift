@@ -210,5 +210,5 @@ public func onnxBytes(_ model: Model, opset: Int = 17) throws -> [UInt8] {
 
 public func exportONNX(_ model: Model, _ path: String, opset: Int = 17) throws {
     let bytes = try onnxBytes(model, opset: opset)
-    try Foundation.Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+    try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
 }

@@ -103,7 +103,7 @@ public struct Dataset: Codable, Sendable, Equatable, SnakeCaseRecord {
     public var hash: String
     public var source: String
     public var rows: Int
-    /// The schema as JSON text, as the Data module describes it.
+    /// The schema as JSON text, as the Frames module describes it.
     public var schemaJson: String
     public var firstSeenAt: Date
 }

@@ -1,5 +1,5 @@
 import Foundation
-import Data
+import Frames
 import Tensor
 
 /// A multi-layer perceptron: each layer is act(x @ W + b) with one fused `Tensor.linear`.
@@ -101,8 +101,8 @@ public final class DenseModel: ServableModel, @unchecked Sendable {
             }
             layers.append(Layer(weight: w, bias: b, activation: act))
         }
-        let transforms = try meta["mlw.transforms"].map { try FittedPipeline(json: Foundation.Data($0.utf8)) }
-        let stats = try meta["mlw.stats"].map { try JSONDecoder().decode(FeatureStats.self, from: Foundation.Data($0.utf8)) }
+        let transforms = try meta["mlw.transforms"].map { try FittedPipeline(json: Data($0.utf8)) }
+        let stats = try meta["mlw.stats"].map { try JSONDecoder().decode(FeatureStats.self, from: Data($0.utf8)) }
         return try DenseModel(name: name, version: version, layers: layers, transforms: transforms, trainingStats: stats)
     }
 }

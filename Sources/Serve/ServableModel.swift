@@ -1,4 +1,4 @@
-import Data
+import Frames
 import Tensor
 
 /// What the server knows about a model: names, shapes, one batched forward pass, and the

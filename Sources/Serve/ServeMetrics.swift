@@ -1,5 +1,5 @@
 import Foundation
-import Data
+import Frames
 import Logging
 import CoreMetrics
 import Metrics

@@ -1,4 +1,4 @@
-import Data
+import Frames
 import Foundation
 import Graph
 import Hummingbird
@@ -37,8 +37,8 @@ public final class GraphServable: ServableModel, @unchecked Sendable {
         outputsAreLogits = !["softmax", "sigmoid", "log_softmax"].contains(last)
         inputs = [spec(model.inputName, model.inputShape)]
         outputs = [spec("output", model.outputShape)]
-        transforms = try model.blobs["transforms"].map { try FittedPipeline(json: Foundation.Data($0.utf8)) }
-        trainingStats = try model.blobs["stats"].map { try JSONDecoder().decode(FeatureStats.self, from: Foundation.Data($0.utf8)) }
+        transforms = try model.blobs["transforms"].map { try FittedPipeline(json: Data($0.utf8)) }
+        trainingStats = try model.blobs["stats"].map { try JSONDecoder().decode(FeatureStats.self, from: Data($0.utf8)) }
     }
 
     public func predict(_ batch: Tensor) throws -> Tensor {

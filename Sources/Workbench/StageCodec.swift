@@ -1,4 +1,4 @@
-import Data
+import Frames
 import Foundation
 import Lang
 

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Data
+import Frames
 
 /// `mlw bench-data PATH`: loads a CSV with the data library (`DataBench`) and prints one
 /// `rows=... seconds=... peak_rss_mb=...` line, for Scripts/bench/data/run. Hidden from help.

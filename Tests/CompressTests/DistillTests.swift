@@ -1,5 +1,5 @@
 import XCTest
-import Data
+import Frames
 import Graph
 import Tensor
 import Train

@@ -51,10 +51,10 @@ final class ONNXTests: XCTestCase {
         let want = try Executor(m.graph).run([m.inputName: x])[0]
         let path = dir.appendingPathComponent("m.onnx").path, xin = dir.appendingPathComponent("x.bin").path
         try exportONNX(m, path)
-        try Foundation.Data(rawBytes(x)).write(to: URL(fileURLWithPath: xin))
+        try Data(rawBytes(x)).write(to: URL(fileURLWithPath: xin))
         let outShape = try shell(py, ["-c", Self.script, path, xin, "\(shape)"]).trimmingCharacters(in: .whitespacesAndNewlines)
         XCTAssertEqual(outShape, "\(want.shape)".replacingOccurrences(of: " ", with: " "), label)
-        let got = try Foundation.Data(contentsOf: URL(fileURLWithPath: xin + ".out")).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        let got = try Data(contentsOf: URL(fileURLWithPath: xin + ".out")).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
         let d = zip(got, want.toFloats()).map { abs($0 - $1) }.max() ?? .infinity
         XCTAssertEqual(got.count, want.count, label)
         XCTAssertLessThan(d, 1e-4, label)

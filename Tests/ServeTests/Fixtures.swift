@@ -1,4 +1,4 @@
-import Data
+import Frames
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -41,7 +41,7 @@ enum Fixtures {
     }
 
     static func json(_ buffer: ByteBuffer) -> [String: Any] {
-        (try? JSONSerialization.jsonObject(with: Foundation.Data(buffer.readableBytesView), options: [.fragmentsAllowed])) as? [String: Any] ?? [:]
+        (try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView), options: [.fragmentsAllowed])) as? [String: Any] ?? [:]
     }
 }
 

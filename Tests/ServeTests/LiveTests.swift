@@ -24,7 +24,7 @@ final class LiveTests: XCTestCase {
 
     static func post(_ port: Int, _ path: String, _ body: String) async throws -> (Int, [String: Any]) {
         var req = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
-        req.httpMethod = "POST"; req.httpBody = Foundation.Data(body.utf8)
+        req.httpMethod = "POST"; req.httpBody = Data(body.utf8)
         req.setValue("application/json", forHTTPHeaderField: "Content-Type")
         let (data, resp) = try await URLSession.shared.data(for: req)
         let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]

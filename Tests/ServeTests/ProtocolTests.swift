@@ -96,7 +96,7 @@ final class ProtocolTests: XCTestCase {
             let p = (r["predictions"] as? [[String: Any]])?.first
             let probs = floats(p?["probabilities"])
             XCTAssertEqual(probs.count, 3)
-            let x = try model.transforms!.apply(toJSONRecord: Foundation.Data(rec.utf8))
+            let x = try model.transforms!.apply(toJSONRecord: Data(rec.utf8))
             assertClose(probs, try Fixtures.predictDirect(model, [x]))
             let best = probs.indices.max { probs[$0] < probs[$1] }!
             XCTAssertEqual(p?["label"] as? String, ["setosa", "versicolor", "virginica"][best])

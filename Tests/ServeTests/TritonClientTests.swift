@@ -27,7 +27,7 @@ final class TritonClientTests: XCTestCase {
         let model = try Fixtures.digits()
         let (port, task) = try await LiveTests.start(try LiveTests.liveServer(models: [model]))
         defer { task.cancel() }
-        let out = try await Task.detached { () -> (Int32, Foundation.Data) in
+        let out = try await Task.detached { () -> (Int32, Data) in
             let p = Process()
             p.executableURL = URL(fileURLWithPath: python)
             p.arguments = [Fixtures.root.appendingPathComponent("Tests/ServeTests/Python/triton_client.py").path, String(port), "digits"]

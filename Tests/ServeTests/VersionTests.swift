@@ -77,7 +77,7 @@ final class VersionTests: XCTestCase {
         let (reg, dir) = try tempRegistry()
         _ = try register(reg, dir: dir, seeds: [1])
         let junk = dir.appendingPathComponent("junk.bin")
-        try Foundation.Data("not a model".utf8).write(to: junk)
+        try Data("not a model".utf8).write(to: junk)
         _ = try reg.register(file: junk, name: "digits")
         _ = try reg.setAlias("digits", alias: "production", version: 1)
         var config = ServeConfig(); config.pollInterval = .milliseconds(20)

@@ -1,5 +1,5 @@
 import XCTest
-import Data
+import Frames
 import Tensor
 import Graph
 @testable import Train

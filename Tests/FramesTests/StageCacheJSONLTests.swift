@@ -1,5 +1,5 @@
 import XCTest
-@testable import Data
+@testable import Frames
 
 final class StageCacheJSONLTests: XCTestCase {
     func testKeyDependsOnEverything() {
@@ -22,11 +22,11 @@ final class StageCacheJSONLTests: XCTestCase {
         let k = c.key(name: "s", inputHashes: [], codeHash: "x")
         XCTAssertNil(try c.load(key: k))
         XCTAssertFalse(c.contains(key: k))
-        let blob = Foundation.Data((0..<100_000).map { UInt8($0 & 0xff) })
+        let blob = Data((0..<100_000).map { UInt8($0 & 0xff) })
         try c.store(key: k, data: blob)
         XCTAssertEqual(try c.load(key: k), blob)
-        try c.store(key: k, data: Foundation.Data([1, 2, 3]))  // overwrite
-        XCTAssertEqual(try c.load(key: k), Foundation.Data([1, 2, 3]))
+        try c.store(key: k, data: Data([1, 2, 3]))  // overwrite
+        XCTAssertEqual(try c.load(key: k), Data([1, 2, 3]))
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: root + "/" + String(k.prefix(2)))
         XCTAssertEqual(leftovers, [k + ".bin"])  // no temp files left behind
         try c.remove(key: k)
@@ -62,7 +62,7 @@ final class FileHashCacheTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: root))  // remembered (file is old)
         XCTAssertEqual(try cache.hash(ofFile: path), h1)             // from the cache
         // A content change changes the stat, so the hash is recomputed.
-        try Foundation.Data("a,b\n1,3\n".utf8).write(to: URL(fileURLWithPath: path))
+        try Data("a,b\n1,3\n".utf8).write(to: URL(fileURLWithPath: path))
         XCTAssertEqual(try cache.hash(ofFile: path), SHA256.hex("a,b\n1,3\n"))
         var o = CSVOptions(); o.fileHashCache = cache
         XCTAssertEqual(try readCSV(path, options: o).lineage, try readCSV(path).lineage)

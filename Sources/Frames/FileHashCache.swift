@@ -39,7 +39,7 @@ public struct FileHashCache: Sendable, Equatable {
         }
         let hex = try SHA256.hexOfFile(path)
         let age = Date().timeIntervalSince1970 - (Double(mtime.tv_sec) + Double(mtime.tv_nsec) * 1e-9)
-        if age > 2 { try? store.store(key: key, data: Foundation.Data(hex.utf8)) }
+        if age > 2 { try? store.store(key: key, data: Data(hex.utf8)) }
         return hex
     }
 }

@@ -64,7 +64,7 @@ public struct Schema: Codable, Equatable, Sendable {
     }
 
     /// Reads a schema from JSON: `{"digit": {"type": "category", "values": [0, 1, 2]}}`.
-    public init(json: Foundation.Data) throws {
+    public init(json: Data) throws {
         do { self = try JSONDecoder().decode(Schema.self, from: json) }
         catch { throw DataError(.badJSON, "not a schema: \(error)") }
     }

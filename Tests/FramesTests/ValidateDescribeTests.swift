@@ -1,5 +1,5 @@
 import XCTest
-@testable import Data
+@testable import Frames
 
 final class ValidateDescribeTests: XCTestCase {
     let schema = Schema([
@@ -67,7 +67,7 @@ final class ValidateDescribeTests: XCTestCase {
 
 final class SchemaJSONTests: XCTestCase {
     func testSchemaFromJSONAcceptsValuesAlias() throws {
-        let s = try Schema(json: Foundation.Data(#"{"digit": {"type": "category", "values": [0, 1, 2]}, "x": {"min": 0, "nullable": false}}"#.utf8))
+        let s = try Schema(json: Data(#"{"digit": {"type": "category", "values": [0, 1, 2]}, "x": {"min": 0, "nullable": false}}"#.utf8))
         XCTAssertEqual(s.columns["digit"], ColumnRule(type: .category, allowed: [.int(0), .int(1), .int(2)]))
         XCTAssertEqual(s.columns["x"], ColumnRule(min: 0, nullable: false))
         let back = try JSONDecoder().decode(Schema.self, from: JSONEncoder().encode(s))

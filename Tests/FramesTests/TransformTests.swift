@@ -1,5 +1,5 @@
 import XCTest
-@testable import Data
+@testable import Frames
 
 final class TransformTests: XCTestCase {
     func iris() throws -> Dataset {
@@ -65,7 +65,7 @@ final class TransformTests: XCTestCase {
         let e = dataError { _ = try back.apply(toRecord: r3) }
         XCTAssertEqual(e?.column, "petal_length")
         XCTAssertTrue(e!.description.contains("petal_length"))
-        let f = try back.apply(toJSONRecord: Foundation.Data(#"{"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}"#.utf8))
+        let f = try back.apply(toJSONRecord: Data(#"{"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}"#.utf8))
         XCTAssertEqual(f.count, 4)
         XCTAssertEqual(back.stats.features.map(\.name), ["sepal_length", "sepal_width", "petal_length", "petal_width"])
     }

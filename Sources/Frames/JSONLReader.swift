@@ -25,7 +25,7 @@ public func readJSONL(_ path: String, label: String? = nil, features: [String]? 
             throw DataError(.invalidUTF8, "invalid UTF-8 bytes", file: path, line: lineNo)
         }
         let object: Any
-        do { object = try JSONSerialization.jsonObject(with: Foundation.Data(bytes), options: [.fragmentsAllowed]) }
+        do { object = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]) }
         catch { throw DataError(.badJSON, "invalid JSON", file: path, line: lineNo) }
         guard let dict = object as? [String: Any] else {
             throw DataError(.badJSON, "line is not a JSON object", file: path, line: lineNo)

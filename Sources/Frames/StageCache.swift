@@ -37,7 +37,7 @@ public struct StageCache: Sendable {
     }
 
     /// The stored blob, or nil when the key was never stored.
-    public func load(key: String) throws -> Foundation.Data? {
+    public func load(key: String) throws -> Data? {
         try checkKey(key)
         let p = path(for: key)
         guard FileManager.default.fileExists(atPath: p) else { return nil }
@@ -51,7 +51,7 @@ public struct StageCache: Sendable {
 
     /// Stores `data` under `key` atomically: written to a temp file in the same folder,
     /// flushed, then renamed, so a reader never sees half a blob (even after a crash).
-    public func store(key: String, data: Foundation.Data) throws {
+    public func store(key: String, data: Data) throws {
         try checkKey(key)
         let final = path(for: key)
         let dir = (final as NSString).deletingLastPathComponent

@@ -67,7 +67,7 @@ public struct FittedPipeline: Codable, Equatable, Sendable {
     }
 
     /// JSON text (sorted keys, so equal pipelines give equal bytes).
-    public func jsonData() throws -> Foundation.Data {
+    public func jsonData() throws -> Data {
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
         do { return try enc.encode(self) } catch let e as EncodingError {
@@ -76,7 +76,7 @@ public struct FittedPipeline: Codable, Equatable, Sendable {
         }
     }
 
-    public init(json: Foundation.Data) throws {
+    public init(json: Data) throws {
         do { self = try JSONDecoder().decode(FittedPipeline.self, from: json) }
         catch { throw DataError(.badJSON, "not a fitted pipeline: \(error)") }
     }
@@ -106,7 +106,7 @@ public struct FittedPipeline: Codable, Equatable, Sendable {
     }
 
     /// Same as `apply(toRecord:)` for a JSON object (bytes of one request body).
-    public func apply(toJSONRecord json: Foundation.Data) throws -> [Float] {
+    public func apply(toJSONRecord json: Data) throws -> [Float] {
         guard let obj = try? JSONSerialization.jsonObject(with: json) as? [String: Any] else {
             throw DataError(.badJSON, "record is not a JSON object")
         }

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import Data
+@testable import Frames
 
 /// The repository root, found from this source file's path (fixtures are not bundle
 /// resources, so the test target needs no resource declarations).
@@ -17,7 +17,7 @@ func tempFile(bytes: [UInt8], name: String = "t.csv") -> String {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mlw-data-tests-\(UUID().uuidString)")
     try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     let path = dir.appendingPathComponent(name).path
-    _ = FileManager.default.createFile(atPath: path, contents: Foundation.Data(bytes))
+    _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
     return path
 }
 

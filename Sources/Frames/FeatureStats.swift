@@ -27,7 +27,7 @@ public struct FeatureStats: Codable, Equatable, Sendable {
         }
     }
 
-    public func jsonData() throws -> Foundation.Data {
+    public func jsonData() throws -> Data {
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys, .prettyPrinted]
         return try enc.encode(self)

@@ -1,5 +1,5 @@
 import XCTest
-@testable import Data
+@testable import Frames
 
 final class SplitLineageTests: XCTestCase {
     func iris() throws -> Dataset {

@@ -1,5 +1,5 @@
 import XCTest
-@testable import Data
+@testable import Frames
 
 /// The fast byte parser against a slow, obvious twin on random CSV text (long and short
 /// fields, quotes, embedded delimiters/newlines, CRLF), at several chunk sizes.

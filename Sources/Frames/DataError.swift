@@ -1,6 +1,6 @@
 import Foundation
 
-/// Every error the Data module throws. Messages name the file, the 1-based line and the
+/// Every error the Frames module throws. Messages name the file, the 1-based line and the
 /// column where one is known, in the form `file:line: column 'x': message`, so the
 /// binding can show them as they are.
 public struct DataError: Error, CustomStringConvertible, Equatable, Sendable {

@@ -1,0 +1,2 @@
+// One SHA-256 for the whole project; re-exported so `import Frames` brings it.
+@_exported import Checksum
