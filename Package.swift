@@ -29,8 +29,6 @@ let package = Package(
             cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]
         ),
         .target(name: "Tensor", dependencies: ["CKernels"]),
-        // Speed benchmark of the tensor engine, driven by Scripts/bench/tensor (release builds only).
-        .executableTarget(name: "TensorBench", dependencies: ["Tensor"]),
         .target(name: "Lang", swiftSettings: v5),
         // SHA-256 shared by data lineage, the stage cache and the artifact store.
         .target(name: "CChecksum", cSettings: [.unsafeFlags(["-O3"])]),
@@ -41,12 +39,8 @@ let package = Package(
         .target(name: "Train", dependencies: ["Graph", "Tensor"], swiftSettings: v5),
         // Graph optimizer passes, memory planner, inspection and ONNX export.
         .target(name: "Optimize", dependencies: ["Graph", "Train", "Tensor"], swiftSettings: v5),
-        // Latency benchmark of the graph optimizer, driven by Scripts/bench/graph/run (release builds only).
-        .executableTarget(name: "GraphBench", dependencies: ["Optimize", "Train", "Graph", "Tensor"], swiftSettings: v5),
         // Distillation, pruning (CSR storage), int8 quantization, model comparison.
         .target(name: "Compress", dependencies: ["Graph", "Train", "Tensor"], swiftSettings: v5),
-        // Compression benchmark on digits, driven by Scripts/bench/compress/run (release builds only).
-        .executableTarget(name: "CompressBench", dependencies: ["Compress", "Train", "Frames", "Tensor"], swiftSettings: v5),
         .target(name: "Registry", dependencies: ["Checksum", .product(name: "GRDB", package: "GRDB.swift")]),
         // The standard library written in MLW itself, shipped as package resources.
         .target(name: "Stdlib", path: "Stdlib", exclude: ["README.md"], resources: [.copy("std")]),
@@ -71,6 +65,15 @@ let package = Package(
             ],
             swiftSettings: v5
         ),
+        // Benchmark executables: not part of the product; their sources live beside the drivers
+        // in Scripts/bench/ (release builds only, run by those scripts).
+        .executableTarget(name: "TensorBench", dependencies: ["Tensor", "CKernels"], path: "Scripts/bench/swift/TensorBench"),
+        .executableTarget(name: "GraphBench", dependencies: ["Optimize", "Train", "Graph", "Tensor", "CKernels"],
+                          path: "Scripts/bench/swift/GraphBench", swiftSettings: v5),
+        .executableTarget(name: "CompressBench", dependencies: ["Compress", "Train", "Frames", "Tensor"],
+                          path: "Scripts/bench/swift/CompressBench", swiftSettings: v5),
+        .executableTarget(name: "DataBench", dependencies: ["Frames"], path: "Scripts/bench/swift/DataBench"),
+        .executableTarget(name: "RegistryBench", dependencies: ["Registry"], path: "Scripts/bench/swift/RegistryBench"),
         .testTarget(name: "LangTests", dependencies: ["Lang"], swiftSettings: v5),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "FramesTests", dependencies: ["Frames"]),

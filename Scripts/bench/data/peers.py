@@ -1,4 +1,4 @@
-"""Peer loaders for the data benchmark; prints the same line format as `mlw bench-data`.
+"""Peer loaders for the data benchmark; prints the same line format as `DataBench`.
 
     python peers.py pandas|loadtxt PATH
 Each run is its own process so peak RSS (getrusage) is per loader.

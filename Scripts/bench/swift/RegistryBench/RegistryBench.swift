@@ -1,4 +1,5 @@
 import Foundation
+import Registry
 
 /// A self-contained registry benchmark for `Scripts/bench/registry` and the CLI.
 ///
@@ -6,9 +7,9 @@ import Foundation
 ///
 /// Creates a fresh registry under `root/bench-<uuid>` and removes it afterwards. Timings
 /// belong in benchmarks only, never in tests.
-public enum RegistryBench {
+enum RegistryBench {
     /// Runs the workload and returns one line per measurement: `name: N ops in S s (R ops/s)`.
-    public static func run(root: URL, metricWrites: Int = 10_000, lookups: Int = 1_000) throws -> String {
+    static func run(root: URL, metricWrites: Int = 10_000, lookups: Int = 1_000) throws -> String {
         let dir = root.appendingPathComponent("bench-\(UUID().uuidString)", isDirectory: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let registry = try Registry.open(root: dir)

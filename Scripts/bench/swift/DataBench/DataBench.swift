@@ -1,4 +1,5 @@
 import Foundation
+import Frames
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -6,10 +7,10 @@ import Darwin
 #endif
 
 /// The Swift side of `Scripts/bench/data/run`: loads a numeric CSV into a dataset and
-/// then into a Float feature matrix, timing both. Wired to the hidden `mlw bench-data
-/// PATH [--no-hash] [--hash-cache DIR]` subcommand, which prints `result.line`.
-public enum DataBench {
-    public struct Result: Sendable {
+/// then into a Float feature matrix, timing both. The `DataBench PATH [--no-hash]
+/// [--hash-cache DIR]` executable (main.swift) prints `result.line`.
+enum DataBench {
+    struct Result: Sendable {
         public var rows: Int
         public var cols: Int
         public var bytes: Int
@@ -31,7 +32,7 @@ public enum DataBench {
 
     /// Loads `path` (header row, all columns features) and returns the timings.
     /// `hashCache`: a `FileHashCache` folder, to time a re-run over unchanged data.
-    public static func run(path: String, hashContent: Bool = true, hashCache: String? = nil) throws -> Result {
+    static func run(path: String, hashContent: Bool = true, hashCache: String? = nil) throws -> Result {
         var options = CSVOptions()
         options.hashContent = hashContent
         options.fileHashCache = hashCache.map { FileHashCache(root: $0) }
@@ -52,7 +53,7 @@ public enum DataBench {
     }
 
     /// getrusage's ru_maxrss (KB on Linux, bytes on macOS).
-    public static func peakRSSMB() -> Double {
+    static func peakRSSMB() -> Double {
         var u = rusage()
         #if os(Linux)
         getrusage(RUSAGE_SELF.rawValue, &u)
