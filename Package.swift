@@ -28,20 +28,23 @@ let package = Package(
             name: "CKernels",
             cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]
         ),
-        .target(name: "Tensor", dependencies: ["CKernels"]),
-        .target(name: "Lang", swiftSettings: v5),
+        // Safe file writing (temporary + rename only over regular files; devices, FIFOs and
+        // symlinks kept): below every target that writes files.
+        .target(name: "FileIO"),
+        .target(name: "Tensor", dependencies: ["FileIO", "CKernels"]),
+        .target(name: "Lang", dependencies: ["FileIO"], swiftSettings: v5),
         // SHA-256 shared by data lineage, the stage cache and the artifact store.
         .target(name: "CChecksum", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "Checksum", dependencies: ["CChecksum"]),
-        .target(name: "Frames", dependencies: ["Checksum"]),
+        .target(name: "Frames", dependencies: ["FileIO", "Checksum"]),
         // The graph IR, its op table, executor and autodiff; training on top of it.
         .target(name: "Graph", dependencies: ["Tensor"], swiftSettings: v5),
-        .target(name: "Train", dependencies: ["Graph", "Tensor"], swiftSettings: v5),
+        .target(name: "Train", dependencies: ["FileIO", "Graph", "Tensor"], swiftSettings: v5),
         // Graph optimizer passes, memory planner, inspection and ONNX export.
-        .target(name: "Optimize", dependencies: ["Graph", "Train", "Tensor"], swiftSettings: v5),
+        .target(name: "Optimize", dependencies: ["FileIO", "Graph", "Train", "Tensor"], swiftSettings: v5),
         // Distillation, pruning (CSR storage), int8 quantization, model comparison.
         .target(name: "Compress", dependencies: ["Graph", "Train", "Tensor"], swiftSettings: v5),
-        .target(name: "Registry", dependencies: ["Checksum", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Registry", dependencies: ["FileIO", "Checksum", .product(name: "GRDB", package: "GRDB.swift")]),
         // The standard library written in MLW itself, shipped as package resources.
         .target(name: "Stdlib", path: "Stdlib", exclude: ["README.md"], resources: [.copy("std")]),
         // HTTP serving (KServe V2), dynamic batching, metrics; knows models only through ServableModel.
@@ -56,7 +59,7 @@ let package = Package(
             ],
             swiftSettings: v5
         ),
-        .target(name: "Workbench", dependencies: ["Lang", "Stdlib", "Tensor", "Frames", "Registry", "Graph", "Train", "Optimize", "Compress", "Serve", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: v5),
+        .target(name: "Workbench", dependencies: ["FileIO", "Lang", "Stdlib", "Tensor", "Frames", "Registry", "Graph", "Train", "Optimize", "Compress", "Serve", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: v5),
         .executableTarget(
             name: "mlw",
             dependencies: [
@@ -76,7 +79,7 @@ let package = Package(
         .executableTarget(name: "RegistryBench", dependencies: ["Registry"], path: "Scripts/bench/swift/RegistryBench"),
         .testTarget(name: "LangTests", dependencies: ["Lang"], swiftSettings: v5),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
-        .testTarget(name: "FramesTests", dependencies: ["Frames"]),
+        .testTarget(name: "FramesTests", dependencies: ["FileIO", "Frames"]),
         .testTarget(name: "GraphTests", dependencies: ["Graph"], swiftSettings: v5),
         .testTarget(name: "TrainTests", dependencies: ["Train", "Frames"], swiftSettings: v5),
         .testTarget(name: "OptimizeTests", dependencies: ["Optimize", "Train"], swiftSettings: v5),

@@ -1,4 +1,5 @@
 import Foundation
+import FileIO
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -49,32 +50,16 @@ public struct StageCache: Sendable {
 
     public func contains(key: String) -> Bool { FileManager.default.fileExists(atPath: path(for: key)) }
 
-    /// Stores `data` under `key` atomically: written to a temp file in the same folder,
-    /// flushed, then renamed, so a reader never sees half a blob (even after a crash).
+    /// Stores `data` under `key` atomically (`SafeWrite`: a temp file in the same folder,
+    /// flushed, then renamed), so a reader never sees half a blob (even after a crash).
     public func store(key: String, data: Data) throws {
         try checkKey(key)
         let final = path(for: key)
         let dir = (final as NSString).deletingLastPathComponent
         do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         catch { throw DataError(.io, "cannot create cache folder: \(error)", file: dir) }
-        let tmp = "\(dir)/.tmp-\(getpid())-\(UUID().uuidString)"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-        if fd < 0 { throw DataError(.io, "cannot write cache entry: \(String(cString: strerror(errno)))", file: tmp) }
-        var ok = true
-        data.withUnsafeBytes { (b: UnsafeRawBufferPointer) in
-            var off = 0
-            while off < b.count {
-                let n = write(fd, b.baseAddress! + off, b.count - off)
-                if n <= 0 { ok = false; break }
-                off += n
-            }
-        }
-        if fsync(fd) != 0 { ok = false }
-        close(fd)
-        if !ok || rename(tmp, final) != 0 {
-            unlink(tmp)
-            throw DataError(.io, "cannot write cache entry: \(String(cString: strerror(errno)))", file: final)
-        }
+        do { try SafeWrite.write(data, to: final) }
+        catch let e as SafeWriteError { throw DataError(.io, "cannot write cache entry: \(e.reason)", file: final) }
     }
 
     /// Removes one entry (no error when absent).

@@ -1,4 +1,5 @@
 import Foundation
+import FileIO
 import Graph
 import Tensor
 import Train
@@ -56,7 +57,7 @@ public func dotSource(_ model: Model) -> String {
 
 /// Writes the Graphviz file: `try toDot(model, "g.dot")`.
 public func toDot(_ model: Model, _ path: String) throws {
-    try dotSource(model).write(toFile: path, atomically: true, encoding: .utf8)
+    try SafeWrite.write(dotSource(model), to: path)
 }
 
 /// The `dot` executable on PATH, if Graphviz is installed.

@@ -1,4 +1,5 @@
 import Foundation
+import FileIO
 import Graph
 import Tensor
 import Train
@@ -210,5 +211,5 @@ public func onnxBytes(_ model: Model, opset: Int = 17) throws -> [UInt8] {
 
 public func exportONNX(_ model: Model, _ path: String, opset: Int = 17) throws {
     let bytes = try onnxBytes(model, opset: opset)
-    try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+    try SafeWrite.write(bytes, to: path)
 }

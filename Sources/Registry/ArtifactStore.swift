@@ -1,4 +1,5 @@
 import Foundation
+import FileIO
 
 #if canImport(Glibc)
 import Glibc
@@ -73,10 +74,10 @@ struct ArtifactStore: Sendable {
         let finalURL = url(for: sha)
         if fileSize(finalURL) == size {
             unlink(tempURL.path) // same content already stored (names are hashes)
-        } else if rename(tempURL.path, finalURL.path) != 0 {
-            let code = errno
-            unlink(tempURL.path)
-            throw RegistryError.storage("cannot move artifact into '\(finalURL.path)': errno \(code)")
+        } else {
+            // Renamed when the name is absent or a regular file; a symlink or device there is kept.
+            do { try SafeWrite.commit(temporary: tempURL.path, to: finalURL.path) }
+            catch { throw RegistryError.storage("cannot move artifact into place: \(error)") }
         }
         syncDirectory()
         return (sha, size)

@@ -1,4 +1,5 @@
 import Foundation
+import FileIO
 
 /// The safetensors format: 8-byte little-endian header length N, N bytes of JSON
 /// (`{"name": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]}, ...,
@@ -126,8 +127,8 @@ public enum Safetensors {
     /// Writes a .safetensors file.
     public static func save(_ path: String, _ tensors: [(String, Tensor)], metadata: [String: String] = [:]) throws {
         let bytes = try encode(tensors, metadata: metadata)
-        do { try Data(bytes).write(to: URL(fileURLWithPath: path)) } catch {
-            throw TensorError("safetensors", "cannot write '\(path)': \(error.localizedDescription)")
+        do { try SafeWrite.write(bytes, to: path) } catch {
+            throw TensorError("safetensors", "\(error)")
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import FileIO
 import Graph
 import Tensor
 
@@ -74,8 +75,8 @@ public enum ModelFile {
 /// Writes a model file (atomically: a temporary file renamed into place).
 public func save(_ m: Model, _ path: String) throws {
     let bytes = try ModelFile.encode(m)
-    do { try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-        throw TrainError("save: cannot write '\(path)': \(error.localizedDescription)")
+    do { try SafeWrite.write(bytes, to: path) } catch {
+        throw TrainError("save: \(error)")
     }
 }
 

@@ -1,4 +1,5 @@
 import Frames
+import FileIO
 import Foundation
 import Lang
 import Tensor
@@ -80,8 +81,8 @@ let trainLoopFunctions: [NativeFunction] = [
                    doc: "Draw the loss and metric curves of a run as an SVG file.",
                    example: "plot_history(train(sequential([dense(4, 3)]), read_csv(\"Scripts/data/iris.csv\", label: \"species\"), epochs: 2, log_every: 0), \"/tmp/mlw-loss.svg\")") { a in
         let r = try a.native("run", as: RunValue.self, "run")
-        do { try historySVG(r.run.history).write(toFile: try a.string("path"), atomically: true, encoding: .utf8) }
-        catch { throw a.invalid("path", "cannot write: \(error.localizedDescription)") }
+        do { try SafeWrite.write(historySVG(r.run.history), to: try a.string("path")) }
+        catch let e as SafeWriteError { throw a.invalid("path", e.description) }
         return .nil
     },
 ]

@@ -1,4 +1,5 @@
 import Foundation
+import FileIO
 
 /// Files, JSON, time, script context, assertions and type inspection.
 public let ioLibrary = Library("io", doc: "Printing, files and JSON.", [
@@ -18,8 +19,8 @@ public let ioLibrary = Library("io", doc: "Printing, files and JSON.", [
                    doc: "Write text to a file atomically (a crash leaves the old file or the new one).",
                    example: "write_text(\"/tmp/mlw-example.txt\", \"hi\")") { a in
         let p = try a.string("path")
-        do { try Data(try a.string("text").utf8).write(to: URL(fileURLWithPath: p), options: .atomic) }
-        catch { throw a.invalid("path", "cannot write '\(p)': \(error.localizedDescription)") }
+        do { try SafeWrite.write(try a.string("text"), to: p) }
+        catch let e as SafeWriteError { throw a.invalid("path", e.description) }
         return .nil
     },
     NativeFunction("file_exists", [Param("path", .string)], doc: "Whether a file or folder exists.",
