@@ -26,6 +26,14 @@ public struct CSVOptions: Sendable, Equatable {
     public var hashContent = true
     /// Where to remember file hashes between runs (nil: always hash). See `FileHashCache`.
     public var fileHashCache: FileHashCache?
+    /// Longest field, in bytes as stored in the file (for a quoted field, its content
+    /// between the quotes): a longer one is an error naming its line. Default 128 MiB.
+    public var maxFieldBytes = CSVOptions.defaultMaxFieldBytes
+    /// Longest record (one row, embedded newlines included); the read buffer never grows
+    /// past it, so a file without newlines cannot take all memory. Default 256 MiB.
+    public var maxRecordBytes = CSVOptions.defaultMaxRecordBytes
+    public static let defaultMaxFieldBytes = 128 << 20
+    public static let defaultMaxRecordBytes = 256 << 20
     /// Files at least this big, in chunks without quotes, parse half of the columns on a
     /// second core. Internal: tests lower it to run the two-core path on small files.
     var twoCoreMinBytes = 8 << 20

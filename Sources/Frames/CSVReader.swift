@@ -63,8 +63,8 @@ struct CSVReader {
     struct Result { var dataset: Dataset; var needsText: Set<Int> }
 
     mutating func run() throws -> Result {
-        let fd = open(path, O_RDONLY)
-        if fd < 0 { throw DataError(.io, "cannot open file: \(String(cString: strerror(errno)))", file: path) }
+        // Regular files only: /dev/zero or a FIFO would be read (and hashed) without end.
+        let (fd, fileSize) = try InputFile.openRegular(path)
         defer { close(fd) }
         // The content hash runs on the other core while this one parses: same bytes
         // (read again through the page cache), a 1 MB buffer, no second copy of the text.
@@ -77,8 +77,6 @@ struct CSVReader {
             }
         }
         defer { group.wait() }
-        var st = stat()
-        let fileSize = fstat(fd, &st) == 0 ? Int(st.st_size) : 0
         var cap = max(options.chunkSize, 1 << 12)
         var buf = UnsafeMutablePointer<UInt8>.allocate(capacity: cap)
         defer {
@@ -94,7 +92,11 @@ struct CSVReader {
         var total = 0
         var consumedTotal = 0
         while true {
-            if filled == cap {  // one record longer than the buffer: grow it
+            if filled == cap {  // one record longer than the buffer: grow it, up to the record limit
+                if filled >= options.maxRecordBytes {
+                    throw DataError(.tooLarge, "record longer than \(options.maxRecordBytes) bytes (the limit), starting on line \(line)",
+                                    file: path, line: line)
+                }
                 let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: cap * 2)
                 bigger.update(from: buf, count: filled)
                 buf.deallocate(); buf = bigger; cap *= 2
@@ -122,6 +124,7 @@ struct CSVReader {
                 // Reserve once from the observed bytes per record so columns never regrow.
                 reserved = true
                 let estimate = Int(Double(recordsSeen) * Double(fileSize) / Double(consumedTotal) * 1.02) + 16
+                try CSVReader.checkColumnMemory(rows: estimate, columns: builders.count, path: path)
                 for i in builders.indices { builders[i].reserve(estimate) }
                 lines.reserveHuge(estimate)
             }
@@ -156,6 +159,7 @@ struct CSVReader {
         var pos = 0
         let delim = self.delim
         let delim8 = UInt64(delim) &* 0x0101_0101_0101_0101
+        let maxField = options.maxFieldBytes, maxRecord = options.maxRecordBytes
         while pos < count {
             let recStart = pos
             let recLine = line
@@ -176,7 +180,11 @@ struct CSVReader {
                     scan: while true {
                         if q >= count {
                             if isLast {
-                                throw DataError(.unterminatedQuote, "unterminated quoted field", file: path,
+                                // The file's last line (a final newline ends it, it starts no new one).
+                                let seen = Swift.max(recLine, recLine + newlines - (count > 0 && base[count - 1] == 0x0A ? 1 : 0))
+                                throw DataError(.unterminatedQuote,
+                                                "unterminated quoted field: no closing quote before the end of the file"
+                                                + CSVReader.place(recLine, seen), file: path,
                                                 line: recLine, column: columnName(fields.count))
                             }
                             return recStart
@@ -193,6 +201,7 @@ struct CSVReader {
                         if b == 0x0A { newlines += 1 }
                         q += 1
                     }
+                    if q - pos - 1 > maxField { throw fieldTooLong(recLine, recLine + newlines) }
                     fields.append(Field(start: pos + 1, end: q, escaped: escaped))
                     pos = q + 1
                     if pos >= count {
@@ -207,8 +216,11 @@ struct CSVReader {
                         else if isLast { pos += 1 } else { return recStart }
                         newlines += 1; complete = true; break record
                     }
-                    throw DataError(.unterminatedQuote, "unexpected character after closing quote", file: path,
-                                    line: recLine + newlines, column: columnName(fields.count - 1))
+                    // Usually an earlier quote left open, or a quote inside a field not doubled.
+                    throw DataError(.unterminatedQuote,
+                                    "unexpected character \(CSVReader.shown(b)) after a closing quote"
+                                    + CSVReader.place(recLine, recLine + newlines, "an unterminated or undoubled quote?"), file: path,
+                                    line: recLine, column: columnName(fields.count - 1))
                 } else {
                     // Numeric columns: parse the number while finding the field's end (one
                     // pass over the bytes). Anything unusual falls back to the plain scan.
@@ -239,6 +251,7 @@ struct CSVReader {
                         }
                     }
                     field.end = q
+                    if q - pos > maxField { throw fieldTooLong(recLine, recLine + newlines) }
                     fields.append(field)
                     if q >= count {
                         if isLast { pos = q; complete = true; break record }
@@ -254,6 +267,10 @@ struct CSVReader {
                 }
             }
             precondition(complete)
+            if pos - recStart > maxRecord {
+                throw DataError(.tooLarge, "record longer than \(maxRecord) bytes (the limit)"
+                                + CSVReader.place(recLine, recLine + newlines), file: path, line: recLine)
+            }
             line += newlines
             try emit(base, recLine)
         }
@@ -312,6 +329,35 @@ struct CSVReader {
             q += 8
         }
         return q
+    }
+
+    /// Refuses a file whose columns would not fit in physical memory (8 bytes per cell and
+    /// per row for its line number), before reserving them: the allocation would otherwise
+    /// abort the process. `rows` is estimated from the bytes per record seen so far.
+    static func checkColumnMemory(rows: Int, columns: Int, path: String) throws {
+        let (perRow, o1) = Swift.min(columns, Int.max / 16).addingReportingOverflow(1).partialValue.multipliedReportingOverflow(by: 8)
+        let (bytes, o2) = rows.multipliedReportingOverflow(by: perRow)
+        let limit = physicalMemoryBytes
+        if o1 || o2 || bytes > limit {
+            throw DataError(.tooLarge, "the file's \(columns) columns need about \(rows) rows x \(perRow) bytes, "
+                            + "more than this machine's \(limit) bytes of memory", file: path)
+        }
+    }
+
+    /// " (record starts on line 2, seen at line 3)": where a multi-line record began and
+    /// where the problem showed, so a quote left open is found from either end.
+    static func place(_ start: Int, _ seen: Int, _ hint: String? = nil) -> String {
+        " (record starts on line \(start), seen at line \(seen)" + (hint.map { "; " + $0 } ?? "") + ")"
+    }
+
+    /// A byte for a message: 'q' when printable ASCII, else its hex value.
+    static func shown(_ b: UInt8) -> String {
+        b >= 0x20 && b < 0x7F ? "'\(Character(Unicode.Scalar(b)))'" : String(format: "0x%02X", b)
+    }
+
+    private func fieldTooLong(_ start: Int, _ seen: Int) -> DataError {
+        DataError(.tooLarge, "field longer than \(options.maxFieldBytes) bytes (the limit)" + CSVReader.place(start, seen),
+                  file: path, line: start, column: columnName(fields.count))
     }
 
     private func columnName(_ i: Int) -> String? {

@@ -7,6 +7,8 @@ public struct DataError: Error, CustomStringConvertible, Equatable, Sendable {
     public enum Kind: String, Sendable, Codable {
         case io, emptyFile, raggedRow, unterminatedQuote, invalidUTF8, typeConflict
         case badJSON, unknownColumn, validation, badArgument, missingField, notSerializable
+        /// A device, FIFO, socket or folder given to a reader; a field, record or file over its size limit.
+        case notRegularFile, tooLarge
     }
     public var kind: Kind
     public var file: String?

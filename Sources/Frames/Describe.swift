@@ -26,7 +26,8 @@ public struct DescribeReport: Equatable, Sendable, Codable, CustomStringConverti
     public var columns: [ColumnSummary]
     public var lineageHash: String
 
-    /// A fixed-width text table, one line per column.
+    /// A fixed-width text table, one line per column. Names and top values are clipped to
+    /// `PreviewText.describeWidth` characters, so a huge cell prints as a short one.
     public var description: String {
         func f(_ v: Double?) -> String {
             guard let v else { return "" }
@@ -35,8 +36,9 @@ public struct DescribeReport: Equatable, Sendable, Codable, CustomStringConverti
         }
         var table: [[String]] = [["column", "type", "role", "missing", "distinct", "min", "max", "mean", "std", "top"]]
         for c in columns {
-            let top = c.top.prefix(3).map { "\($0.value)(\($0.count))" }.joined(separator: " ")
-            table.append([c.name, c.type.rawValue, c.role, String(c.missing), String(c.distinct),
+            let clip = { (s: String) in PreviewText.clip(s, PreviewText.describeWidth) }
+            let top = c.top.prefix(3).map { "\(clip($0.value))(\($0.count))" }.joined(separator: " ")
+            table.append([clip(c.name), c.type.rawValue, c.role, String(c.missing), String(c.distinct),
                           f(c.min), f(c.max), f(c.mean), f(c.std), top])
         }
         let widths = (0..<table[0].count).map { j in table.map { $0[j].count }.max()! }
