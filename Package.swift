@@ -28,15 +28,19 @@ let package = Package(
             name: "CKernels",
             cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]
         ),
+        // The one JSON layer: value, depth-limited parser, writer and string escaper (no dependencies).
+        .target(name: "JSON"),
+        // The one version string, monotonic clock and seed mixer (no dependencies).
+        .target(name: "Support"),
         // Safe file writing (temporary + rename only over regular files; devices, FIFOs and
         // symlinks kept): below every target that writes files.
         .target(name: "FileIO"),
-        .target(name: "Tensor", dependencies: ["FileIO", "CKernels"]),
-        .target(name: "Lang", dependencies: ["FileIO"], swiftSettings: v5),
+        .target(name: "Tensor", dependencies: ["FileIO", "CKernels", "JSON"]),
+        .target(name: "Lang", dependencies: ["FileIO", "JSON"], swiftSettings: v5),
         // SHA-256 shared by data lineage, the stage cache and the artifact store.
         .target(name: "CChecksum", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "Checksum", dependencies: ["CChecksum"]),
-        .target(name: "Frames", dependencies: ["FileIO", "Checksum"]),
+        .target(name: "Frames", dependencies: ["FileIO", "Checksum", "JSON", "Support"]),
         // The graph IR, its op table, executor and autodiff; training on top of it.
         .target(name: "Graph", dependencies: ["Tensor"], swiftSettings: v5),
         .target(name: "Train", dependencies: ["FileIO", "Graph", "Tensor"], swiftSettings: v5),
@@ -44,14 +48,14 @@ let package = Package(
         .target(name: "Optimize", dependencies: ["FileIO", "Graph", "Train", "Tensor"], swiftSettings: v5),
         // Distillation, pruning (CSR storage), int8 quantization, model comparison.
         .target(name: "Compress", dependencies: ["Graph", "Train", "Tensor"], swiftSettings: v5),
-        .target(name: "Registry", dependencies: ["FileIO", "Checksum", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Registry", dependencies: ["FileIO", "Checksum", "JSON", .product(name: "GRDB", package: "GRDB.swift")]),
         // The standard library written in MLW itself, shipped as package resources.
         .target(name: "Stdlib", path: "Stdlib", exclude: ["README.md"], resources: [.copy("std")]),
         // HTTP serving (KServe V2), dynamic batching, metrics; knows models only through ServableModel.
         .target(
             name: "Serve",
             dependencies: [
-                "Tensor", "Frames", "Registry",
+                "Tensor", "Frames", "Registry", "JSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -59,7 +63,7 @@ let package = Package(
             ],
             swiftSettings: v5
         ),
-        .target(name: "Workbench", dependencies: ["FileIO", "Lang", "Stdlib", "Tensor", "Frames", "Registry", "Graph", "Train", "Optimize", "Compress", "Serve", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: v5),
+        .target(name: "Workbench", dependencies: ["FileIO", "Lang", "Stdlib", "Support", "Tensor", "Frames", "Registry", "Graph", "Train", "Optimize", "Compress", "Serve", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: v5),
         .executableTarget(
             name: "mlw",
             dependencies: [
@@ -77,7 +81,12 @@ let package = Package(
                           path: "Scripts/bench/swift/CompressBench", swiftSettings: v5),
         .executableTarget(name: "DataBench", dependencies: ["Frames"], path: "Scripts/bench/swift/DataBench"),
         .executableTarget(name: "RegistryBench", dependencies: ["Registry"], path: "Scripts/bench/swift/RegistryBench"),
-        .testTarget(name: "LangTests", dependencies: ["Lang"], swiftSettings: v5),
+        // libFuzzer targets (Scripts/fuzz/run builds them with -sanitize=fuzzer,address -DFUZZING);
+        // a plain build makes the same executable a replay tool for crash inputs.
+        .executableTarget(name: "MLWFuzz", dependencies: ["Lang", "Frames", "JSON", "Serve", "Tensor", "Train"],
+                          path: "Scripts/fuzz/MLWFuzz", swiftSettings: v5),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "LangTests", dependencies: ["Lang", "JSON"], swiftSettings: v5),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "FramesTests", dependencies: ["FileIO", "Frames"]),
         .testTarget(name: "GraphTests", dependencies: ["Graph"], swiftSettings: v5),

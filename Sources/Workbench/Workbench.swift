@@ -1,11 +1,13 @@
 import Foundation
 import Lang
 import Stdlib
+import Support
 
 /// Assembles the interpreter every front end uses (`mlw run`, the REPL, tests): the core
 /// libraries, the ML libraries, and the standard library written in MLW.
 public enum Workbench {
-    public static let version = "0.1.0"
+    /// The one version string (Support), re-exposed for front ends that import only Workbench.
+    public static var version: String { mlwVersion }
 
     /// Every native library, in the order `help()` lists them.
     public static var libraries: [Library] { coreLibraries + [tensorLibrary, dataLibrary, stageLibrary, trainLibrary, autodiffLibrary, graphLibrary, compressLibrary, registryLibrary, serveLibrary] }

@@ -7,8 +7,17 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
     public init(seed: UInt64) { state = seed }
 
     public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
+        state &+= SplitMix64.golden
+        return SplitMix64.finalize(state)
+    }
+
+    /// The increment: 2^64 divided by the golden ratio.
+    public static let golden: UInt64 = 0x9E37_79B9_7F4A_7C15
+
+    /// SplitMix64's output function (a bijective 64-bit mixer).
+    @inline(__always)
+    public static func finalize(_ x: UInt64) -> UInt64 {
+        var z = x
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
@@ -33,4 +42,13 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
             array.swapAt(i, below(i + 1))
         }
     }
+}
+
+/// Derives an independent seed from a seed and a counter (a node id, a step, a fold):
+/// the SplitMix64 output of `a + golden * (b + 1)`.
+///
+///     let dropoutSeed = mixSeed(mixSeed(seed, UInt64(nodeID)), step)
+@inline(__always)
+public func mixSeed(_ a: UInt64, _ b: UInt64) -> UInt64 {
+    SplitMix64.finalize(a &+ SplitMix64.golden &* (b &+ 1))
 }
