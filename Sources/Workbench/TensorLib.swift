@@ -45,6 +45,15 @@ func shapeArg(_ a: Args, _ name: String = "shape") throws -> [Int] {
     }
 }
 
+/// A shape for a random constructor, checked against the creation limits before anything
+/// is allocated (see `Tensor.checkCreationSize`); `scratch`: bytes of temporary arrays per
+/// element the constructor builds (randint's Int64s, permutation's keys and order).
+func creationShape(_ a: Args, op: String, dtype: DType, scratch: Int = 0) throws -> [Int] {
+    let shape = try shapeArg(a)
+    try Tensor.checkCreationSize(shape, dtype: dtype, op: op, scratchPerElement: scratch)
+    return shape
+}
+
 /// `axis: nil | int | [ints]` as the list of axes (nil: all).
 func axesArg(_ a: Args, _ name: String = "axis") throws -> [Int]? {
     switch a[name] {
@@ -92,19 +101,27 @@ let tensorConstructors: [NativeFunction] = [
     NativeFunction("randn", [Param("shape"), Param("seed", .int, .int(0)), dtypeParam],
                    doc: "Standard normal samples from a counter-based RNG: the same seed gives the same values, whatever else runs.",
                    example: "randn([64, 784], seed: 1).shape", result: "[64, 784]") { a in
-        try op { try Tensor.randn(try shapeArg(a), seed: try seedArg(a), dtype: try dtypeArg(a) ?? .float32) }
+        let dt = try dtypeArg(a) ?? .float32
+        return try op { try Tensor.randn(try creationShape(a, op: "randn", dtype: dt.isFloatingPoint ? dt : .float32), seed: try seedArg(a), dtype: dt) }
     },
     NativeFunction("rand", [Param("shape"), Param("seed", .int, .int(0)), dtypeParam], doc: "Uniform samples in [0, 1), seeded.",
                    example: "rand([3], seed: 2).shape", result: "[3]") { a in
-        try op { try Tensor.rand(try shapeArg(a), seed: try seedArg(a), dtype: try dtypeArg(a) ?? .float32) }
+        let dt = try dtypeArg(a) ?? .float32
+        return try op { try Tensor.rand(try creationShape(a, op: "rand", dtype: dt.isFloatingPoint ? dt : .float32), seed: try seedArg(a), dtype: dt) }
     },
     NativeFunction("randint", [Param("low", .int), Param("high", .int), Param("shape"), Param("seed", .int, .int(0)), dtypeParam],
                    doc: "Uniform integers in [low, high), seeded.", example: "randint(0, 10, [5], seed: 3).dtype", result: "\"int32\"") { a in
-        try op { try Tensor.randint(try a.int("low"), try a.int("high"), shape: try shapeArg(a), seed: try seedArg(a), dtype: try dtypeArg(a) ?? .int32) }
+        let dt = try dtypeArg(a) ?? .int32
+        return try op { try Tensor.randint(try a.int("low"), try a.int("high"), shape: try creationShape(a, op: "randint", dtype: dt, scratch: 8),
+                                           seed: try seedArg(a), dtype: dt) }
     },
     NativeFunction("permutation", [Param("n", .int), Param("seed", .int, .int(0))], doc: "A seeded random permutation of 0..n-1.",
                    example: "sort(permutation(5, seed: 1).to_list())", result: "[0, 1, 2, 3, 4]") { a in
-        try op { try Tensor.permutation(try a.int("n"), seed: try seedArg(a)) }
+        let n = try a.int("n")
+        return try op {
+            try Tensor.checkCreationSize([Swift.max(n, 0)], dtype: .int32, op: "permutation", scratchPerElement: 40)
+            return try Tensor.permutation(n, seed: try seedArg(a))
+        }
     },
     NativeFunction("to_list", [Param("t", .native("tensor"))], doc: "Nested lists of the tensor's values.",
                    example: "tensor([[1, 2]], dtype: \"int32\").to_list()", result: "[[1, 2]]") { a in
