@@ -53,9 +53,16 @@ public enum ModelFile {
         let v = u(8, 4)
         guard v <= UInt64(version) else { throw fail("format version \(v) is newer than this mlw reads (\(version)); upgrade mlw") }
         guard v >= 1 else { throw fail("bad format version \(v)") }
+        let flags = u(12, 4)
+        guard flags == 0 else { throw fail("flags 0x\(String(flags, radix: 16)) are not understood by this mlw (a newer writer?); upgrade mlw") }
+        // Lengths come from the file: add them with overflow checks (a lying header must
+        // not trap), and only then use them as indices.
         let h = u(16, 8), w = u(24, 8)
-        guard h <= UInt64(b.count), w <= UInt64(b.count), 40 + h + w == UInt64(b.count) else {
-            throw fail("truncated or padded: sections say \(40 + h + w) bytes, file has \(b.count)")
+        let (hw, over1) = h.addingReportingOverflow(w)
+        let (total, over2) = hw.addingReportingOverflow(40)
+        guard !over1, !over2, total == UInt64(b.count) else {
+            let said = over1 || over2 ? "more than 2^64" : String(total)
+            throw fail("truncated or padded: sections say \(said) bytes (header \(h), weights \(w)), file has \(b.count)")
         }
         guard fnv1a(b[40...]) == u(32, 8) else { throw fail("checksum mismatch (corrupt file)") }
         let json = Data(b[40..<(40 + Int(h))])
@@ -67,6 +74,7 @@ public enum ModelFile {
         g.nodes = header.graph.nodes; g.inputs = header.graph.inputs; g.outputs = header.graph.outputs
         g.buffers = Set(header.graph.buffers)
         for (name, t) in tensors { g.params[name] = t }
+        try ModelFileCheck.check(g)
         do { try g.verify() } catch { throw fail("invalid graph: \(error)") }
         return Model(graph: g, blobs: header.blobs)
     }
@@ -81,6 +89,11 @@ public func save(_ m: Model, _ path: String) throws {
 }
 
 public func loadModel(_ path: String) throws -> Model {
+    // A FIFO or device would block or never end: only regular files (symlinks followed).
+    var info = stat()
+    if stat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
+        throw TrainError("load: '\(path)' is not a regular file")
+    }
     guard let d = FileManager.default.contents(atPath: path) else { throw TrainError("load: cannot read '\(path)'") }
     return try ModelFile.decode(Array(d))
 }
