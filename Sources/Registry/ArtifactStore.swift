@@ -105,6 +105,36 @@ struct ArtifactStore: Sendable {
         if fd >= 0 { _ = fsync(fd); close(fd) }
     }
 
+    /// Temporary files whose writer is gone: the pid in their name (`.tmp-<pid>-<uuid>`) no
+    /// longer runs on this host, or they are older than `age`. Name -> why.
+    func staleTemporaryFiles(olderThan age: TimeInterval = 3600) -> [(name: String, why: String)] {
+        let fm = FileManager.default
+        guard let names = try? fm.contentsOfDirectory(atPath: directory.path) else { return [] }
+        let cutoff = Date().addingTimeInterval(-age)
+        var stale: [(String, String)] = []
+        for name in names.sorted() where name.hasPrefix(ArtifactStore.temporaryPrefix) {
+            let pid = name.dropFirst(ArtifactStore.temporaryPrefix.count).split(separator: "-").first.flatMap { Int32($0) }
+            if let pid, Processes.isGone(pid: pid, startTime: nil) {
+                stale.append((name, "its writer, process \(pid), is gone"))
+            } else if let modified = (try? fm.attributesOfItem(atPath: directory.appendingPathComponent(name).path))?[.modificationDate] as? Date,
+                      modified < cutoff {
+                stale.append((name, "older than \(Int(age / 60)) minutes"))
+            }
+        }
+        return stale
+    }
+
+    /// Files named like a SHA-256 (what `put` leaves), with their modification time.
+    func hashNamedFiles() -> [(sha256: String, modified: Date)] {
+        let fm = FileManager.default
+        guard let names = try? fm.contentsOfDirectory(atPath: directory.path) else { return [] }
+        return names.sorted().compactMap { name in
+            guard name.count == 64, name.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else { return nil }
+            let modified = (try? fm.attributesOfItem(atPath: directory.appendingPathComponent(name).path))?[.modificationDate] as? Date
+            return (name, modified ?? .distantPast)
+        }
+    }
+
     /// Deletes temporary files left by crashed writers. Only old ones: a young one may
     /// belong to a process that is writing right now.
     func removeStaleTemporaryFiles(olderThan age: TimeInterval = 3600) {

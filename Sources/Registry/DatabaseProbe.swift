@@ -9,7 +9,7 @@ enum DatabaseProbe {
 
     /// Returns normally when `path` is missing, empty, an empty SQLite database, or one of
     /// ours; throws `RegistryError.notADatabase` or `.foreignDatabase` otherwise.
-    static func check(path: String) throws {
+    static func check(path: String, lockWait: TimeInterval) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else { return } // missing: created fresh
         let header: Data
         do {
@@ -23,13 +23,12 @@ enum DatabaseProbe {
             throw RegistryError.notADatabase(path: path, detail: "the SQLite header is missing")
         }
         // The header may be stale while a WAL file holds newer pages, so ask SQLite itself.
-        var config = Configuration()
-        config.busyMode = .timeout(10)
         let (appID, tables): (Int32, [String])
         do {
-            let queue = try DatabaseQueue(path: path, configuration: config)
-            (appID, tables) = try Registry.withBusyRetry {
-                try queue.read { db in
+            let queue = try Registry.withLockWait(lockWait, path: path) { _ in try DatabaseQueue(path: path) }
+            (appID, tables) = try Registry.withLockWait(lockWait, path: path) { ms in
+                try queue.inDatabase { db in try db.execute(sql: "PRAGMA busy_timeout = \(ms)") }
+                return try queue.read { db in
                     (try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0,
                      try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"))
                 }
@@ -44,6 +43,8 @@ enum DatabaseProbe {
                 path: path,
                 detail: "its application_id is \(appID), a registry's is \(RegistrySchema.applicationID)")
         }
+        // Only GRDB's bookkeeping: a creation interrupted before the first migration.
+        if tables == ["grdb_migrations"] { return }
         if !tables.isEmpty {
             let shown = tables.prefix(5).joined(separator: ", ") + (tables.count > 5 ? ", ..." : "")
             throw RegistryError.foreignDatabase(path: path, detail: "it holds tables \(shown) and no registry mark")

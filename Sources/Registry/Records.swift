@@ -12,9 +12,10 @@ extension SnakeCaseRecord {
     public static var databaseColumnEncodingStrategy: DatabaseColumnEncodingStrategy { .convertToSnakeCase }
 }
 
-/// The lifecycle state of a run.
+/// The lifecycle state of a run. `killed`: its process died without ending it (kill -9,
+/// power loss); set by the next process that opens the registry, or `check`.
 public enum RunStatus: String, Codable, Sendable, CaseIterable {
-    case running, finished, failed
+    case running, finished, failed, killed
 }
 
 /// One parameter value of a run, kept as a JSON scalar so `--json` output stays typed.
@@ -83,6 +84,10 @@ public struct Run: Codable, Sendable, Equatable, SnakeCaseRecord {
     public var error: String?
     public var host: String
     public var mlwVersion: String
+    /// The process that ran it (on `host`), and that process's start time in clock ticks
+    /// since boot (Linux; tells a reused pid apart). Nil for runs recorded before v2.
+    public var pid: Int?
+    public var processStart: Int64?
 }
 
 /// A row of `metric`: one value of one key at one step of a run.

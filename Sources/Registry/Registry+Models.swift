@@ -21,15 +21,25 @@ extension Registry {
     ///     let a = try registry.storeArtifact(file: URL(fileURLWithPath: "model.safetensors"), run: id)
     @discardableResult
     public func storeArtifact(file: URL, run: RunID? = nil, label: String = "") throws -> Artifact {
-        let (sha, size) = try store.put(file: file)
-        return try recordArtifact(sha: sha, size: size, run: run, label: label)
+        var (sha, size) = try store.put(file: file)
+        if let a = try recordArtifact(sha: sha, size: size, run: run, label: label) { return a }
+        (sha, size) = try store.put(file: file)   // `check --repair` removed it meanwhile: once more
+        guard let a = try recordArtifact(sha: sha, size: size, run: run, label: label) else { throw vanished(sha) }
+        return a
     }
 
     /// Stores bytes as an artifact; see `storeArtifact(file:run:label:)`.
     @discardableResult
     public func storeArtifact(bytes: Data, run: RunID? = nil, label: String = "") throws -> Artifact {
-        let (sha, size) = try store.put(bytes: bytes)
-        return try recordArtifact(sha: sha, size: size, run: run, label: label)
+        var (sha, size) = try store.put(bytes: bytes)
+        if let a = try recordArtifact(sha: sha, size: size, run: run, label: label) { return a }
+        (sha, size) = try store.put(bytes: bytes)
+        guard let a = try recordArtifact(sha: sha, size: size, run: run, label: label) else { throw vanished(sha) }
+        return a
+    }
+
+    private func vanished(_ sha: String) -> RegistryError {
+        .storage("artifact file \(store.url(for: sha).path) vanished twice while being recorded")
     }
 
     /// The stored artifact with this SHA-256.
@@ -43,9 +53,12 @@ extension Registry {
     /// Where the artifact with this hash lives (whether or not it is stored).
     public func artifactURL(sha256: String) -> URL { store.url(for: sha256) }
 
-    // The row goes in only now that the file sits complete under its hash name.
-    private func recordArtifact(sha: String, size: Int64, run: RunID?, label: String) throws -> Artifact {
+    // The row goes in only now that the file sits complete under its hash name. The file is
+    // checked again inside the transaction: `check --repair` deletes unreferenced files
+    // inside one too, so either it saw this row or this sees the file gone (nil: put again).
+    private func recordArtifact(sha: String, size: Int64, run: RunID?, label: String) throws -> Artifact? {
         try write { db in
+            guard try Artifact.exists(db, key: sha) || store.fileSize(store.url(for: sha)) == size else { return nil }
             try Artifact(sha256: sha, size: size, storedAt: Date()).insert(db, onConflict: .ignore)
             if let run {
                 try RunArtifact(runId: try resolveRunID(db, run), artifactSha256: sha, label: label).insert(db, onConflict: .ignore)

@@ -25,7 +25,7 @@ extension Registry {
     ///                                    params: ["epochs": 20], seed: 42)
     public func startRun(
         script: String, scriptHash: String, params: [String: ParamValue] = [:], seed: Int? = nil,
-        gitCommit: String? = nil, host: String = ProcessInfo.processInfo.hostName,
+        gitCommit: String? = nil, host: String = Processes.hostName,
         mlwVersion: String = Registry.defaultMLWVersion, startedAt: Date = Date()
     ) throws -> RunID {
         let hash = scriptHash.lowercased()
@@ -37,7 +37,7 @@ extension Registry {
             while try Run.exists(db, key: id) { id = Registry.newRunID() }
             try Run(id: id, script: script, scriptSha256: hash, gitCommit: gitCommit, params: params, seed: seed,
                     startedAt: startedAt, endedAt: nil, status: .running, error: nil, host: host,
-                    mlwVersion: mlwVersion).insert(db)
+                    mlwVersion: mlwVersion, pid: Int(getpid()), processStart: Processes.startTime(getpid())).insert(db)
             return id
         }
     }

@@ -35,6 +35,9 @@ public enum RegistryError: Error, CustomStringConvertible, Equatable, Sendable {
     case runAlreadyFinished(String)
     /// The database or file system failed underneath; `detail` carries SQLite's message.
     case storage(String)
+    /// Another process held the database's write lock (or the set-up lock file `path`)
+    /// longer than the registry's lock wait; `holder` describes it when it can be found.
+    case locked(path: String, holder: String?, waited: TimeInterval)
 
     public var description: String {
         switch self {
@@ -68,6 +71,11 @@ public enum RegistryError: Error, CustomStringConvertible, Equatable, Sendable {
             return "run '\(id)' has already ended"
         case let .storage(detail):
             return "registry storage error: \(detail)"
+        case let .locked(path, holder, waited):
+            let who = holder ?? "another process (an mlw process or an SQLite client; not found in /proc/locks)"
+            let secs = waited == waited.rounded() ? String(Int(waited)) : String(waited)
+            return "the registry '\(path)' is locked by \(who); gave up after \(secs) s "
+                + "(wait for it to finish or stop it; MLW_REGISTRY_LOCK_WAIT=SECONDS waits longer)"
         }
     }
 }

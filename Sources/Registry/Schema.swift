@@ -11,7 +11,7 @@ public enum RegistrySchema {
     public static let applicationID: Int32 = 0x4D4C_5752
 
     /// Identifiers of the migrations this build knows, in order.
-    public static var migrationIdentifiers: [String] { ["v1-initial"] }
+    public static var migrationIdentifiers: [String] { ["v1-initial", "v2-run-process"] }
 
     /// The migrator that creates and upgrades the schema.
     static var migrator: DatabaseMigrator {
@@ -20,6 +20,14 @@ public enum RegistrySchema {
             try db.execute(sql: v1)
             try db.execute(sql: "PRAGMA application_id = \(applicationID)")
             try db.execute(sql: "PRAGMA user_version = 1")
+        }
+        // Runs record the process (pid and its start time) that runs them, so a later
+        // process can mark runs whose process is gone as `killed`. SQLite cannot change a
+        // CHECK in place: the table is rebuilt (foreign keys are off during a migration;
+        // GRDB checks them before committing).
+        migrator.registerMigration("v2-run-process") { db in
+            try db.execute(sql: v2)
+            try db.execute(sql: "PRAGMA user_version = 2")
         }
         return migrator
     }
@@ -33,6 +41,32 @@ public enum RegistrySchema {
     private static func hashCheck(_ column: String) -> String {
         "CHECK (length(\(column)) = 64 AND \(column) NOT GLOB '*[^0-9a-f]*')"
     }
+
+    private static let v2 = """
+        CREATE TABLE run_v2 (
+          id TEXT PRIMARY KEY NOT NULL CHECK (length(id) = 12 AND id NOT GLOB '*[^0-9a-f]*'),
+          script TEXT NOT NULL,
+          script_sha256 TEXT NOT NULL \(hashCheck("script_sha256")),
+          git_commit TEXT,
+          params TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(params) AND json_type(params) = 'object'),
+          seed INTEGER,
+          started_at DATETIME NOT NULL,
+          ended_at DATETIME,
+          status TEXT NOT NULL CHECK (status IN ('running', 'finished', 'failed', 'killed')),
+          error TEXT,
+          host TEXT NOT NULL,
+          mlw_version TEXT NOT NULL,
+          pid INTEGER CHECK (pid > 0),
+          process_start INTEGER,
+          CHECK ((status = 'running') = (ended_at IS NULL))
+        );
+        INSERT INTO run_v2 (id, script, script_sha256, git_commit, params, seed, started_at, ended_at, status, error, host, mlw_version)
+          SELECT id, script, script_sha256, git_commit, params, seed, started_at, ended_at, status, error, host, mlw_version FROM run;
+        DROP TABLE run;
+        ALTER TABLE run_v2 RENAME TO run;
+        CREATE INDEX run_started ON run(started_at);
+        CREATE INDEX run_running ON run(host) WHERE status = 'running';
+        """
 
     private static let v1 = """
         CREATE TABLE run (

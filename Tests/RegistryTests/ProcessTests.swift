@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import XCTest
 @testable import Registry
 
@@ -12,14 +13,29 @@ final class ProcessTests: XCTestCase {
     static let modeVariable = "MLW_REGISTRY_CHILD_MODE"
     static let rootVariable = "MLW_REGISTRY_CHILD_ROOT"
     static let countVariable = "MLW_REGISTRY_CHILD_COUNT"
+    static let markerVariable = "MLW_REGISTRY_CHILD_MARKER"
 
     /// The helper entry point. In a normal test run (no mode variable) it does nothing.
     func testChildProcessEntry() throws {
         let env = ProcessInfo.processInfo.environment
         guard let mode = env[Self.modeVariable], let rootPath = env[Self.rootVariable] else { return }
-        let registry = try Registry.open(root: URL(fileURLWithPath: rootPath))
         let count = Int(env[Self.countVariable] ?? "") ?? 20
+        let marker = env[Self.markerVariable] ?? "/dev/null"
+        if mode == "hold-write-lock" {
+            // Holds SQLite's write lock the way any client could (here GRDB directly), until killed.
+            let queue = try DatabaseQueue(path: URL(fileURLWithPath: rootPath).appendingPathComponent(Registry.databaseFileName).path)
+            try queue.writeWithoutTransaction { db in
+                try db.execute(sql: "BEGIN IMMEDIATE")
+                FileManager.default.createFile(atPath: marker, contents: Data("locked".utf8))
+                while true { sleep(1) }
+            }
+        }
+        let registry = try Registry.open(root: URL(fileURLWithPath: rootPath))
         switch mode {
+        case "start-run-and-wait":
+            let run = try registry.startRun(script: "doomed.mlw", scriptHash: fakeScriptHash)
+            FileManager.default.createFile(atPath: marker, contents: Data(run.utf8))
+            while true { sleep(1) } // ends by SIGKILL from the parent
         case "write":
             try ProcessTests.writeWorkload(registry, iterations: count, tag: "\(getpid())")
         case "register-forever":
@@ -51,7 +67,7 @@ final class ProcessTests: XCTestCase {
         }
     }
 
-    private func launchChild(mode: String, root: URL, count: Int) throws -> Process {
+    static func launchChild(mode: String, root: URL, count: Int, marker: String? = nil) throws -> Process {
         #if os(Linux)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
@@ -60,6 +76,7 @@ final class ProcessTests: XCTestCase {
         env[Self.modeVariable] = mode
         env[Self.rootVariable] = root.path
         env[Self.countVariable] = String(count)
+        env[Self.markerVariable] = marker
         process.environment = env
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -74,8 +91,8 @@ final class ProcessTests: XCTestCase {
         let root = try temporaryDirectory().appendingPathComponent(".mlw")
         let perChild = 25
         // Both children open a root that does not exist yet: creation and migration race too.
-        let children = try [launchChild(mode: "write", root: root, count: perChild),
-                            launchChild(mode: "write", root: root, count: perChild)]
+        let children = try [Self.launchChild(mode: "write", root: root, count: perChild),
+                            Self.launchChild(mode: "write", root: root, count: perChild)]
         for child in children {
             waitOrKill(child)
             XCTAssertEqual(child.terminationStatus, 0, "a writer process failed")
@@ -125,7 +142,7 @@ final class ProcessTests: XCTestCase {
         // rename, a transaction) after a random extra delay, then the next one carries on.
         for round in 1...3 {
             let before = (try? observer.versions("looped"))?.count ?? 0
-            let child = try launchChild(mode: "register-forever", root: root, count: 0)
+            let child = try Self.launchChild(mode: "register-forever", root: root, count: 0)
             let deadline = Date().addingTimeInterval(120) // generous bound, not a timing check
             while Date() < deadline, child.isRunning, ((try? observer.versions("looped"))?.count ?? 0) < before + 4 {
                 usleep(10_000)
@@ -135,11 +152,18 @@ final class ProcessTests: XCTestCase {
             kill(child.processIdentifier, SIGKILL)
             child.waitUntilExit()
             XCTAssertEqual(child.terminationReason, .uncaughtSignal)
-            XCTAssertEqual(try observer.check(verifyHashes: false), [], "round \(round)")
+            // No damage; what the kill left (a temporary file, an unreferenced file) is a leftover.
+            XCTAssertEqual(try observer.health(verifyHashes: false).problems, [], "round \(round)")
         }
 
         let registry = try Registry.open(root: root)
+        let report = try registry.health(verifyHashes: true, repair: true)
+        XCTAssertEqual(report.problems, [])
+        XCTAssertEqual(report.leftovers, [])
         XCTAssertEqual(try registry.check(verifyHashes: true), [])
+        // Each child's last run was open when it was killed: marked killed, none left running.
+        XCTAssertEqual(try registry.runs(filter: RunFilter(status: .running), limit: 100), [])
+        XCTAssertLessThanOrEqual(try registry.runs(filter: RunFilter(status: .killed), limit: 100).count, 3)
         let versions = try registry.versions("looped")
         XCTAssertGreaterThanOrEqual(versions.count, 12)
         XCTAssertEqual(versions.map(\.version), Array(1...versions.count), "no gaps, no half-registered version")
