@@ -94,7 +94,7 @@ struct CSVReader {
         while true {
             if filled == cap {  // one record longer than the buffer: grow it, up to the record limit
                 if filled >= options.maxRecordBytes {
-                    throw DataError(.tooLarge, "record longer than \(options.maxRecordBytes) bytes (the limit), starting on line \(line)",
+                    throw DataError(.tooLarge, "record longer than \(options.maxRecordBytes) bytes (the limit) (record starts on line \(line))",
                                     file: path, line: line)
                 }
                 let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: cap * 2)
