@@ -114,7 +114,7 @@ final class ShapeTests: XCTestCase {
         XCTAssertEqual(try Tensor.ones([2], dtype: .bool).toBools(), [true, true])
         assertThrows(try Tensor.zeros([2, -1]), contains: "zeros: negative dimension in shape [2, -1]")
         assertThrows(try Tensor.zeros([1 << 40, 1 << 40]), contains: "zeros")
-        assertThrows(try Tensor.ones([1 << 50]), contains: "ones: cannot allocate")
+        assertThrows(try Tensor.ones([1 << 50]), contains: "ones: shape [1125899906842624] has 1125899906842624 elements, more than the limit")
         assertThrows(try Tensor.arange(0, 1, step: 0), contains: "arange")
         assertThrows(try Tensor.arange(0, 1e300), contains: "arange")
         assertThrows(try Tensor.randn([1 << 62], seed: 1), contains: "randn")
