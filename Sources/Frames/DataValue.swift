@@ -63,22 +63,6 @@ public enum DataValue: Equatable, Sendable, Codable, CustomStringConvertible {
         case .string(let s): try c.encode(s)
         }
     }
-
-    /// Converts a value from `JSONSerialization` (NSNumber, String, NSNull...).
-    public init(json: Any?) {
-        guard let json else { self = .null; return }
-        if json is NSNull { self = .null; return }
-        if let s = json as? String { self = .string(s); return }
-        if let n = json as? NSNumber {
-            // On Linux NSNumber bridges loosely; the objCType tells a bool or a float.
-            let t = String(cString: n.objCType)
-            if t == "c" || t == "B" { self = .bool(n.boolValue) }
-            else if t == "d" || t == "f" { self = .double(n.doubleValue) }
-            else { self = .int(n.intValue) }
-            return
-        }
-        self = .string(String(describing: json))
-    }
 }
 
 /// Short text for a double: integral values without a trailing ".0".

@@ -1,7 +1,8 @@
 import Foundation
 
 /// Per-feature statistics of the fitted training features (after every transform), so
-/// a serving drift monitor can compare live inputs against training. JSON-codable.
+/// a serving drift monitor can compare live inputs against training. Written only through
+/// `jsonData()` (model files store it as the `stats` blob), read back with `JSONDecoder`.
 public struct FeatureStats: Codable, Equatable, Sendable {
     public struct Feature: Codable, Equatable, Sendable {
         public var name: String
@@ -10,6 +11,10 @@ public struct FeatureStats: Codable, Equatable, Sendable {
         public var min: Double
         public var max: Double
         public var count: Int
+
+        public init(name: String, mean: Double, std: Double, min: Double, max: Double, count: Int) {
+            self.name = name; self.mean = mean; self.std = std; self.min = min; self.max = max; self.count = count
+        }
     }
     public var rows: Int
     public var features: [Feature]

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// Reads JSON Lines: one JSON object per line; keys become columns (in order of first
 /// appearance), absent keys and nulls are missing. Blank lines are skipped.
@@ -24,18 +25,20 @@ public func readJSONL(_ path: String, label: String? = nil, features: [String]? 
         guard String(validating: bytes, as: UTF8.self) != nil else {
             throw DataError(.invalidUTF8, "invalid UTF-8 bytes", file: path, line: lineNo)
         }
-        let object: Any
-        do { object = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]) }
-        catch { throw DataError(.badJSON, "invalid JSON", file: path, line: lineNo) }
-        guard let dict = object as? [String: Any] else {
+        let object: JSONValue
+        do { object = try bytes.withUnsafeBytes { try JSONParser.parse($0) } }
+        catch let e as JSONError { throw DataError(.badJSON, "invalid JSON at column \(e.column): \(e.message)", file: path, line: lineNo) }
+        guard case .object(let fields) = object else {
             throw DataError(.badJSON, "line is not a JSON object", file: path, line: lineNo)
         }
+        var dict: [String: DataValue] = [:]
+        for (k, v) in fields { dict[k] = DataValue(json: v) }
         let row = lines.count
         for key in dict.keys.sorted() where cells[key] == nil {
             names.append(key)
             cells[key] = [DataValue](repeating: .null, count: row)
         }
-        for key in names { cells[key]!.append(DataValue(json: dict[key])) }
+        for key in names { cells[key]!.append(dict[key] ?? .null) }
         lines.append(lineNo)
     }
     if lines.isEmpty { throw DataError(.emptyFile, "file has no records", file: path) }
@@ -47,6 +50,21 @@ public func readJSONL(_ path: String, label: String? = nil, features: [String]? 
     }
     return Dataset(columns: columns, label: label, features: features, sourceLines: lines,
                    lineage: Lineage(source: "read_jsonl", contentHash: h.finalizeHex(), params: "max_levels=\(maxCategoryLevels)"))
+}
+
+extension DataValue {
+    /// A JSON value as a cell: numbers, strings and booleans as they are, null as missing,
+    /// lists and objects as their compact JSON text.
+    public init(json: JSONValue) {
+        switch json {
+        case .null: self = .null
+        case .bool(let b): self = .bool(b)
+        case .int(let i): self = .int(i)
+        case .double(let d): self = .double(d)
+        case .string(let s): self = .string(s)
+        case .array, .object: self = .string(json.text())
+        }
+    }
 }
 
 /// Builds a typed column from loose values: all ints (or bools) -> int, numbers -> float,

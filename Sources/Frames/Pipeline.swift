@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// A fitted transform chain: a value that replays on new datasets and on single raw
 /// records, and saves to JSON (inside model files; the server applies it to requests).
@@ -107,9 +108,11 @@ public struct FittedPipeline: Codable, Equatable, Sendable {
 
     /// Same as `apply(toRecord:)` for a JSON object (bytes of one request body).
     public func apply(toJSONRecord json: Data) throws -> [Float] {
-        guard let obj = try? JSONSerialization.jsonObject(with: json) as? [String: Any] else {
+        guard case .object(let fields)? = try? json.withUnsafeBytes({ try JSONParser.parse($0) }) else {
             throw DataError(.badJSON, "record is not a JSON object")
         }
-        return try apply(toRecord: obj.mapValues { DataValue(json: $0) })
+        var record: [String: DataValue] = [:]
+        for (k, v) in fields { record[k] = DataValue(json: v) }
+        return try apply(toRecord: record)
     }
 }

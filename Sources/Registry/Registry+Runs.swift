@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import JSON
 
 /// Which runs `runs(filter:limit:)` returns. Empty fields match everything.
 ///
@@ -104,7 +105,7 @@ extension Registry {
     public func recordDataset(run: RunID, hash: String, source: String, rows: Int, schemaJSON: String = "{}") throws {
         guard !hash.isEmpty, hash.count <= 128 else { throw RegistryError.invalidValue("dataset hash must be 1 to 128 characters") }
         guard rows >= 0 else { throw RegistryError.invalidValue("dataset row count must not be negative") }
-        guard (try? JSONSerialization.jsonObject(with: Data(schemaJSON.utf8), options: [.fragmentsAllowed])) != nil else {
+        guard (try? JSONParser.parse(schemaJSON)) != nil else {
             throw RegistryError.invalidValue("dataset schema is not valid JSON")
         }
         try write { db in

@@ -1,3 +1,5 @@
+import JSON
+
 /// KServe V2 / Open Inference Protocol request and response bodies, JSON and the binary
 /// tensor extension (`Inference-Header-Content-Length`), as Triton's clients send them.
 /// Every error names the field: `inputs[0].shape`, `inputs[0].data[7]`.
@@ -24,7 +26,7 @@ enum InferenceCodec {
             }
             jsonEnd = h
         } else { jsonEnd = body.count }
-        let root = try body.withUnsafeBytes { try JSONValue.parse(UnsafeRawBufferPointer(rebasing: $0[0..<jsonEnd])) }
+        let root = try body.withUnsafeBytes { try parseRequestJSON(UnsafeRawBufferPointer(rebasing: $0[0..<jsonEnd])) }
         guard case .object = root else { throw ServeError.badRequest("request body must be a JSON object, got \(root.typeName)") }
 
         var id: String?
@@ -53,11 +55,11 @@ enum InferenceCodec {
             count = p
         }
         var data: [Float]
-        if case .number(let size)? = input["parameters"]?["binary_data_size"] {
+        if let size = input["parameters"]?["binary_data_size"], size.number != nil {
             guard let h = headerLength else { throw ServeError.badRequest("'\(field).parameters.binary_data_size' needs the Inference-Header-Content-Length header") }
-            let n = Int(exactly: size) ?? -1
+            let n = size.integer ?? -1
             guard n == count * 4, h + n <= body.count else {
-                throw ServeError.badRequest("'\(field).parameters.binary_data_size' is \(size), expected \(count * 4) bytes for shape \(shape) within the body")
+                throw ServeError.badRequest("'\(field).parameters.binary_data_size' is \(size.text()), expected \(count * 4) bytes for shape \(shape) within the body")
             }
             data = [Float](repeating: 0, count: count)
             data.withUnsafeMutableBytes { dst in body.withUnsafeBytes { src in dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[h..<h + n])) } }
@@ -98,7 +100,7 @@ enum InferenceCodec {
         guard case .array(let dims) = v else { throw ServeError.badRequest("'\(field)' must be a list of integers, got \(v.typeName)") }
         var shape: [Int] = []
         for d in dims {
-            guard case .number(let x) = d, let n = Int(exactly: x), n >= 0 else {
+            guard let n = d.integer, n >= 0 else {
                 throw ServeError.badRequest("'\(field)' must be a list of non-negative integers")
             }
             shape.append(n)
@@ -114,7 +116,9 @@ enum InferenceCodec {
     /// parser's depth limit.
     static func flatten(_ v: JSONValue, into out: inout [Float], field: String, depth: Int) throws {
         switch v {
-        case .number(let x):
+        case .int(let n):
+            out.append(Float(n))
+        case .double(let x):
             let f = Float(x)
             guard f.isFinite else {
                 throw ServeError.badRequest("'\(field)[\(out.count)]' is \(x.isNaN ? "NaN" : x.isInfinite ? "infinite" : "out of FP32 range") (only finite numbers are allowed)")
@@ -150,31 +154,5 @@ enum InferenceCodec {
         w.floats(data)
         w.raw("]}]}")
         return (w.bytes, nil)
-    }
-}
-
-/// Appends JSON text to a byte array (no intermediate strings for the numbers' container).
-struct JSONWriter {
-    var bytes: [UInt8] = []
-    init() { bytes.reserveCapacity(512) }
-    mutating func raw(_ s: String) { bytes.append(contentsOf: s.utf8) }
-    mutating func string(_ s: String) {
-        bytes.append(UInt8(ascii: "\""))
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "\""): bytes.append(contentsOf: [0x5C, 0x22])
-            case UInt8(ascii: "\\"): bytes.append(contentsOf: [0x5C, 0x5C])
-            case 0..<0x20: bytes.append(contentsOf: Array("\\u00\(b < 16 ? "0" : "")\(String(b, radix: 16))".utf8))
-            default: bytes.append(b)
-            }
-        }
-        bytes.append(UInt8(ascii: "\""))
-    }
-    mutating func float(_ f: Float) {
-        if f.isNaN { raw("NaN") } else if f.isInfinite { raw(f < 0 ? "-Infinity" : "Infinity") } else { raw(f.description) }
-    }
-    mutating func floats<C: Collection>(_ values: C) where C.Element == Float {
-        var first = true
-        for v in values { if !first { bytes.append(UInt8(ascii: ",")) }; first = false; float(v) }
     }
 }

@@ -2,6 +2,7 @@ import Frames
 import Foundation
 import HTTPTypes
 import Hummingbird
+import JSON
 
 /// `POST /predict`: raw records in (one JSON object or a list of them), the model's fitted
 /// transforms applied first, then class probabilities (+ label names when the pipeline
@@ -22,7 +23,7 @@ extension InferenceServer {
                 guard let s = self.slot(name) else { throw ServeError.notFound("unknown model '\(name)'") }
                 slot = s
             }
-            let root = try JSONValue.parse(body)
+            let root = try parseRequestJSON(body)
             let records: [JSONValue]
             switch root {
             case .object: records = [root]
@@ -76,7 +77,8 @@ extension InferenceServer {
                 switch value {
                 case .null: dict[k] = .null
                 case .bool(let b): dict[k] = .bool(b)
-                case .number(let d):
+                case .int(let n): dict[k] = .double(Double(n))  // transforms get every number as a double
+                case .double(let d):
                     guard d.isFinite else { throw ServeError.badRequest("\(prefix)field '\(k)' is \(d) (only finite numbers are allowed)") }
                     dict[k] = .double(d)
                 case .string(let s): dict[k] = .string(s)

@@ -1,5 +1,6 @@
 import Foundation
 import FileIO
+import JSON
 
 /// The safetensors format: 8-byte little-endian header length N, N bytes of JSON
 /// (`{"name": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]}, ...,
@@ -7,6 +8,8 @@ import FileIO
 /// little-endian tensor bytes. Decoding validates everything and throws on bad input.
 public enum Safetensors {
     static let maxHeader = 100_000_000
+    /// Headers are flat (name -> {dtype, shape, data_offsets}); deeper nesting is hostile.
+    static let maxHeaderDepth = 64
 
     static func code(_ d: DType) -> String {
         switch d {
@@ -67,7 +70,11 @@ public enum Safetensors {
             throw fail("header length \(n) is invalid for a file of \(bytes.count) bytes")
         }
         let headerEnd = 8 + Int(n)
-        guard case let .object(items) = try JSONParser.parse(Array(bytes[8..<headerEnd])) else {
+        let header: JSONValue
+        do {
+            header = try bytes.withUnsafeBytes { try JSONParser.parse(UnsafeRawBufferPointer(rebasing: $0[8..<headerEnd]), maxDepth: maxHeaderDepth) }
+        } catch let e as JSONError { throw fail("bad JSON header at \(e)") }
+        guard case let .object(items) = header else {
             throw fail("header is not a JSON object")
         }
         let dataCount = bytes.count - headerEnd
@@ -84,17 +91,16 @@ public enum Safetensors {
                 continue
             }
             guard names.insert(name).inserted else { throw fail("duplicate tensor name '\(name)'") }
-            guard case let .object(fields) = value else { throw fail("entry '\(name)' is not an object") }
-            func field(_ k: String) -> JSONValue? { fields.first { $0.0 == k }?.1 }
-            guard case let .string(code)? = field("dtype") else { throw fail("entry '\(name)' has no dtype") }
+            guard case .object = value else { throw fail("entry '\(name)' is not an object") }
+            guard case let .string(code)? = value["dtype"] else { throw fail("entry '\(name)' has no dtype") }
             guard let dt = dtype(code) else { throw fail("entry '\(name)' has unknown dtype '\(code)'") }
-            guard case let .array(sh)? = field("shape") else { throw fail("entry '\(name)' has no shape") }
+            guard case let .array(sh)? = value["shape"] else { throw fail("entry '\(name)' has no shape") }
             let shape = try sh.map { v -> Int in
-                guard case let .number(d) = v, d >= 0, d == d.rounded(), d < 1e15 else { throw fail("entry '\(name)' has a bad shape") }
+                guard let d = v.number, d >= 0, d == d.rounded(), d < 1e15 else { throw fail("entry '\(name)' has a bad shape") }
                 return Int(d)
             }
-            guard case let .array(offs)? = field("data_offsets"), offs.count == 2,
-                  case let .number(b) = offs[0], case let .number(e) = offs[1],
+            guard case let .array(offs)? = value["data_offsets"], offs.count == 2,
+                  let b = offs[0].number, let e = offs[1].number,
                   b >= 0, e >= b, b == b.rounded(), e == e.rounded(), e <= Double(dataCount) else {
                 throw fail("entry '\(name)' has data_offsets out of range (data is \(dataCount) bytes)")
             }

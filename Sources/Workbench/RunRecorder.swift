@@ -80,7 +80,7 @@ public final class RunRecorder {
         do {
             // Every dataset the script read, by lineage hash, so `reproduce` can say when data changed.
             for d in interp.datasetsRead {
-                let schema = "{\"columns\": [" + d.columns.map { "\"\($0)\"" }.joined(separator: ", ") + "]}"
+                let schema = try Value.record([("columns", .strings(d.columns))]).json()  // names escaped
                 try registry.recordDataset(run: runID, hash: d.hash, source: d.path, rows: d.rows, schemaJSON: schema)
             }
             try registry.finishRun(runID, status: error == nil ? .finished : .failed, error: message,

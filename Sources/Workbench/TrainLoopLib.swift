@@ -120,11 +120,10 @@ func statsJSON(_ x: Tensor) throws -> String {
     guard x.rank == 2, x.shape[0] > 0 else { return "" }
     // One pass over the rows (the axis-0 reductions would transpose the whole set four times).
     let (mean, std, lo, hi) = try x.astype(.float32).columnStats()
-    let features: [[String: Any]] = (0..<x.shape[1]).map { j in
-        ["name": "f\(j)", "mean": mean[j], "std": std[j], "min": lo[j], "max": hi[j], "count": x.shape[0]]
+    let features = (0..<x.shape[1]).map { j in
+        FeatureStats.Feature(name: "f\(j)", mean: mean[j], std: std[j], min: lo[j], max: hi[j], count: x.shape[0])
     }
-    let data = try JSONSerialization.data(withJSONObject: ["rows": x.shape[0], "features": features], options: [.sortedKeys])
-    return String(decoding: data, as: UTF8.self)
+    return String(decoding: try FeatureStats(rows: x.shape[0], features: features).jsonData(), as: UTF8.self)
 }
 
 func trainValue(_ a: Args) throws -> Value {

@@ -59,6 +59,9 @@ func isPlainName(_ s: String) -> Bool {
     return s.utf8.allSatisfy(isIdentPart) && !keywords.contains(s)
 }
 
+/// An MLW string literal that reads back as `s`. MLW's escapes, not JSON's: braces are
+/// escaped (they start interpolation) and control characters are `\u{1b}`; JSON text is
+/// escaped by the `JSON` target's `JSONWriter.string`.
 public func quote(_ s: String) -> String {
     var out = "\""
     for ch in s.unicodeScalars {
