@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "Graph", dependencies: ["Tensor"], swiftSettings: v5),
         .target(name: "Train", dependencies: ["Graph", "Tensor"], swiftSettings: v5),
         // Graph optimizer passes, memory planner, inspection and ONNX export.
-        .target(name: "Optimize", dependencies: ["Graph", "Train", "Tensor"], swiftSettings: v5),
+        .target(name: "Optimize", dependencies: ["Graph", "Train", "Compress", "Tensor"], swiftSettings: v5),
         // Latency benchmark of the graph optimizer, driven by Scripts/bench/graph/run (release builds only).
         .executableTarget(name: "GraphBench", dependencies: ["Optimize", "Train", "Graph", "Tensor"], swiftSettings: v5),
         // Distillation, pruning (CSR storage), int8 quantization, model comparison.
