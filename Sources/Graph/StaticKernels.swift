@@ -1,8 +1,8 @@
 import Tensor
 
-/// The lowerings of `StaticProgram` that are not a prepared layer: elementwise chains,
-/// batch and layer norm, and the Tensor-kernel step for ops without a raw kernel. One per
-/// program build; it holds what those kernels read (parameters made contiguous or
+/// The steps of `StaticProgram` that are not a prepared layer, which the op table's
+/// lowerings (`Lowering.swift`) build: elementwise chains, batch and layer norm, and the
+/// Tensor-kernel step for ops without a raw kernel. One per program build; it holds what those kernels read (parameters made contiguous or
 /// broadcast, operand pointer tables) until the program takes them over.
 final class StaticKernels {
     typealias Source = StaticProgram.Source
