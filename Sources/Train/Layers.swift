@@ -77,11 +77,20 @@ public func flatten() -> Layer { simple(.flatten) }
 /// Reshape the features (the batch dim is kept): reshapeLayer([1, 8, 8]).
 public func reshapeLayer(_ shape: [Int]) -> Layer { simple(.reshape, ["shape": .ints([0] + shape)]) }
 public func dropout(_ p: Double) -> Layer { simple(.dropout, ["p": .double(p)]) }
-public func relu() -> Layer { simple(.relu) }
-public func leakyRelu(_ slope: Double = 0.01) -> Layer { simple(.leakyRelu, ["slope": .double(slope)]) }
-public func gelu() -> Layer { simple(.gelu) }
-public func tanh() -> Layer { simple(.tanh) }
-public func sigmoid() -> Layer { simple(.sigmoid) }
+/// The layer applying activation `a` (its op; leaky ReLU's `slope`, softmax over the last axis).
+public func activation(_ a: Activation, slope: Double = 0.01) -> Layer {
+    switch a {
+    case .none: return Layer(kind: a.rawValue, inputShape: nil) { _, x, _ in x[0] }   // adds no node
+    case .leakyRelu: return simple(a.op, ["slope": .double(slope)])
+    case .softmax: return softmax()
+    default: return simple(a.op)
+    }
+}
+public func relu() -> Layer { activation(.relu) }
+public func leakyRelu(_ slope: Double = 0.01) -> Layer { activation(.leakyRelu, slope: slope) }
+public func gelu() -> Layer { activation(.gelu) }
+public func tanh() -> Layer { activation(.tanh) }
+public func sigmoid() -> Layer { activation(.sigmoid) }
 public func softmax(axis: Int = -1) -> Layer { simple(.softmax, ["axis": .int(axis)]) }
 
 public func batchNorm(_ n: Int, momentum: Double = 0.1, eps: Double = 1e-5) -> Layer {
@@ -115,7 +124,7 @@ public func sequential(_ layers: [Layer], inputShape: [Int]? = nil, inputDType: 
     var b = ModelBuilder(seed: seed)
     var x = try b.input(shape: shape, dtype: inputDType)
     for layer in layers {
-        if layer.kind == OpName.relu.rawValue, b.graph.nodes[x].op == .dense, b.graph.nodes[x].attrs["activation"] == nil {
+        if layer.kind == Activation.relu.rawValue, b.graph.nodes[x].op == .dense, b.graph.nodes[x].attrs["activation"] == nil {
             b.graph.nodes[x].attrs["activation"] = .activation(.relu)
             b.graph.nodes[x].name += "+relu"
             b.layerIndex += 1
