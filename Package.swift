@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "Graph", dependencies: ["Tensor"], swiftSettings: v5),
         .target(name: "Train", dependencies: ["FileIO", "Graph", "Tensor"], swiftSettings: v5),
         // Graph optimizer passes, memory planner, inspection and ONNX export.
-        .target(name: "Optimize", dependencies: ["FileIO", "Graph", "Train", "Tensor"], swiftSettings: v5),
+        .target(name: "Optimize", dependencies: ["FileIO", "Graph", "Train", "Compress", "Tensor"], swiftSettings: v5),
         // Distillation, pruning (CSR storage), int8 quantization, model comparison.
         .target(name: "Compress", dependencies: ["Graph", "Train", "Tensor"], swiftSettings: v5),
         .target(name: "Registry", dependencies: ["FileIO", "Checksum", "JSON", .product(name: "GRDB", package: "GRDB.swift")]),

@@ -29,7 +29,7 @@ public func distill(teacher: Model, student: Model, x: Tensor, y: Tensor, temper
     let tg = teacher.graph
     var tIDs = [tg.outputs[0]]
     for f in features {
-        guard let id = tg.nodes.first(where: { $0.name == f.teacher && $0.op != "param" })?.id else { throw TrainError("distill: teacher has no layer '\(f.teacher)'") }
+        guard let id = tg.nodes.first(where: { $0.name == f.teacher && $0.op != .param })?.id else { throw TrainError("distill: teacher has no layer '\(f.teacher)'") }
         tIDs.append(id)
     }
     let tOut = try capture(teacher, x, tIDs)
@@ -89,13 +89,13 @@ func distillGraph(_ student: Model, soft: Tensor, features: [FeatureMatch], teac
     let q = try g.input("__soft", shape: [.batch, .fixed(c)])
     let y = try g.input("__y", shape: [.batch])
     func const(_ name: String, _ v: Double) throws -> Int { try g.param(name, Tensor(scalar: v), trainable: false) }
-    let scaled = try g.op("mul", [out, const("__inv_t", 1 / temperature)])
-    let kl = try g.op("mul", [try g.op("kl_div", [scaled, q]), const("__soft_w", softWeight * temperature * temperature)])
-    let ce = try g.op("mul", [try g.op("cross_entropy", [out, y]), const("__hard_w", hardWeight)])
-    var loss = try g.op("add", [kl, ce], label: "loss")
+    let scaled = try g.op(.mul, [out, const("__inv_t", 1 / temperature)])
+    let kl = try g.op(.mul, [try g.op(.klDiv, [scaled, q]), const("__soft_w", softWeight * temperature * temperature)])
+    let ce = try g.op(.mul, [try g.op(.crossEntropy, [out, y]), const("__hard_w", hardWeight)])
+    var loss = try g.op(.add, [kl, ce], label: "loss")
     var names: [String] = []
     for (i, (f, tf)) in zip(features, teacherFeatures).enumerated() {
-        guard let sid = g.nodes.first(where: { $0.name == f.student && $0.op != "param" && $0.op != "input" })?.id,
+        guard let sid = g.nodes.first(where: { $0.name == f.student && $0.op != .param && $0.op != .input })?.id,
               let sw = g.nodes[sid].shape.last?.size else { throw TrainError("distill: student has no layer '\(f.student)'") }
         let tw = tf.shape.last!
         let name = "__feat_\(i)"
@@ -104,10 +104,10 @@ func distillGraph(_ student: Model, soft: Tensor, features: [FeatureMatch], teac
         var h = sid
         if sw != tw {   // learned linear adapter student width -> teacher width (dropped after training)
             let a = try g.param("__adapter_\(i)", Tensor.randn([sw, tw], seed: mixSeed(seed, UInt64(1000 + i))) * (1 / Double(sw)).squareRoot())
-            h = try g.op("matmul", [sid, a])
+            h = try g.op(.matmul, [sid, a])
         }
-        let mse = try g.op("mul", [try g.op("mse", [h, target]), const("__feat_w_\(i)", f.weight)])
-        loss = try g.op("add", [loss, mse])
+        let mse = try g.op(.mul, [try g.op(.mse, [h, target]), const("__feat_w_\(i)", f.weight)])
+        loss = try g.op(.add, [loss, mse])
     }
     g.outputs = [loss, out]
     try g.verify()
@@ -118,8 +118,8 @@ func distillGraph(_ student: Model, soft: Tensor, features: [FeatureMatch], teac
 public func distillationLoss(student: Tensor, teacher: Tensor, labels: Tensor, temperature: Double = 4,
                              softWeight: Double = 0.7, hardWeight: Double = 0.3) throws -> Double {
     let q = try (teacher * (1 / temperature)).softmax(axis: -1)
-    let kl = try OpRegistry.op("kl_div").forward([student * (1 / temperature), q], [:], OpContext(training: false)).0.item()
-    let ce = try OpRegistry.op("cross_entropy").forward([student, labels], [:], OpContext(training: false)).0.item()
+    let kl = try OpRegistry.op(.klDiv).forward([student * (1 / temperature), q], [:], OpContext(training: false)).0.item()
+    let ce = try OpRegistry.op(.crossEntropy).forward([student, labels], [:], OpContext(training: false)).0.item()
     return softWeight * temperature * temperature * kl + hardWeight * ce
 }
 

@@ -19,8 +19,8 @@ public struct MaskedOptimizer: Optimizer {
 /// Masks (1 where the weight is non-zero) of every dense/conv weight that has zeros.
 func pruningMasks(_ m: Model) throws -> [String: Tensor] {
     var masks: [String: Tensor] = [:]
-    for l in weightLayers(m.graph, ops: ["dense", "conv2d"]) {
-        let name = paramName(m.graph, l.node, 1)!, w = m.graph.params[name]!
+    for l in weightLayers(m.graph, ops: [.dense, .conv2d]) {
+        let name = m.graph.paramName(l.node, 1)!, w = m.graph.params[name]!
         guard zeroFraction(w) > 0 else { continue }
         masks[name] = try Tensor.compare(w, Tensor(scalar: 0), .ne).astype(.float32)
     }
@@ -34,8 +34,8 @@ func pruningMasks(_ m: Model) throws -> [String: Tensor] {
 public func finetune(_ m: Model, x: Tensor, y: Tensor, epochs: Int, optimizer: any Optimizer = Adam(lr: 1e-3),
                      loss: Loss = .crossEntropy(), batch: Int = 64, val: (x: Tensor, y: Tensor)? = nil,
                      seed: UInt64 = 0, logEvery: Int = 0) throws -> TrainRun {
-    if weightLayers(m.graph, ops: ["qdense"]).count > 0 { throw TrainError("finetune: the model is quantized; use qat, or fine-tune before quantizing") }
-    let sparse = Set(m.graph.nodes.filter { $0.op == "sparse_dense" }.map(\.name))
+    if weightLayers(m.graph, ops: [.qdense]).count > 0 { throw TrainError("finetune: the model is quantized; use qat, or fine-tune before quantizing") }
+    let sparse = Set(m.graph.nodes.filter { $0.op == .sparseDense }.map(\.name))
     let dense = try densify(m)
     var run = try train(dense, x: x, y: y, loss: loss, optimizer: MaskedOptimizer(optimizer, masks: try pruningMasks(dense)),
                         epochs: epochs, batch: batch, val: val, seed: seed, logEvery: logEvery)

@@ -29,17 +29,17 @@ public func prune(_ m: Model, sparsity: Double, method: PruneMethod = .magnitude
                   pattern: PrunePattern = .unstructured, layers: [String]? = nil, norm: NormKind = .l1,
                   csrAbove: Double = defaultCSRSparsity, seed: UInt64 = 0) throws -> Model {
     guard sparsity >= 0, sparsity < 1 else { throw TrainError("prune: sparsity must be in [0, 1), got \(sparsity)") }
-    if weightLayers(m.graph, ops: ["qdense"]).count > 0 { throw TrainError("prune: the model is quantized; prune before quantizing") }
-    let wasSparse = Set(m.graph.nodes.filter { $0.op == "sparse_dense" }.map(\.name))
+    if weightLayers(m.graph, ops: [.qdense]).count > 0 { throw TrainError("prune: the model is quantized; prune before quantizing") }
+    let wasSparse = Set(m.graph.nodes.filter { $0.op == .sparseDense }.map(\.name))
     let dense = try densify(m)
     if pattern == .neurons || pattern == .channels {
         return try pruneStructured(dense, fraction: sparsity, pattern: pattern, method: method, layers: layers, norm: norm, seed: seed)
     }
-    let ls = weightLayers(dense.graph, ops: ["dense", "conv2d"], names: layers)
+    let ls = weightLayers(dense.graph, ops: [.dense, .conv2d], names: layers)
     guard !ls.isEmpty else { throw TrainError("prune: no dense or conv layer matches \(layers ?? [])") }
     var values: [String: Tensor] = [:]
     let weights = try ls.map { l -> (String, [Float], [Int]) in
-        let name = paramName(dense.graph, l.node, 1)!, t = dense.graph.params[name]!
+        let name = dense.graph.paramName(l.node, 1)!, t = dense.graph.params[name]!
         guard t.dtype == .float32 else { throw TrainError("prune: layer \(l.node.name) weight is \(t.dtype)") }
         return (name, t.toFloats(), t.shape)
     }
@@ -68,7 +68,7 @@ public func prune(_ m: Model, sparsity: Double, method: PruneMethod = .magnitude
         let masked = zip(weights[i].1, keep[i]).map { $1 ? $0 : 0 }
         values[weights[i].0] = try Tensor(masked, shape: weights[i].2)
         let s = Double(masked.filter { $0 == 0 }.count) / Double(max(masked.count, 1))
-        if l.op == "dense" && (s >= csrAbove || wasSparse.contains(l.node.name)) { toCSR.insert(l.node.name) }
+        if l.op == .dense && (s >= csrAbove || wasSparse.contains(l.node.name)) { toCSR.insert(l.node.name) }
     }
     try orderUnitsByNonZeros(dense.graph, values: &values, layers: toCSR)
     return try sparsify(rewrite(dense, values: values), layers: toCSR)
@@ -82,11 +82,11 @@ public func prune(_ m: Model, sparsity: Double, method: PruneMethod = .magnitude
 /// Layers whose units reach anything but per-unit activations and dense layers keep their order.
 func orderUnitsByNonZeros(_ g: Graph, values: inout [String: Tensor], layers: Set<String>) throws {
     let users = g.consumers()
-    let elementwise: Set<String> = ["relu", "leaky_relu", "gelu", "tanh", "sigmoid", "dropout"]
-    for l in weightLayers(g, ops: ["dense"]) where layers.contains(l.node.name) {
+    let elementwise: Set<OpName> = OpName.perValue
+    for l in weightLayers(g, ops: [.dense]) where layers.contains(l.node.name) {
         guard let (chain, consumers) = unitReaders(g, users: users, of: l.node.id), !consumers.isEmpty,
-              chain.allSatisfy({ elementwise.contains($0.op) }), consumers.allSatisfy({ $0.0.op == "dense" && $0.1 == 1 }),
-              let wName = paramName(g, l.node, 1), let w = values[wName] ?? g.params[wName], w.rank == 2 else { continue }
+              chain.allSatisfy({ elementwise.contains($0.op) }), consumers.allSatisfy({ $0.0.op == .dense && $0.1 == 1 }),
+              let wName = g.paramName(l.node, 1), let w = values[wName] ?? g.params[wName], w.rank == 2 else { continue }
         let (k, units) = (w.shape[0], w.shape[1]), wf = w.toFloats()
         var count = [Int](repeating: 0, count: units)
         for i in 0..<k { for u in 0..<units where wf[i * units + u] != 0 { count[u] += 1 } }
@@ -94,9 +94,9 @@ func orderUnitsByNonZeros(_ g: Graph, values: inout [String: Tensor], layers: Se
         guard order != Array(0..<units) else { continue }
         let perm = try Tensor(order, shape: [units], dtype: .int32)
         values[wName] = try w.indexSelect(axis: 1, indices: perm)
-        if let b = paramName(g, l.node, 2), let bt = values[b] ?? g.params[b] { values[b] = try bt.indexSelect(axis: 0, indices: perm) }
+        if let b = g.paramName(l.node, 2), let bt = values[b] ?? g.params[b] { values[b] = try bt.indexSelect(axis: 0, indices: perm) }
         for (c, _) in consumers {
-            let cw = paramName(g, c, 1)!
+            let cw = g.paramName(c, 1)!
             values[cw] = try (values[cw] ?? g.params[cw]!).indexSelect(axis: 0, indices: perm)
         }
     }

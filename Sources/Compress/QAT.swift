@@ -14,12 +14,12 @@ public func qat(_ m: Model, x: Tensor, y: Tensor, epochs: Int, optimizer: any Op
                 method: CalibrationMethod = .minmax, perChannel: Bool = true, symmetric: Bool = true,
                 skip: [String] = []) throws -> TrainRun {
     let fm = try densify(m)
-    let targets = Set(weightLayers(fm.graph, ops: ["dense"]).filter { l in !skip.contains(where: { $0 == l.node.name || $0 == l.base }) }.map(\.node.id))
+    let targets = Set(weightLayers(fm.graph, ops: [.dense]).filter { l in !skip.contains(where: { $0 == l.node.name || $0 == l.base }) }.map(\.node.id))
     let fq = try rewrite(fm) { n, r in
         guard targets.contains(n.id) else { return nil }
-        let xin = try r.g.op("fake_quant", [try r.id(n.inputs[0])], ["per": .string("row")])
-        let w = try r.g.op("fake_quant", [try r.id(n.inputs[1])], ["per": .string(perChannel ? "column" : "tensor")])
-        return try r.g.op("dense", [xin, w] + (n.inputs.count == 3 ? [try r.id(n.inputs[2])] : []), n.attrs, label: n.name)
+        let xin = try r.g.op(.fakeQuant, [try r.id(n.inputs[0])], ["per": .string("row")])
+        let w = try r.g.op(.fakeQuant, [try r.id(n.inputs[1])], ["per": .string(perChannel ? "column" : "tensor")])
+        return try r.g.op(.dense, [xin, w] + (n.inputs.count == 3 ? [try r.id(n.inputs[2])] : []), n.attrs, label: n.name)
     }
     var run = try train(fq, x: x, y: y, loss: loss, optimizer: optimizer, epochs: epochs, batch: batch, seed: seed, logEvery: 0)
     run.model = try quantize(run.model, mode: mode, calibrate: mode == .static ? x : nil, method: method,

@@ -24,7 +24,7 @@ public func quantize(_ m: Model, mode: QuantMode = .dynamic, calibrate x: Tensor
     if minSQNR != nil && x == nil { throw TrainError("quantize: minSQNR needs calibration data (calibrate:)") }
     let fm = try densify(stripFakeQuant(m))
     let g = fm.graph
-    let targets = weightLayers(g, ops: ["dense"]).filter { l in !skip.contains(where: { $0 == l.node.name || $0 == l.base }) }
+    let targets = weightLayers(g, ops: [.dense]).filter { l in !skip.contains(where: { $0 == l.node.name || $0 == l.base }) }
     // Calibration: the float inputs (and outputs) of every target layer in one run.
     var inputs: [Int: Tensor] = [:], outputs: [Int: Tensor] = [:]
     if let x {
@@ -34,7 +34,7 @@ public func quantize(_ m: Model, mode: QuantMode = .dynamic, calibrate x: Tensor
     }
     return try rewrite(fm) { n, r in
         guard let l = targets.first(where: { $0.node.id == n.id }) else { return nil }
-        let w = g.params[paramName(g, n, 1)!]!
+        let w = g.params[g.paramName(n, 1)!]!
         let (q, scale, colSum) = try Tensor.quantizeWeightsInt8(w, perChannel: perChannel)
         var attrs: Attrs = ["act_unsigned": .bool(!symmetric)]
         if let a = n.attrs["activation"] { attrs["activation"] = a }
@@ -43,15 +43,15 @@ public func quantize(_ m: Model, mode: QuantMode = .dynamic, calibrate x: Tensor
             let (s, z) = activationParams(lo: lo, hi: hi, symmetric: symmetric)
             attrs["act_scale"] = .double(Double(s)); attrs["act_zero"] = .int(z)
         }
-        let bias: Tensor? = paramName(g, n, 2).flatMap { g.params[$0] }
+        let bias: Tensor? = g.paramName(n, 2).flatMap { g.params[$0] }
         if let minSQNR, let xin = inputs[n.id], let ref = outputs[n.id] {
-            let y = try OpRegistry.op("qdense").forward([xin, q, scale, colSum] + (bias.map { [$0] } ?? []), attrs, OpContext(training: false)).0
+            let y = try OpRegistry.op(.qdense).forward([xin, q, scale, colSum] + (bias.map { [$0] } ?? []), attrs, OpContext(training: false)).0
             if sqnr(ref, y) < minSQNR { return nil }   // too lossy: keep this layer in float32
         }
         var ins = [try r.id(n.inputs[0]), try r.buffer(l.base + ".weight_q", q), try r.buffer(l.base + ".weight_scale", scale),
                    try r.buffer(l.base + ".weight_colsum", colSum)]
         if n.inputs.count == 3 { ins.append(try r.id(n.inputs[2])) }
-        return try r.g.op("qdense", ins, attrs, label: n.name)
+        return try r.g.op(.qdense, ins, attrs, label: n.name)
     }
 }
 
@@ -87,10 +87,10 @@ func format4(_ v: Double) -> String { String((v * 10000).rounded() / 10000) }
 ///     print(try quantReport(int8, xTest, reference: model))
 public func quantReport(_ q: Model, _ x: Tensor, reference: Model? = nil) throws -> QuantReport {
     let ref = try reference ?? dequantized(q)
-    let layers = weightLayers(q.graph, ops: ["qdense"])
+    let layers = weightLayers(q.graph, ops: [.qdense])
     var refIDs: [Int] = [], qIDs: [Int] = [], names: [String] = []
     for l in layers {
-        guard let rn = ref.graph.nodes.first(where: { $0.name == l.node.name && $0.op != "param" }) else { continue }
+        guard let rn = ref.graph.nodes.first(where: { $0.name == l.node.name && $0.op != .param }) else { continue }
         refIDs.append(rn.id); qIDs.append(l.node.id); names.append(l.node.name)
     }
     refIDs.append(ref.graph.outputs[0]); qIDs.append(q.graph.outputs[0]); names.append("output")
@@ -104,19 +104,19 @@ public func quantReport(_ q: Model, _ x: Tensor, reference: Model? = nil) throws
 /// qdense nodes back to float dense with dequantized weights (W = Wq · scale).
 public func dequantized(_ m: Model) throws -> Model {
     try rewrite(m) { n, r in
-        guard n.op == "qdense" else { return nil }
+        guard n.op == .qdense else { return nil }
         let g = r.old
-        let q = g.params[paramName(g, n, 1)!]!, s = g.params[paramName(g, n, 2)!]!
+        let q = g.params[g.paramName(n, 1)!]!, s = g.params[g.paramName(n, 2)!]!
         let w = try q.astype(.float32) * (s.count == 1 ? s.reshape([]) : s)
-        var ins = [try r.id(n.inputs[0]), try r.trainable(baseName(paramName(g, n, 1)!) + ".weight", w)]
+        var ins = [try r.id(n.inputs[0]), try r.trainable(baseName(g.paramName(n, 1)!) + ".weight", w)]
         if n.inputs.count == 5 { ins.append(try r.id(n.inputs[4])) }
         var attrs: Attrs = [:]
         if let a = n.attrs["activation"] { attrs["activation"] = a }
-        return try r.g.op("dense", ins, attrs, label: n.name)
+        return try r.g.op(.dense, ins, attrs, label: n.name)
     }
 }
 
 /// The graph without fake_quant nodes (their users read the fake_quant input directly).
 func stripFakeQuant(_ m: Model) throws -> Model {
-    try rewrite(m) { n, r in n.op == "fake_quant" ? try r.id(n.inputs[0]) : nil }
+    try rewrite(m) { n, r in n.op == .fakeQuant ? try r.id(n.inputs[0]) : nil }
 }

@@ -57,18 +57,18 @@ public func sparsityReport(_ m: Model) throws -> SparsityReport {
     let g = m.graph
     var rows: [LayerSparsity] = []
     for l in weightLayers(g) {
-        let ps = l.node.inputs.dropFirst().compactMap { g.nodes[$0].op == "param" ? g.params[g.nodes[$0].name] : nil }
+        let ps = l.node.inputs.dropFirst().compactMap { g.nodes[$0].op == .param ? g.params[g.nodes[$0].name] : nil }
         let b = ps.reduce(0) { $0 + bytes($1) }
         switch l.op {
-        case "sparse_dense":
+        case .sparseDense:
             let nnz = ps[0].toFloats().filter { $0 != 0 }.count, outF = ps[2].count - 1
-            rows.append(LayerSparsity(layer: l.node.name, op: l.op, storage: "f32 csr", weights: l.node.attrs.int("in", 0) * outF, nonzeros: nnz, bytes: b))
-        case "qdense":
+            rows.append(LayerSparsity(layer: l.node.name, op: l.op.rawValue, storage: "f32 csr", weights: l.node.attrs.int("in", 0) * outF, nonzeros: nnz, bytes: b))
+        case .qdense:
             let nnz = ps[0].toDoubles().filter { $0 != 0 }.count
-            rows.append(LayerSparsity(layer: l.node.name, op: l.op, storage: "int8 dense", weights: ps[0].count, nonzeros: nnz, bytes: b))
+            rows.append(LayerSparsity(layer: l.node.name, op: l.op.rawValue, storage: "int8 dense", weights: ps[0].count, nonzeros: nnz, bytes: b))
         default:
             let nnz = ps[0].toFloats().filter { $0 != 0 }.count
-            rows.append(LayerSparsity(layer: l.node.name, op: l.op, storage: "f32 dense", weights: ps[0].count, nonzeros: nnz, bytes: b))
+            rows.append(LayerSparsity(layer: l.node.name, op: l.op.rawValue, storage: "f32 dense", weights: ps[0].count, nonzeros: nnz, bytes: b))
         }
     }
     let all = g.params.values.reduce(0) { $0 + bytes($1) }
@@ -81,11 +81,11 @@ func storedParameters(_ m: Model) throws -> Int {
     let r = try sparsityReport(m)
     let g = m.graph
     var inLayers = Set<String>()
-    for l in weightLayers(g) { for i in l.node.inputs.dropFirst() where g.nodes[i].op == "param" { inLayers.insert(g.nodes[i].name) } }
+    for l in weightLayers(g) { for i in l.node.inputs.dropFirst() where g.nodes[i].op == .param { inLayers.insert(g.nodes[i].name) } }
     let others = g.params.filter { !inLayers.contains($0.key) && !g.buffers.contains($0.key) }.values.reduce(0) { $0 + $1.count }
     let biases = weightLayers(g).reduce(0) { acc, l in
-        let n = l.node, bi = n.op == "sparse_dense" ? 4 : n.op == "qdense" ? 4 : 2
-        return acc + (paramName(g, n, bi).flatMap { g.params[$0]?.count } ?? 0)
+        let n = l.node, bi = n.op == .sparseDense ? 4 : n.op == .qdense ? 4 : 2
+        return acc + (g.paramName(n, bi).flatMap { g.params[$0]?.count } ?? 0)
     }
     return r.nonzeros + biases + others
 }

@@ -39,7 +39,7 @@ public struct GraphError: Error, CustomStringConvertible, Equatable {
 }
 
 /// numpy broadcasting over symbolic shapes: batch meets batch or 1; fixed sizes must agree or be 1.
-func broadcastShapes(_ a: SymShape, _ b: SymShape, op: String) throws -> SymShape {
+func broadcastShapes(_ a: SymShape, _ b: SymShape, op: OpName) throws -> SymShape {
     let r = max(a.count, b.count)
     var out: SymShape = []
     for i in 0..<r {

@@ -102,7 +102,7 @@ public final class Executor {
         var needsGrad = [Bool](repeating: false, count: nodes.count)
         for i in order {
             let n = nodes[i]
-            needsGrad[i] = n.op == "param" ? !graph.buffers.contains(n.name) : n.inputs.contains { needsGrad[$0] }
+            needsGrad[i] = n.op == .param ? !graph.buffers.contains(n.name) : n.inputs.contains { needsGrad[$0] }
         }
         let p = Plan(order: order, outputs: graph.outputs, lastUse: lastUse, needsGrad: needsGrad,
                      shapes: nodes.map { $0.shape.map { $0.resolve(batch: batch) } },
@@ -146,10 +146,10 @@ public final class Executor {
         for i in p.order {
             let n = nodes[i]
             switch n.op {
-            case "input":
+            case .input:
                 let t = feeds[n.name]!
                 values[i] = t.dtype == n.dtype ? t : t.astype(n.dtype)
-            case "param": values[i] = graph.params[n.name]!
+            case .param: values[i] = graph.params[n.name]!
             default:
                 let def = p.defs[i]!
                 ctx.nodeID = i
@@ -223,7 +223,7 @@ public final class Executor {
         }
         for i in p.order.reversed() {
             let n = nodes[i]
-            guard n.op != "input", n.op != "param", p.needsGrad[i], let g = grads[i] else { continue }
+            guard n.op != .input, n.op != .param, p.needsGrad[i], let g = grads[i] else { continue }
             let def = p.defs[i]!
             guard let bw = def.backward else { throw GraphError("backward: op '\(n.op)' is not differentiable") }
             let ins = n.inputs.map { a.values[$0]! }
@@ -235,7 +235,7 @@ public final class Executor {
             }
         }
         var out: [String: Tensor] = [:]
-        for i in p.order where nodes[i].op == "param" && p.needsGrad[i] {
+        for i in p.order where nodes[i].op == .param && p.needsGrad[i] {
             let name = nodes[i].name
             out[name] = try grads[i] ?? Tensor.zeros(graph.params[name]!.shape, dtype: graph.params[name]!.dtype)
         }

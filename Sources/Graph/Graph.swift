@@ -1,10 +1,10 @@
 import Tensor
 
-/// One node of the dataflow graph. `op` is "input", "param" or an entry of `OpRegistry`.
+/// One node of the dataflow graph. `op` is `.input`, `.param` or an entry of `OpRegistry`.
 /// Inputs always have smaller ids, so node order is a topological order.
 public struct Node: Codable {
     public var id: Int
-    public var op: String
+    public var op: OpName
     public var inputs: [Int]
     public var attrs: Attrs
     public var shape: SymShape
@@ -13,13 +13,15 @@ public struct Node: Codable {
     public var name: String
 
     enum CodingKeys: String, CodingKey { case id, op, inputs, attrs, shape, dtype, name }
-    public init(id: Int, op: String, inputs: [Int], attrs: Attrs, shape: SymShape, dtype: DType, name: String) {
+    public init(id: Int, op: OpName, inputs: [Int], attrs: Attrs, shape: SymShape, dtype: DType, name: String) {
         self.id = id; self.op = op; self.inputs = inputs; self.attrs = attrs; self.shape = shape; self.dtype = dtype; self.name = name
     }
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        id = try c.decode(Int.self, forKey: .id); op = try c.decode(String.self, forKey: .op)
+        id = try c.decode(Int.self, forKey: .id); op = try c.decode(OpName.self, forKey: .op)
         inputs = try c.decode([Int].self, forKey: .inputs); attrs = try c.decode(Attrs.self, forKey: .attrs)
+        // Files written before chains were structured hold them as text ("add#1;relu").
+        if op == .elementwise, case .string(let text)? = attrs["steps"] { attrs["steps"] = .chain(try ChainStep.parseLegacy(text)) }
         shape = try c.decode(SymShape.self, forKey: .shape); name = try c.decode(String.self, forKey: .name)
         let d = try c.decode(String.self, forKey: .dtype)
         guard let dt = DType(rawValue: d) else { throw GraphError("json: unknown dtype '\(d)'") }
@@ -46,15 +48,15 @@ public struct Graph {
     public init() {}
 
     /// Parameter names in node order (deterministic: used for optimizers, hashing, files).
-    public var paramNames: [String] { nodes.filter { $0.op == "param" }.map(\.name) }
+    public var paramNames: [String] { nodes.filter { $0.op == .param }.map(\.name) }
     public var trainableNames: [String] { paramNames.filter { !buffers.contains($0) } }
     public var inputNames: [String] { inputs.map { nodes[$0].name } }
 
     @discardableResult
     public mutating func input(_ name: String, shape: SymShape, dtype: DType = .float32) throws -> Int {
-        guard !nodes.contains(where: { ($0.op == "input" || $0.op == "param") && $0.name == name }) else { throw GraphError("graph: name '\(name)' is already used") }
+        guard !nodes.contains(where: { ($0.op == .input || $0.op == .param) && $0.name == name }) else { throw GraphError("graph: name '\(name)' is already used") }
         let id = nodes.count
-        nodes.append(Node(id: id, op: "input", inputs: [], attrs: [:], shape: shape, dtype: dtype, name: name))
+        nodes.append(Node(id: id, op: .input, inputs: [], attrs: [:], shape: shape, dtype: dtype, name: name))
         inputs.append(id)
         return id
     }
@@ -63,7 +65,7 @@ public struct Graph {
     public mutating func param(_ name: String, _ value: Tensor, trainable: Bool = true) throws -> Int {
         guard params[name] == nil else { throw GraphError("graph: parameter '\(name)' already exists") }
         let id = nodes.count
-        nodes.append(Node(id: id, op: "param", inputs: [], attrs: [:], shape: value.shape.map { .fixed($0) }, dtype: value.dtype, name: name))
+        nodes.append(Node(id: id, op: .param, inputs: [], attrs: [:], shape: value.shape.map { .fixed($0) }, dtype: value.dtype, name: name))
         params[name] = value
         if !trainable { buffers.insert(name) }
         return id
@@ -71,7 +73,7 @@ public struct Graph {
 
     /// Adds an op node, inferring its shape and dtype (errors name the op and shapes).
     @discardableResult
-    public mutating func op(_ name: String, _ ins: [Int], _ attrs: Attrs = [:], label: String? = nil) throws -> Int {
+    public mutating func op(_ name: OpName, _ ins: [Int], _ attrs: Attrs = [:], label: String? = nil) throws -> Int {
         let def = try OpRegistry.op(name)
         guard def.arity.contains(ins.count) else { throw GraphError("\(name): expected \(def.arity) inputs, got \(ins.count)") }
         for i in ins where i < 0 || i >= nodes.count { throw GraphError("\(name): input node \(i) does not exist") }
@@ -89,8 +91,8 @@ public struct Graph {
             guard n.id == i else { throw GraphError("verify: node \(i) has id \(n.id)") }
             for j in n.inputs where j < 0 || j >= i { throw GraphError("verify: node \(i) (\(n.op)) uses node \(j): not earlier, so the graph may have a cycle") }
             switch n.op {
-            case "input": guard n.inputs.isEmpty, inputs.contains(i) else { throw GraphError("verify: input node \(i) '\(n.name)' is not listed as an input") }
-            case "param":
+            case .input: guard n.inputs.isEmpty, inputs.contains(i) else { throw GraphError("verify: input node \(i) '\(n.name)' is not listed as an input") }
+            case .param:
                 guard let t = params[n.name] else { throw GraphError("verify: parameter '\(n.name)' has no value") }
                 guard t.shape.map({ Dim.fixed($0) }) == n.shape else { throw GraphError("verify: parameter '\(n.name)' has shape \(t.shape), node says \(formatShape(n.shape))") }
             default:

@@ -39,14 +39,14 @@ final class InferenceProgram {
         for i in plan.order {
             let n = nodes[i]
             switch n.op {
-            case "input": feeds.append((i, n.name, n.dtype))
+            case .input: feeds.append((i, n.name, n.dtype))
             // Weights fill their slots once (the executor drops the program when its graph
             // changes) and are never cleared, so a call looks up no weight by name.
-            case "param": values[i] = graph.params[n.name]!
+            case .param: values[i] = graph.params[n.name]!
             default:
                 // A value read twice by one node is freed once.
                 var frees: [Int] = []
-                for j in n.inputs where plan.lastUse[j] == i && !frees.contains(j) && nodes[j].op != "param" { frees.append(j) }
+                for j in n.inputs where plan.lastUse[j] == i && !frees.contains(j) && nodes[j].op != .param { frees.append(j) }
                 steps.append(Step(node: i, forward: OpRegistry.ops[n.op]!.forward, inputs: n.inputs, attrs: n.attrs, frees: frees))
             }
         }

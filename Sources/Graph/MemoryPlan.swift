@@ -44,17 +44,18 @@ public func formatBytes(_ b: Int) -> String {
     b >= 1 << 20 ? String(format: "%.2f MB", Double(b) / 1048576) : b >= 1024 ? String(format: "%.1f KB", Double(b) / 1024) : "\(b) B"
 }
 
-/// Ops whose result is a view of their input in the executor (no new buffer).
-public let viewOps: Set<String> = ["reshape", "flatten", "dropout"]
+/// Ops whose result is a view of their input in the executor (no new buffer): those the
+/// op table lowers to a view.
+public let viewOps: Set<OpName> = Set(OpRegistry.ops.values.filter { $0.lower?.isView == true }.map(\.name))
 /// Ops that may write their output over an input that dies at this node.
-public let inPlaceOps: Set<String> = fusableActivations.union(["add", "sub", "mul", "div", "elementwise", "batch_norm"])
+public let inPlaceOps: Set<OpName> = Set(fusableActivations.map(\.op)).union(OpName.binaryElementwise).union([.elementwise, .batchNorm])
 
 /// The inputs whose buffer a node may write over: any input of an elementwise op, but an
 /// `elementwise` chain only over its running value (input 0; its other operands are read
 /// after earlier steps wrote), and not at all when a later step reads that value again.
 func inPlaceCandidates(_ n: Node) -> [Int] {
-    guard n.op == "elementwise" else { return n.inputs }
-    guard let steps = try? ChainStep.parse(n.attrs.string("steps", "")), !ChainProgram(steps).readsInput else { return [] }
+    guard n.op == .elementwise else { return n.inputs }
+    guard let steps = n.attrs.chain("steps"), !ChainProgram(steps).readsInput else { return [] }
     return [n.inputs[0]]
 }
 
@@ -63,7 +64,7 @@ func inPlaceCandidates(_ n: Node) -> [Int] {
 /// op can work in place, else the smallest free buffer that fits, else a new buffer.
 public func planMemory(_ g: Graph, batch: Int) -> MemoryPlan {
     let order = g.neededNodes()
-    func isActivation(_ i: Int) -> Bool { g.nodes[i].op != "input" && g.nodes[i].op != "param" }
+    func isActivation(_ i: Int) -> Bool { g.nodes[i].op != .input && g.nodes[i].op != .param }
     var root = Array(g.nodes.indices)
     for i in order where viewOps.contains(g.nodes[i].op) && isActivation(g.nodes[i].inputs[0]) { root[i] = root[g.nodes[i].inputs[0]] }
     var lastUse = [Int](repeating: -1, count: g.nodes.count)

@@ -57,10 +57,11 @@ public struct BackwardArgs {
     }
 }
 
-/// One op, in one place: its arity, shape rule, forward kernel and backward rule.
-/// Adding an op means adding one `OpDef` to a table (see `OpRegistry`).
+/// One op, in one place: its arity, shape rule, forward kernel, backward rule and how a
+/// static program runs it. Adding an op means adding one `OpDef` to a table (see
+/// `OpRegistry`).
 public struct OpDef {
-    public let name: String
+    public let name: OpName
     public let arity: ClosedRange<Int>
     /// Input shapes + attrs -> output shape (symbolic batch dims allowed).
     public let shape: ([SymShape], Attrs) throws -> SymShape
@@ -70,21 +71,23 @@ public struct OpDef {
     public let forward: ([Tensor], Attrs, OpContext) throws -> (Tensor, [Tensor])
     /// Gradient of every input (nil: not differentiable / no gradient).
     public let backward: ((BackwardArgs) throws -> [Tensor?])?
+    /// Its step in a `StaticProgram` (nil: the forward kernel runs there, on copies).
+    public let lower: Lowering?
 
-    public init(_ name: String, arity: ClosedRange<Int>,
+    public init(_ name: OpName, arity: ClosedRange<Int>,
                 shape: @escaping ([SymShape], Attrs) throws -> SymShape,
                 dtype: @escaping ([DType], Attrs) -> DType = { d, _ in d[0] },
                 forward: @escaping ([Tensor], Attrs, OpContext) throws -> (Tensor, [Tensor]),
-                backward: ((BackwardArgs) throws -> [Tensor?])?) {
+                backward: ((BackwardArgs) throws -> [Tensor?])?, lower: Lowering? = nil) {
         self.name = name; self.arity = arity; self.shape = shape; self.dtype = dtype
-        self.forward = forward; self.backward = backward
+        self.forward = forward; self.backward = backward; self.lower = lower
     }
 }
 
 /// The op table. Every graph op, the eager tape and the executor read this one dictionary.
 public enum OpRegistry {
-    public static let ops: [String: OpDef] = {
-        var d: [String: OpDef] = [:]
+    public static let ops: [OpName: OpDef] = {
+        var d: [OpName: OpDef] = [:]
         for op in arithmeticOps + activationOps + shapeOps + reductionOps + nnOps + normOps + lossOps + fusedOps + sparseOps + quantOps {
             precondition(d[op.name] == nil, "duplicate op \(op.name)")
             d[op.name] = op
@@ -92,7 +95,7 @@ public enum OpRegistry {
         return d
     }()
 
-    public static func op(_ name: String) throws -> OpDef {
+    public static func op(_ name: OpName) throws -> OpDef {
         guard let o = ops[name] else { throw GraphError("unknown op '\(name)'") }
         return o
     }

@@ -1,7 +1,7 @@
 import Tensor
 
 /// Elementwise binary ops with numpy broadcasting; backward sums over broadcast axes.
-private func binaryOp(_ name: String, _ op: BinaryOp,
+private func binaryOp(_ name: OpName, _ op: BinaryOp,
                       _ grads: @escaping (Tensor, Tensor, Tensor, Tensor) throws -> (Tensor, Tensor)) -> OpDef {
     OpDef(name, arity: 2...2, shape: { s, _ in try broadcastShapes(s[0], s[1], op: name) },
           dtype: { d, _ in DType.promote(d[0], d[1]) },
@@ -9,22 +9,22 @@ private func binaryOp(_ name: String, _ op: BinaryOp,
           backward: { b in
               let (ga, gb) = try grads(b.inputs[0], b.inputs[1], b.output, b.grad)
               return [try unbroadcast(ga, to: b.inputs[0].shape), try unbroadcast(gb, to: b.inputs[1].shape)]
-          })
+          }, lower: .binary)
 }
 
 let arithmeticOps: [OpDef] = [
-    binaryOp("add", .add) { _, _, _, g in (g, g) },
-    binaryOp("sub", .sub) { _, _, _, g in (g, -g) },
-    binaryOp("mul", .mul) { a, b, _, g in (try g * b, try g * a) },
-    binaryOp("div", .div) { a, b, y, g in (try g / b, try -(g * y / b)) },
+    binaryOp(.add, .add) { _, _, _, g in (g, g) },
+    binaryOp(.sub, .sub) { _, _, _, g in (g, -g) },
+    binaryOp(.mul, .mul) { a, b, _, g in (try g * b, try g * a) },
+    binaryOp(.div, .div) { a, b, y, g in (try g / b, try -(g * y / b)) },
     // numpy matmul of rank >= 2 operands; batch dims broadcast.
-    OpDef("matmul", arity: 2...2, shape: { s, _ in
+    OpDef(.matmul, arity: 2...2, shape: { s, _ in
         let (a, b) = (s[0], s[1])
         guard a.count >= 2, b.count >= 2 else { throw GraphError("matmul: operands must have rank >= 2, got \(formatShape(a)) and \(formatShape(b))") }
         guard a[a.count - 1] == b[b.count - 2] else {
             throw GraphError("matmul: shapes \(formatShape(a)) and \(formatShape(b)) are not compatible")
         }
-        let batch = try broadcastShapes(Array(a.dropLast(2)), Array(b.dropLast(2)), op: "matmul")
+        let batch = try broadcastShapes(Array(a.dropLast(2)), Array(b.dropLast(2)), op: .matmul)
         return batch + [a[a.count - 2], b[b.count - 1]]
     }, forward: { x, _, _ in (try Tensor.matmul(x[0], x[1]), []) }, backward: { b in
         let (a, w, g) = (b.inputs[0], b.inputs[1], b.grad)
@@ -33,9 +33,9 @@ let arithmeticOps: [OpDef] = [
         return [try unbroadcast(ga, to: a.shape), try unbroadcast(gb, to: w.shape)]
     }),
     // Dense layer: act(x @ W + b) with W stored [in, out] (the GEMM's natural layout,
-    // no transpose in the forward pass); bias optional; activation "none" or "relu"
+    // no transpose in the forward pass); bias optional; activation none or relu
     // fused into the GEMM's store loop (float32). x may have any leading dims.
-    OpDef("dense", arity: 2...3, shape: { s, a in
+    OpDef(.dense, arity: 2...3, shape: { s, a in
         let (x, w) = (s[0], s[1])
         guard w.count == 2, let inF = w[0].size, let outF = w[1].size else { throw GraphError("dense: weight must be a fixed 2-D shape, got \(formatShape(w))") }
         guard let last = x.last, last == .fixed(inF) else {
@@ -44,7 +44,7 @@ let arithmeticOps: [OpDef] = [
         if s.count == 3, s[2] != [.fixed(outF)] { throw GraphError("dense: bias \(formatShape(s[2])) does not match \(outF) outputs") }
         return Array(x.dropLast()) + [.fixed(outF)]
     }, forward: { x, a, ctx in
-        let relu = a.string("activation", "none") == "relu"
+        let relu = a.activation == .relu
         let bias: Tensor? = x.count == 3 ? x[2] : nil
         if x[0].dtype == .float32 && x[1].dtype == .float32 {
             guard ctx.cache != nil else { return (try Tensor.linear(x[0], weight: x[1], bias: bias, activation: relu ? .relu : .none), []) }
@@ -55,14 +55,14 @@ let arithmeticOps: [OpDef] = [
         var y = try Tensor.matmul(x[0], x[1])
         if let bias { y = try y + bias }
         return (relu ? y.relu() : y, [])
-    }, backward: denseBackward),
+    }, backward: denseBackward, lower: .denseLayer),
 ]
 
 /// Gradients of dense. float32: the ReLU mask and the bias sum in one pass, then the two
 /// GEMMs with transposes read through strides (packed, never copied), all into the
 /// executor's reused buffers; the input gradient is skipped when nothing needs it.
 private func denseBackward(_ b: BackwardArgs) throws -> [Tensor?] {
-    let relu = b.attrs.string("activation", "none") == "relu"
+    let relu = b.attrs.activation == .relu
     let (x, w) = (b.inputs[0], b.inputs[1])
     let inF = w.shape[0], outF = w.shape[1]
     let hasBias = b.inputs.count == 3

@@ -5,53 +5,70 @@ import Tensor
 // inference graphs, so they have no backward rule: train the unfused graph, then optimize.
 
 /// The activations a fused op may apply after its GEMM / convolution / chain step.
-public let fusableActivations: Set<String> = ["relu", "leaky_relu", "gelu", "tanh", "sigmoid"]
+public let fusableActivations: Set<Activation> = [.relu, .leakyRelu, .gelu, .tanh, .sigmoid]
 
-/// Applies a named activation with the Tensor engine's vectorised kernels. (An in-place
-/// Swift loop was slower: the caller's reference makes the buffer shared, forcing a copy.)
-func applyActivation(_ t: Tensor, _ act: String, slope: Double) throws -> Tensor {
-    switch act {
-    case "none": return t
-    case "relu": return t.relu()   // SIMD kernel; the input buffer goes back to the pool when the caller drops it
-    case "leaky_relu": return try Tensor.where(Tensor.compare(t, scalar(0, t.dtype), .gt), t, t * slope)
-    case "gelu": return t.gelu(.tanh)
-    case "tanh": return t.tanh()
-    case "sigmoid": return t.sigmoid()
-    default: throw GraphError("fused op: unknown activation '\(act)'")
-    }
+/// A fused op's activation attributes: `activation` (an `Activation` name, default none)
+/// and leaky ReLU's `slope`.
+func activationAttrs(_ a: Attrs) throws -> (Activation, Double) {
+    guard let act = a.activation else { throw GraphError("fused op: unknown activation '\(a.string("activation", ""))'") }
+    return (act, a.double("slope", 0.01))
 }
 
-private func actAttr(_ a: Attrs) -> (String, Double) { (a.string("activation", "none"), a.double("slope", 0.01)) }
-
-/// One step of an `elementwise` chain: an activation, or a binary op with the running
-/// value on the left (`add`) or right (`radd`: operand op value) and operand input `k`.
-public struct ChainStep: Equatable {
-    public var op: String
+/// One step of an `elementwise` chain: an activation (`op` is its op: relu, leaky_relu...),
+/// or a binary op (add/sub/mul/div) with the running value on the left, or on the right
+/// when `reversed` (operand op value), and operand input `operand`. Stored as such in the
+/// node's `steps` attribute (`Attr.chain`), read once, never parsed from text.
+public struct ChainStep: Hashable, Codable, Sendable {
+    public var op: OpName
     public var operand: Int?
     public var reversed: Bool
     public var slope: Double
-    public init(op: String, operand: Int? = nil, reversed: Bool = false, slope: Double = 0.01) {
+    public init(op: OpName, operand: Int? = nil, reversed: Bool = false, slope: Double = 0.01) {
         self.op = op; self.operand = operand; self.reversed = reversed; self.slope = slope
     }
-    /// Text form stored in the `steps` attribute: "add#1", "rsub#2", "relu", "leaky_relu@0.2".
+    /// The activation of an activation step.
+    public var activation: Activation? { operand == nil ? Activation(op: op) : nil }
+
+    /// Text for logs and `explain`: "add#1", "rsub#2", "relu", "leaky_relu@0.2".
     public var text: String {
-        if let k = operand { return (reversed ? "r" : "") + op + "#\(k)" }
-        return op == "leaky_relu" ? "leaky_relu@\(slope)" : op
+        if let k = operand { return (reversed ? "r" : "") + op.rawValue + "#\(k)" }
+        return op == .leakyRelu ? "leaky_relu@\(slope)" : op.rawValue
     }
-    public static func parse(_ program: String) throws -> [ChainStep] {
+    public static func text(_ steps: [ChainStep]) -> String { steps.map(\.text).joined(separator: ";") }
+
+    /// Whether the step is one the chain runs: a binary op reading an operand input, or an
+    /// elementwise activation.
+    func check(operands: Int) throws {
+        if let k = operand {
+            guard OpName.binaryElementwise.contains(op), k >= 0, k < operands else { throw GraphError("elementwise: bad step '\(text)'") }
+        } else {
+            guard let a = activation, fusableActivations.contains(a), !reversed else { throw GraphError("elementwise: bad step '\(text)'") }
+        }
+    }
+
+    /// The steps of a model file written when chains were stored as text ("add#1;relu"):
+    /// read when such a file is loaded (see `Node.init(from:)`).
+    public static func parseLegacy(_ program: String) throws -> [ChainStep] {
         try program.split(separator: ";").map { part in
             let s = String(part)
             if let h = s.firstIndex(of: "#") {
-                var name = String(s[..<h]); let rev = name.hasPrefix("r") && name != "relu"
+                var name = String(s[..<h]); let rev = name.hasPrefix("r") && name != OpName.relu.rawValue
                 if rev { name.removeFirst() }
-                guard let k = Int(s[s.index(after: h)...]), ["add", "sub", "mul", "div"].contains(name) else { throw GraphError("elementwise: bad step '\(s)'") }
-                return ChainStep(op: name, operand: k, reversed: rev)
+                let op = OpName(rawValue: name)
+                guard let k = Int(s[s.index(after: h)...]), OpName.binaryElementwise.contains(op) else { throw GraphError("elementwise: bad step '\(s)'") }
+                return ChainStep(op: op, operand: k, reversed: rev)
             }
-            if s.hasPrefix("leaky_relu@"), let v = Double(s.dropFirst(11)) { return ChainStep(op: "leaky_relu", slope: v) }
-            guard fusableActivations.contains(s) else { throw GraphError("elementwise: bad step '\(s)'") }
-            return ChainStep(op: s)
+            let leaky = OpName.leakyRelu.rawValue + "@"
+            if s.hasPrefix(leaky), let v = Double(s.dropFirst(leaky.count)) { return ChainStep(op: .leakyRelu, slope: v) }
+            guard let a = Activation(rawValue: s), fusableActivations.contains(a) else { throw GraphError("elementwise: bad step '\(s)'") }
+            return ChainStep(op: a.op)
         }
     }
+}
+
+extension Dictionary where Key == String, Value == Attr {
+    /// The `elementwise` chain in attribute `k`, or nil.
+    public func chain(_ k: String) -> [ChainStep]? { if case .chain(let v)? = self[k] { return v }; return nil }
 }
 
 /// The obvious twin of the fused loop: one Tensor op per step (any dtype; the test oracle).
@@ -59,9 +76,9 @@ public func chainReference(_ x: [Tensor], _ steps: [ChainStep]) throws -> Tensor
     var v = x[0]
     for s in steps {
         if let k = s.operand {
-            let op: BinaryOp = s.op == "add" ? .add : s.op == "sub" ? .sub : s.op == "mul" ? .mul : .div
+            let op: BinaryOp = s.op == .add ? .add : s.op == .sub ? .sub : s.op == .mul ? .mul : .div
             v = s.reversed ? try Tensor.binary(x[k], v, op) : try Tensor.binary(v, x[k], op)
-        } else { v = try applyActivation(v, s.op, slope: s.slope) }
+        } else { v = try v.activated(s.activation ?? .none, slope: s.slope) }
     }
     return v
 }
@@ -94,18 +111,18 @@ struct ChainProgram {
 
     init(_ steps: [ChainStep]) {
         kinds = steps.map { s in
-            switch (s.op, s.reversed) {
-            case ("add", _): return .add
-            case ("sub", false): return .sub
-            case ("sub", true): return .rsub
-            case ("mul", _): return .mul
-            case ("div", false): return .div
-            case ("div", true): return .rdiv
-            case ("relu", _): return .relu
-            case ("leaky_relu", _): return .leaky
-            case ("tanh", _): return .tanh
-            case ("sigmoid", _): return .sigmoid
-            default: return .gelu
+            switch (s.activation, s.op, s.reversed) {
+            case (.relu?, _, _): return .relu
+            case (.leakyRelu?, _, _): return .leaky
+            case (.tanh?, _, _): return .tanh
+            case (.sigmoid?, _, _): return .sigmoid
+            case (.some, _, _): return .gelu
+            case (nil, .add, _): return .add
+            case (nil, .sub, false): return .sub
+            case (nil, .sub, true): return .rsub
+            case (nil, .mul, _): return .mul
+            case (nil, .div, false): return .div
+            default: return .rdiv
             }
         }
         operands = steps.map { $0.operand ?? -1 }
@@ -150,32 +167,38 @@ struct ChainProgram {
 
 let fusedOps: [OpDef] = [
     // act(x @ W + b) for any fusable activation (dense itself fuses only ReLU).
-    OpDef("dense_act", arity: 2...3, shape: { s, a in try OpRegistry.op("dense").shape(s, [:]) }, forward: { x, a, _ in
-        let (act, slope) = actAttr(a)
-        let base = try OpRegistry.op("dense").forward(x, act == "relu" ? ["activation": .string("relu")] : [:], OpContext(training: false)).0
-        return (act == "relu" ? base : try applyActivation(base, act, slope: slope), [])
-    }, backward: nil),
+    OpDef(.denseAct, arity: 2...3, shape: { s, a in try OpRegistry.op(.dense).shape(s, [:]) }, forward: { x, a, _ in
+        let (act, slope) = try activationAttrs(a)
+        let base = try OpRegistry.op(.dense).forward(x, act == .relu ? ["activation": .activation(.relu)] : [:], OpContext(training: false)).0
+        return (act == .relu ? base : try base.activated(act, slope: slope), [])
+    }, backward: nil, lower: .denseLayer),
     // act(conv2d(x, W, b)): ReLU runs in the GEMM's store loop, other activations on the fresh output.
-    OpDef("conv2d_act", arity: 2...3, shape: { s, a in try OpRegistry.op("conv2d").shape(s, a) }, forward: { x, a, ctx in
-        let (act, slope) = actAttr(a)
-        if act == "relu", x.allSatisfy({ $0.dtype == .float32 }) {   // ReLU in the GEMM's store loop
+    OpDef(.conv2dAct, arity: 2...3, shape: { s, a in try OpRegistry.op(.conv2d).shape(s, a) }, forward: { x, a, ctx in
+        let (act, slope) = try activationAttrs(a)
+        if act == .relu, x.allSatisfy({ $0.dtype == .float32 }) {   // ReLU in the GEMM's store loop
             return (try Tensor.conv2d(x[0], weight: x[1], bias: x.count == 3 ? x[2] : nil, stride: a.pair("stride", 1),
                                       padding: a.pair("padding", 0), activation: .relu), [])
         }
-        let y = try OpRegistry.op("conv2d").forward(x, a, ctx).0
-        return (try applyActivation(y, act, slope: slope), [])
-    }, backward: nil),
+        let y = try OpRegistry.op(.conv2d).forward(x, a, ctx).0
+        return (try y.activated(act, slope: slope), [])
+    }, backward: nil, lower: .convLayer),
     // A chain of elementwise ops over x (input 0) with operands (inputs 1...) that
-    // broadcast into x's shape; attr `steps` = "add#1;relu" (see ChainStep).
-    OpDef("elementwise", arity: 1...64, shape: { s, a in
-        for o in s.dropFirst() where try broadcastShapes(s[0], o, op: "elementwise") != s[0] {
+    // broadcast into x's shape; attr `steps`: the `ChainStep`s (`Attr.chain`).
+    OpDef(.elementwise, arity: 1...64, shape: { s, a in
+        for o in s.dropFirst() where try broadcastShapes(s[0], o, op: .elementwise) != s[0] {
             throw GraphError("elementwise: operand \(formatShape(o)) does not broadcast into \(formatShape(s[0]))")
         }
-        _ = try ChainStep.parse(a.string("steps", ""))
+        for step in try chainSteps(a) { try step.check(operands: s.count) }
         return s[0]
     }, forward: { x, a, _ in
-        let steps = try ChainStep.parse(a.string("steps", ""))
+        let steps = try chainSteps(a)
         if x.allSatisfy({ $0.dtype == .float32 }) { return (try chainFused(x, steps), []) }
         return (try chainReference(x, steps), [])
-    }, backward: nil),
+    }, backward: nil, lower: .chain),
 ]
+
+/// The steps of an `elementwise` node.
+func chainSteps(_ a: Attrs) throws -> [ChainStep] {
+    guard let steps = a.chain("steps") else { throw GraphError("elementwise: attribute 'steps' is missing") }
+    return steps
+}

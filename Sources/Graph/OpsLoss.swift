@@ -2,7 +2,7 @@ import Tensor
 
 /// Losses are ops with a scalar output (mean over the batch), so the train loop, the
 /// graph autodiff and the eager tape treat them like any other op.
-private func pairLoss(_ name: String, _ f: @escaping (Tensor, Attrs) throws -> Tensor,
+private func pairLoss(_ name: OpName, _ f: @escaping (Tensor, Attrs) throws -> Tensor,
                       _ df: @escaping (Tensor, Attrs) throws -> Tensor) -> OpDef {
     OpDef(name, arity: 2...2, shape: { s, _ in
         _ = try broadcastShapes(s[0], s[1], op: name); return []
@@ -43,15 +43,15 @@ private func plainCrossEntropy(_ logits: Tensor, _ a: Attrs) -> Bool {
 }
 
 let lossOps: [OpDef] = [
-    pairLoss("mse", { d, _ in try d * d }) { d, _ in try d * 2 },
-    pairLoss("mae", { d, _ in d.abs() }) { d, _ in try sign(d) },
-    pairLoss("huber", { d, a in
+    pairLoss(.mse, { d, _ in try d * d }) { d, _ in try d * 2 },
+    pairLoss(.mae, { d, _ in d.abs() }) { d, _ in try sign(d) },
+    pairLoss(.huber, { d, a in
         let delta = a.double("delta", 1), ad = d.abs()
         return try Tensor.where(Tensor.compare(ad, scalar(delta, d.dtype), .le), d * d * 0.5, (ad - 0.5 * delta) * delta)
     }) { d, a in let delta = a.double("delta", 1); return try d.clip(min: -delta, max: delta) },
     // logits [N, C], integer labels [N]; attrs smoothing, weights (per class).
     // Loss = Σ w_yᵢ · (−Σ_c q_ic log softmax(z_i)_c) / Σ w_yᵢ (PyTorch's weighted mean).
-    OpDef("cross_entropy", arity: 2...2, shape: { s, _ in
+    OpDef(.crossEntropy, arity: 2...2, shape: { s, _ in
         guard s[0].count == 2 else { throw GraphError("cross_entropy: logits must be [N, C], got \(formatShape(s[0]))") }
         guard s[1].count == 1 || (s[1].count == 2 && s[1][1] == .fixed(1)) else { throw GraphError("cross_entropy: labels must be [N], got \(formatShape(s[1]))") }
         return []
@@ -79,7 +79,7 @@ let lossOps: [OpDef] = [
         return [try (lsm.exp() - q) * scale, nil]
     }),
     // Binary cross-entropy from logits, targets in [0, 1]: mean(max(z,0) − z·t + log(1 + e^−|z|)).
-    OpDef("binary_cross_entropy", arity: 2...2, shape: { s, _ in _ = try broadcastShapes(s[0], s[1], op: "binary_cross_entropy"); return [] },
+    OpDef(.binaryCrossEntropy, arity: 2...2, shape: { s, _ in _ = try broadcastShapes(s[0], s[1], op: .binaryCrossEntropy); return [] },
           forward: { x, _, _ in
         let z = x[0], t = try x[1].astype(z.dtype).reshape(z.shape)
         let l = try z.relu() - z * t + ((-z.abs()).exp() + 1).log()
@@ -90,7 +90,7 @@ let lossOps: [OpDef] = [
     }),
     // KL(q ‖ softmax(z)) with logits z [N, C] and target probabilities q [N, C], batch mean:
     // Σ q (log q − log softmax z) / N, with 0·log 0 = 0. Targets get no gradient.
-    OpDef("kl_div", arity: 2...2, shape: { s, _ in
+    OpDef(.klDiv, arity: 2...2, shape: { s, _ in
         guard s[0] == s[1], s[0].count == 2 else { throw GraphError("kl_div: logits and targets must both be [N, C], got \(formatShape(s[0])) and \(formatShape(s[1]))") }
         return []
     }, forward: { x, _, _ in

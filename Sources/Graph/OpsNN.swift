@@ -1,6 +1,6 @@
 import Tensor
 
-private func convShape(_ x: SymShape, kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int), outC: Dim, op: String) throws -> SymShape {
+private func convShape(_ x: SymShape, kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int), outC: Dim, op: OpName) throws -> SymShape {
     guard x.count == 4, let h = x[2].size, let w = x[3].size else { throw GraphError("\(op): expected NCHW input with fixed H, W, got \(formatShape(x))") }
     let oh = (h + 2 * padding.0 - kernel.0) / stride.0 + 1, ow = (w + 2 * padding.1 - kernel.1) / stride.1 + 1
     guard h + 2 * padding.0 >= kernel.0, w + 2 * padding.1 >= kernel.1, oh > 0, ow > 0 else {
@@ -9,7 +9,7 @@ private func convShape(_ x: SymShape, kernel: (Int, Int), stride: (Int, Int), pa
     return [x[0], outC, .fixed(oh), .fixed(ow)]
 }
 
-private func poolOp(_ name: String, isMax: Bool) -> OpDef {
+private func poolOp(_ name: OpName, isMax: Bool) -> OpDef {
     OpDef(name, arity: 1...1, shape: { s, a in
         let k = a.pair("kernel", 2)
         return try convShape(s[0], kernel: k, stride: a.pair("stride", k.0), padding: a.pair("padding", 0), outC: s[0].count > 1 ? s[0][1] : .fixed(0), op: name)
@@ -23,7 +23,7 @@ private func poolOp(_ name: String, isMax: Bool) -> OpDef {
         let k = b.attrs.pair("kernel", 2)
         let geo = ConvGeometry(b.inputs[0].shape, kernel: k, stride: b.attrs.pair("stride", k.0), padding: b.attrs.pair("padding", 0))
         return [try pool2d(b.inputs[0], geo, isMax: isMax, grad: b.grad)]
-    })
+    }, lower: .pool(isMax: isMax))
 }
 
 /// splitmix64: derives independent seeds (per node, per step) from one seed.
@@ -36,11 +36,11 @@ public func mixSeed(_ a: UInt64, _ b: UInt64) -> UInt64 {
 
 let nnOps: [OpDef] = [
     // NCHW input, OIHW weight, optional bias [O]; attrs stride, padding (int or pair).
-    OpDef("conv2d", arity: 2...3, shape: { s, a in
+    OpDef(.conv2d, arity: 2...3, shape: { s, a in
         guard s[1].count == 4, let kh = s[1][2].size, let kw = s[1][3].size else { throw GraphError("conv2d: weight must be [O, C, kh, kw], got \(formatShape(s[1]))") }
         guard s[0].count == 4, s[0][1] == s[1][1] else { throw GraphError("conv2d: input \(formatShape(s[0])) channels do not match weight \(formatShape(s[1]))") }
         if s.count == 3, s[2] != [s[1][0]] { throw GraphError("conv2d: bias \(formatShape(s[2])) does not match weight \(formatShape(s[1]))") }
-        return try convShape(s[0], kernel: (kh, kw), stride: a.pair("stride", 1), padding: a.pair("padding", 0), outC: s[1][0], op: "conv2d")
+        return try convShape(s[0], kernel: (kh, kw), stride: a.pair("stride", 1), padding: a.pair("padding", 0), outC: s[1][0], op: .conv2d)
     }, forward: { x, a, _ in
         let st = a.pair("stride", 1), p = a.pair("padding", 0)
         let bias: Tensor? = x.count == 3 ? x[2] : nil
@@ -63,21 +63,21 @@ let nnOps: [OpDef] = [
         var out: [Tensor?] = [gx, gw]
         if b.inputs.count == 3 { out.append(try b.grad.sum(axes: [0, 2, 3])) }
         return out
-    }),
-    poolOp("max_pool2d", isMax: true),
-    poolOp("avg_pool2d", isMax: false),
+    }, lower: .convLayer),
+    poolOp(.maxPool2d, isMax: true),
+    poolOp(.avgPool2d, isMax: false),
     // Inverted dropout: train mode keeps each element with probability 1-p and scales by
     // 1/(1-p); eval mode is the identity. The mask is a pure function of (seed, node, step).
-    OpDef("dropout", arity: 1...1, shape: same, forward: { x, a, ctx in
+    OpDef(.dropout, arity: 1...1, shape: same, forward: { x, a, ctx in
         let p = a.double("p", 0.5)
         guard ctx.training, p > 0 else { return (x[0], []) }
         let seed = mixSeed(mixSeed(ctx.seed, UInt64(ctx.nodeID)), ctx.step)
         let keep = try Tensor.compare(Tensor.rand(x[0].shape, seed: seed, dtype: x[0].dtype), scalar(p, x[0].dtype), .ge)
         let mask = try keep.astype(x[0].dtype) * (1 / (1 - p))
         return (try x[0] * mask, [mask])
-    }, backward: { b in [b.saved.isEmpty ? b.grad : try b.grad * b.saved[0]] }),
+    }, backward: { b in [b.saved.isEmpty ? b.grad : try b.grad * b.saved[0]] }, lower: .view),
     // Rows of weight [V, D] picked by integer indices of any shape.
-    OpDef("embedding", arity: 2...2, shape: { s, _ in
+    OpDef(.embedding, arity: 2...2, shape: { s, _ in
         guard s[1].count == 2 else { throw GraphError("embedding: weight must be [vocab, dim], got \(formatShape(s[1]))") }
         return s[0] + [s[1][1]]
     }, dtype: { d, _ in d[1] }, forward: { x, _, _ in

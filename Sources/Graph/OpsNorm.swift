@@ -20,7 +20,7 @@ let normOps: [OpDef] = [
     // Inputs: x [N, C] or [N, C, H, W], gamma [C], beta [C], running_mean [C], running_var [C].
     // Train mode normalises with batch statistics and reports updated running stats
     // (momentum m: r ← (1-m)·r + m·batch, unbiased variance, as PyTorch); eval uses the running stats.
-    OpDef("batch_norm", arity: 5...5, shape: { s, _ in
+    OpDef(.batchNorm, arity: 5...5, shape: { s, _ in
         guard s[0].count >= 2, s[0][1].size != nil else { throw GraphError("batch_norm: input must be [N, C, ...], got \(formatShape(s[0]))") }
         for i in 1...4 where s[i] != [s[0][1]] { throw GraphError("batch_norm: parameter \(formatShape(s[i])) does not match channels \(s[0][1])") }
         return s[0]
@@ -40,9 +40,9 @@ let normOps: [OpDef] = [
         return (try xhat * gammaB + betaB, [xhat, rstd, gammaB])
     }, backward: { b in
         try normBackward(b, axes: bnAxes(b.inputs[0].rank), gammaShape: b.inputs[1].shape, useBatchStats: b.training) + [nil, nil]
-    }),
+    }, lower: .batchNorm),
     // Inputs: x [..., D], gamma [D], beta [D]; normalises over the last axis.
-    OpDef("layer_norm", arity: 3...3, shape: { s, _ in
+    OpDef(.layerNorm, arity: 3...3, shape: { s, _ in
         guard let d = s[0].last, s[1] == [d], s[2] == [d] else { throw GraphError("layer_norm: parameters \(formatShape(s[1])) must match the last dim of \(formatShape(s[0]))") }
         return s[0]
     }, forward: { x, a, ctx in
@@ -61,5 +61,5 @@ let normOps: [OpDef] = [
         let dxhat = try b.grad * b.saved[2]
         let dx = try rstd * (dxhat - dxhat.mean(axes: [-1], keepDims: true) - xhat * (dxhat * xhat).mean(axes: [-1], keepDims: true))
         return [dx, try (b.grad * xhat).sum(axes: axesAll), try b.grad.sum(axes: axesAll)]
-    }),
+    }, lower: .layerNorm),
 ]

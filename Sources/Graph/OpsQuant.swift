@@ -7,7 +7,7 @@ let quantOps: [OpDef] = [
     // point when `act_unsigned`), multiplied by int8 W [in, out] with int32 accumulation,
     // and dequantized with `scale` [out] (per channel) or [1], plus bias and ReLU.
     // Inputs: x, W int8, scale f32, colsum i32 [out] (Σ_k W[k, n], for the zero point), bias?.
-    OpDef("qdense", arity: 4...5, shape: { s, _ in
+    OpDef(.qdense, arity: 4...5, shape: { s, _ in
         guard s[1].count == 2, let last = s[0].last, last == s[1][0] else { throw GraphError("qdense: input \(formatShape(s[0])) does not match int8 weight \(formatShape(s[1]))") }
         if s.count == 5, s[4] != [s[1][1]] { throw GraphError("qdense: bias \(formatShape(s[4])) does not match weight \(formatShape(s[1]))") }
         return Array(s[0].dropLast()) + [s[1][1]]
@@ -15,12 +15,12 @@ let quantOps: [OpDef] = [
         let q = QDenseSettings(a)
         return (try Tensor.qlinear(x[0], weight: x[1], weightScale: x[2], colSum: x[3], bias: x.count == 5 ? x[4] : nil,
                                    actScale: q.actScale, actZero: q.actZero, unsigned: q.unsigned, relu: q.relu), [])
-    }, backward: nil),
+    }, backward: nil, lower: .qdense),
     // Fake quantization for quantization-aware training: quantize-dequantize with a
     // symmetric scale from the current max |x| (attr `per`: "tensor", "row" or "column";
     // `bits`, default 8). Backward is the straight-through estimator (identity): the scale
     // comes from the max, so nothing is clipped and the identity is the exact STE.
-    OpDef("fake_quant", arity: 1...1, shape: same, forward: { x, a, _ in
+    OpDef(.fakeQuant, arity: 1...1, shape: same, forward: { x, a, _ in
         let per = a.string("per", "tensor")
         return (try Tensor.fakeQuant(x[0], axis: per == "row" ? 0 : per == "column" ? 1 : nil, bits: a.int("bits", 8)), [])
     }, backward: { b in [b.grad] }),
@@ -37,6 +37,6 @@ struct QDenseSettings {
         switch a["act_scale"] { case .double(let v)?: actScale = Float(v); case .int(let v)?: actScale = Float(v); default: actScale = nil }
         actZero = actScale == nil ? 0 : a.int("act_zero", 0)
         unsigned = a.bool("act_unsigned", false)
-        relu = a.string("activation", "none") == "relu"
+        relu = a.activation == .relu
     }
 }

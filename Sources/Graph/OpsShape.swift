@@ -34,17 +34,17 @@ private func runtimeShape(_ x: Tensor, _ spec: [Int]) -> [Int] {
 }
 
 let shapeOps: [OpDef] = [
-    OpDef("reshape", arity: 1...1, shape: { s, a in try reshapeTarget(s[0], a.ints("shape") ?? []) },
+    OpDef(.reshape, arity: 1...1, shape: { s, a in try reshapeTarget(s[0], a.ints("shape") ?? []) },
           forward: { x, a, _ in (try x[0].reshape(runtimeShape(x[0], a.ints("shape") ?? [])), []) },
-          backward: { b in [try b.grad.reshape(b.inputs[0].shape)] }),
+          backward: { b in [try b.grad.reshape(b.inputs[0].shape)] }, lower: .view),
     // [N, ...] -> [N, product of the rest].
-    OpDef("flatten", arity: 1...1, shape: { s, _ in
+    OpDef(.flatten, arity: 1...1, shape: { s, _ in
         guard let first = s[0].first else { throw GraphError("flatten: input must have rank >= 1") }
         guard let rest = fixedCount(Array(s[0].dropFirst())) else { throw GraphError("flatten: only the first dim may be the batch") }
         return [first, .fixed(rest)]
     }, forward: { x, _, _ in (try x[0].reshape([x[0].shape.first ?? 1, -1]), []) },
-       backward: { b in [try b.grad.reshape(b.inputs[0].shape)] }),
-    OpDef("transpose", arity: 1...1, shape: { s, a in
+       backward: { b in [try b.grad.reshape(b.inputs[0].shape)] }, lower: .view),
+    OpDef(.transpose, arity: 1...1, shape: { s, a in
         let perm = a.ints("perm") ?? Array((0..<s[0].count).reversed())
         guard perm.sorted() == Array(0..<s[0].count) else { throw GraphError("transpose: \(perm) is not a permutation of the axes of \(formatShape(s[0]))") }
         return perm.map { s[0][$0] }
@@ -56,7 +56,7 @@ let shapeOps: [OpDef] = [
         for (i, p) in perm.enumerated() { inv[p] = i }
         return [try b.grad.permute(inv).contiguous()]
     }),
-    OpDef("concat", arity: 1...256, shape: { s, a in
+    OpDef(.concat, arity: 1...256, shape: { s, a in
         let r = s[0].count, ax = normAxis(a.int("axis", -1), r)
         guard ax >= 0, ax < r else { throw GraphError("concat: axis \(a.int("axis", -1)) out of range for rank \(r)") }
         var total = 0
@@ -80,7 +80,7 @@ let shapeOps: [OpDef] = [
 ]
 
 /// sum / mean over `axes` (nil: all) with `keepdims`.
-private func reduction(_ name: String, mean: Bool) -> OpDef {
+private func reduction(_ name: OpName, mean: Bool) -> OpDef {
     OpDef(name, arity: 1...1, shape: { s, a in
         let r = s[0].count
         guard let axes = a.ints("axes") else { return a.bool("keepdims", false) ? s[0].map { _ in .fixed(1) } : [] }
@@ -100,4 +100,4 @@ private func reduction(_ name: String, mean: Bool) -> OpDef {
     })
 }
 
-let reductionOps: [OpDef] = [reduction("sum", mean: false), reduction("mean", mean: true)]
+let reductionOps: [OpDef] = [reduction(.sum, mean: false), reduction(.mean, mean: true)]

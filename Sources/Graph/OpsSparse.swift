@@ -6,7 +6,7 @@ import Tensor
 /// — the CSR of Wᵀ (one row per output unit). Attrs: `in` (input features), `activation`.
 /// No backward rule: fine-tuning runs on the dense form (Compress.finetune densifies first).
 let sparseOps: [OpDef] = [
-    OpDef("sparse_dense", arity: 4...5, shape: { s, a in
+    OpDef(.sparseDense, arity: 4...5, shape: { s, a in
         let inF = a.int("in", -1)
         guard let last = s[0].last, last == .fixed(inF) else { throw GraphError("sparse_dense: input \(formatShape(s[0])) does not end in \(inF) features") }
         guard s[3].count == 1, let rows = s[3][0].size, rows >= 1 else { throw GraphError("sparse_dense: indptr must be [out+1], got \(formatShape(s[3]))") }
@@ -15,6 +15,6 @@ let sparseOps: [OpDef] = [
         return Array(s[0].dropLast()) + [.fixed(rows - 1)]
     }, dtype: { _, _ in .float32 }, forward: { x, a, _ in
         (try Tensor.csrLinear(x[0], values: x[1], indices: x[2], indptr: x[3], inFeatures: a.int("in", -1),
-                              bias: x.count == 5 ? x[4] : nil, relu: a.string("activation", "none") == "relu"), [])
-    }, backward: nil),
+                              bias: x.count == 5 ? x[4] : nil, relu: a.activation == .relu), [])
+    }, backward: nil, lower: .sparseDense),
 ]

@@ -1,8 +1,8 @@
 import Tensor
 
-/// The lowerings of `StaticProgram` that are not a prepared layer: elementwise chains,
-/// batch and layer norm, and the Tensor-kernel step for ops without a raw kernel. One per
-/// program build; it holds what those kernels read (parameters made contiguous or
+/// The steps of `StaticProgram` that are not a prepared layer, which the op table's
+/// lowerings (`Lowering.swift`) build: elementwise chains, batch and layer norm, and the
+/// Tensor-kernel step for ops without a raw kernel. One per program build; it holds what those kernels read (parameters made contiguous or
 /// broadcast, operand pointer tables) until the program takes them over.
 final class StaticKernels {
     typealias Source = StaticProgram.Source
@@ -26,7 +26,7 @@ final class StaticKernels {
         self.graph = graph; self.batch = batch; self.memory = memory; self.feeds = feeds
     }
 
-    func param(_ i: Int) -> Tensor? { graph.nodes[i].op == "param" ? graph.params[graph.nodes[i].name] : nil }
+    func param(_ i: Int) -> Tensor? { graph.nodes[i].op == .param ? graph.params[graph.nodes[i].name] : nil }
     private func elements(_ j: Int) -> Int { graph.concreteShape(j, batch: batch).reduce(1, *) }
     /// Whether value j lives in node i's planned buffer.
     private func shares(_ j: Int, _ i: Int) -> Bool { memory.buffer[j] != nil && memory.buffer[j] == memory.buffer[i] }
@@ -52,10 +52,10 @@ final class StaticKernels {
         let n = graph.nodes[i], count = shape.reduce(1, *)
         var ins = n.inputs, steps: [ChainStep]
         switch n.op {
-        case "leaky_relu": steps = [ChainStep(op: "leaky_relu", slope: n.attrs.double("slope", 0.01))]
-        case "elementwise":
-            guard let parsed = try? ChainStep.parse(n.attrs.string("steps", "")) else { return nil }
-            steps = parsed
+        case .leakyRelu: steps = [ChainStep(op: .leakyRelu, slope: n.attrs.double("slope", 0.01))]
+        case .elementwise:
+            guard let chain = n.attrs.chain("steps") else { return nil }
+            steps = chain
         default:
             // a op b runs as b (op reversed) a when the output shares b's buffer or only b is full-size.
             let bFirst = shares(ins[1], i) || (!shares(ins[0], i) && elements(ins[0]) != count)

@@ -6,12 +6,12 @@ import Tensor
 /// pointers in, runs the kernels and copies the outputs out: no tensors, no allocation,
 /// no reference counting per node. Same C calls as the Tensor path, so the same bits.
 ///
-/// Raw kernels exist for dense, the fused and compressed dense layers, conv2d
-/// (+activation) without groups or dilation, max/avg pooling, activations, softmax, and
-/// (in `StaticKernels`) eval batch norm, layer norm, add/sub/mul/div and `elementwise`
-/// chains; flatten/reshape/dropout are views. Any other float32 op (concat, transpose,
-/// reductions...) runs its Tensor kernel on copies of its inputs, its result copied into
-/// the arena. Graphs with values of other dtypes (integer ids, masks) are not lowered (the
+/// Each op is lowered by its op-table entry (`OpDef.lower`, see `Lowering`): raw kernels
+/// for dense, the fused and compressed dense layers, conv2d (+activation) without groups or
+/// dilation, max/avg pooling, activations, softmax, eval batch norm, layer norm,
+/// add/sub/mul/div and `elementwise` chains; flatten/reshape/dropout are views. Any other
+/// float32 op (concat, transpose, reductions...) runs its Tensor kernel on copies of its
+/// inputs, its result copied into the arena. Graphs with values of other dtypes (integer ids, masks) are not lowered (the
 /// caller uses `InferenceProgram`). Not thread-safe (one arena).
 final class StaticProgram {
     /// Where a kernel reads a value: a fixed address (arena, weight) or a graph input.
@@ -28,7 +28,7 @@ final class StaticProgram {
     /// What the chain, norm and Tensor-kernel steps read and report (see `StaticKernels`).
     private let extra: StaticKernels
 
-    /// Nil when some node has no lowering (the caller then uses `InferenceProgram`).
+    /// Nil when some node cannot be lowered (the caller then uses `InferenceProgram`).
     init?(_ graph: Graph, batch: Int) {
         let memory = planMemory(graph, batch: batch)
         var offsets: [Int] = [], total = 0
@@ -39,109 +39,36 @@ final class StaticProgram {
 
         let nodes = graph.nodes
         var kernels: [() -> Int32] = []   // each holds its prepared layer
-        let feeds = feedPointers, base = arena
-        let extra = StaticKernels(graph, batch: batch, memory: memory, feeds: feeds)
+        let base = arena
+        let extra = StaticKernels(graph, batch: batch, memory: memory, feeds: feedPointers)
         self.extra = extra
         func arenaAt(_ i: Int) -> UnsafeMutablePointer<Float>? {
             memory.buffer[i].map { (base + offsets[$0]).assumingMemoryBound(to: Float.self) }
         }
-        let param = extra.param
         var lowered = true
         for i in graph.neededNodes() {
             let n = nodes[i]
-            let shape = graph.concreteShape(i, batch: batch)
-            if n.op == "input" {
+            if n.op == .input {
                 guard n.dtype == .float32, let k = graph.inputs.firstIndex(of: i) else { lowered = false; break }
                 extra.sources[i] = Source(fixed: nil, feed: k)
                 continue
             }
-            if n.op == "param" { continue }
-            // (a binary op's first input may be a parameter: its chain reads it as an operand)
-            guard n.dtype == .float32, let first = n.inputs.first, extra.sources[first] != nil || ["add", "sub", "mul", "div"].contains(n.op) else { lowered = false; break }
+            if n.op == .param { continue }
+            let lowering = OpRegistry.ops[n.op]?.lower
+            guard n.dtype == .float32, let first = n.inputs.first,
+                  extra.sources[first] != nil || lowering?.firstMayBeConstant == true else { lowered = false; break }
             let x = extra.sources[first] ?? Source(fixed: nil, feed: 0)
-            if ["flatten", "reshape", "dropout"].contains(n.op) { extra.sources[i] = x; continue }   // views
+            if lowering?.isView == true { extra.sources[i] = x; continue }
             guard let y = arenaAt(i) else { lowered = false; break }
             extra.sources[i] = Source(fixed: UnsafePointer(y), feed: 0)
-            let count = shape.reduce(1, *), cols = shape.last ?? 1, rows = cols == 0 ? 0 : count / cols
-            let act = n.attrs.string("activation", "none")
-            var layer: PreparedLayer? = nil
-            var rowsOverride: Int? = nil   // images, for layers whose rows are whole NCHW images
-            var after: ((UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void)? = nil
-            switch n.op {
-            case "dense", "dense_act":
-                guard let w = param(n.inputs[1]) else { lowered = false; break }
-                let b = n.inputs.count == 3 ? param(n.inputs[2]) : nil
-                if n.inputs.count == 3 && b == nil { lowered = false; break }
-                if act != "none" && act != "relu" {
-                    guard n.op == "dense_act", let f = PreparedLayer.activation(act) else { lowered = false; break }
-                    after = f
-                }
-                layer = try? PreparedLayer.linear(weight: w, bias: b, relu: act == "relu")
-            case "qdense":
-                let ps = n.inputs.dropFirst().map(param)
-                guard ps.allSatisfy({ $0 != nil }) else { lowered = false; break }
-                let q = QDenseSettings(n.attrs)
-                layer = try? PreparedLayer.qlinear(weight: ps[0]!, weightScale: ps[1]!, colSum: ps[2]!, bias: ps.count == 4 ? ps[3] : nil,
-                                                   actScale: q.actScale, actZero: q.actZero, unsigned: q.unsigned, relu: q.relu)
-            case "sparse_dense":
-                let ps = n.inputs.dropFirst().map(param)
-                guard ps.allSatisfy({ $0 != nil }) else { lowered = false; break }
-                layer = try? PreparedLayer.csrLinear(values: ps[0]!, indices: ps[1]!, indptr: ps[2]!, inFeatures: n.attrs.int("in", -1),
-                                                     bias: ps.count == 4 ? ps[3] : nil, relu: act == "relu")
-            case "conv2d", "conv2d_act":
-                let xs = graph.concreteShape(n.inputs[0], batch: batch)
-                guard xs.count == 4, shape.count == 4, let w = param(n.inputs[1]) else { lowered = false; break }
-                let b = n.inputs.count == 3 ? param(n.inputs[2]) : nil
-                if n.inputs.count == 3 && b == nil { lowered = false; break }
-                let relu = n.op == "conv2d_act" && act == "relu"
-                if n.op == "conv2d_act" && !relu && act != "none" {
-                    guard let f = PreparedLayer.activation(act) else { lowered = false; break }
-                    after = f
-                }
-                layer = try? PreparedLayer.conv2d(weight: w, bias: b, input: (xs[1], xs[2], xs[3]), stride: n.attrs.pair("stride", 1),
-                                                  padding: n.attrs.pair("padding", 0), relu: relu)
-                rowsOverride = shape[0]
-            case "max_pool2d", "avg_pool2d":
-                let xs = graph.concreteShape(n.inputs[0], batch: batch)
-                guard xs.count == 4, shape.count == 4 else { lowered = false; break }
-                let k = n.attrs.pair("kernel", 2)
-                layer = try? PreparedLayer.pool2d(input: (xs[1], xs[2], xs[3]), kernel: k, stride: n.attrs.pair("stride", k.0),
-                                                  padding: n.attrs.pair("padding", 0), isMax: n.op == "max_pool2d")
-                rowsOverride = shape[0]
-            case "relu", "tanh", "sigmoid", "gelu":
-                let f = PreparedLayer.activation(n.op)!
-                kernels.append { f(x.get(feeds), y, count); return 0 }
-                continue
-            // Cases a raw kernel does not take (an operand that shares the output's buffer, a
-            // non-float parameter...) run the op's Tensor kernel, like ops without one.
-            case "add", "sub", "mul", "div", "leaky_relu", "elementwise":
-                guard let k = extra.chain(i, y, shape: shape) ?? extra.tensorKernel(i, y, shape: shape) else { lowered = false; break }
-                kernels.append(k)
-                continue
-            case "batch_norm":
-                guard let k = extra.batchNorm(i, x, y) ?? extra.tensorKernel(i, y, shape: shape) else { lowered = false; break }
-                kernels.append(k)
-                continue
-            case "layer_norm":
-                guard let k = extra.layerNorm(i, x, y, rows: rows, cols: cols) ?? extra.tensorKernel(i, y, shape: shape) else { lowered = false; break }
-                kernels.append(k)
-                continue
-            case "softmax":
-                guard n.attrs.int("axis", -1) == -1 || n.attrs.int("axis", -1) == shape.count - 1 else { lowered = false; break }
-                kernels.append { PreparedLayer.softmaxRows(x.get(feeds), y, rows: rows, cols: cols); return 0 }
-                continue
-            default:
-                guard let k = extra.tensorKernel(i, y, shape: shape) else { lowered = false; break }
-                kernels.append(k)
-                continue
+            let shape = graph.concreteShape(i, batch: batch)
+            var step = LoweredStep.tensorKernel
+            if case .step(let build)? = lowering?.form {
+                step = build(LoweringSite(kernels: extra, id: i, node: n, x: x, y: y, shape: shape))
             }
-            let layerRows = rowsOverride ?? rows
-            guard lowered, let l = layer, layerRows > 0, l.outFeatures * layerRows == count else { lowered = false; break }
-            if let f = after {
-                kernels.append { let s = l.run(x.get(feeds), rows: layerRows, y); f(y, y, count); return s }
-            } else {
-                kernels.append { l.run(x.get(feeds), rows: layerRows, y) }
-            }
+            if case .tensorKernel = step { step = extra.tensorKernel(i, y, shape: shape).map { .kernel($0) } ?? .unsupported }
+            guard case .kernel(let k) = step else { lowered = false; break }
+            kernels.append(k)
         }
         var outs: [(UnsafePointer<Float>, Tensor.CopyLayout)] = []
         if lowered {

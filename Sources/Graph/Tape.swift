@@ -15,7 +15,7 @@ public final class Tape {
     /// A leaf (input or constant).
     public func variable(_ t: Tensor) -> Var { values.append(t); return Var(tape: self, id: values.count - 1) }
 
-    public func apply(_ op: String, _ inputs: [Var], _ attrs: Attrs = [:]) throws -> Var {
+    public func apply(_ op: OpName, _ inputs: [Var], _ attrs: Attrs = [:]) throws -> Var {
         let def = try OpRegistry.op(op)
         guard def.arity.contains(inputs.count) else { throw GraphError("\(op): expected \(def.arity) inputs, got \(inputs.count)") }
         ctx.nodeID = values.count
@@ -49,25 +49,25 @@ public struct Var {
     public var value: Tensor { tape.values[id] }
     public var shape: [Int] { value.shape }
 
-    public func apply(_ op: String, _ others: [Var] = [], _ attrs: Attrs = [:]) throws -> Var { try tape.apply(op, [self] + others, attrs) }
+    public func apply(_ op: OpName, _ others: [Var] = [], _ attrs: Attrs = [:]) throws -> Var { try tape.apply(op, [self] + others, attrs) }
     func const(_ v: Double) -> Var { tape.variable(Tensor(scalar: v, dtype: value.dtype)) }
 
-    public static func + (a: Var, b: Var) throws -> Var { try a.apply("add", [b]) }
-    public static func - (a: Var, b: Var) throws -> Var { try a.apply("sub", [b]) }
-    public static func * (a: Var, b: Var) throws -> Var { try a.apply("mul", [b]) }
-    public static func / (a: Var, b: Var) throws -> Var { try a.apply("div", [b]) }
-    public static func + (a: Var, b: Double) throws -> Var { try a.apply("add", [a.const(b)]) }
-    public static func * (a: Var, b: Double) throws -> Var { try a.apply("mul", [a.const(b)]) }
-    public func matmul(_ b: Var) throws -> Var { try apply("matmul", [b]) }
-    public func relu() throws -> Var { try apply("relu") }
-    public func tanh() throws -> Var { try apply("tanh") }
-    public func sigmoid() throws -> Var { try apply("sigmoid") }
-    public func gelu() throws -> Var { try apply("gelu") }
-    public func softmax(axis: Int = -1) throws -> Var { try apply("softmax", [], ["axis": .int(axis)]) }
-    public func logSoftmax(axis: Int = -1) throws -> Var { try apply("log_softmax", [], ["axis": .int(axis)]) }
-    public func sum(axes: [Int]? = nil) throws -> Var { try apply("sum", [], axes.map { ["axes": .ints($0)] } ?? [:]) }
-    public func mean(axes: [Int]? = nil) throws -> Var { try apply("mean", [], axes.map { ["axes": .ints($0)] } ?? [:]) }
-    public func reshape(_ s: [Int]) throws -> Var { try apply("reshape", [], ["shape": .ints(s)]) }
+    public static func + (a: Var, b: Var) throws -> Var { try a.apply(.add, [b]) }
+    public static func - (a: Var, b: Var) throws -> Var { try a.apply(.sub, [b]) }
+    public static func * (a: Var, b: Var) throws -> Var { try a.apply(.mul, [b]) }
+    public static func / (a: Var, b: Var) throws -> Var { try a.apply(.div, [b]) }
+    public static func + (a: Var, b: Double) throws -> Var { try a.apply(.add, [a.const(b)]) }
+    public static func * (a: Var, b: Double) throws -> Var { try a.apply(.mul, [a.const(b)]) }
+    public func matmul(_ b: Var) throws -> Var { try apply(.matmul, [b]) }
+    public func relu() throws -> Var { try apply(.relu) }
+    public func tanh() throws -> Var { try apply(.tanh) }
+    public func sigmoid() throws -> Var { try apply(.sigmoid) }
+    public func gelu() throws -> Var { try apply(.gelu) }
+    public func softmax(axis: Int = -1) throws -> Var { try apply(.softmax, [], ["axis": .int(axis)]) }
+    public func logSoftmax(axis: Int = -1) throws -> Var { try apply(.logSoftmax, [], ["axis": .int(axis)]) }
+    public func sum(axes: [Int]? = nil) throws -> Var { try apply(.sum, [], axes.map { ["axes": .ints($0)] } ?? [:]) }
+    public func mean(axes: [Int]? = nil) throws -> Var { try apply(.mean, [], axes.map { ["axes": .ints($0)] } ?? [:]) }
+    public func reshape(_ s: [Int]) throws -> Var { try apply(.reshape, [], ["shape": .ints(s)]) }
 }
 
 /// Value and gradients of a scalar function of several tensors.

@@ -5,9 +5,9 @@ import Tensor
 import Train
 
 private func opLabel(_ n: Node) -> String {
-    let act = n.attrs.string("activation", "none")
-    if n.op == "elementwise" { return "elementwise[\(n.attrs.string("steps", ""))]" }
-    return act == "none" ? n.op : "\(n.op)+\(act)"
+    let act = n.attrs.string("activation", Activation.none.rawValue)
+    if n.op == .elementwise { return "\(n.op)[\(ChainStep.text(n.attrs.chain("steps") ?? []))]" }
+    return act == Activation.none.rawValue ? n.op.rawValue : "\(n.op)+\(act)"
 }
 
 private func paramCount(_ g: Graph, _ n: Node) -> Int {
@@ -46,9 +46,9 @@ public func dotSource(_ model: Model) -> String {
     var s = "digraph mlw {\n  rankdir=TB;\n  node [shape=box, fontname=\"Helvetica\", fontsize=10];\n"
     for i in g.neededNodes() where !g.isParam(i) {
         let n = g.nodes[i], p = paramCount(g, n)
-        var label = n.op == "input" ? "\(n.name)\\n\(formatShape(n.shape))" : "\(dotEscape(n.name))\\n\(dotEscape(opLabel(n)))  \(formatShape(n.shape))"
+        var label = n.op == .input ? "\(n.name)\\n\(formatShape(n.shape))" : "\(dotEscape(n.name))\\n\(dotEscape(opLabel(n)))  \(formatShape(n.shape))"
         if p > 0 { label += "\\n\(p) params" }
-        let shape = n.op == "input" ? "ellipse" : g.outputs.contains(i) ? "doubleoctagon" : "box"
+        let shape = n.op == .input ? "ellipse" : g.outputs.contains(i) ? "doubleoctagon" : "box"
         s += "  n\(i) [label=\"\(label)\", shape=\(shape)];\n"
         for j in n.inputs where !g.isParam(j) { s += "  n\(j) -> n\(i);\n" }
     }

@@ -82,21 +82,24 @@ struct ONNXBuilder {
         return name
     }
 
+    /// ONNX ops of the binary ops.
+    let onnxBinary: [OpName: String] = [.add: "Add", .sub: "Sub", .mul: "Mul", .div: "Div", .matmul: "MatMul"]
+
     /// An activation; GELU (tanh form) is decomposed: opset 17 has no Gelu op.
-    mutating func activation(_ act: String, slope: Double, _ x: String, _ out: String) throws {
+    mutating func activation(_ act: Activation, slope: Double, _ x: String, _ out: String) throws {
         switch act {
-        case "relu": node("Relu", [x], [out])
-        case "sigmoid": node("Sigmoid", [x], [out])
-        case "tanh": node("Tanh", [x], [out])
-        case "leaky_relu": node("LeakyRelu", [x], [out], [("alpha", .float(slope))])
-        case "gelu":   // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
+        case .relu: node("Relu", [x], [out])
+        case .sigmoid: node("Sigmoid", [x], [out])
+        case .tanh: node("Tanh", [x], [out])
+        case .leakyRelu: node("LeakyRelu", [x], [out], [("alpha", .float(slope))])
+        case .gelu:   // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
             let x2 = fresh("gelu"), x3 = fresh("gelu"), t = fresh("gelu"), u = fresh("gelu"), v = fresh("gelu"), w = fresh("gelu"), z = fresh("gelu"), h = fresh("gelu")
             node("Mul", [x, x], [x2]); node("Mul", [x2, x], [x3])
             node("Mul", [x3, try constant(0.044715)], [t]); node("Add", [x, t], [u])
             node("Mul", [u, try constant((2 / Double.pi).squareRoot())], [v]); node("Tanh", [v], [w])
             node("Add", [w, try constant(1)], [z]); node("Mul", [x, z], [h]); node("Mul", [h, try constant(0.5)], [out])
-        case "none": node("Identity", [x], [out])
-        default: throw GraphError("onnx: no mapping for activation '\(act)'")
+        case .none: node("Identity", [x], [out])
+        case .softmax: throw GraphError("onnx: no mapping for activation '\(act.rawValue)'")   // not elementwise: never fused
         }
     }
 
@@ -107,55 +110,56 @@ struct ONNXBuilder {
 
     mutating func emit(_ n: Node) throws {
         let ins = n.inputs.map { names[$0] }, out = names[n.id], a = n.attrs
-        let act = a.string("activation", "none"), slope = a.double("slope", 0.01)
+        let slope = a.double("slope", 0.01)
+        guard let act = a.activation else { throw GraphError("onnx: no mapping for activation '\(a.string("activation", ""))'") }
         switch n.op {
-        case "input", "param": return
-        case "dense", "dense_act":
-            let y = act == "none" ? out : fresh(out)
+        case .input, .param: return
+        case .dense, .denseAct:
+            let y = act == .none ? out : fresh(out)
             if g.nodes[n.inputs[0]].shape.count == 2 { node("Gemm", ins, [y]) } else if ins.count == 3 {
                 let m = fresh(out); node("MatMul", [ins[0], ins[1]], [m]); node("Add", [m, ins[2]], [y])
             } else { node("MatMul", ins, [y]) }
-            if act != "none" { try activation(act, slope: slope, y, out) }
-        case "conv2d", "conv2d_act":
+            if act != .none { try activation(act, slope: slope, y, out) }
+        case .conv2d, .conv2dAct:
             let w = g.nodes[n.inputs[1]].shape.compactMap(\.size), p = pair(a, "padding", 0)
-            let y = n.op == "conv2d_act" ? fresh(out) : out
+            let y = n.op == .conv2dAct ? fresh(out) : out
             node("Conv", ins, [y], [("kernel_shape", .ints([w[2], w[3]])), ("strides", .ints(pair(a, "stride", 1))), ("pads", .ints(p + p))])
-            if n.op == "conv2d_act" { try activation(act, slope: slope, y, out) }
-        case "max_pool2d", "avg_pool2d":
+            if n.op == .conv2dAct { try activation(act, slope: slope, y, out) }
+        case .maxPool2d, .avgPool2d:
             let k = pair(a, "kernel", 2), p = pair(a, "padding", 0)
             var attrs: [(String, ONNXAttr)] = [("kernel_shape", .ints(k)), ("strides", .ints(pair(a, "stride", k[0]))), ("pads", .ints(p + p))]
-            if n.op == "avg_pool2d" { attrs.append(("count_include_pad", .int(1))) }   // MLW averages over padding (PyTorch default)
-            node(n.op == "max_pool2d" ? "MaxPool" : "AveragePool", ins, [out], attrs)
-        case "batch_norm":   // ONNX momentum weights the old running value: 1 − MLW's
+            if n.op == .avgPool2d { attrs.append(("count_include_pad", .int(1))) }   // MLW averages over padding (PyTorch default)
+            node(n.op == .maxPool2d ? "MaxPool" : "AveragePool", ins, [out], attrs)
+        case .batchNorm:   // ONNX momentum weights the old running value: 1 − MLW's
             node("BatchNormalization", ins, [out], [("epsilon", .float(a.double("eps", 1e-5))), ("momentum", .float(1 - a.double("momentum", 0.1)))])
-        case "layer_norm": node("LayerNormalization", ins, [out], [("axis", .int(-1)), ("epsilon", .float(a.double("eps", 1e-5)))])
-        case "relu", "sigmoid", "tanh", "gelu", "leaky_relu": try activation(n.op, slope: slope, ins[0], out)
-        case "softmax": node("Softmax", ins, [out], [("axis", .int(a.int("axis", -1)))])
-        case "log_softmax": node("LogSoftmax", ins, [out], [("axis", .int(a.int("axis", -1)))])
-        case "add", "sub", "mul", "div", "matmul":
-            node(["add": "Add", "sub": "Sub", "mul": "Mul", "div": "Div", "matmul": "MatMul"][n.op]!, ins, [out])
-        case "flatten": node("Flatten", ins, [out], [("axis", .int(1))])
-        case "reshape": node("Reshape", [ins[0], int64s(a.ints("shape") ?? [])], [out])
-        case "transpose": node("Transpose", ins, [out], [("perm", .ints(a.ints("perm") ?? Array((0..<n.shape.count).reversed())))])
-        case "concat": node("Concat", ins, [out], [("axis", .int(a.int("axis", -1)))])
-        case "dropout": node("Identity", ins, [out])   // inference export
-        case "sum":
+        case .layerNorm: node("LayerNormalization", ins, [out], [("axis", .int(-1)), ("epsilon", .float(a.double("eps", 1e-5)))])
+        case .relu, .sigmoid, .tanh, .gelu, .leakyRelu: try activation(Activation(op: n.op)!, slope: slope, ins[0], out)
+        case .softmax: node("Softmax", ins, [out], [("axis", .int(a.int("axis", -1)))])
+        case .logSoftmax: node("LogSoftmax", ins, [out], [("axis", .int(a.int("axis", -1)))])
+        case .add, .sub, .mul, .div, .matmul:
+            node(onnxBinary[n.op]!, ins, [out])
+        case .flatten: node("Flatten", ins, [out], [("axis", .int(1))])
+        case .reshape: node("Reshape", [ins[0], int64s(a.ints("shape") ?? [])], [out])
+        case .transpose: node("Transpose", ins, [out], [("perm", .ints(a.ints("perm") ?? Array((0..<n.shape.count).reversed())))])
+        case .concat: node("Concat", ins, [out], [("axis", .int(a.int("axis", -1)))])
+        case .dropout: node("Identity", ins, [out])   // inference export
+        case .sum:
             var i = [ins[0]]; if let ax = a.ints("axes") { i.append(int64s(ax)) }
             node("ReduceSum", i, [out], [("keepdims", .int(a.bool("keepdims", false) ? 1 : 0))])
-        case "mean":
+        case .mean:
             var attrs: [(String, ONNXAttr)] = [("keepdims", .int(a.bool("keepdims", false) ? 1 : 0))]
             if let ax = a.ints("axes") { attrs.append(("axes", .ints(ax))) }   // an attribute until opset 18
             node("ReduceMean", ins, [out], attrs)
-        case "embedding": node("Gather", [ins[1], ins[0]], [out], [("axis", .int(0))])
-        case "elementwise":
-            let steps = try ChainStep.parse(a.string("steps", ""))
+        case .embedding: node("Gather", [ins[1], ins[0]], [out], [("axis", .int(0))])
+        case .elementwise:
+            guard let steps = a.chain("steps") else { throw GraphError("onnx: elementwise node \(n.name) has no steps") }
             var v = ins[0]
             for (k, s) in steps.enumerated() {
                 let y = k == steps.count - 1 ? out : fresh(out)
                 if let j = s.operand {
-                    let op = ["add": "Add", "sub": "Sub", "mul": "Mul", "div": "Div"][s.op]!
+                    let op = onnxBinary[s.op]!
                     node(op, s.reversed ? [ins[j], v] : [v, ins[j]], [y])
-                } else { try activation(s.op, slope: s.slope, v, y) }
+                } else { try activation(s.activation ?? .none, slope: s.slope, v, y) }
                 v = y
             }
         default: throw GraphError("onnx: op '\(n.op)' (node \(n.name)) has no ONNX mapping")
@@ -193,7 +197,7 @@ public func onnxBytes(_ model: Model, opset: Int = 17) throws -> [UInt8] {
     var b = ONNXBuilder(g)
     for i in g.neededNodes() {
         let n = g.nodes[i]
-        if n.op == "param" { b.initializer(b.names[i], g.params[n.name]!) } else { try b.emit(n) }
+        if n.op == .param { b.initializer(b.names[i], g.params[n.name]!) } else { try b.emit(n) }
     }
     var graph = b.nodes
     graph.string(ONNXField.graphName, "mlw")

@@ -60,14 +60,14 @@ func maxAbsDiff(_ a: [Tensor], _ b: [Tensor]) -> Double {
 
 /// Rewrites a model for inference. Passes run in `passTable` order, in rounds until a
 /// round changes nothing (at most 4): the ones at or below `level`, or exactly `passes`
-/// when given, minus `disable`. After every pass the IR is re-sorted and the verifier
+/// when given (compression passes run only then), minus `disable`. After every pass the IR is re-sorted and the verifier
 /// runs; with `check: true` outputs on seeded samples are compared after every pass.
 ///
 ///     let (fast, report) = try optimize(model, level: 2, check: true); print(report)
 public func optimize(_ model: Model, level: Int = 2, passes: [String]? = nil, disable: [String] = [], check: Bool = false) throws -> (Model, OptimizeReport) {
     for name in (passes ?? []) + disable { _ = try pass(named: name) }
     let chosen = passTable.filter { p in
-        (passes.map { $0.contains(p.name) } ?? (p.level <= level)) && !disable.contains(p.name)
+        (passes.map { $0.contains(p.name) } ?? (p.level.map { $0 <= level } ?? false)) && !disable.contains(p.name)
     }
     var g = model.graph
     try g.verify()

@@ -1,18 +1,26 @@
+import Compress
 import Graph
 
 /// One graph rewrite: a name, a level (1 = safe local rewrites that keep results
 /// bit-identical or drop work only; 2 = also rewrites that change rounding, like
-/// batch-norm folding, or that produce fused, inference-only ops) and the rewrite,
-/// which edits the graph and returns one line per change ("fused dense_1 + relu_2").
+/// batch-norm folding, or that produce fused, inference-only ops; nil = run only when
+/// named, like compression's storage rewrites) and the rewrite, which edits the graph
+/// through the graph-edit API (`Graph/Rewrite.swift`) and returns one line per change
+/// ("fused dense_1 + relu_2").
 public struct Pass {
     public let name: String
-    public let level: Int
+    public let level: Int?
     public let doc: String
     let run: (inout Graph) throws -> [String]
 }
 
 /// The one table of passes, in the order `optimize` runs them each round.
 public let passTable: [Pass] = [
+    // Compression (by name only): storage changes first, so the fusions below see them.
+    Pass(name: "densify", level: nil, doc: "CSR layers (sparse_dense) back to float dense layers", run: densifyPass),
+    Pass(name: "sparsify", level: nil, doc: "float dense layers with at least 50% zero weights to CSR storage and the sparse kernel", run: sparsifyPass),
+    Pass(name: "quantize", level: nil, doc: "float and CSR dense layers to int8 (qdense: dynamic activation scales, per-channel weights)", run: quantizePass),
+    Pass(name: "dequantize", level: nil, doc: "int8 layers back to float dense layers with dequantized weights", run: dequantizePass),
     Pass(name: "eliminate_identity", level: 1, doc: "drop eval-mode dropout, same-shape reshape/flatten, identity transpose, one-input concat, +0 and *1 by constants", run: eliminateIdentity),
     Pass(name: "simplify_reshape", level: 1, doc: "merge reshape/flatten chains into one reshape, compose transpose chains", run: simplifyReshape),
     Pass(name: "eliminate_qdq", level: 1, doc: "drop quantize(dequantize(q)) pairs with equal scale and zero point (no-op until the op table has quantize ops)", run: eliminateQDQ),

@@ -3,8 +3,8 @@ import Tensor
 
 // Passes over chains: elementwise-op fusion and reshape/transpose simplification.
 
-let unaryElementwise: Set<String> = fusableActivations
-let binaryElementwise: Set<String> = ["add", "sub", "mul", "div"]
+let unaryElementwise: Set<OpName> = Set(fusableActivations.map(\.op))
+let binaryElementwise: Set<OpName> = OpName.binaryElementwise
 
 /// A maximal chain of float32 elementwise nodes, each used only by the next, all with the
 /// shape of the chain's input, becomes one `elementwise` node (the last node of the chain
@@ -46,18 +46,18 @@ func fuseElementwise(_ g: inout Graph) throws -> [String] {
             let other = valueLeft ? n.inputs[1] : n.inputs[0]
             if k > 0 && n.inputs[0] == prev && n.inputs[1] == prev { chain = Array(chain[..<k]); break }   // v op v: end the chain before it
             let slot = ins.firstIndex(of: other) ?? { ins.append(other); return ins.count - 1 }()
-            steps.append(ChainStep(op: n.op, operand: slot, reversed: !valueLeft && (n.op == "sub" || n.op == "div")))
+            steps.append(ChainStep(op: n.op, operand: slot, reversed: !valueLeft && (n.op == .sub || n.op == .div)))
             prev = c
         }
         guard chain.count >= 2, steps.count == chain.count else { continue }
         let last = chain[chain.count - 1]
-        g.nodes[last].op = "elementwise"
+        g.nodes[last].op = .elementwise
         g.nodes[last].inputs = ins
-        g.nodes[last].attrs = ["steps": .string(steps.map(\.text).joined(separator: ";"))]
+        g.nodes[last].attrs = ["steps": .chain(steps)]
         g.nodes[last].name = chain.map { g.nodes[$0].name }.joined(separator: "+")
         try g.reinfer(last)
         for c in chain { taken[c] = true }
-        log.append("fused \(chain.count) ops into \(g.nodes[last].name): \(steps.map(\.text).joined(separator: ";"))")
+        log.append("fused \(chain.count) ops into \(g.nodes[last].name): \(ChainStep.text(steps))")
     }
     return log
 }
@@ -67,7 +67,7 @@ func fuseElementwise(_ g: inout Graph) throws -> [String] {
 /// with the composed permutation (none if that is the identity).
 func simplifyReshape(_ g: inout Graph) throws -> [String] {
     var log: [String] = []
-    let reshapes: Set<String> = ["reshape", "flatten"]
+    let reshapes: Set<OpName> = [.reshape, .flatten]
     for i in g.nodes.indices {
         let n = g.nodes[i], inner = g.nodes[n.inputs.first ?? i]
         if reshapes.contains(n.op), n.inputs.count == 1, reshapes.contains(inner.op) {
@@ -79,10 +79,10 @@ func simplifyReshape(_ g: inout Graph) throws -> [String] {
                 if let s = d.size { spec.append(s) } else if k < srcShape.count, srcShape[k] == .batch { spec.append(0) } else { spec = []; break }
             }
             guard !spec.isEmpty else { continue }
-            g.nodes[i].op = "reshape"; g.nodes[i].inputs = [src]; g.nodes[i].attrs = ["shape": .ints(spec)]
+            g.nodes[i].op = .reshape; g.nodes[i].inputs = [src]; g.nodes[i].attrs = ["shape": .ints(spec)]
             try g.reinfer(i)
             log.append("merged \(inner.name) + \(n.name) into one reshape")
-        } else if n.op == "transpose", inner.op == "transpose" {
+        } else if n.op == .transpose, inner.op == .transpose {
             let rank = n.shape.count
             let p1 = inner.attrs.ints("perm") ?? Array((0..<rank).reversed()), p2 = n.attrs.ints("perm") ?? Array((0..<rank).reversed())
             let perm = p2.map { p1[$0] }

@@ -4,19 +4,17 @@ import Tensor
 // Level-2 passes that merge a layer with what follows it: batch-norm folding and
 // dense/conv + bias + activation fusion.
 
-private func activation(of n: Node) -> String { n.attrs.string("activation", "none") }
-
 /// batch_norm(dense(x) or conv2d(x)) in eval mode is an affine map per output channel,
 /// so it folds into the layer: s = γ/√(var+ε), W' = W·s (per output), b' = (b−μ)·s + β.
 /// Needs: the layer's result used only by the batch norm, constant weights and stats,
 /// no activation yet, and (dense) a 2-D output so channel axis 1 is the feature axis.
 func foldBatchNorm(_ g: inout Graph) throws -> [String] {
     var log: [String] = []
-    for i in g.nodes.indices where g.nodes[i].op == "batch_norm" {
+    for i in g.nodes.indices where g.nodes[i].op == .batchNorm {
         let bn = g.nodes[i], p = g.nodes[bn.inputs[0]]
         let uses = g.useCounts()
-        guard ["dense", "conv2d"].contains(p.op), activation(of: p) == "none", uses[p.id] == 1,
-              p.op == "conv2d" || p.shape.count == 2,
+        guard [.dense, .conv2d].contains(p.op), p.attrs.activation == Activation.none, uses[p.id] == 1,
+              p.op == .conv2d || p.shape.count == 2,
               let w = g.param(of: p.inputs[1]), bn.inputs[1...4].allSatisfy({ g.isParam($0) }) else { continue }
         let bias = p.inputs.count == 3 ? g.param(of: p.inputs[2]) : nil
         if p.inputs.count == 3 && bias == nil { continue }
@@ -26,7 +24,7 @@ func foldBatchNorm(_ g: inout Graph) throws -> [String] {
         let outC = gamma.count
         let scale = (0..<outC).map { gamma[$0] / (variance[$0] + eps).squareRoot() }
         var wv = w.toDoubles()
-        if p.op == "dense" {            // W [in, out]: scale columns
+        if p.op == .dense {            // W [in, out]: scale columns
             for k in wv.indices { wv[k] *= scale[k % outC] }
         } else {                        // W [O, C, kh, kw]: scale each output filter
             let per = wv.count / outC
@@ -52,12 +50,12 @@ func fuseDenseActivation(_ g: inout Graph) throws -> [String] {
     for i in g.nodes.indices {
         let n = g.nodes[i]
         // matmul + bias add -> dense (the add node becomes the dense node).
-        if n.op == "add" {
+        if n.op == .add {
             for (mi, bi) in [(n.inputs[0], n.inputs[1]), (n.inputs[1], n.inputs[0])] {
                 let m = g.nodes[mi]
-                guard m.op == "matmul", g.useCounts()[mi] == 1, let w = g.param(of: m.inputs[1]), w.rank == 2,
+                guard m.op == .matmul, g.useCounts()[mi] == 1, let w = g.param(of: m.inputs[1]), w.rank == 2,
                       let b = g.param(of: bi), b.shape == [w.shape[1]], n.shape == m.shape, n.dtype == m.dtype else { continue }
-                g.nodes[i].op = "dense"; g.nodes[i].inputs = [m.inputs[0], m.inputs[1], bi]; g.nodes[i].attrs = [:]
+                g.nodes[i].op = .dense; g.nodes[i].inputs = [m.inputs[0], m.inputs[1], bi]; g.nodes[i].attrs = [:]
                 g.nodes[i].name = "\(m.name)+\(n.name)"
                 try g.reinfer(i)
                 log.append("fused \(m.name) + \(n.name) into dense")
@@ -65,17 +63,17 @@ func fuseDenseActivation(_ g: inout Graph) throws -> [String] {
             }
             continue
         }
-        guard fusableActivations.contains(n.op) else { continue }
+        guard let act = Activation(op: n.op), fusableActivations.contains(act) else { continue }
         let p = g.nodes[n.inputs[0]]
-        guard ["dense", "conv2d"].contains(p.op), p.attrs.string("activation", "none") == "none",
+        guard [.dense, .conv2d].contains(p.op), p.attrs.activation == Activation.none,
               g.useCounts()[p.id] == 1, p.dtype == .float32 else { continue }
         var attrs = p.attrs
-        if p.op == "dense" && n.op == "relu" {
-            attrs["activation"] = .string("relu")
+        if p.op == .dense && act == .relu {
+            attrs["activation"] = .activation(.relu)
         } else {
-            g.nodes[p.id].op = p.op == "dense" ? "dense_act" : "conv2d_act"
-            attrs["activation"] = .string(n.op)
-            if n.op == "leaky_relu" { attrs["slope"] = .double(n.attrs.double("slope", 0.01)) }
+            g.nodes[p.id].op = p.op == .dense ? .denseAct : .conv2dAct
+            attrs["activation"] = .activation(act)
+            if act == .leakyRelu { attrs["slope"] = .double(n.attrs.double("slope", 0.01)) }
         }
         g.nodes[p.id].attrs = attrs
         g.nodes[p.id].name = "\(p.name)+\(n.name)"

@@ -10,7 +10,6 @@ import Tensor
 ///     try DenseModel.save(model, to: "/tmp/m.safetensors")
 ///     let m = try DenseModel.load(path: "/tmp/m.safetensors", name: "digits", version: 1)
 public final class DenseModel: ServableModel, @unchecked Sendable {
-    public enum Activation: String, Sendable { case none, relu, tanh, sigmoid, softmax }
     public struct Layer: @unchecked Sendable {
         public var weight: Tensor
         public var bias: Tensor
@@ -55,13 +54,7 @@ public final class DenseModel: ServableModel, @unchecked Sendable {
         var x = batch
         for l in layers {
             // ReLU fuses into the GEMM's store loop; the others run after it.
-            x = try Tensor.linear(x, weight: l.weight, bias: l.bias, activation: l.activation == .relu ? .relu : .none)
-            switch l.activation {
-            case .none, .relu: break
-            case .tanh: x = x.tanh()
-            case .sigmoid: x = x.sigmoid()
-            case .softmax: x = try x.softmax(axis: -1)
-            }
+            x = try Tensor.linear(x, weight: l.weight, bias: l.bias, activation: l.activation)
         }
         return x
     }

@@ -144,7 +144,7 @@ extension Tensor {
                       out: out.ptr(Float.self), relu: activation == .relu)
         }
         if !ok { throw TensorError("conv2d", "out of memory for the GEMM packing buffers") }
-        return out
+        return activation.runsAfterStoreLoop ? try out.activated(activation) : out
     }
 
     /// Max pooling over [N, C, H, W]; padded cells never win.

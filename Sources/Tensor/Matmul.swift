@@ -1,8 +1,5 @@
 import CKernels
 
-/// Fused epilogue applied after a GEMM.
-public enum Activation: Sendable { case none, relu }
-
 /// Matrix products on top of the packed C GEMM (`mlw_sgemm`).
 extension Tensor {
     /// numpy.matmul: 2-D x 2-D, batched with broadcasting of the leading dims, and
@@ -67,13 +64,14 @@ extension Tensor {
 
     /// Dense layer in one fused GEMM: act(x @ W + b), float32.
     /// x is [..., in]; W is [in, out] (or [out, in] with `transposedWeight: true`, as PyTorch
-    /// stores it); b is [out]. The bias add and ReLU run in the GEMM's store loop.
+    /// stores it); b is [out]. The bias add and ReLU run in the GEMM's store loop, other
+    /// activations (`Activation`) on the result.
     public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil,
                               transposedWeight: Bool = false, activation: Activation = .none) throws -> Tensor {
         let outF = try checkLinear(x, weight, bias, transposedWeight)
         var out = try Tensor(uninitialized: x.rank == 2 ? [x.shape[0], outF] : Array(x.shape.dropLast()) + [outF], dtype: .float32, op: "linear")
         try linearKernel(x, weight, bias, transposedWeight, activation, outF, &out)
-        return out
+        return activation.runsAfterStoreLoop ? try out.activated(activation) : out
     }
 
     /// `linear` writing into `out` ([..., out] float32, contiguous), which it overwrites in
@@ -83,6 +81,7 @@ extension Tensor {
         let outF = try checkLinear(x, weight, bias, transposedWeight)
         try checkOut(out, Array(x.shape.dropLast()) + [outF], "linear")
         try linearKernel(x, weight, bias, transposedWeight, activation, outF, &out)
+        if activation.runsAfterStoreLoop { out = try out.activated(activation) }
     }
 
     /// Checks the operands of `linear`; returns the number of output features.
@@ -183,5 +182,6 @@ extension Tensor {
                       bc == nil ? 0 : Int32(biasPerRow ? MLW_BIAS_PER_ROW : MLW_BIAS_PER_COL), activation == .relu ? Int32(MLW_ACT_RELU) : 0)
         }
         if status != 0 { throw TensorError("gemm", "out of memory for the GEMM packing buffers") }
+        if activation.runsAfterStoreLoop { out = try out.activated(activation) }
     }
 }

@@ -104,20 +104,6 @@ public final class PreparedLayer {
         }
     }
 
-    /// The float32 kernel of an activation by its graph name ("relu", "tanh", "sigmoid",
-    /// "gelu" = tanh approximation, as the graph's ops use), or nil. `x` may equal `y`.
-    public static func activation(_ name: String) -> ((UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void)? {
-        let op: Int32
-        switch name {
-        case "relu": op = Int32(MLW_RELU)
-        case "tanh": op = Int32(MLW_TANH)
-        case "sigmoid": op = Int32(MLW_SIGMOID)
-        case "gelu": op = Int32(MLW_GELU_TANH)
-        default: return nil
-        }
-        return { x, y, n in mlw_unary_f32(op, x, y, n) }
-    }
-
     /// Layer norm of each row of [rows, cols] with float32 gamma and beta of `cols` (the
     /// kernel `Tensor.layerNormRows` runs; `y` may be `x`).
     public static func layerNormRows(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int,

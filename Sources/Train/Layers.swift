@@ -31,8 +31,8 @@ public struct ModelBuilder {
         return try layer.build(&self, inputs, "\(layer.kind)_\(layerIndex)")
     }
     /// Residual connection / elementwise sum of two branches.
-    public mutating func add(_ a: Int, _ b: Int) throws -> Int { try graph.op("add", [a, b]) }
-    public mutating func concat(_ xs: [Int], axis: Int = -1) throws -> Int { try graph.op("concat", xs, ["axis": .int(axis)]) }
+    public mutating func add(_ a: Int, _ b: Int) throws -> Int { try graph.op(.add, [a, b]) }
+    public mutating func concat(_ xs: [Int], axis: Int = -1) throws -> Int { try graph.op(.concat, xs, ["axis": .int(axis)]) }
     /// Seed for the parameters of the layer being built: a pure function of (model seed, layer index, slot).
     func paramSeed(_ slot: UInt64) -> UInt64 { mixSeed(mixSeed(seed, UInt64(layerIndex)), slot) }
     mutating func param(_ name: String, _ t: Tensor, trainable: Bool = true) throws -> Int { try graph.param(name, t, trainable: trainable) }
@@ -44,63 +44,73 @@ public struct ModelBuilder {
     }
 }
 
-private func simple(_ kind: String, _ op: String, _ attrs: Attrs = [:]) -> Layer {
-    Layer(kind: kind, inputShape: nil) { b, x, name in try b.graph.op(op, x, attrs, label: name) }
+/// A layer of one op without parameters; its kind is the op's name unless given.
+private func simple(_ op: OpName, kind: String? = nil, _ attrs: Attrs = [:]) -> Layer {
+    Layer(kind: kind ?? op.rawValue, inputShape: nil) { b, x, name in try b.graph.op(op, x, attrs, label: name) }
 }
 
 /// Dense layer act(x @ W + b), W [in, out] He-initialised (Glorot with `initializer: .glorot`), b zeros.
 public func dense(_ inF: Int, _ outF: Int, bias: Bool = true, initializer: Initializer = .he) -> Layer {
-    Layer(kind: "dense", inputShape: [inF]) { b, x, name in
+    Layer(kind: OpName.dense.rawValue, inputShape: [inF]) { b, x, name in
         var ins = [x[0], try b.param("\(name).weight", initializer.make([inF, outF], fanIn: inF, fanOut: outF, seed: b.paramSeed(0)))]
         if bias { ins.append(try b.param("\(name).bias", Tensor.zeros([outF]))) }
-        return try b.graph.op("dense", ins, [:], label: name)
+        return try b.graph.op(.dense, ins, [:], label: name)
     }
 }
 
 /// 2-D convolution over NCHW with a square kernel, OIHW weights (He), zero bias.
 public func conv2d(_ inC: Int, _ outC: Int, kernel: Int, stride: Int = 1, padding: Int = 0, initializer: Initializer = .he) -> Layer {
-    Layer(kind: "conv2d", inputShape: nil) { b, x, name in
+    Layer(kind: OpName.conv2d.rawValue, inputShape: nil) { b, x, name in
         let w = try initializer.make([outC, inC, kernel, kernel], fanIn: inC * kernel * kernel, fanOut: outC * kernel * kernel, seed: b.paramSeed(0))
         let ins = [x[0], try b.param("\(name).weight", w), try b.param("\(name).bias", Tensor.zeros([outC]))]
-        return try b.graph.op("conv2d", ins, ["stride": .int(stride), "padding": .int(padding)], label: name)
+        return try b.graph.op(.conv2d, ins, ["stride": .int(stride), "padding": .int(padding)], label: name)
     }
 }
 
 public func maxPool(_ kernel: Int, stride: Int? = nil, padding: Int = 0) -> Layer {
-    simple("max_pool", "max_pool2d", ["kernel": .int(kernel), "stride": .int(stride ?? kernel), "padding": .int(padding)])
+    simple(.maxPool2d, kind: "max_pool", ["kernel": .int(kernel), "stride": .int(stride ?? kernel), "padding": .int(padding)])
 }
 public func avgPool(_ kernel: Int, stride: Int? = nil, padding: Int = 0) -> Layer {
-    simple("avg_pool", "avg_pool2d", ["kernel": .int(kernel), "stride": .int(stride ?? kernel), "padding": .int(padding)])
+    simple(.avgPool2d, kind: "avg_pool", ["kernel": .int(kernel), "stride": .int(stride ?? kernel), "padding": .int(padding)])
 }
-public func flatten() -> Layer { simple("flatten", "flatten") }
+public func flatten() -> Layer { simple(.flatten) }
 /// Reshape the features (the batch dim is kept): reshapeLayer([1, 8, 8]).
-public func reshapeLayer(_ shape: [Int]) -> Layer { simple("reshape", "reshape", ["shape": .ints([0] + shape)]) }
-public func dropout(_ p: Double) -> Layer { simple("dropout", "dropout", ["p": .double(p)]) }
-public func relu() -> Layer { simple("relu", "relu") }
-public func leakyRelu(_ slope: Double = 0.01) -> Layer { simple("leaky_relu", "leaky_relu", ["slope": .double(slope)]) }
-public func gelu() -> Layer { simple("gelu", "gelu") }
-public func tanh() -> Layer { simple("tanh", "tanh") }
-public func sigmoid() -> Layer { simple("sigmoid", "sigmoid") }
-public func softmax(axis: Int = -1) -> Layer { simple("softmax", "softmax", ["axis": .int(axis)]) }
+public func reshapeLayer(_ shape: [Int]) -> Layer { simple(.reshape, ["shape": .ints([0] + shape)]) }
+public func dropout(_ p: Double) -> Layer { simple(.dropout, ["p": .double(p)]) }
+/// The layer applying activation `a` (its op; leaky ReLU's `slope`, softmax over the last axis).
+public func activation(_ a: Activation, slope: Double = 0.01) -> Layer {
+    switch a {
+    case .none: return Layer(kind: a.rawValue, inputShape: nil) { _, x, _ in x[0] }   // adds no node
+    case .leakyRelu: return simple(a.op, ["slope": .double(slope)])
+    case .softmax: return softmax()
+    default: return simple(a.op)
+    }
+}
+public func relu() -> Layer { activation(.relu) }
+public func leakyRelu(_ slope: Double = 0.01) -> Layer { activation(.leakyRelu, slope: slope) }
+public func gelu() -> Layer { activation(.gelu) }
+public func tanh() -> Layer { activation(.tanh) }
+public func sigmoid() -> Layer { activation(.sigmoid) }
+public func softmax(axis: Int = -1) -> Layer { simple(.softmax, ["axis": .int(axis)]) }
 
 public func batchNorm(_ n: Int, momentum: Double = 0.1, eps: Double = 1e-5) -> Layer {
-    Layer(kind: "batch_norm", inputShape: nil) { b, x, name in
+    Layer(kind: OpName.batchNorm.rawValue, inputShape: nil) { b, x, name in
         let ins = [x[0], try b.param("\(name).gamma", Tensor.ones([n])), try b.param("\(name).beta", Tensor.zeros([n])),
                    try b.param("\(name).running_mean", Tensor.zeros([n]), trainable: false),
                    try b.param("\(name).running_var", Tensor.ones([n]), trainable: false)]
-        return try b.graph.op("batch_norm", ins, ["momentum": .double(momentum), "eps": .double(eps)], label: name)
+        return try b.graph.op(.batchNorm, ins, ["momentum": .double(momentum), "eps": .double(eps)], label: name)
     }
 }
 public func layerNorm(_ n: Int, eps: Double = 1e-5) -> Layer {
-    Layer(kind: "layer_norm", inputShape: nil) { b, x, name in
+    Layer(kind: OpName.layerNorm.rawValue, inputShape: nil) { b, x, name in
         let ins = [x[0], try b.param("\(name).gamma", Tensor.ones([n])), try b.param("\(name).beta", Tensor.zeros([n]))]
-        return try b.graph.op("layer_norm", ins, ["eps": .double(eps)], label: name)
+        return try b.graph.op(.layerNorm, ins, ["eps": .double(eps)], label: name)
     }
 }
 /// Embedding table [vocab, dim] ~ N(0, 1); input: integer ids.
 public func embedding(_ vocab: Int, _ dim: Int) -> Layer {
-    Layer(kind: "embedding", inputShape: nil) { b, x, name in
-        try b.graph.op("embedding", [x[0], try b.param("\(name).weight", Tensor.randn([vocab, dim], seed: b.paramSeed(0), dtype: .float32))], [:], label: name)
+    Layer(kind: OpName.embedding.rawValue, inputShape: nil) { b, x, name in
+        try b.graph.op(.embedding, [x[0], try b.param("\(name).weight", Tensor.randn([vocab, dim], seed: b.paramSeed(0), dtype: .float32))], [:], label: name)
     }
 }
 
@@ -114,8 +124,8 @@ public func sequential(_ layers: [Layer], inputShape: [Int]? = nil, inputDType: 
     var b = ModelBuilder(seed: seed)
     var x = try b.input(shape: shape, dtype: inputDType)
     for layer in layers {
-        if layer.kind == "relu", b.graph.nodes[x].op == "dense", b.graph.nodes[x].attrs["activation"] == nil {
-            b.graph.nodes[x].attrs["activation"] = .string("relu")
+        if layer.kind == Activation.relu.rawValue, b.graph.nodes[x].op == .dense, b.graph.nodes[x].attrs["activation"] == nil {
+            b.graph.nodes[x].attrs["activation"] = .activation(.relu)
             b.graph.nodes[x].name += "+relu"
             b.layerIndex += 1
             continue

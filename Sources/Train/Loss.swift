@@ -9,28 +9,29 @@ public enum Loss: Sendable, Equatable {
     case klDiv
 
     public static func named(_ s: String) throws -> Loss {
-        switch s {
-        case "cross_entropy": return .crossEntropy()
-        case "binary_cross_entropy", "bce": return .binaryCrossEntropy
-        case "mse": return .mse
-        case "mae": return .mae
-        case "huber": return .huber()
-        case "kl_div": return .klDiv
+        // Script names are the loss ops' names (plus "bce").
+        switch s == "bce" ? OpName.binaryCrossEntropy : OpName(rawValue: s) {
+        case .crossEntropy: return .crossEntropy()
+        case .binaryCrossEntropy: return .binaryCrossEntropy
+        case .mse: return .mse
+        case .mae: return .mae
+        case .huber: return .huber()
+        case .klDiv: return .klDiv
         default: throw TrainError("unknown loss '\(s)' (cross_entropy, binary_cross_entropy, mse, mae, huber, kl_div)")
         }
     }
 
-    var op: (String, Attrs) {
+    var op: (OpName, Attrs) {
         switch self {
         case .crossEntropy(let s, let w):
             var a: Attrs = ["smoothing": .double(s)]
             if let w { a["weights"] = .doubles(w) }
-            return ("cross_entropy", a)
-        case .binaryCrossEntropy: return ("binary_cross_entropy", [:])
-        case .mse: return ("mse", [:])
-        case .mae: return ("mae", [:])
-        case .huber(let d): return ("huber", ["delta": .double(d)])
-        case .klDiv: return ("kl_div", [:])
+            return (.crossEntropy, a)
+        case .binaryCrossEntropy: return (.binaryCrossEntropy, [:])
+        case .mse: return (.mse, [:])
+        case .mae: return (.mae, [:])
+        case .huber(let d): return (.huber, ["delta": .double(d)])
+        case .klDiv: return (.klDiv, [:])
         }
     }
     /// Losses whose targets are class indices [N].

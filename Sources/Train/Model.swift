@@ -41,10 +41,10 @@ public func params(_ m: Model) -> Int { m.graph.parameterCount }
 public func summary(_ m: Model) -> String {
     let g = m.graph
     var rows: [(String, String, String, Int)] = []
-    for n in g.nodes where n.op != "param" {
-        let count = n.inputs.filter { g.nodes[$0].op == "param" && !g.buffers.contains(g.nodes[$0].name) }
+    for n in g.nodes where n.op != .param {
+        let count = n.inputs.filter { g.nodes[$0].op == .param && !g.buffers.contains(g.nodes[$0].name) }
             .reduce(0) { $0 + (g.params[g.nodes[$1].name]?.count ?? 0) }
-        rows.append((n.name, n.op == "dense" && n.attrs.string("activation", "none") != "none" ? "dense+relu" : n.op, formatShape(n.shape), count))
+        rows.append((n.name, n.op == .dense && n.attrs.activation != Activation.none ? "dense+relu" : n.op.rawValue, formatShape(n.shape), count))
     }
     let w0 = max(5, rows.map(\.0.count).max() ?? 0), w1 = max(2, rows.map(\.1.count).max() ?? 0), w2 = max(12, rows.map(\.2.count).max() ?? 0)
     func pad(_ s: String, _ w: Int) -> String { s + String(repeating: " ", count: max(0, w - s.count)) }

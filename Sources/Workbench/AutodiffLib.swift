@@ -38,17 +38,17 @@ final class TracedValue: NativeValue {
         let (a, b) = reversed ? (o, v) : (v, o)
         do {
             switch op {
-            case "+": return traced(try a.apply("add", [b]))
-            case "-": return traced(try a.apply("sub", [b]))
-            case "*": return traced(try a.apply("mul", [b]))
-            case "/": return traced(try a.apply("div", [b]))
-            case "@": return traced(try a.apply("matmul", [b]))
+            case "+": return traced(try a.apply(.add, [b]))
+            case "-": return traced(try a.apply(.sub, [b]))
+            case "*": return traced(try a.apply(.mul, [b]))
+            case "/": return traced(try a.apply(.div, [b]))
+            case "@": return traced(try a.apply(.matmul, [b]))
             case "**" where !reversed:
                 guard case .int(let k) = other, k >= 1, k <= 16 else {
                     throw NativeError("'**' on a traced tensor needs an integer exponent from 1 to 16")
                 }
                 var r = v
-                for _ in 1..<k { r = try r.apply("mul", [v]) }
+                for _ in 1..<k { r = try r.apply(.mul, [v]) }
                 return traced(r)
             default: return nil
             }
@@ -57,7 +57,7 @@ final class TracedValue: NativeValue {
 
     func unary(_ op: String) throws -> Value? {
         guard op == "-" else { return nil }
-        return traced(try v.apply("mul", [v.tape.variable(Tensor(scalar: -1, dtype: v.value.dtype))]))
+        return traced(try v.apply(.mul, [v.tape.variable(Tensor(scalar: -1, dtype: v.value.dtype))]))
     }
 }
 
@@ -65,9 +65,11 @@ func traced(_ v: Var) -> Value { .native(TracedValue(v)) }
 
 private let tracedParam = Param("t", .native("traced tensor"))
 
-private func tracedOp(_ name: String, _ op: String, _ doc: String, attrs: @escaping (Args) throws -> Attrs = { _ in [:] },
+/// The script function named after graph op `op`, applied on the tape.
+private func tracedOp(_ op: OpName, _ doc: String, attrs: @escaping (Args) throws -> Attrs = { _ in [:] },
                       extra: [Param] = []) -> NativeFunction {
-    NativeFunction(name, [tracedParam] + extra, doc: doc, example: "grad(|w| \(name)(w\(name == "sum" || name == "mean" ? "" : ").sum(")), ones([2]))") { a in
+    let name = op.rawValue
+    return NativeFunction(name, [tracedParam] + extra, doc: doc, example: "grad(|w| \(name)(w\(op == .sum || op == .mean ? "" : ").sum(")), ones([2]))") { a in
         let t = try a.native("t", as: TracedValue.self, "traced tensor")
         do { return traced(try t.v.apply(op, [], try attrs(a))) } catch let e as GraphError { throw NativeError(e.description) }
     }
@@ -91,14 +93,14 @@ let autodiffLibrary = Library("autodiff", doc: "Gradients of MLW functions of te
         let r = try valueAndGradient(a)
         return .record([("value", r.0), ("grad", r.1)])
     },
-    tracedOp("sum", "sum", "Sum of a traced tensor (over axes).", attrs: axesAttrs, extra: [Param("axis", .any, .nil)]),
-    tracedOp("mean", "mean", "Mean of a traced tensor (over axes).", attrs: axesAttrs, extra: [Param("axis", .any, .nil)]),
-    tracedOp("relu", "relu", "ReLU of a traced tensor."),
-    tracedOp("tanh", "tanh", "tanh of a traced tensor."),
-    tracedOp("sigmoid", "sigmoid", "Sigmoid of a traced tensor."),
-    tracedOp("gelu", "gelu", "GELU of a traced tensor."),
-    tracedOp("softmax", "softmax", "Softmax of a traced tensor.", attrs: { a in ["axis": .int(try a.int("axis"))] }, extra: [Param("axis", .int, .int(-1))]),
-    tracedOp("log_softmax", "log_softmax", "log-softmax of a traced tensor.", attrs: { a in ["axis": .int(try a.int("axis"))] },
+    tracedOp(.sum, "Sum of a traced tensor (over axes).", attrs: axesAttrs, extra: [Param("axis", .any, .nil)]),
+    tracedOp(.mean, "Mean of a traced tensor (over axes).", attrs: axesAttrs, extra: [Param("axis", .any, .nil)]),
+    tracedOp(.relu, "ReLU of a traced tensor."),
+    tracedOp(.tanh, "tanh of a traced tensor."),
+    tracedOp(.sigmoid, "Sigmoid of a traced tensor."),
+    tracedOp(.gelu, "GELU of a traced tensor."),
+    tracedOp(.softmax, "Softmax of a traced tensor.", attrs: { a in ["axis": .int(try a.int("axis"))] }, extra: [Param("axis", .int, .int(-1))]),
+    tracedOp(.logSoftmax, "log-softmax of a traced tensor.", attrs: { a in ["axis": .int(try a.int("axis"))] },
              extra: [Param("axis", .int, .int(-1))]),
 ])
 

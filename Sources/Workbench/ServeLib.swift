@@ -34,7 +34,7 @@ public final class GraphServable: ServableModel, @unchecked Sendable {
             TensorSpec(name: n, shape: s.map { d in if case .fixed(let k) = d { return k } else { return -1 } })
         }
         let last = model.graph.nodes[model.graph.outputs[0]].op
-        outputsAreLogits = !["softmax", "sigmoid", "log_softmax"].contains(last)
+        outputsAreLogits = ![.softmax, .sigmoid, .logSoftmax].contains(last)
         inputs = [spec(model.inputName, model.inputShape)]
         outputs = [spec("output", model.outputShape)]
         transforms = try model.blobs["transforms"].map { try FittedPipeline(json: Data($0.utf8)) }

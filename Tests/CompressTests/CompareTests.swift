@@ -12,8 +12,8 @@ final class CompareTests: XCTestCase {
         let base = try train(m, x: x, y: y, loss: .crossEntropy(), optimizer: Adam(lr: 1e-2), epochs: 5, seed: 1, logEvery: 0).model
         let run = try qat(base, x: x, y: y, epochs: 2, mode: .static)
         XCTAssertEqual(run.history.count, 2)
-        XCTAssertEqual(run.model.graph.nodes.filter { $0.op == "qdense" }.count, 2)
-        XCTAssertEqual(run.model.graph.nodes.filter { $0.op == "fake_quant" }.count, 0)
+        XCTAssertEqual(run.model.graph.nodes.filter { $0.op == .qdense }.count, 2)
+        XCTAssertEqual(run.model.graph.nodes.filter { $0.op == .fakeQuant }.count, 0)
         let pruned = try prune(base, sparsity: 0.9)
         let c = try compare([("float", base), ("qat", run.model), ("pruned", pruned)], x: x, y: y, runs: 20)
         XCTAssertEqual(c.rows.map(\.name), ["float", "qat", "pruned"])

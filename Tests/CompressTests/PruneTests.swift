@@ -12,9 +12,9 @@ final class PruneTests: XCTestCase {
     func testCSRLayerEqualsMaskedDense() throws {
         let m = try mlp()
         let p = try prune(m, sparsity: 0.9, scope: .global)
-        XCTAssertEqual(p.graph.nodes.filter { $0.op == "sparse_dense" }.count, 3)
+        XCTAssertEqual(p.graph.nodes.filter { $0.op == .sparseDense }.count, 3)
         let masked = try densify(p)
-        XCTAssertEqual(masked.graph.nodes.filter { $0.op == "sparse_dense" }.count, 0)
+        XCTAssertEqual(masked.graph.nodes.filter { $0.op == .sparseDense }.count, 0)
         for batch in [1, 7, 64] {
             let x = try Tensor.randn([batch, 16], seed: UInt64(batch))
             XCTAssertLessThan(maxDiff(try predict(p, x), try predict(masked, x)), 1e-5)
@@ -32,12 +32,12 @@ final class PruneTests: XCTestCase {
     func testCSRUnitsOrderedByNonZerosSameFunction() throws {
         let m = try mlp()
         let sorted = try prune(m, sparsity: 0.85, scope: .global), plain = try prune(m, sparsity: 0.85, scope: .global, csrAbove: 1.01)
-        XCTAssertEqual(plain.graph.nodes.filter { $0.op == "sparse_dense" }.count, 0)
+        XCTAssertEqual(plain.graph.nodes.filter { $0.op == .sparseDense }.count, 0)
         for batch in [1, 9] {
             let x = try Tensor.randn([batch, 16], seed: UInt64(batch))
             XCTAssertLessThan(maxDiff(try predict(sorted, x), try predict(plain, x)), 1e-5)
         }
-        let layers = sorted.graph.nodes.filter { $0.op == "sparse_dense" }
+        let layers = sorted.graph.nodes.filter { $0.op == .sparseDense }
         for n in layers.dropLast() {   // hidden layers: row lengths never grow
             let ip = sorted.graph.params[sorted.graph.nodes[n.inputs[3]].name]!.toInts()   // x, values, indices, indptr
             let lengths = zip(ip.dropFirst(), ip).map { $0 - $1 }
@@ -54,8 +54,8 @@ final class PruneTests: XCTestCase {
 
     func testTwoFourPatternHolds() throws {
         let p = try prune(try mlp(), sparsity: 0.5, pattern: .twoFour)
-        for l in weightLayers(p.graph, ops: ["dense"]) {
-            let w = p.graph.params[paramName(p.graph, l.node, 1)!]!, v = w.toFloats(), (inF, outF) = (w.shape[0], w.shape[1])
+        for l in weightLayers(p.graph, ops: [.dense]) {
+            let w = p.graph.params[p.graph.paramName(l.node, 1)!]!, v = w.toFloats(), (inF, outF) = (w.shape[0], w.shape[1])
             for j in 0..<outF { for g in stride(from: 0, to: inF, by: 4) {
                 XCTAssertLessThanOrEqual((g..<min(g + 4, inF)).filter { v[$0 * outF + j] != 0 }.count, 2)
             } }

@@ -42,7 +42,7 @@ final class QuantTests: XCTestCase {
         let ref = try predict(m, x)
         for (mode, method, sym) in [(QuantMode.dynamic, CalibrationMethod.minmax, true), (.static, .minmax, true), (.static, .percentile, false), (.static, .entropy, true), (.dynamic, .minmax, false)] {
             let q = try quantize(m, mode: mode, calibrate: x, method: method, symmetric: sym)
-            XCTAssertEqual(q.graph.nodes.filter { $0.op == "qdense" }.count, 3)
+            XCTAssertEqual(q.graph.nodes.filter { $0.op == .qdense }.count, 3)
             let y = try predict(q, x)
             // Entropy calibration clips the Gaussian tails on purpose (less rounding noise for
             // the bulk, clipping noise for the tails), so its end-to-end SQNR is lower.
@@ -62,9 +62,9 @@ final class QuantTests: XCTestCase {
     func testSkipToleranceAndReport() throws {
         let m = try mlp(), x = try Tensor.randn([100, 32], seed: 8)
         let q = try quantize(m, mode: .static, calibrate: x, skip: ["dense_4"])
-        XCTAssertEqual(q.graph.nodes.filter { $0.op == "qdense" }.count, 2)
+        XCTAssertEqual(q.graph.nodes.filter { $0.op == .qdense }.count, 2)
         let strict = try quantize(m, calibrate: x, minSQNR: 200)
-        XCTAssertEqual(strict.graph.nodes.filter { $0.op == "qdense" }.count, 0)
+        XCTAssertEqual(strict.graph.nodes.filter { $0.op == .qdense }.count, 0)
         let r = try quantReport(q, x, reference: m)
         XCTAssertEqual(r.layers.map(\.layer), ["dense_0+relu", "dense_2+relu", "output"])
         for l in r.layers { XCTAssertGreaterThan(l.sqnr, 25); XCTAssertGreaterThan(l.maxAbsDiff, 0) }

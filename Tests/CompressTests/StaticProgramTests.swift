@@ -30,7 +30,7 @@ final class StaticProgramTests: XCTestCase {
         try bothPaths(try quantize(m, mode: .static, calibrate: x), "int8 static")
         try bothPaths(try quantize(m, mode: .dynamic), "int8 dynamic")
         let pruned = try prune(m, sparsity: 0.9)
-        XCTAssertGreaterThan(pruned.graph.nodes.filter { $0.op == "sparse_dense" }.count, 0)
+        XCTAssertGreaterThan(pruned.graph.nodes.filter { $0.op == .sparseDense }.count, 0)
         try bothPaths(pruned, "csr")
         try bothPaths(try quantize(pruned, mode: .static, calibrate: x), "csr + int8")
     }
@@ -60,7 +60,7 @@ final class StaticProgramTests: XCTestCase {
         }
         try bothPaths(m, "residual")
         let fast = try optimizedForInference(m)
-        XCTAssertTrue(fast.graph.nodes.contains { $0.op == "elementwise" }, "the optimizer fuses add + leaky_relu")
+        XCTAssertTrue(fast.graph.nodes.contains { $0.op == .elementwise }, "the optimizer fuses add + leaky_relu")
         try bothPaths(fast, "residual optimized")
     }
 
@@ -73,21 +73,21 @@ final class StaticProgramTests: XCTestCase {
         let h = try b.apply(dense(16, 16), x)
         let row = try b.graph.param("row", try Tensor.randn([16], seed: 1), trainable: false)
         let two = try b.graph.param("two", try Tensor([Float(2)], shape: [1]), trainable: false)
-        var y = try b.graph.op("add", [h, row])
-        y = try b.graph.op("mul", [two, y])
-        y = try b.graph.op("sub", [row, y])
-        let z = try b.graph.op("div", [y, try b.graph.op("add", [try b.apply(sigmoid(), h), two])])
-        let swish = try b.graph.op("mul", [z, try b.apply(sigmoid(), z)])
+        var y = try b.graph.op(.add, [h, row])
+        y = try b.graph.op(.mul, [two, y])
+        y = try b.graph.op(.sub, [row, y])
+        let z = try b.graph.op(.div, [y, try b.graph.op(.add, [try b.apply(sigmoid(), h), two])])
+        let swish = try b.graph.op(.mul, [z, try b.apply(sigmoid(), z)])
         let out = try b.apply(dense(16, 4), swish)
         let m = try b.model(outputs: [out])
         try bothPaths(m, "binary")
         let fast = try optimizedForInference(m)
         try bothPaths(fast, "binary optimized")
-        let chains = fast.graph.nodes.filter { $0.op == "elementwise" }
+        let chains = fast.graph.nodes.filter { $0.op == .elementwise }
         XCTAssertFalse(chains.isEmpty)
         // x · sigmoid(x) reads x after a step wrote: never planned in place over x.
         let plan = planMemory(fast.graph, batch: 4)
-        for c in chains where c.attrs.string("steps", "").contains("#0") {
+        for c in chains where c.attrs.chain("steps")!.contains(where: { $0.operand == 0 }) {
             XCTAssertNotEqual(plan.buffer[c.id], plan.buffer[c.inputs[0]], "chain \(c.id) in place over the input it reads again")
         }
     }
@@ -110,9 +110,9 @@ final class StaticProgramTests: XCTestCase {
         let x = try b.input(shape: [16])
         let h = try b.apply(dense(16, 8), x)
         var c = try b.concat([h, try b.apply(tanh(), h)])
-        c = try b.graph.op("transpose", [try b.graph.op("reshape", [c], ["shape": .ints([0, 4, 4])])], ["perm": .ints([0, 2, 1])])
-        let s = try b.graph.op("sum", [c], ["axes": .ints([2]), "keepdims": .bool(false)])
-        let twice = try b.graph.op("add", [s, s])   // planned in place over s, which it reads twice
+        c = try b.graph.op(.transpose, [try b.graph.op(.reshape, [c], ["shape": .ints([0, 4, 4])])], ["perm": .ints([0, 2, 1])])
+        let s = try b.graph.op(.sum, [c], ["axes": .ints([2]), "keepdims": .bool(false)])
+        let twice = try b.graph.op(.add, [s, s])   // planned in place over s, which it reads twice
         let out = try b.apply(dense(4, 3), try b.apply(relu(), twice))
         let m = try b.model(outputs: [out])
         try bothPaths(m, "concat, transpose, sum")

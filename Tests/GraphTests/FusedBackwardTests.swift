@@ -18,10 +18,10 @@ final class FusedBackwardTests: XCTestCase {
             ins1.append(try g.param("b1", Tensor.randn([7], seed: 3, dtype: dtype)))
             ins2.append(try g.param("b2", Tensor.randn([3], seed: 4, dtype: dtype)))
         }
-        let h = try g.op("dense", ins1, relu ? ["activation": .string("relu")] : [:])
+        let h = try g.op(.dense, ins1, relu ? ["activation": .string("relu")] : [:])
         ins2[0] = h
-        let z = try g.op("dense", ins2)
-        g.outputs = [try g.op("cross_entropy", [z, y]), z]
+        let z = try g.op(.dense, ins2)
+        g.outputs = [try g.op(.crossEntropy, [z, y]), z]
         return g
     }
 
@@ -54,8 +54,8 @@ final class FusedBackwardTests: XCTestCase {
             let x = try g.input("x", shape: [.batch, .fixed(2), .fixed(3)], dtype: dtype)
             let t = try g.input("t", shape: [.batch, .fixed(2), .fixed(4)], dtype: dtype)
             let w = try g.param("w", Tensor.randn([3, 4], seed: 31, dtype: dtype))
-            let h = try g.op("relu", [try g.op("matmul", [x, w])])
-            g.outputs = [try g.op("mse", [h, t])]
+            let h = try g.op(.relu, [try g.op(.matmul, [x, w])])
+            g.outputs = [try g.op(.mse, [h, t])]
             return g
         }
         let fast = try Executor(graph(.float32)), ref = try Executor(graph(.float64))
@@ -74,7 +74,7 @@ final class FusedBackwardTests: XCTestCase {
         let a = try exec.forward(feeds(4, .float32, seed: 5), training: true)
         let grads = try exec.backward(a).nodeGrads
         XCTAssertNil(grads[0], "the input x needs no gradient")
-        XCTAssertNotNil(grads[exec.graph.nodes.firstIndex { $0.op == "dense" }!])
+        XCTAssertNotNil(grads[exec.graph.nodes.firstIndex { $0.op == .dense }!])
     }
 
     func testReusedBuffersKeepValueSemantics() throws {

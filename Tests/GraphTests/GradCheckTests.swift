@@ -11,8 +11,9 @@ final class GradCheckTests: XCTestCase {
     }
 
     /// loss(x) = sum(op(x) · R) with a fixed random R; checks d loss / d inputs[k] for k in `check`.
-    func gradCheck(_ op: String, _ inputs: [Tensor], _ attrs: Attrs = [:], check: [Int]? = nil,
+    func gradCheck(_ name: String, _ inputs: [Tensor], _ attrs: Attrs = [:], check: [Int]? = nil,
                    tol: Double = 1e-6, file: StaticString = #filePath, line: UInt = #line) throws {
+        let op = OpName(rawValue: name)
         let probeShape = try OpRegistry.op(op).forward(inputs, attrs, OpContext(training: true)).0.shape
         let r = try randn(probeShape)
         func loss(_ xs: [Tensor]) throws -> (Double, [Tensor]) {

@@ -7,8 +7,8 @@ final class GraphTests: XCTestCase {
         var g = Graph()
         let x = try g.input("x", shape: [.batch, .fixed(3)])
         let w = try g.param("w", Tensor.randn([3, 4], seed: 1)), b = try g.param("b", Tensor.zeros([4]))
-        let h = try g.op("dense", [x, w, b], ["activation": .string("relu")])
-        let s = try g.op("softmax", [h])
+        let h = try g.op(.dense, [x, w, b], ["activation": .string("relu")])
+        let s = try g.op(.softmax, [h])
         g.outputs = [s]
         return g
     }
@@ -24,10 +24,10 @@ final class GraphTests: XCTestCase {
         cyc.nodes[3].inputs = [4, 1, 2]
         XCTAssertThrowsError(try cyc.verify()) { XCTAssertTrue("\($0)".contains("cycle"), "\($0)") }
         var g2 = g
-        XCTAssertThrowsError(try g2.op("dense", [0, 1, 1])) { XCTAssertTrue("\($0)".contains("bias"), "\($0)") }
-        XCTAssertThrowsError(try g2.op("matmul", [0])) { XCTAssertTrue("\($0)".contains("expected 2...2 inputs"), "\($0)") }
-        XCTAssertThrowsError(try g2.op("nope", [0]))
-        let r = try g2.op("reshape", [3], ["shape": .ints([0, 2, -1])])
+        XCTAssertThrowsError(try g2.op(.dense, [0, 1, 1])) { XCTAssertTrue("\($0)".contains("bias"), "\($0)") }
+        XCTAssertThrowsError(try g2.op(.matmul, [0])) { XCTAssertTrue("\($0)".contains("expected 2...2 inputs"), "\($0)") }
+        XCTAssertThrowsError(try g2.op(OpName(rawValue: "nope"), [0]))
+        let r = try g2.op(.reshape, [3], ["shape": .ints([0, 2, -1])])
         XCTAssertEqual(g2.nodes[r].shape, [.batch, .fixed(2), .fixed(2)])
     }
 
@@ -38,10 +38,10 @@ final class GraphTests: XCTestCase {
         var g = Graph()
         let x = try g.input("x", shape: [.batch, .fixed(3)])
         let w = try g.param("w", Tensor.randn([3, 3], seed: 2))
-        let h = try g.op("matmul", [x, w])
-        let sq = try g.op("mul", [h, h])
-        let t = try g.op("tanh", [h])
-        g.outputs = [try g.op("add", [sq, t]), t]
+        let h = try g.op(.matmul, [x, w])
+        let sq = try g.op(.mul, [h, h])
+        let t = try g.op(.tanh, [h])
+        g.outputs = [try g.op(.add, [sq, t]), t]
         let exec = try Executor(g)
         for (n, seed) in [(2, 1), (5, 2), (2, 3)] {
             if seed == 3 { exec.graph.params["w"] = try Tensor.randn([3, 3], seed: 9) }
@@ -72,8 +72,8 @@ final class GraphTests: XCTestCase {
         var g = Graph()
         let x = try g.input("x", shape: [.batch, .fixed(3)], dtype: .float64)
         let w = try g.param("w", Tensor.randn([3, 2], seed: 4, dtype: .float64))
-        let h = try g.op("tanh", [try g.op("matmul", [x, w])])
-        g.outputs = [try g.op("sum", [h])]
+        let h = try g.op(.tanh, [try g.op(.matmul, [x, w])])
+        g.outputs = [try g.op(.sum, [h])]
         let exec = try Executor(g)
         let xv = try Tensor.randn([4, 3], seed: 5, dtype: .float64)
         let a = try exec.forward(["x": xv], training: true)
@@ -95,11 +95,11 @@ final class GraphTests: XCTestCase {
     func testFastConvAndPoolMatchPlainLoops() throws {
         let x = try Tensor.randn([2, 3, 7, 6], seed: 1), w = try Tensor.randn([4, 3, 3, 2], seed: 2), b = try Tensor.randn([4], seed: 3)
         let attrs: Attrs = ["stride": .ints([2, 1]), "padding": .ints([1, 0])]
-        let conv = try OpRegistry.op("conv2d")
+        let conv = try OpRegistry.op(.conv2d)
         let fast = try conv.forward([x, w, b], attrs, OpContext(training: false)).0.toDoubles()
         let slow = try conv.forward([x.astype(.float64), w.astype(.float64), b.astype(.float64)], attrs, OpContext(training: false)).0.toDoubles()
         for (f, s) in zip(fast, slow) { XCTAssertEqual(f, s, accuracy: 1e-4) }
-        for op in ["max_pool2d", "avg_pool2d"] {
+        for op in [OpName.maxPool2d, .avgPool2d] {
             let pa: Attrs = ["kernel": .int(3), "stride": .int(2), "padding": .int(1)]
             let p = try OpRegistry.op(op)
             let f = try p.forward([x], pa, OpContext(training: false)).0.toDoubles()
@@ -109,7 +109,7 @@ final class GraphTests: XCTestCase {
     }
 
     func testDropoutIsSeededAndEvalIdentity() throws {
-        let d = try OpRegistry.op("dropout"), x = try Tensor.ones([1000])
+        let d = try OpRegistry.op(.dropout), x = try Tensor.ones([1000])
         let a = try d.forward([x], ["p": .double(0.5)], OpContext(training: true, seed: 1)).0
         let b = try d.forward([x], ["p": .double(0.5)], OpContext(training: true, seed: 1)).0
         XCTAssertEqual(a.toFloats(), b.toFloats())

@@ -83,13 +83,13 @@ final class ONNXTests: XCTestCase {
         var x = try b.input(shape: [12])
         x = try b.apply(dense(12, 12), x); x = try b.apply(leakyRelu(0.2), x); x = try b.apply(dropout(0.5), x)
         x = try b.apply(reshapeLayer([3, 4]), x)
-        x = try b.graph.op("transpose", [x], ["perm": .ints([0, 2, 1])])
-        x = try b.graph.op("concat", [x, x], ["axis": .int(1)])
+        x = try b.graph.op(.transpose, [x], ["perm": .ints([0, 2, 1])])
+        x = try b.graph.op(.concat, [x, x], ["axis": .int(1)])
         x = try b.apply(flatten(), x)
         let y = try b.apply(dense(24, 6), x)
-        let z = try b.graph.op("mul", [try b.apply(sigmoid(), y), try b.apply(gelu(), y)])
-        x = try b.graph.op("mean", [try b.graph.op("sub", [z, try b.apply(tanh(), y)])], ["axes": .ints([1]), "keepdims": .bool(true)])
-        let bn = try b.apply(batchNorm(6), y), out = try b.graph.op("add", [x, bn])
+        let z = try b.graph.op(.mul, [try b.apply(sigmoid(), y), try b.apply(gelu(), y)])
+        x = try b.graph.op(.mean, [try b.graph.op(.sub, [z, try b.apply(tanh(), y)])], ["axes": .ints([1]), "keepdims": .bool(true)])
+        let bn = try b.apply(batchNorm(6), y), out = try b.graph.op(.add, [x, bn])
         let m = try b.model(outputs: [out])
         try crossCheck(m, "ops")
         try crossCheck(try optimize(m).0, "ops-opt")
@@ -103,7 +103,7 @@ final class ONNXTests: XCTestCase {
     func testUnknownOpIsAnError() throws {
         var g = Graph()
         let x = try g.input("x", shape: [.batch, .fixed(3)])
-        g.outputs = [try g.op("log_softmax", [try g.op("sum", [x], ["axes": .ints([1]), "keepdims": .bool(true)])])]
+        g.outputs = [try g.op(.logSoftmax, [try g.op(.sum, [x], ["axes": .ints([1]), "keepdims": .bool(true)])])]
         XCTAssertNoThrow(try onnxBytes(Model(graph: g)))
         XCTAssertThrowsError(try onnxBytes(Model(graph: g), opset: 13))
     }

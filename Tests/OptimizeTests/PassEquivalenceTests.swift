@@ -20,7 +20,7 @@ final class PassEquivalenceTests: XCTestCase {
         for (name, m) in try models() {
             let x = try Tensor.randn(m.inputShape.map { $0.resolve(batch: 3) }, seed: 9)
             let want = try eval(m, x)
-            for p in passTable {
+            for p in passTable where p.level != nil {   // compression passes change rounding by design
                 let (o, _) = try optimize(m, passes: [p.name, "dce"])
                 XCTAssertEqual(maxAbsDiff([want], [try eval(o, x)]), 0, accuracy: 2e-5, "\(name) \(p.name)")
             }
@@ -55,8 +55,8 @@ final class PassEquivalenceTests: XCTestCase {
     func testFusedElementwiseMatchesReference() throws {
         let x = try Tensor.randn([3, 7, 5], seed: 1), b = try Tensor.randn([5], seed: 2), r = try Tensor.randn([3, 7, 5], seed: 3)
         let s = try Tensor.rand([1], seed: 4) + 1
-        let steps = try ChainStep.parse("add#1;relu;rsub#2;mul#3;tanh;rdiv#3;sigmoid;leaky_relu@0.2;gelu;div#3;sub#1")
-        let fused = try OpRegistry.op("elementwise").forward([x, b, r, s], ["steps": .string(steps.map(\.text).joined(separator: ";"))], OpContext(training: false)).0
+        let steps = try ChainStep.parseLegacy("add#1;relu;rsub#2;mul#3;tanh;rdiv#3;sigmoid;leaky_relu@0.2;gelu;div#3;sub#1")
+        let fused = try OpRegistry.op(.elementwise).forward([x, b, r, s], ["steps": .chain(steps)], OpContext(training: false)).0
         let ref = try chainReference([x, b, r, s], steps)
         XCTAssertEqual(maxAbsDiff([fused], [ref]), 0, accuracy: 1e-5)
         XCTAssertEqual(x.toFloats(), try Tensor.randn([3, 7, 5], seed: 1).toFloats(), "input unchanged")

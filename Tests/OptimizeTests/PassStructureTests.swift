@@ -16,8 +16,8 @@ final class PassStructureTests: XCTestCase {
     func testDCERemovesUnusedNodesAndParams() throws {
         let m = try graph { g, x in
             let w = try g.param("w", Tensor.randn([6, 6], seed: 1))
-            _ = try g.op("matmul", [x, w])
-            return [try g.op("relu", [x])]
+            _ = try g.op(.matmul, [x, w])
+            return [try g.op(.relu, [x])]
         }
         let (o, r) = try optimize(m, passes: ["dce"])
         XCTAssertEqual(ops(o), ["relu"]); XCTAssertTrue(o.graph.params.isEmpty)
@@ -25,7 +25,7 @@ final class PassStructureTests: XCTestCase {
     }
 
     func testCSEMergesDuplicates() throws {
-        let m = try graph { g, x in [try g.op("add", [try g.op("tanh", [x]), try g.op("tanh", [x])])] }
+        let m = try graph { g, x in [try g.op(.add, [try g.op(.tanh, [x]), try g.op(.tanh, [x])])] }
         let (o, _) = try optimize(m, passes: ["cse", "dce"])
         XCTAssertEqual(ops(o), ["tanh", "add"])
         XCTAssertEqual(o.graph.nodes.last!.inputs[0], o.graph.nodes.last!.inputs[1])
@@ -34,7 +34,7 @@ final class PassStructureTests: XCTestCase {
     func testConstantFolding() throws {
         let m = try graph { g, x in
             let w = try g.param("w", Tensor.randn([6, 6], seed: 1))
-            return [try g.op("matmul", [x, try g.op("transpose", [w], ["perm": .ints([1, 0])])])]
+            return [try g.op(.matmul, [x, try g.op(.transpose, [w], ["perm": .ints([1, 0])])])]
         }
         let (o, _) = try optimize(m, passes: ["constant_fold", "dce"])
         XCTAssertEqual(ops(o), ["matmul"])
@@ -43,11 +43,11 @@ final class PassStructureTests: XCTestCase {
 
     func testIdentityAndDropoutElimination() throws {
         let m = try graph { g, x in
-            var y = try g.op("dropout", [x], ["p": .double(0.5)])
-            y = try g.op("reshape", [y], ["shape": .ints([0, 6])])
-            y = try g.op("transpose", [y], ["perm": .ints([0, 1])])
-            y = try g.op("mul", [y, try g.param("one", Tensor.ones([6]))])
-            return [try g.op("relu", [y])]
+            var y = try g.op(.dropout, [x], ["p": .double(0.5)])
+            y = try g.op(.reshape, [y], ["shape": .ints([0, 6])])
+            y = try g.op(.transpose, [y], ["perm": .ints([0, 1])])
+            y = try g.op(.mul, [y, try g.param("one", Tensor.ones([6]))])
+            return [try g.op(.relu, [y])]
         }
         let (o, r) = try optimize(m, passes: ["eliminate_identity", "dce"])
         XCTAssertEqual(ops(o), ["relu"])
@@ -77,14 +77,14 @@ final class PassStructureTests: XCTestCase {
         let m = try b.model(outputs: [x])
         let (o, _) = try optimize(m, passes: ["fuse_dense_act", "dce"])
         XCTAssertEqual(ops(o), ["conv2d_act", "flatten", "dense", "dense_act"])
-        XCTAssertEqual(o.graph.nodes.first { $0.op == "dense" }!.attrs["activation"], .string("relu"))
-        XCTAssertEqual(o.graph.nodes.first { $0.op == "dense_act" }!.attrs["activation"], .string("gelu"))
+        XCTAssertEqual(o.graph.nodes.first { $0.op == .dense }!.attrs["activation"], .string("relu"))
+        XCTAssertEqual(o.graph.nodes.first { $0.op == .denseAct }!.attrs["activation"], .string("gelu"))
     }
 
     func testMatmulPlusBiasBecomesDense() throws {
         let m = try graph { g, x in
-            let mm = try g.op("matmul", [x, try g.param("w", Tensor.randn([6, 4], seed: 1))])
-            return [try g.op("relu", [try g.op("add", [try g.param("b", Tensor.randn([4], seed: 2)), mm])])]
+            let mm = try g.op(.matmul, [x, try g.param("w", Tensor.randn([6, 4], seed: 1))])
+            return [try g.op(.relu, [try g.op(.add, [try g.param("b", Tensor.randn([4], seed: 2)), mm])])]
         }
         let (o, _) = try optimize(m, passes: ["fuse_dense_act", "dce"])
         XCTAssertEqual(ops(o), ["dense"])
@@ -93,26 +93,26 @@ final class PassStructureTests: XCTestCase {
 
     func testElementwiseChainFusion() throws {
         let m = try graph { g, x in
-            let h = try g.op("tanh", [x])
-            let s = try g.op("sub", [try g.param("c", Tensor.randn([6], seed: 1)), try g.op("add", [x, h])])
-            return [try g.op("sigmoid", [try g.op("relu", [s])])]
+            let h = try g.op(.tanh, [x])
+            let s = try g.op(.sub, [try g.param("c", Tensor.randn([6], seed: 1)), try g.op(.add, [x, h])])
+            return [try g.op(.sigmoid, [try g.op(.relu, [s])])]
         }
         let (o, r) = try optimize(m, passes: ["fuse_elementwise", "dce"])
         XCTAssertEqual(ops(o), ["elementwise"])
-        XCTAssertEqual(o.graph.nodes.last!.attrs["steps"], .string("tanh;add#0;rsub#1;relu;sigmoid"))
+        XCTAssertEqual(o.graph.nodes.last!.attrs["steps"], .chain(try ChainStep.parseLegacy("tanh;add#0;rsub#1;relu;sigmoid")))
         XCTAssertEqual(r.passes[0].changes.count, 1)
     }
 
     func testReshapeAndTransposeSimplification() throws {
         let m = try graph { g, x in
-            let r = try g.op("reshape", [try g.op("reshape", [x], ["shape": .ints([0, 2, 3])])], ["shape": .ints([0, 3, 2])])
-            let t = try g.op("transpose", [try g.op("transpose", [r], ["perm": .ints([0, 2, 1])])], ["perm": .ints([0, 2, 1])])
-            let u = try g.op("transpose", [try g.op("transpose", [t], ["perm": .ints([1, 0, 2])])], ["perm": .ints([0, 2, 1])])
+            let r = try g.op(.reshape, [try g.op(.reshape, [x], ["shape": .ints([0, 2, 3])])], ["shape": .ints([0, 3, 2])])
+            let t = try g.op(.transpose, [try g.op(.transpose, [r], ["perm": .ints([0, 2, 1])])], ["perm": .ints([0, 2, 1])])
+            let u = try g.op(.transpose, [try g.op(.transpose, [t], ["perm": .ints([1, 0, 2])])], ["perm": .ints([0, 2, 1])])
             return [u]
         }
         let (o, _) = try optimize(m, passes: ["simplify_reshape", "dce"])
         XCTAssertEqual(ops(o), ["reshape", "transpose"])
-        XCTAssertEqual(o.graph.nodes.first { $0.op == "reshape" }!.inputs, [0])
+        XCTAssertEqual(o.graph.nodes.first { $0.op == .reshape }!.inputs, [0])
         XCTAssertEqual(o.graph.nodes.last!.attrs["perm"], .ints([1, 2, 0]))
     }
 

@@ -106,4 +106,4 @@ func residualMLP(seed: UInt64 = 5) throws -> Model {
 
 func eval(_ m: Model, _ x: Tensor) throws -> Tensor { try Executor(m.graph).run([m.inputName: x])[0] }
 
-func ops(_ m: Model) -> [String] { m.graph.nodes.map(\.op).filter { $0 != "param" && $0 != "input" } }
+func ops(_ m: Model) -> [String] { m.graph.nodes.map(\.op).filter { $0 != .param && $0 != .input }.map(\.rawValue) }

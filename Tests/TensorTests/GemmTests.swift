@@ -132,3 +132,17 @@ final class GemmTests: XCTestCase {
         assertThrows(try Tensor.matmul(Tensor(scalar: 1), Tensor.zeros([3])), contains: "matmul")
     }
 }
+
+/// One `Activation` type: the GEMM's store loop does ReLU, the rest run after it.
+final class ActivationTests: XCTestCase {
+    func testLinearAppliesAnyActivation() throws {
+        let x = try Tensor.randn([3, 5], seed: 1), w = try Tensor.randn([5, 4], seed: 2), b = try Tensor.randn([4], seed: 3)
+        let plain = try Tensor.linear(x, weight: w, bias: b)
+        for a in Activation.allCases {
+            XCTAssertEqual(try Tensor.linear(x, weight: w, bias: b, activation: a).toFloats(), try plain.activated(a).toFloats(), "\(a)")
+        }
+        XCTAssertEqual(Activation(rawValue: "leaky_relu"), .leakyRelu)
+        XCTAssertNil(PreparedLayer.activation(.softmax))
+        XCTAssertNotNil(PreparedLayer.activation(.gelu))
+    }
+}

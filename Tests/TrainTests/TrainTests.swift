@@ -187,3 +187,14 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(r.mse!, 1.0 / 3, accuracy: 1e-12); XCTAssertEqual(r.r2!, 1 - 1 / (14.0 / 3), accuracy: 1e-12)
     }
 }
+
+/// Activation layers are named by `Activation`, the type the kernels and fused ops use.
+final class ActivationLayerTests: XCTestCase {
+    func testActivationLayersAddTheirOp() throws {
+        let m = try sequential([dense(4, 3), activation(.relu), dense(3, 2), activation(.none), activation(.leakyRelu, slope: 0.2)])
+        let ops = m.graph.nodes.filter { $0.op != .param && $0.op != .input }
+        XCTAssertEqual(ops.map(\.op), [.dense, .dense, .leakyRelu])
+        XCTAssertEqual(ops[0].attrs.activation, .relu)   // fused into the GEMM like relu()
+        XCTAssertEqual(ops[2].attrs.double("slope", 0), 0.2)
+    }
+}

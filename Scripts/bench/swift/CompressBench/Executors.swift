@@ -12,11 +12,11 @@ func runner(_ g: Graph) throws -> ([String: Tensor]) throws -> Void {
 /// the layers' share of a forward pass (kernels and op wrappers, no executor).
 func stepTimes(_ g: Graph, _ x: Tensor, now: () -> UInt64) throws -> [(String, Double)] {
     var values = [Tensor?](repeating: nil, count: g.nodes.count)
-    for n in g.nodes where n.op == "param" { values[n.id] = g.params[n.name] }
+    for n in g.nodes where n.op == .param { values[n.id] = g.params[n.name] }
     values[g.inputs[0]] = x
     let ctx = OpContext(training: false)
     var out: [(String, Double)] = []
-    for n in g.nodes where n.op != "param" && n.op != "input" {
+    for n in g.nodes where n.op != .param && n.op != .input {
         let f = try OpRegistry.op(n.op).forward
         let ins = n.inputs.map { values[$0]! }
         var ts: [Double] = []

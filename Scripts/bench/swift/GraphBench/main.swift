@@ -111,8 +111,8 @@ if env["GB_MICRO"] != nil {
     try time("executor run, one relu", env["GB_MICRO_REPS"].flatMap { Int($0) } ?? 200_000) { _ = try reluOnly.run(reluFeeds) }
     try time("alloc [1, 128]") { _ = try Tensor.zeros([1, 128]) }
     try time("linear 64->128 relu") { _ = try Tensor.linear(x, weight: w, bias: b, activation: .relu) }
-    let op = OpRegistry.ops["dense"]!
-    let attrs: Attrs = ["activation": .string("relu")], ctx = OpContext(training: false)
+    let op = OpRegistry.ops[.dense]!
+    let attrs: Attrs = ["activation": .activation(.relu)], ctx = OpContext(training: false)
     try time("dense op forward") { _ = try op.forward([x, w, b], attrs, ctx) }
     time("attrs lookup") { _ = attrs.string("activation", "none") }
     let out = try Tensor.zeros([1, 128])
