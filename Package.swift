@@ -44,9 +44,9 @@ let package = Package(
         // Latency benchmark of the graph optimizer, driven by Scripts/bench/graph/run (release builds only).
         .executableTarget(name: "GraphBench", dependencies: ["Optimize", "Train", "Graph", "Tensor"], swiftSettings: v5),
         // Distillation, pruning (CSR storage), int8 quantization, model comparison.
-        .target(name: "Compress", dependencies: ["Graph", "Train", "Tensor"], swiftSettings: v5),
+        .target(name: "Compress", dependencies: ["Graph", "Train", "Optimize", "Tensor"], swiftSettings: v5),
         // Compression benchmark on digits, driven by Scripts/bench/compress/run (release builds only).
-        .executableTarget(name: "CompressBench", dependencies: ["Compress", "Train", "Frames", "Tensor"], swiftSettings: v5),
+        .executableTarget(name: "CompressBench", dependencies: ["Compress", "Optimize", "Train", "Frames", "Tensor"], swiftSettings: v5),
         .target(name: "Registry", dependencies: ["Checksum", .product(name: "GRDB", package: "GRDB.swift")]),
         // The standard library written in MLW itself, shipped as package resources.
         .target(name: "Stdlib", path: "Stdlib", exclude: ["README.md"], resources: [.copy("std")]),
@@ -75,9 +75,9 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "FramesTests", dependencies: ["Frames"]),
         .testTarget(name: "GraphTests", dependencies: ["Graph"], swiftSettings: v5),
-        .testTarget(name: "TrainTests", dependencies: ["Train", "Frames"], swiftSettings: v5),
+        .testTarget(name: "TrainTests", dependencies: ["Train", "Optimize", "Frames"], swiftSettings: v5),
         .testTarget(name: "OptimizeTests", dependencies: ["Optimize", "Train"], swiftSettings: v5),
-        .testTarget(name: "CompressTests", dependencies: ["Compress", "Train", "Frames"], swiftSettings: v5),
+        .testTarget(name: "CompressTests", dependencies: ["Compress", "Optimize", "Train", "Frames"], swiftSettings: v5),
         .testTarget(name: "RegistryTests", dependencies: ["Registry"]),
         .testTarget(
             name: "ServeTests",
