@@ -46,7 +46,7 @@ func validateData(_ m: Model, _ x: Tensor, _ y: Tensor, _ extra: [String: Tensor
         throw TrainError("train: \(what) features contain NaN or infinity (row \(bad / max(x.count / x.shape[0], 1)))")
     }
     for (name, t) in extra where t.shape.first != x.shape[0] {
-        throw TrainError("train: \(what) has \(x.shape[0]) rows but input '\(name)' has \(t.shape.first ?? 0)")
+        throw TrainError("train: \(what) data has \(x.shape[0]) rows but input '\(name)' has \(t.shape.first ?? 0)")
     }
     if classLabels {
         let c = m.outputShape.last?.size ?? 0
