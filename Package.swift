@@ -43,9 +43,9 @@ let package = Package(
         .target(name: "Frames", dependencies: ["FileIO", "Checksum", "JSON", "Support"]),
         // The graph IR, its op table, executor and autodiff; training on top of it.
         .target(name: "Graph", dependencies: ["Tensor"], swiftSettings: v5),
-        .target(name: "Train", dependencies: ["FileIO", "Graph", "Tensor"], swiftSettings: v5),
+        .target(name: "Train", dependencies: ["FileIO", "Support", "Graph", "Tensor"], swiftSettings: v5),
         // Graph optimizer passes, memory planner, inspection and ONNX export.
-        .target(name: "Optimize", dependencies: ["FileIO", "Graph", "Train", "Compress", "Tensor"], swiftSettings: v5),
+        .target(name: "Optimize", dependencies: ["FileIO", "Support", "Graph", "Train", "Compress", "Tensor"], swiftSettings: v5),
         // Distillation, pruning (CSR storage), int8 quantization, model comparison.
         .target(name: "Compress", dependencies: ["Graph", "Train", "Tensor"], swiftSettings: v5),
         .target(name: "Registry", dependencies: ["FileIO", "Checksum", "JSON", .product(name: "GRDB", package: "GRDB.swift")]),
@@ -77,7 +77,7 @@ let package = Package(
         .executableTarget(name: "TensorBench", dependencies: ["Tensor", "CKernels"], path: "Scripts/bench/swift/TensorBench"),
         .executableTarget(name: "GraphBench", dependencies: ["Optimize", "Train", "Graph", "Tensor", "CKernels"],
                           path: "Scripts/bench/swift/GraphBench", swiftSettings: v5),
-        .executableTarget(name: "CompressBench", dependencies: ["Compress", "Train", "Frames", "Tensor"],
+        .executableTarget(name: "CompressBench", dependencies: ["Compress", "Optimize", "Train", "Frames", "Tensor"],
                           path: "Scripts/bench/swift/CompressBench", swiftSettings: v5),
         .executableTarget(name: "DataBench", dependencies: ["Frames"], path: "Scripts/bench/swift/DataBench"),
         .executableTarget(name: "RegistryBench", dependencies: ["Registry"], path: "Scripts/bench/swift/RegistryBench"),
@@ -90,9 +90,9 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "FramesTests", dependencies: ["FileIO", "Frames"]),
         .testTarget(name: "GraphTests", dependencies: ["Graph"], swiftSettings: v5),
-        .testTarget(name: "TrainTests", dependencies: ["Train", "Frames"], swiftSettings: v5),
+        .testTarget(name: "TrainTests", dependencies: ["Train", "Optimize", "Frames"], swiftSettings: v5),
         .testTarget(name: "OptimizeTests", dependencies: ["Optimize", "Train"], swiftSettings: v5),
-        .testTarget(name: "CompressTests", dependencies: ["Compress", "Train", "Frames"], swiftSettings: v5),
+        .testTarget(name: "CompressTests", dependencies: ["Compress", "Optimize", "Train", "Frames"], swiftSettings: v5),
         .testTarget(name: "RegistryTests", dependencies: ["Registry"]),
         .testTarget(
             name: "ServeTests",

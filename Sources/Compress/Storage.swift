@@ -32,7 +32,7 @@ func weightLayers(_ g: Graph, ops: Set<OpName> = OpName.weightLayers, names: [St
 }
 
 /// Runs the model with extra outputs: the values of the given nodes (eval mode).
-func capture(_ m: Model, _ x: Tensor, _ nodes: [Int]) throws -> [Tensor] {
+public func capture(_ m: Model, _ x: Tensor, _ nodes: [Int]) throws -> [Tensor] {
     var g = m.graph
     g.outputs = nodes
     return try Executor(g).run([m.inputName: x])

@@ -2,7 +2,7 @@ import Graph
 import Tensor
 
 /// Classification or regression metrics, with a printable report.
-public struct Evaluation: CustomStringConvertible {
+public struct Evaluation: CustomStringConvertible, Equatable {
     public var accuracy: Double = 0
     public var top3: Double?
     public var precision: [Double] = [], recall: [Double] = [], f1: [Double] = []
@@ -93,10 +93,10 @@ public func regressionMetrics(predictions: [Double], targets: [Double]) -> Evalu
     return e
 }
 
-/// Evaluates a model: classification when the output has > 1 column and labels are class
-/// indices, regression otherwise.
-public func evaluate(_ m: Model, x: Tensor, y: Tensor) throws -> Evaluation {
-    let out = try predict(m, x)
+/// Metrics of a model's outputs against labels: classification when the output has > 1
+/// column and labels are class indices, regression otherwise. `evaluate(model, x:, y:)`
+/// (module Optimize) runs the model's compiled form and calls this on its outputs.
+public func metrics(outputs out: Tensor, labels y: Tensor) throws -> Evaluation {
     guard out.shape.first == y.shape.first else { throw TrainError("evaluate: \(out.shape.first ?? 0) predictions for \(y.shape.first ?? 0) labels") }
     if out.rank == 2 && out.shape[1] > 1 {
         let labels = y.toDoubles().map { Int($0) }

@@ -1,13 +1,23 @@
 import Graph
 import Tensor
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A trained or untrained model: its graph (with weights) and attached blobs — named
 /// strings that travel with the model file (fitted data transforms JSON, training-data
 /// statistics) so a server can take raw records.
 public struct Model {
-    public var graph: Graph
+    /// Any change to the graph — training's result, pruning, quantization, an edited weight —
+    /// gives the model a new `revision`.
+    public var graph: Graph { didSet { revision = nextRevision() } }
     public var blobs: [String: String] = [:]
-    public init(graph: Graph, blobs: [String: String] = [:]) { self.graph = graph; self.blobs = blobs }
+    /// Unique in the process per graph state: made when a model is created (built, loaded)
+    /// and again whenever its graph changes, so two values with the same revision hold the
+    /// same graph and weights. Inference caches its compiled form by it (not by the
+    /// addresses of weight buffers, which a later tensor may reuse).
+    public private(set) var revision: UInt64
+    public init(graph: Graph, blobs: [String: String] = [:]) { self.graph = graph; self.blobs = blobs; revision = nextRevision() }
 
     public var inputName: String { graph.inputNames.first ?? "x" }
     public var inputShape: SymShape { graph.nodes[graph.inputs[0]].shape }
@@ -52,4 +62,19 @@ public func summary(_ m: Model) -> String {
     for r in rows { out += pad(r.0, w0) + "  " + pad(r.1, w1) + "  " + pad(r.2, w2) + "  \(r.3)\n" }
     out += "total trainable parameters: \(params(m))"
     return out
+}
+
+/// The last revision handed out, under `revisionLock` (models are made on any thread).
+nonisolated(unsafe) private var lastRevision: UInt64 = 0
+nonisolated(unsafe) private let revisionLock: UnsafeMutablePointer<pthread_mutex_t> = {
+    let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    pthread_mutex_init(m, nil)
+    return m
+}()
+
+func nextRevision() -> UInt64 {
+    pthread_mutex_lock(revisionLock)
+    defer { pthread_mutex_unlock(revisionLock) }
+    lastRevision += 1
+    return lastRevision
 }

@@ -1,4 +1,5 @@
 import Graph
+import Support
 import Tensor
 #if canImport(Glibc)
 import Glibc
@@ -30,10 +31,10 @@ public struct TrainRun {
     public var cancelled: Bool
 }
 
-func nowSeconds() -> Double { var t = timespec(); clock_gettime(CLOCK_MONOTONIC, &t); return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9 }
 
-/// Checks data before any training: shapes, counts, NaN/inf features, label range.
-func validateData(_ m: Model, _ x: Tensor, _ y: Tensor, loss: Loss, what: String) throws {
+/// Checks data before any training: shapes, counts, NaN/inf features, label range, rows
+/// of the objective's extra inputs.
+func validateData(_ m: Model, _ x: Tensor, _ y: Tensor, _ extra: [String: Tensor], classLabels: Bool, what: String) throws {
     let want = m.inputShape.dropFirst().map { $0.size ?? -1 }
     guard x.rank >= 1, Array(x.shape.dropFirst()) == want else {
         throw TrainError("train: \(what) features have shape \(x.shape), the model expects [n, \(want.map(String.init).joined(separator: ", "))]")
@@ -44,7 +45,10 @@ func validateData(_ m: Model, _ x: Tensor, _ y: Tensor, loss: Loss, what: String
     if !x.allFinite, let bad = x.toDoubles().firstIndex(where: { !$0.isFinite }) {
         throw TrainError("train: \(what) features contain NaN or infinity (row \(bad / max(x.count / x.shape[0], 1)))")
     }
-    if loss.usesClassLabels {
+    for (name, t) in extra where t.shape.first != x.shape[0] {
+        throw TrainError("train: \(what) data has \(x.shape[0]) rows but input '\(name)' has \(t.shape.first ?? 0)")
+    }
+    if classLabels {
         let c = m.outputShape.last?.size ?? 0
         for (i, v) in y.toDoubles().enumerated() where !(v >= 0 && v < Double(c) && v == v.rounded()) {
             throw TrainError("train: \(what) label \(v) at row \(i) is not a class index in 0..<\(c)")
@@ -64,6 +68,34 @@ func trainingGraph(_ m: Model, loss: Loss, yShape: [Int]) throws -> Graph {
     return g
 }
 
+/// What `train` minimizes, as a graph on top of the model's: a `Loss` between the model's
+/// output and the labels, or any loss over extra per-example inputs (distillation's, over a
+/// teacher's outputs), whose rows are gathered with each minibatch like the labels.
+///
+///     try train(student, x: x, y: y, objective: Objective(classLabels: true, inputs: ["__soft": soft], graph: build), optimizer: Adam(), epochs: 5)
+public struct Objective {
+    /// Labels are class indices: they are checked against the output width and accuracy is reported.
+    public var classLabels: Bool
+    /// Extra per-example inputs of the training graph, name -> [n, ...] (row i goes with x's row i).
+    public var inputs: [String: Tensor]
+    /// The same inputs for the validation rows (needed when `train` gets `val`).
+    public var valInputs: [String: Tensor]
+    /// The training graph: the model's graph plus the inputs "__y" (labels as float32, the
+    /// labels' shape with a batch axis; the second argument) and `inputs`, and the loss.
+    /// Outputs [loss, model output]. Parameters it adds are trained but not returned.
+    public var graph: (Model, _ yShape: [Int]) throws -> Graph
+
+    public init(classLabels: Bool, inputs: [String: Tensor] = [:], valInputs: [String: Tensor] = [:],
+                graph: @escaping (Model, _ yShape: [Int]) throws -> Graph) {
+        self.classLabels = classLabels; self.inputs = inputs; self.valInputs = valInputs; self.graph = graph
+    }
+
+    /// `loss` between the model's output and the labels.
+    public static func loss(_ loss: Loss) -> Objective {
+        Objective(classLabels: loss.usesClassLabels) { m, yShape in try trainingGraph(m, loss: loss, yShape: yShape) }
+    }
+}
+
 /// Trains `model` on (x, y) with minibatches shuffled each epoch by a counter-based
 /// permutation of (seed, epoch), so the same data and seed give the same weights bit
 /// for bit, on any thread count. Returns the best model when early stopping.
@@ -72,27 +104,45 @@ public func train(_ model: Model, x: Tensor, y: Tensor, loss: Loss, optimizer: O
                   earlyStop: EarlyStop? = nil, schedule: LRSchedule = .constant, clipNorm: Double? = nil,
                   logEvery: Int = 1, shouldStop: () -> Bool = { false },
                   callback: (EpochRecord) -> Void = { _ in }) throws -> TrainRun {
+    try train(model, x: x, y: y, objective: .loss(loss), optimizer: optimizer, epochs: epochs, batch: batch, val: val, seed: seed,
+              earlyStop: earlyStop, schedule: schedule, clipNorm: clipNorm, logEvery: logEvery, shouldStop: shouldStop, callback: callback)
+}
+
+/// `train` with any objective (see `Objective`): the same loop, shuffling, schedule,
+/// validation and early stopping.
+public func train(_ model: Model, x: Tensor, y: Tensor, objective: Objective, optimizer: Optimizer,
+                  epochs: Int, batch: Int = 32, val: (x: Tensor, y: Tensor)? = nil, seed: UInt64 = 0,
+                  earlyStop: EarlyStop? = nil, schedule: LRSchedule = .constant, clipNorm: Double? = nil,
+                  logEvery: Int = 1, shouldStop: () -> Bool = { false },
+                  callback: (EpochRecord) -> Void = { _ in }) throws -> TrainRun {
     guard epochs >= 0, batch >= 1 else { throw TrainError("train: epochs must be >= 0 and batch >= 1") }
-    try validateData(model, x, y, loss: loss, what: "training")
-    if let val { try validateData(model, val.x, val.y, loss: loss, what: "validation") }
+    let classify = objective.classLabels
+    try validateData(model, x, y, objective.inputs, classLabels: classify, what: "training")
+    if let val {
+        try validateData(model, val.x, val.y, objective.valInputs, classLabels: classify, what: "validation")
+        if let missing = objective.inputs.keys.sorted().first(where: { objective.valInputs[$0] == nil }) {
+            throw TrainError("train: validation data has no input '\(missing)'")
+        }
+    }
     if let e = earlyStop, val == nil || !["val_loss", "val_accuracy"].contains(e.metric) {
         throw TrainError("train: early stopping needs val data and metric val_loss or val_accuracy, got '\(e.metric)'")
     }
-    let exec = try Executor(trainingGraph(model, loss: loss, yShape: y.shape))
+    let exec = try Executor(objective.graph(model, y.shape))
     exec.seed = seed
     var opt = optimizer
     let baseLR = opt.lr
     let names = exec.graph.trainableNames
     let n = x.shape[0], steps = (n + batch - 1) / batch
     let xs = x.contiguous(), ys = y.astype(.float32).contiguous()
-    let classify = loss.usesClassLabels
+    // Extra inputs in name order, so their buffers have fixed slots after x and y.
+    let extras = objective.inputs.keys.sorted().map { ($0, objective.inputs[$0]!.contiguous()) }
     let tty = isatty(2) == 1
     var history: [EpochRecord] = [], best: (score: Double, params: [String: Tensor])? = nil, sinceBest = 0
     var stoppedEarly = false, cancelled = false, globalStep = 0
     let batchBuffers = BufferCache()   // minibatch rows, gathered into the same buffers every step
 
     epochLoop: for epoch in 0..<epochs {
-        let t0 = nowSeconds()
+        let t0 = monotonicSeconds()
         let perm = try Tensor.permutation(n, seed: mixSeed(seed, UInt64(epoch))).toInts()
         var lossSum = 0.0, correct = 0, seen = 0
         for s in 0..<steps {
@@ -102,9 +152,15 @@ public func train(_ model: Model, x: Tensor, y: Tensor, loss: Loss, optimizer: O
             var yb = try batchBuffers.buffer(1, shape: [idx.count] + ys.shape.dropFirst(), dtype: ys.dtype)
             try xs.selectRows(idx, into: &xb)
             try ys.selectRows(idx, into: &yb)
+            var feeds = [model.inputName: xb, "__y": yb]
+            for (k, (name, t)) in extras.enumerated() {
+                var b = try batchBuffers.buffer(2 + k, shape: [idx.count] + t.shape.dropFirst(), dtype: t.dtype)
+                try t.selectRows(idx, into: &b)
+                feeds[name] = b
+            }
             opt.lr = baseLR * schedule.factor(globalStep)
             exec.step = UInt64(globalStep)
-            let (bl, right, g) = try forwardBackward(exec, [model.inputName: xb, "__y": yb], classify: classify)
+            let (bl, right, g) = try forwardBackward(exec, feeds, classify: classify)
             var grads = g
             if let c = clipNorm { try clipGradNorm(&grads, maxNorm: c, names: names) }
             guard bl.isFinite else { throw TrainError("train: loss became \(bl) at epoch \(epoch + 1), batch \(s + 1) (try a lower learning rate)") }
@@ -113,18 +169,20 @@ public func train(_ model: Model, x: Tensor, y: Tensor, loss: Loss, optimizer: O
             lossSum += bl * Double(idx.count); seen += idx.count
             correct += right
             if tty && logEvery > 0 {
-                let el = nowSeconds() - t0, rate = Double(seen) / max(el, 1e-9)
+                let el = monotonicSeconds() - t0, rate = Double(seen) / max(el, 1e-9)
                 let eta = Double(n - seen) / max(rate, 1e-9)
                 let bar = String(repeating: "=", count: 20 * (s + 1) / steps).padding(toLength: 20, withPad: " ", startingAt: 0)
                 let acc = classify ? " acc \(fmt(Double(correct) / Double(seen)))" : ""
                 fputs("\repoch \(epoch + 1)/\(epochs) [\(bar)] \(s + 1)/\(steps) loss \(fmt(lossSum / Double(seen)))\(acc) \(Int(rate)) samples/s eta \(fmt(eta))s ", stderr)
             }
         }
-        let secs = nowSeconds() - t0
+        let secs = monotonicSeconds() - t0
         var rec = EpochRecord(epoch: epoch + 1, loss: lossSum / Double(max(seen, 1)), accuracy: classify ? Double(correct) / Double(max(seen, 1)) : nil,
                               valLoss: nil, valAccuracy: nil, seconds: secs, samplesPerSecond: Double(seen) / max(secs, 1e-9))
         if let val {
-            let a = try exec.forward([model.inputName: val.x, "__y": val.y.astype(.float32)], training: false)
+            var feeds = objective.valInputs
+            feeds[model.inputName] = val.x; feeds["__y"] = val.y.astype(.float32)
+            let a = try exec.forward(feeds, training: false)
             rec.valLoss = try a.output(0).item()
             if classify { rec.valAccuracy = Double(countCorrect(a.output(1), val.y)) / Double(val.x.shape[0]) }
         }
@@ -170,9 +228,4 @@ func countCorrect(_ logits: Tensor, _ labels: Tensor) -> Int {
 func fmt(_ v: Double) -> String {
     let s = (v * 10000).rounded() / 10000
     return String(s)
-}
-
-/// Eval-mode outputs of the model.
-public func predict(_ m: Model, _ x: Tensor) throws -> Tensor {
-    try Executor(m.graph).run([m.inputName: x])[0]
 }

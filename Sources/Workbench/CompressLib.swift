@@ -1,4 +1,5 @@
 import Compress
+import Optimize
 import Foundation
 import Lang
 import Tensor

@@ -2,6 +2,7 @@ import Frames
 import FileIO
 import Foundation
 import Lang
+import Optimize
 import Tensor
 import Train
 
@@ -25,7 +26,7 @@ let trainLoopFunctions: [NativeFunction] = [
         let m = try a.native("model", as: ModelValue.self, "model")
         let (x, y) = try xy(a["data"], "data", a)
         guard let y else { throw a.invalid("data", "has no labels to evaluate against") }
-        do { return .native(EvaluationValue(try Train.evaluate(m.model, x: x, y: y))) } catch let e as TrainError { throw NativeError(e.message) }
+        do { return .native(EvaluationValue(try m.compiled().evaluate(x: x, y: y))) } catch let e as TrainError { throw NativeError(e.message) }
     },
     NativeFunction("predict", [Param("model", .native("model")), Param("x")],
                    doc: "Model outputs (eval mode) for a tensor or a dataset's features; also model(x).",

@@ -29,8 +29,8 @@ final class LayerValue: NativeValue {
 /// that travel with it. Calling it predicts: `model(x)`.
 final class ModelValue: NativeValue {
     var model: Model
-    /// The inference executor, built once (plans are cached per batch size inside it).
-    private var executor: Executor?
+    /// The compiled form `predict`, `evaluate` and `model(x)` run, kept for the model's revision.
+    private var compiledForm: CompiledModel?
 
     init(_ m: Model) { model = m }
 
@@ -50,11 +50,16 @@ final class ModelValue: NativeValue {
         }
     }
 
-    /// Inference runs the optimized graph (level 2 passes), built once per model value.
-    func predict(_ x: Tensor) throws -> Tensor {
-        if executor == nil { executor = try Executor(optimizedForInference(model).graph) }
-        return try executor!.run([model.inputName: x])[0]
+    /// The model's `CompiledModel` (level 2 passes, static programs per batch size), made
+    /// once per revision: `model` may be replaced by a changed one.
+    func compiled() throws -> CompiledModel {
+        if let c = compiledForm, c.revision == model.revision { return c }
+        let c = try CompiledModel.of(model)
+        compiledForm = c
+        return c
     }
+
+    func predict(_ x: Tensor) throws -> Tensor { try compiled().predict(x) }
 
     var callable: NativeFunction? {
         NativeFunction("predict", [Param("model", .native("model")), Param("x")], doc: "Predict.", example: "model(x)") { a in

@@ -3,6 +3,7 @@ import Graph
 import Tensor
 import Train
 @testable import Compress
+import Optimize
 
 final class CompareTests: XCTestCase {
     func testQATGivesInt8ModelAndCompareTable() throws {

@@ -1,5 +1,6 @@
 import XCTest
 import Graph
+import Optimize
 import Tensor
 import Train
 @testable import Compress

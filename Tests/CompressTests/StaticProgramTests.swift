@@ -26,7 +26,7 @@ final class StaticProgramTests: XCTestCase {
         let m = try sequential([dense(16, 32), relu(), dense(32, 24), tanh(), dense(24, 5), softmax()], seed: 3)
         let x = try Tensor.randn([128, 16], seed: 9)
         try bothPaths(m, "float")
-        try bothPaths(try optimizedForInference(m), "optimized")
+        try bothPaths(try CompiledModel.of(m).optimized, "optimized")
         try bothPaths(try quantize(m, mode: .static, calibrate: x), "int8 static")
         try bothPaths(try quantize(m, mode: .dynamic), "int8 dynamic")
         let pruned = try prune(m, sparsity: 0.9)
@@ -39,7 +39,7 @@ final class StaticProgramTests: XCTestCase {
         let cnn = try sequential([conv2d(1, 4, kernel: 3, padding: 1), relu(), maxPool(2), conv2d(4, 6, kernel: 3), tanh(),
                                   avgPool(2), flatten(), dense(6 * 2 * 2, 3)], inputShape: [1, 12, 12], seed: 1)
         try bothPaths(cnn, "cnn", features: [1, 12, 12])
-        try bothPaths(try optimizedForInference(cnn), "cnn optimized", features: [1, 12, 12])   // conv2d_act nodes
+        try bothPaths(try CompiledModel.of(cnn).optimized, "cnn optimized", features: [1, 12, 12])   // conv2d_act nodes
     }
 
     /// Residual blocks with layer norm, leaky ReLU and a residual add; optimized, the add and
@@ -59,7 +59,7 @@ final class StaticProgramTests: XCTestCase {
             m.graph.params[name] = try Tensor.randn([24], seed: UInt64(k))
         }
         try bothPaths(m, "residual")
-        let fast = try optimizedForInference(m)
+        let fast = try CompiledModel.of(m).optimized
         XCTAssertTrue(fast.graph.nodes.contains { $0.op == .elementwise }, "the optimizer fuses add + leaky_relu")
         try bothPaths(fast, "residual optimized")
     }
@@ -81,7 +81,7 @@ final class StaticProgramTests: XCTestCase {
         let out = try b.apply(dense(16, 4), swish)
         let m = try b.model(outputs: [out])
         try bothPaths(m, "binary")
-        let fast = try optimizedForInference(m)
+        let fast = try CompiledModel.of(m).optimized
         try bothPaths(fast, "binary optimized")
         let chains = fast.graph.nodes.filter { $0.op == .elementwise }
         XCTAssertFalse(chains.isEmpty)
@@ -116,7 +116,7 @@ final class StaticProgramTests: XCTestCase {
         let out = try b.apply(dense(4, 3), try b.apply(relu(), twice))
         let m = try b.model(outputs: [out])
         try bothPaths(m, "concat, transpose, sum")
-        try bothPaths(try optimizedForInference(m), "concat, transpose, sum optimized")
+        try bothPaths(try CompiledModel.of(m).optimized, "concat, transpose, sum optimized")
     }
 
     func testGraphsWithOtherDTypesFallBack() throws {

@@ -35,13 +35,23 @@ final class InspectTests: XCTestCase {
         XCTAssertTrue(try String(contentsOfFile: svg, encoding: .utf8).contains("<svg"))
     }
 
-    func testInferenceCacheReusesAndNoticesNewWeights() throws {
+    /// One compiled form per model revision: reused while the model is unchanged, made
+    /// again when a weight changes (the unchanged copy keeps its own).
+    func testCompiledModelIsMadeOncePerRevision() throws {
         var m = try sequential([dense(8, 8), relu(), dense(8, 2)], seed: 1)
-        let a = try optimizedForInference(m), b = try optimizedForInference(m)
-        XCTAssertEqual(try InferenceCache.key(a), try InferenceCache.key(b))
+        let a = try CompiledModel.of(m)
+        XCTAssertTrue(try CompiledModel.of(m) === a)
         let x = try Tensor.randn([3, 8], seed: 2)
-        XCTAssertEqual(try predictOptimized(m, x).toFloats(), try predict(m, x).toFloats())
+        func source(_ m: Model) throws -> [Float] { try Executor(m.graph).run([m.inputName: x])[0].toFloats() }
+        // For this MLP the optimized graph gives the source graph's bits.
+        XCTAssertEqual(try predict(m, x).toFloats(), try source(m))
+        let before = m
         m.graph.params["dense_2.weight"] = try m.graph.params["dense_2.weight"]! * 2
-        XCTAssertEqual(try predictOptimized(m, x).toFloats(), try predict(m, x).toFloats())
+        XCTAssertNotEqual(m.revision, before.revision)
+        let b = try CompiledModel.of(m)
+        XCTAssertFalse(b === a)
+        XCTAssertEqual(try predict(m, x).toFloats(), try source(m))
+        XCTAssertTrue(try CompiledModel.of(before) === a)
+        XCTAssertEqual(b.staticBatchSizes, [3])
     }
 }

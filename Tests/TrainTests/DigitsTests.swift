@@ -2,6 +2,7 @@ import XCTest
 import Frames
 import Tensor
 import Graph
+import Optimize
 @testable import Train
 
 /// Digits (1797 8x8 images): an MLP 64-128-64-10 with Adam reaches >= 0.97 test accuracy.

@@ -1,6 +1,7 @@
 import XCTest
 import Tensor
 import Graph
+import Optimize
 @testable import Train
 
 final class OptimizerTests: XCTestCase {

@@ -1,6 +1,7 @@
 import Compress
 import Frames
 import Foundation
+import Optimize
 import Tensor
 import Train
 

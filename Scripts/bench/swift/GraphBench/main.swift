@@ -71,7 +71,7 @@ Tensor.setThreads(threads)
 
 let models: [(String, Model)] = [("mlp64", try mlp([64, 128, 64, 10], seed: 1)), ("mlp784", try mlp([784, 256, 128, 10], seed: 2)), ("cnn", try cnn(seed: 3)), ("resmlp", try residual(seed: 4))]
 for (name, m) in models where only == nil || only == name {
-    let fast = try optimizedForInference(m)
+    let fast = try CompiledModel(m).optimized
     try exportONNX(m, "\(outDir)/\(name).onnx")
     for batch in batches {
         let x = try Tensor.randn(m.inputShape.map { $0.resolve(batch: batch) }, seed: 7)

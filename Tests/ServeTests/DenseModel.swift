@@ -1,9 +1,11 @@
 import Foundation
 import Frames
-import Tensor
+@testable import Serve
 
-/// A multi-layer perceptron: each layer is act(x @ W + b) with one fused `Tensor.linear`.
-/// Stored as safetensors: `layer.N.weight` [in, out], `layer.N.bias` [out], and metadata
+/// The Serve tests' model (Serve itself knows models only through `ServableModel`): a
+/// multi-layer perceptron, each layer act(x @ W + b) with one fused `Tensor.linear`.
+/// Stored as safetensors (the format `mlw serve` also loads, through Workbench's
+/// `denseModel(safetensors:)`): `layer.N.weight` [in, out], `layer.N.bias` [out], and metadata
 /// `mlw.kind = "dense"`, `mlw.activations = "relu,relu,softmax"`, optional
 /// `mlw.transforms` (FittedPipeline JSON) and `mlw.stats` (FeatureStats JSON).
 ///
@@ -100,7 +102,7 @@ public final class DenseModel: ServableModel, @unchecked Sendable {
     }
 }
 
-/// Loads safetensors dense-model artifacts; the Graph model loader will sit beside it.
+/// Loads safetensors dense-model artifacts as `DenseModel`s.
 public struct DenseModelLoader: ModelLoader {
     public init() {}
     public func load(artifactPath: String, name: String, version: Int) throws -> ServableModel {

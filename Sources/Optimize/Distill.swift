@@ -1,3 +1,4 @@
+import Compress
 import Graph
 import Tensor
 import Train
@@ -12,9 +13,10 @@ public struct FeatureMatch: Sendable {
 
 /// Hinton et al.'s knowledge distillation: trains `student` on
 /// softWeight·T²·KL(softmax(t/T) ‖ softmax(s/T)) + hardWeight·CE(s, y) (+ feature terms),
-/// where t are the frozen teacher's logits, computed once for every example and cached.
-/// T² keeps the soft term's gradient scale independent of T. `schedule` scales the
-/// optimizer's learning rate per step, as in `train`.
+/// where t are the frozen teacher's logits, computed once for every example by the
+/// teacher's `CompiledModel` (the outputs `predict` gives) and fed with each minibatch.
+/// T² keeps the soft term's gradient scale independent of T. It runs through `train`
+/// (same shuffling, `schedule`, validation: the distillation loss and accuracy on `val`).
 ///
 ///     let run = try distill(teacher: big, student: small, x: xTrain, y: yTrain, epochs: 30, seed: 42)
 ///     run.model; run.history
@@ -25,58 +27,33 @@ public func distill(teacher: Model, student: Model, x: Tensor, y: Tensor, temper
     guard temperature > 0, epochs >= 0, batch >= 1 else { throw TrainError("distill: temperature > 0, epochs >= 0 and batch >= 1 expected") }
     let n = x.shape[0]
     guard y.shape.first == n else { throw TrainError("distill: \(n) examples but \(y.shape.first ?? 0) labels") }
-    // Teacher outputs once: logits and any matched features.
     let tg = teacher.graph
-    var tIDs = [tg.outputs[0]]
-    for f in features {
+    let featureIDs = try features.map { f -> Int in
         guard let id = tg.nodes.first(where: { $0.name == f.teacher && $0.op != .param })?.id else { throw TrainError("distill: teacher has no layer '\(f.teacher)'") }
-        tIDs.append(id)
+        return id
     }
-    let tOut = try capture(teacher, x, tIDs)
-    guard tOut[0].shape == [n] + student.outputShape.dropFirst().map({ $0.size ?? 0 }) else {
-        throw TrainError("distill: teacher outputs \(tOut[0].shape), student \(formatShape(student.outputShape))")
-    }
-    let soft = try (tOut[0] * (1 / temperature)).softmax(axis: -1)
-    let (g, featInputs) = try distillGraph(student, soft: soft, features: features, teacherFeatures: Array(tOut.dropFirst()),
-                                           temperature: temperature, softWeight: softWeight, hardWeight: hardWeight, seed: seed)
-    var feeds: [String: Tensor] = ["__soft": soft, "__y": y.astype(.float32)]
-    for (name, t) in zip(featInputs, tOut.dropFirst()) { feeds[name] = t }
-    let exec = try Executor(g)
-    var opt = optimizer
-    let baseLR = opt.lr
-    let names = g.trainableNames
-    var history: [EpochRecord] = []
-    var step = 0
-    for epoch in 0..<epochs {
-        let t0 = nowSec()
-        let perm = try Tensor.permutation(n, seed: mixSeed(seed, UInt64(epoch)))
-        var lossSum = 0.0, correct = 0
-        for s in 0..<((n + batch - 1) / batch) {
-            let idx = try perm.slice(axis: 0, start: s * batch, stop: min(n, (s + 1) * batch))
-            var fb: [String: Tensor] = [student.inputName: try x.indexSelect(axis: 0, indices: idx)]
-            for (k, v) in feeds { fb[k] = try v.indexSelect(axis: 0, indices: idx) }
-            opt.lr = baseLR * schedule.factor(step)
-            exec.step = UInt64(step); step += 1
-            let acts = try exec.forward(fb, training: true)
-            let (grads, _) = try exec.backward(acts)
-            try opt.step(&exec.graph.params, grads, names: names)
-            let l = try acts.output(0).item()
-            guard l.isFinite else { throw TrainError("distill: loss became \(l) at epoch \(epoch + 1)") }
-            lossSum += l * Double(idx.count)
-            correct += zip(try acts.output(1).argmax(axis: -1).toInts(), fb["__y"]!.toInts()).filter { $0 == $1 }.count
+    let compiled = try CompiledModel.of(teacher)
+    /// The training graph's extra inputs for rows `x`: soft targets, and the matched
+    /// teacher layers' outputs, from the teacher's source graph (the optimized one may
+    /// have fused those layers away).
+    func targets(_ x: Tensor) throws -> [String: Tensor] {
+        let logits = try compiled.predict(x)
+        guard logits.shape == [x.shape[0]] + student.outputShape.dropFirst().map({ $0.size ?? 0 }) else {
+            throw TrainError("distill: teacher outputs \(logits.shape), student \(formatShape(student.outputShape))")
         }
-        var rec = EpochRecord.make(epoch: epoch + 1, loss: lossSum / Double(n), accuracy: Double(correct) / Double(n), valLoss: nil,
-                                   valAccuracy: nil, seconds: nowSec() - t0, samplesPerSecond: Double(n) / max(nowSec() - t0, 1e-9))
-        if let val {
-            var sm = student
-            for p in sm.graph.paramNames { sm.graph.params[p] = exec.graph.params[p] }
-            rec.valAccuracy = try evaluate(sm, x: val.x, y: val.y).accuracy
+        var t = ["__soft": try (logits * (1 / temperature)).softmax(axis: -1)]
+        if !featureIDs.isEmpty {
+            for (i, f) in try capture(teacher, x, featureIDs).enumerated() { t["__feat_\(i)"] = f }
         }
-        history.append(rec)
+        return t
     }
-    var out = student
-    for p in out.graph.paramNames { out.graph.params[p] = exec.graph.params[p] }
-    return TrainRun.make(model: out, history: history)
+    let inputs = try targets(x)
+    let objective = Objective(classLabels: true, inputs: inputs, valInputs: try val.map { try targets($0.x) } ?? [:]) { m, _ in
+        try distillGraph(m, soft: inputs["__soft"]!, features: features, teacherFeatures: (0..<features.count).map { inputs["__feat_\($0)"]! },
+                         temperature: temperature, softWeight: softWeight, hardWeight: hardWeight, seed: seed).0
+    }
+    return try train(student, x: x, y: y, objective: objective, optimizer: optimizer, epochs: epochs, batch: batch, val: val,
+                     seed: seed, schedule: schedule, logEvery: 0)
 }
 
 /// The student's training graph: outputs [loss, logits]. Inputs "__soft" (teacher
@@ -122,8 +99,3 @@ public func distillationLoss(student: Tensor, teacher: Tensor, labels: Tensor, t
     let ce = try OpRegistry.op(.crossEntropy).forward([student, labels], [:], OpContext(training: false)).0.item()
     return softWeight * temperature * temperature * kl + hardWeight * ce
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif
-func nowSec() -> Double { var t = timespec(); clock_gettime(CLOCK_MONOTONIC, &t); return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9 }

@@ -1,6 +1,10 @@
 import Graph
+import Support
 import Tensor
 import Train
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One model in a `compare` table. Latencies are milliseconds of one eval forward pass.
 public struct CompareRow: Sendable {
@@ -32,7 +36,8 @@ func ratio(_ a: Double, _ b: Double) -> String { b > 0 ? String((a / b * 100).ro
 
 /// Compares models on the same data: stored parameters, file size, sparsity, accuracy and
 /// eval latency p50/p99 at batch 1 and batch 64 (after warm-up; `runs` timed passes at
-/// batch 1, a quarter of that at 64). The first model is the baseline of the ratios.
+/// batch 1, a quarter of that at 64), all through each model's `CompiledModel` (what
+/// `predict` and serving run). The first model is the baseline of the ratios.
 ///
 ///     print(try compare([("teacher", t), ("int8", q)], x: xTest, y: yTest))
 public func compare(_ models: [(String, Model)], x: Tensor, y: Tensor, runs: Int = 300) throws -> Comparison {
@@ -42,24 +47,24 @@ public func compare(_ models: [(String, Model)], x: Tensor, y: Tensor, runs: Int
     let singles = try (0..<min(n, 64)).map { try x.slice(axis: 0, start: $0, stop: $0 + 1).contiguous() }
     var rows: [CompareRow] = []
     for (name, m) in models {
-        let exec = try Executor(m.graph)
+        let compiled = try CompiledModel.of(m)
         // Feeds are built before timing: the clock covers the forward pass only.
         let feeds1 = singles.map { [m.inputName: $0] }, feeds64 = [m.inputName: x64]
         func time(_ batch: Int, _ count: Int) throws -> (Double, Double) {
-            for i in 0..<max(10, count / 10) { _ = try exec.run(batch == 1 ? feeds1[i % feeds1.count] : feeds64) }
+            for i in 0..<max(10, count / 10) { _ = try compiled.run(batch == 1 ? feeds1[i % feeds1.count] : feeds64) }
             var ts: [Double] = []
             for i in 0..<count {
                 let feeds = batch == 1 ? feeds1[i % feeds1.count] : feeds64
-                let t0 = nowSec()
-                _ = try exec.run(feeds)
-                ts.append((nowSec() - t0) * 1000)
+                let t0 = monotonicSeconds()
+                _ = try compiled.run(feeds)
+                ts.append((monotonicSeconds() - t0) * 1000)
             }
             ts.sort()
             return (ts[ts.count / 2], ts[min(ts.count - 1, Int(Double(ts.count) * 0.99))])
         }
         let (a, b) = try time(1, runs), (c, d) = try time(64, max(20, runs / 4))
         rows.append(CompareRow(name: name, parameters: try storedParameters(m), fileBytes: try ModelFile.encode(m).count,
-                               sparsity: try sparsityReport(m).sparsity, accuracy: try evaluate(m, x: x, y: y).accuracy,
+                               sparsity: try sparsityReport(m).sparsity, accuracy: try compiled.evaluate(x: x, y: y).accuracy,
                                p50Batch1: a, p99Batch1: b, p50Batch64: c, p99Batch64: d))
     }
     return Comparison(rows: rows)
@@ -69,3 +74,4 @@ public func compare(_ models: [(String, Model)], x: Tensor, y: Tensor, runs: Int
 public func compare(_ models: [Model], x: Tensor, y: Tensor, runs: Int = 300) throws -> Comparison {
     try compare(models.enumerated().map { ("model_\($0.offset)", $0.element) }, x: x, y: y, runs: runs)
 }
+

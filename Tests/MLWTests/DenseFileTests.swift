@@ -1,0 +1,31 @@
+import Foundation
+import Serve
+import Tensor
+@testable import Workbench
+import XCTest
+
+/// `mlw serve` loads dense MLPs stored as safetensors (what Scripts/bench/serve writes from
+/// Python) as graph models, served through their compiled form like MLW model files.
+final class DenseFileTests: XCTestCase {
+    func testDenseSafetensorsServeAsAGraphModel() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("mlw-dense-\(UUID().uuidString).safetensors").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let w0 = try Tensor.randn([6, 8], seed: 1, dtype: .float32), b0 = try Tensor.randn([8], seed: 2, dtype: .float32)
+        let w1 = try Tensor.randn([8, 3], seed: 3, dtype: .float32), b1 = try Tensor.randn([3], seed: 4, dtype: .float32)
+        try Safetensors.save(path, [("layer.0.weight", w0), ("layer.0.bias", b0), ("layer.1.weight", w1), ("layer.1.bias", b1)],
+                             metadata: ["mlw.kind": "dense", "mlw.activations": "relu,softmax"])
+        let served = try MLWModelLoader().load(artifactPath: path, name: "d", version: 2)
+        XCTAssertEqual(served.inputs.map(\.name), ["input"])
+        XCTAssertEqual(served.inputs[0].shape, [-1, 6])
+        XCTAssertEqual(served.outputs[0].shape, [-1, 3])
+        XCTAssertFalse(served.outputsAreLogits)
+        let x = try Tensor.randn([5, 6], seed: 5, dtype: .float32)
+        let want = try Tensor.linear(try Tensor.linear(x, weight: w0, bias: b0, activation: .relu), weight: w1, bias: b1).softmax(axis: -1)
+        for (a, b) in zip(try served.predict(x).toFloats(), want.toFloats()) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+
+        try Safetensors.save(path, [("w", w0)], metadata: ["mlw.kind": "other"])
+        XCTAssertThrowsError(try MLWModelLoader().load(artifactPath: path, name: "d", version: 3)) { e in
+            XCTAssertTrue("\(e)".contains("is not a dense model file"), "\(e)")
+        }
+    }
+}
