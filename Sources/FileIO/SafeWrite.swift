@@ -18,7 +18,8 @@ import Darwin
 /// - a symlink is followed (up to 40 links) and its final target written by these rules,
 ///   so the link survives;
 /// - a character or block device or a FIFO is written in place (`/dev/null`,
-///   `/dev/stdout`, a pipe a reader is waiting on), never replaced;
+///   `/dev/stdout`, a pipe a reader is waiting on), never replaced; a FIFO waits at most
+///   `fifoReaderWait` seconds for a reader;
 /// - a directory or a socket is refused with an error naming the path.
 ///
 ///     try SafeWrite.write(Array("hello\n".utf8), to: "/tmp/out.txt")
@@ -133,12 +134,26 @@ public enum SafeWrite {
         throw SafeWriteError(path: path, reason: "too many levels of symbolic links")
     }
 
-    static func openInPlace(_ target: String, shown: String) throws -> Int32 {
+    /// How long a write to a FIFO waits for a reader to open the other end.
+    public static let fifoReaderWait: Double = 30
+
+    static func openInPlace(_ target: String, shown: String, wait: Double = fifoReaderWait) throws -> Int32 {
         // No O_TRUNC and no O_CREAT: a device or FIFO has no length, and must already exist.
+        // Non-blocking, so a FIFO nobody reads is a bounded wait (ENXIO until a reader
+        // comes), not an open that never returns; the writes themselves then block as usual.
+        let deadline = Date().addingTimeInterval(wait)
         while true {
-            let fd = open(target, O_WRONLY | O_CLOEXEC | O_NOCTTY)
-            if fd >= 0 { return fd }
+            let fd = open(target, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+            if fd >= 0 {
+                let flags = fcntl(fd, F_GETFL)
+                if flags >= 0 { _ = fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) }
+                return fd
+            }
             if errno == EINTR { continue }
+            if errno == ENXIO && Date() < deadline { usleep(10_000); continue }
+            if errno == ENXIO {
+                throw SafeWriteError(path: shown, reason: "no process opened the FIFO for reading within \(wait) s")
+            }
             throw SafeWriteError(path: shown, reason: errorText())
         }
     }

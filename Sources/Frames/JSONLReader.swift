@@ -9,9 +9,9 @@ import JSON
 /// Errors name the file and line (bad JSON, a line that is not an object, bad UTF-8).
 public func readJSONL(_ path: String, label: String? = nil, features: [String]? = nil,
                       maxCategoryLevels: Int = 32) throws -> Dataset {
-    guard let data = FileManager.default.contents(atPath: path) else {
-        throw DataError(.io, "cannot open file", file: path)
-    }
+    // Regular files only (InputFile: a device or FIFO is refused by name), and the whole
+    // file is read, so at most a quarter of physical memory.
+    let data = try InputFile.readAll(path, maxBytes: maxJSONLFileBytes)
     if data.isEmpty { throw DataError(.emptyFile, "file is empty", file: path) }
     var names: [String] = []
     var cells: [String: [DataValue]] = [:]
@@ -51,6 +51,10 @@ public func readJSONL(_ path: String, label: String? = nil, features: [String]? 
     return Dataset(columns: columns, label: label, features: features, sourceLines: lines,
                    lineage: Lineage(source: "read_jsonl", contentHash: h.finalizeHex(), params: "max_levels=\(maxCategoryLevels)"))
 }
+
+/// Largest file `readJSONL` reads: a quarter of physical memory (it holds the file, and
+/// the cells it becomes, at once).
+public let maxJSONLFileBytes = physicalMemoryBytes / 4
 
 extension DataValue {
     /// A JSON value as a cell: numbers, strings and booleans as they are, null as missing,

@@ -115,3 +115,17 @@ final class CSVHardeningTests: XCTestCase {
         XCTAssertEqual(try InputFile.readAll(tempFile(""), maxBytes: 0), [])
     }
 }
+
+/// read_jsonl opens its file through the same check.
+final class JSONLInputFileTests: XCTestCase {
+    func testJSONLRefusesDevicesAndFIFOs() throws {
+        XCTAssertEqual(dataError { _ = try readJSONL("/dev/zero") }?.description,
+                       "/dev/zero: not a regular file (a character device): only regular files can be read")
+        let fifo = (tempFile("") as NSString).deletingLastPathComponent + "/pipe.jsonl"
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        XCTAssertEqual(dataError { _ = try readJSONL(fifo) }?.kind, .notRegularFile)
+        XCTAssertEqual(dataError { _ = try readJSONL("/nonexistent/x.jsonl") }?.kind, .io)
+        XCTAssertEqual(try readJSONL(tempFile("{\"a\": 1}\n{\"a\": 2}\n", name: "t.jsonl")).rowCount, 2)
+        XCTAssertGreaterThan(maxJSONLFileBytes, 0)
+    }
+}

@@ -1,6 +1,6 @@
 import XCTest
 import Foundation
-import FileIO
+@testable import FileIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -87,6 +87,15 @@ final class SafeWriteTests: XCTestCase {
         while !reader.isFinished { usleep(1000) }
         XCTAssertEqual(got.value, payload)
         XCTAssertEqual(fileType(fifo), S_IFIFO)
+    }
+
+    func testFIFOWithoutAReaderIsABoundedWait() {
+        let fifo = dir + "/lonely"
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        XCTAssertThrowsError(try SafeWrite.openInPlace(fifo, shown: fifo, wait: 0.2)) { e in
+            XCTAssertEqual("\(e)", "cannot write '\(fifo)': no process opened the FIFO for reading within 0.2 s")
+        }
+        XCTAssertEqual(SafeWrite.fifoReaderWait, 30)
     }
 
     func testDevNullStaysACharacterDevice() throws {
