@@ -80,7 +80,8 @@ public enum ModelFile {
     }
 }
 
-/// Writes a model file (atomically: a temporary file renamed into place).
+/// Writes a model file (`SafeWrite`: a temporary file renamed into place over a regular
+/// file; a symlink followed, a device or FIFO written in place).
 public func save(_ m: Model, _ path: String) throws {
     let bytes = try ModelFile.encode(m)
     do { try SafeWrite.write(bytes, to: path) } catch {

@@ -16,7 +16,7 @@ public let ioLibrary = Library("io", doc: "Printing, files and JSON.", [
         return .string(s)
     },
     NativeFunction("write_text", [Param("path", .string), Param("text", .string)],
-                   doc: "Write text to a file atomically (a crash leaves the old file or the new one).",
+                   doc: "Write text to a file: a regular file is replaced atomically (a crash leaves the old file or the new one), a symlink followed, a device or FIFO written in place.",
                    example: "write_text(\"/tmp/mlw-example.txt\", \"hi\")") { a in
         let p = try a.string("path")
         do { try SafeWrite.write(try a.string("text"), to: p) }
