@@ -172,20 +172,24 @@ public struct ModelVersion: Codable, Sendable, Equatable, SnakeCaseRecord {
     public var createdAt: Date
     /// Absolute path of the artifact file; filled by the registry, not a column.
     public var artifactPath: String?
+    /// What the artifact is, as checked when it was registered (see `ArtifactKind`); nil
+    /// when nobody said.
+    public var kind: ArtifactKind?
 
     /// `name:version`, the exact reference to this version.
     public var reference: String { "\(modelName):\(version)" }
 
     public init(modelName: String, version: Int, runId: String?, artifactSha256: String,
-                metrics: [String: Double], createdAt: Date, artifactPath: String? = nil) {
+                metrics: [String: Double], createdAt: Date, artifactPath: String? = nil, kind: ArtifactKind? = nil) {
         self.modelName = modelName; self.version = version; self.runId = runId
         self.artifactSha256 = artifactSha256; self.metrics = metrics; self.createdAt = createdAt
-        self.artifactPath = artifactPath
+        self.artifactPath = artifactPath; self.kind = kind
     }
 
     public init(row: Row) throws {
         modelName = row["model_name"]; version = row["version"]; runId = row["run_id"]
         artifactSha256 = row["artifact_sha256"]; createdAt = row["created_at"]; artifactPath = nil
+        kind = (row["kind"] as String?).flatMap(ArtifactKind.init(rawValue:))
         let json: String = row["metrics"]
         metrics = try JSONDecoder().decode([String: Double].self, from: Data(json.utf8))
     }
@@ -193,10 +197,17 @@ public struct ModelVersion: Codable, Sendable, Equatable, SnakeCaseRecord {
     public func encode(to container: inout PersistenceContainer) throws {
         container["model_name"] = modelName; container["version"] = version; container["run_id"] = runId
         container["artifact_sha256"] = artifactSha256; container["created_at"] = createdAt
+        container["kind"] = kind?.rawValue
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         container["metrics"] = String(decoding: try encoder.encode(metrics), as: UTF8.self)
     }
+}
+
+/// What a registered artifact is: a model file that loaded when it was registered, or any
+/// other file (kept and resolvable, but not servable).
+public enum ArtifactKind: String, Codable, Sendable {
+    case model, file
 }
 
 /// A row of `alias`: `model@alias` currently points to `version`.

@@ -74,7 +74,7 @@ extension Registry {
     ///
     ///     let v = try registry.register(artifact, name: "digits", run: id, metrics: ["acc": 0.97], alias: "staging")
     public func register(_ artifact: Artifact, name: String, run: RunID? = nil,
-                         metrics: [String: Double] = [:], alias: String? = nil) throws -> ModelVersion {
+                         metrics: [String: Double] = [:], alias: String? = nil, kind: ArtifactKind? = nil) throws -> ModelVersion {
         try RegistryName.validate(name, kind: "model")
         if let alias { try RegistryName.validate(alias, kind: "alias") }
         if let bad = metrics.first(where: { !$0.value.isFinite }) {
@@ -88,7 +88,7 @@ extension Registry {
             let next = try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(version), 0) + 1 FROM model_version WHERE model_name = ?",
                                         arguments: [name]) ?? 1
             let version = ModelVersion(modelName: name, version: next, runId: runID, artifactSha256: artifact.sha256,
-                                       metrics: metrics, createdAt: now)
+                                       metrics: metrics, createdAt: now, kind: kind)
             try version.insert(db)
             if let alias { try moveAlias(db, name: name, alias: alias, to: next, reason: .set) }
             return withPath(version)
@@ -100,10 +100,10 @@ extension Registry {
     ///
     ///     let v = try registry.register(file: weightsURL, name: "digits", run: id, alias: "staging")
     public func register(file: URL, name: String, run: RunID? = nil,
-                         metrics: [String: Double] = [:], alias: String? = nil) throws -> ModelVersion {
+                         metrics: [String: Double] = [:], alias: String? = nil, kind: ArtifactKind? = nil) throws -> ModelVersion {
         try RegistryName.validate(name, kind: "model")
         let artifact = try storeArtifact(file: file, run: run, label: "model")
-        return try register(artifact, name: name, run: run, metrics: metrics, alias: alias)
+        return try register(artifact, name: name, run: run, metrics: metrics, alias: alias, kind: kind)
     }
 
     /// Resolves `name`, `name:VERSION` or `name@ALIAS` to a version, with its artifact path.

@@ -11,7 +11,7 @@ public enum RegistrySchema {
     public static let applicationID: Int32 = 0x4D4C_5752
 
     /// Identifiers of the migrations this build knows, in order.
-    public static var migrationIdentifiers: [String] { ["v1-initial", "v2-run-process"] }
+    public static var migrationIdentifiers: [String] { ["v1-initial", "v2-run-process", "v3-version-kind"] }
 
     /// The migrator that creates and upgrades the schema.
     static var migrator: DatabaseMigrator {
@@ -28,6 +28,13 @@ public enum RegistrySchema {
         migrator.registerMigration("v2-run-process") { db in
             try db.execute(sql: v2)
             try db.execute(sql: "PRAGMA user_version = 2")
+        }
+        // What a version's artifact is, checked when it was registered: 'model' (a model
+        // file that loads), 'file' (any other file; `mlw serve` refuses it at once), or
+        // NULL (registered before v3, or through the Swift API without a kind).
+        migrator.registerMigration("v3-version-kind") { db in
+            try db.execute(sql: "ALTER TABLE model_version ADD COLUMN kind TEXT CHECK (kind IN ('model', 'file'))")
+            try db.execute(sql: "PRAGMA user_version = 3")
         }
         return migrator
     }

@@ -74,6 +74,8 @@ public final class InferenceServer: @unchecked Sendable {
     }
 
     private func load(_ v: ModelVersion, loader: any ModelLoader) throws -> ServableModel {
+        // Registered as a plain file (it did not say it is a model): refused before reading it.
+        if v.kind == .file { throw ServeError.notAModel(v.reference) }
         guard let path = v.artifactPath else { throw ServeError.badModel("\(v.reference) has no artifact file") }
         return try loader.load(artifactPath: path, name: v.modelName, version: v.version)
     }

@@ -57,10 +57,10 @@ extension InferenceServer {
                 w.raw("}")
             }
             w.raw("]}")
-            metrics.request(model: name, version: version, endpoint: "predict", status: 200, nanos: nanos(since: start))
+            metrics.request(model: metricsLabel(name), version: version, endpoint: "predict", status: 200, nanos: nanos(since: start))
             return json(w.bytes)
         } catch {
-            metrics.request(model: name, version: version, endpoint: "predict", status: ErrorMiddleware.status(of: error), nanos: nanos(since: start))
+            metrics.request(model: metricsLabel(name), version: version, endpoint: "predict", status: ErrorMiddleware.status(of: error), nanos: nanos(since: start))
             throw error
         }
     }

@@ -1,30 +1,43 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOHTTP1
 
 /// The KServe V2 (Open Inference Protocol) HTTP/JSON endpoints, `/predict`, `/metrics`.
 extension InferenceServer {
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
-        router.add(middleware: ErrorMiddleware())
-        router.get("/v2/health/live") { _, _ in json(#"{"live":true}"#) }
-        router.get("/v2/health/ready") { _, _ in self.readiness() }
-        router.get("/v2") { _, _ in
+        let routes = RouteTable()
+        router.add(middleware: ErrorMiddleware(routes: routes))
+        typealias Handler = @Sendable (Request, BasicRequestContext) async throws -> Response
+        // Each route is registered and recorded, so a known path asked with another method
+        // gets 405 with an Allow header instead of 404.
+        func on(_ method: HTTPRequest.Method, _ path: String, _ handler: @escaping Handler) {
+            router.on(RouterPath(path), method: method, use: handler)
+            routes.add(method, path)
+        }
+        on(.get, "/v2/health/live") { _, _ in json(#"{"live":true}"#) }
+        on(.get, "/v2/health/ready") { _, _ in self.readiness() }
+        on(.get, "/v2") { _, _ in
             json(#"{"name":"mlw","version":"0.1.0","extensions":["binary_tensor_data"]}"#)
         }
-        router.get("/v2/models/:name") { _, ctx in try self.metadata(ctx, versioned: false) }
-        router.get("/v2/models/:name/versions/:version") { _, ctx in try self.metadata(ctx, versioned: true) }
-        router.get("/v2/models/:name/ready") { _, ctx in try self.modelReady(ctx, versioned: false) }
-        router.get("/v2/models/:name/versions/:version/ready") { _, ctx in try self.modelReady(ctx, versioned: true) }
-        router.post("/v2/models/:name/infer") { req, ctx in try await self.infer(req, ctx, versioned: false) }
-        router.post("/v2/models/:name/versions/:version/infer") { req, ctx in try await self.infer(req, ctx, versioned: true) }
-        router.post("/predict") { req, ctx in try await self.predictRecords(req, ctx) }
-        router.get("/metrics") { _, _ in
+        on(.get, "/v2/models/:name") { _, ctx in try self.metadata(ctx, versioned: false) }
+        on(.get, "/v2/models/:name/versions/:version") { _, ctx in try self.metadata(ctx, versioned: true) }
+        on(.get, "/v2/models/:name/ready") { _, ctx in try self.modelReady(ctx, versioned: false) }
+        on(.get, "/v2/models/:name/versions/:version/ready") { _, ctx in try self.modelReady(ctx, versioned: true) }
+        on(.post, "/v2/models/:name/infer") { req, ctx in try await self.infer(req, ctx, versioned: false) }
+        on(.post, "/v2/models/:name/versions/:version/infer") { req, ctx in try await self.infer(req, ctx, versioned: true) }
+        on(.post, "/predict") { req, ctx in try await self.predictRecords(req, ctx) }
+        on(.get, "/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: .init(byteBuffer: ByteBuffer(bytes: self.metrics.text())))
         }
         return router
     }
+
+    /// The `model` label of a request's metrics: its name when that model is served,
+    /// else "unknown", so names clients make up cannot create new series.
+    func metricsLabel(_ name: String) -> String { slot(name) == nil ? "unknown" : name }
 
     func readiness() -> Response {
         var w = JSONWriter()
@@ -120,23 +133,57 @@ extension InferenceServer {
                 resp.headers[.contentType] = "application/octet-stream"
                 resp.headers[HTTPField.Name("Inference-Header-Content-Length")!] = String(h)
             }
-            metrics.request(model: name, version: version, endpoint: "infer", status: 200, nanos: nanos(since: start))
+            metrics.request(model: metricsLabel(name), version: version, endpoint: "infer", status: 200, nanos: nanos(since: start))
             return resp
         } catch {
-            metrics.request(model: name, version: version, endpoint: "infer", status: ErrorMiddleware.status(of: error), nanos: nanos(since: start))
+            metrics.request(model: metricsLabel(name), version: version, endpoint: "infer", status: ErrorMiddleware.status(of: error), nanos: nanos(since: start))
             throw error
         }
     }
 
-    /// The body, at most `maxBody` bytes (413 beyond).
+    /// The body, at most `maxBody` bytes. A larger one (by `Content-Length` or as it
+    /// arrives) gets 413, but only after the rest of it has been read and dropped, up to
+    /// `drainLimit` bytes or `drainTime`: a client that sends its whole body before reading
+    /// (Python's urllib, requests) would otherwise block on a full socket and never see the
+    /// answer (nginx's lingering close does the same). The 413 closes the connection.
     func readBody(_ req: Request) async throws -> [UInt8] {
-        if let len = req.headers[.contentLength].flatMap({ Int($0) }), len > config.maxBody { throw ServeError.tooLarge(config.maxBody) }
-        do {
-            let buf = try await req.body.collect(upTo: config.maxBody)
-            return Array(buf.readableBytesView)
-        } catch let e as HTTPResponseError where e.status == .contentTooLarge {
-            throw ServeError.tooLarge(config.maxBody)
+        let limit = config.maxBody
+        var tooLarge = req.headers[.contentLength].flatMap({ Int($0) }).map { $0 > limit } ?? false
+        var bytes: [UInt8] = []
+        var seen = 0
+        let deadline = ContinuousClock.now + config.drainTime
+        for try await chunk in req.body {
+            seen += chunk.readableBytes
+            if !tooLarge, seen > limit { tooLarge = true; bytes = [] }
+            if !tooLarge {
+                bytes.append(contentsOf: chunk.readableBytesView)
+            } else if seen > config.drainLimit || ContinuousClock.now > deadline {
+                break
+            }
         }
+        if tooLarge { throw ServeError.tooLarge(limit) }
+        return bytes
+    }
+}
+
+/// Every route's method and path pattern (`:name` matches one segment), for 405 answers.
+final class RouteTable: @unchecked Sendable {
+    private let lock = NSLock()
+    private var routes: [(method: HTTPRequest.Method, segments: [Substring])] = []
+
+    func add(_ method: HTTPRequest.Method, _ path: String) {
+        lock.withLock { routes.append((method, path.split(separator: "/"))) }
+    }
+
+    /// The methods the routes matching `path` accept (empty: no route has this path).
+    func methods(for path: String) -> [HTTPRequest.Method] {
+        let parts = path.split(separator: "/")
+        let all = lock.withLock { routes }
+        var found: [HTTPRequest.Method] = []
+        for r in all where r.segments.count == parts.count && zip(r.segments, parts).allSatisfy({ $0.hasPrefix(":") || $0 == $1 }) {
+            if !found.contains(r.method) { found.append(r.method) }
+        }
+        return found
     }
 }
 
@@ -152,24 +199,42 @@ func json(_ bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
 }
 
 /// Turns every thrown error into `{"error": "..."}` with its status; unexpected errors are
-/// 500 and logged (the message still says what happened, never a stack).
+/// 500 and logged (the message still says what happened, never a stack). A known path
+/// asked with a method it does not take is 405 with `Allow` (RFC 9110); a malformed HTTP
+/// body (a bad chunk size) is 400; a 413 closes the connection.
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
+    let routes: RouteTable
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do { return try await next(request, context) } catch {
-            let status = Self.status(of: error)
+            var status = Self.status(of: error)
             var message: String
+            var headers: HTTPFields = [:]
             switch error {
             case let e as ServeError: message = e.message
-            case let e as HTTPError where e.status == .notFound: message = "no route \(request.method) \(request.uri.path)"
+            case let e as HTTPError where e.status == .notFound:
+                let allowed = routes.methods(for: request.uri.path)
+                if allowed.isEmpty {
+                    message = "no route \(request.method) \(request.uri.path)"
+                } else {
+                    status = 405
+                    let list = allowed.map(\.rawValue).joined(separator: ", ")
+                    headers[.allow] = list
+                    message = "method \(request.method) is not allowed on \(request.uri.path) (allowed: \(list))"
+                }
             case let e as HTTPError: message = e.body ?? "\(e.status)"
             case let e as HTTPResponseError where e.status == .contentTooLarge: message = "request body is too large"
+            case let e as HTTPParserError: message = "malformed HTTP request body: \(e)"
             default: message = "\(error)"
             }
+            if status == 413 { headers[.connection] = "close" }
             if status >= 500 && status != 503 { context.logger.error("request failed", metadata: ["error": "\(message)"]) }
             var w = JSONWriter()
             w.raw("{\"error\":"); w.string(message); w.raw("}")
-            return json(w.bytes, status: .init(code: status))
+            var response = json(w.bytes, status: .init(code: status))
+            for field in headers { response.headers.append(field) }
+            return response
         }
     }
 
@@ -177,6 +242,7 @@ struct ErrorMiddleware: RouterMiddleware {
         switch error {
         case let e as ServeError: return e.status
         case let e as HTTPResponseError: return e.status.code
+        case is HTTPParserError: return 400
         default: return 500
         }
     }

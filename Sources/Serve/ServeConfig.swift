@@ -14,6 +14,10 @@ public struct ServeConfig: Sendable {
     public var workers = ProcessInfo.processInfo.activeProcessorCount
     /// Larger bodies get 413.
     public var maxBody = 1 << 20
+    /// A body over `maxBody` is still read (and dropped) up to this many bytes or
+    /// `drainTime`, so clients that send it all before reading see the 413.
+    public var drainLimit = 256 << 20
+    public var drainTime: Duration = .seconds(10)
     /// A request still unanswered after this gets 503.
     public var timeout: Duration = .seconds(10)
     /// Idle keep-alive connections (and clients that stall mid-request) are closed after this.

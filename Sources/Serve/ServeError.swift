@@ -15,4 +15,6 @@ public struct ServeError: Error, CustomStringConvertible, Sendable {
     /// A version was swapped out between choosing it and queueing; the caller retries.
     static let retired = ServeError(503, "model version was retired")
     static func badModel(_ m: String) -> ServeError { ServeError(500, "bad model: \(m)") }
+    /// A registry version whose artifact was registered as a plain file.
+    static func notAModel(_ reference: String) -> ServeError { ServeError(500, "'\(reference)' is not an MLW model (it is a file artifact)") }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Lang
 import Registry
+import Train
 
 /// The registry as MLW functions: thin bindings over the `Registry` target. The registry
 /// opens on first use (plain scripts never touch SQLite); registry errors become runtime
@@ -26,11 +27,12 @@ public let registryLibrary = Library("registry", doc: "Model registry and run tr
             metrics[key] = d
         }
         let alias = a.isNil("alias") ? nil : try a.string("alias")
+        let kind = try artifactKind(path, a)
         return try withRegistry(a) { registry, session in
             let run = try session.currentRun(create: false, interp: a.interpreter)
             let sandbox = session.aliasSandbox
             let v = try registry.register(file: URL(fileURLWithPath: path), name: try a.string("name"),
-                                          run: run, metrics: metrics, alias: sandbox == nil ? alias : nil)
+                                          run: run, metrics: metrics, alias: sandbox == nil ? alias : nil, kind: kind)
             if let sandbox, let alias { _ = try sandbox.set(v.modelName, alias, to: v.version, registry: registry) }
             return RegistryValues.version(v)
         }
@@ -92,13 +94,13 @@ public let registryLibrary = Library("registry", doc: "Model registry and run tr
         }
     },
     NativeFunction("runs", [Param("status", .optional(.string), .nil), Param("script", .optional(.string), .nil), Param("limit", .int, .int(20))],
-                   doc: "Recorded runs, newest first, optionally only those with a status (running, finished, failed) or script path. "
+                   doc: "Recorded runs, newest first, optionally only those with a status (running, finished, failed, killed) or script path. "
                        + "Each is {id, script, script_sha256, status, seed, params, git_commit, started, ended, error}.",
                    example: "runs(status: \"running\", limit: 5)[0].script", result: "\"<repl>\"") { a in
         var filter = RunFilter()
         if !a.isNil("status") {
             let text = try a.string("status")
-            guard let status = RunStatus(rawValue: text) else { throw a.invalid("status", "must be running, finished or failed, got '\(text)'") }
+            guard let status = RunStatus(rawValue: text) else { throw a.invalid("status", "must be running, finished, failed or killed, got '\(text)'") }
             filter.status = status
         }
         if !a.isNil("script") { filter.script = try a.string("script") }
@@ -120,6 +122,17 @@ public let registryLibrary = Library("registry", doc: "Model registry and run tr
         return try withRegistry(a) { registry, _ in RegistryValues.diff(try registry.compareRuns(ids[0], ids[1])) }
     },
 ])
+
+/// A file that says it is an MLW model must load as one (else registering it is an error
+/// naming why); any other file is registered as a plain file, which `mlw serve` refuses.
+private func artifactKind(_ path: String, _ a: Args) throws -> ArtifactKind {
+    var info = stat()   // a FIFO or device would block the read below
+    guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { throw a.invalid("artifact", "'\(path)' is not a regular file") }
+    let head = (FileHandle(forReadingAtPath: path)?.readData(ofLength: 8)).map { Array($0) } ?? []
+    guard head == ModelFile.magic else { return .file }
+    do { _ = try loadModel(path) } catch { throw a.invalid("artifact", "'\(path)' is not a loadable model: \(error)") }
+    return .model
+}
 
 /// Runs `body` with this interpreter's registry; registry errors become runtime errors
 /// with the registry's sentence (`unknown model 'iris'`).

@@ -83,7 +83,7 @@ extension RegistryCommand {
 
     struct Runs: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List recorded runs, newest first.")
-        @Option(help: "Only runs with this status: running, finished or failed.") var status: String?
+        @Option(help: "Only runs with this status: running, finished, failed or killed.") var status: String?
         @Option(help: "Only runs of this script path, as recorded.") var script: String?
         @Option(help: "At most this many runs.") var limit = 20
         @OptionGroup var output: OutputOptions
@@ -92,7 +92,7 @@ extension RegistryCommand {
             var filter = RunFilter(script: script)
             if let status {
                 guard let s = RunStatus(rawValue: status) else {
-                    throw fail("unknown status '\(status)' (expected running, finished or failed)", code: 2)
+                    throw fail("unknown status '\(status)' (expected running, finished, failed or killed)", code: 2)
                 }
                 filter.status = s
             }
@@ -160,18 +160,32 @@ extension RegistryCommand {
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check the database (integrity, foreign keys) and every artifact's hash; exit 1 on problems.")
+            abstract: "Check the database (integrity, foreign keys), every artifact's hash, runs whose process is gone "
+                + "(marked killed) and leftovers of crashes; exit 1 on problems or leftovers.")
+        @Flag(help: "Remove the leftovers: temporary files of writers that are gone, artifact files no row references.")
+        var repair = false
         @OptionGroup var output: OutputOptions
 
-        struct Report: Encodable { var root: String; var problems: [String] }
+        struct Report: Encodable {
+            var root: String
+            var problems: [String]
+            var killedRuns: [String]
+            var leftovers: [String]
+            var repaired: [String]
+        }
 
         func run() throws {
             let registry = try requireRegistry()
-            let problems = try withRegistryErrors { try registry.check() }
-            try output.emit(Report(root: registry.root.path, problems: problems)) {
-                problems.isEmpty ? "registry ok: \(registry.root.path)\n" : problems.map { $0 + "\n" }.joined()
+            let r = try withRegistryErrors { try registry.health(repair: repair) }
+            let report = Report(root: registry.root.path, problems: r.problems, killedRuns: r.killedRuns,
+                                leftovers: r.leftovers, repaired: r.repaired)
+            try output.emit(report) {
+                let lines = r.killedRuns + r.problems + r.leftovers + r.repaired
+                let tail = r.isHealthy ? "registry ok: \(registry.root.path)\n"
+                    : r.problems.isEmpty ? "leftovers found (mlw registry check --repair removes them)\n" : ""
+                return lines.map { $0 + "\n" }.joined() + tail
             }
-            if !problems.isEmpty { throw ExitCode(1) }
+            if !r.isHealthy { throw ExitCode(1) }
         }
     }
 }

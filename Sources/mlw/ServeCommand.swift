@@ -39,7 +39,7 @@ struct ServeCommand: ParsableCommand {
         if let canary {
             do { config.canary = try Canary.parse(canary) } catch { throw ValidationError("--canary: \(error)") }
         }
-        let registry = try Registry.open(root: Registry.defaultRoot())
+        let registry = try withRegistryErrors { try Registry.open(root: Registry.defaultRoot()) }
         // ArgumentParser's `run` is synchronous here (MLW.main is custom); the server runs
         // on the concurrency pool while this thread waits.
         let outcome = Outcome()
@@ -50,7 +50,7 @@ struct ServeCommand: ParsableCommand {
             done.signal()
         }
         done.wait()
-        if let e = outcome.error { throw e }
+        if let e = outcome.error { throw fail("\(e)", code: 1) }
     }
 }
 

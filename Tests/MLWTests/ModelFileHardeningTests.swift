@@ -70,19 +70,19 @@ final class ModelFileHardeningTests: XCTestCase {
             XCTAssertTrue(e.contains(expect), e, file: file, line: line)
         }
         let base = try model()
-        let di = base.graph.nodes.firstIndex { $0.op == "dense" }!
+        let di = base.graph.nodes.firstIndex { $0.op == .dense }!
         var m = base; m.graph.nodes[di].attrs["activation"] = .int(3)
         try refused(m, "attribute 'activation' must be a string, got int 3")
         m = base; m.graph.nodes[di].attrs["swish"] = .bool(true)
         try refused(m, "unknown attribute 'swish' (it takes activation)")
-        m = base; m.graph.nodes[di].op = "densest"
+        m = base; m.graph.nodes[di].op = OpName(rawValue: "densest")
         try refused(m, "unknown op 'densest'")
         m = base; m.graph.nodes[0].attrs["x"] = .int(1)
         try refused(m, "unknown attribute 'x' (the op takes none)")
 
         let cnn = try sequential([conv2d(1, 2, kernel: 3), maxPool(2), flatten(), dense(18, 2)], inputShape: [1, 8, 8], seed: 2)
-        let c = cnn.graph.nodes.firstIndex { $0.op == "conv2d" }!
-        let p = cnn.graph.nodes.firstIndex { $0.op == "max_pool2d" }!
+        let c = cnn.graph.nodes.firstIndex { $0.op == .conv2d }!
+        let p = cnn.graph.nodes.firstIndex { $0.op == .maxPool2d }!
         m = cnn; m.graph.nodes[c].attrs["stride"] = .string("2")
         try refused(m, "attribute 'stride' must be an int or a list of two ints, got string '2'")
         m = cnn; m.graph.nodes[c].attrs["stride"] = .int(0)   // would divide by zero in the shape rule
@@ -93,8 +93,8 @@ final class ModelFileHardeningTests: XCTestCase {
         try refused(m, "out of 1...65536")
 
         let net = try sequential([dense(4, 4), dropout(0.5), leakyRelu(0.1), dense(4, 2)], seed: 3)
-        let d = net.graph.nodes.firstIndex { $0.op == "dropout" }!
-        let l = net.graph.nodes.firstIndex { $0.op == "leaky_relu" }!
+        let d = net.graph.nodes.firstIndex { $0.op == .dropout }!
+        let l = net.graph.nodes.firstIndex { $0.op == .leakyRelu }!
         m = net; m.graph.nodes[d].attrs["p"] = .double(1.5)
         try refused(m, "attribute 'p' is 1.5, out of 0.0...1.0")
         m = net; m.graph.nodes[l].attrs["slope"] = .string("big")
@@ -119,12 +119,22 @@ final class ModelFileHardeningTests: XCTestCase {
     func testElementwiseOperandOutOfRange() throws {
         var m = try model()
         let last = m.graph.nodes.count - 1
-        m.graph.nodes.append(Node(id: last + 1, op: "elementwise", inputs: [last], attrs: ["steps": .string("add#3;relu")],
+        m.graph.nodes.append(Node(id: last + 1, op: .elementwise, inputs: [last],
+                                  attrs: ["steps": .chain([ChainStep(op: .add, operand: 3), ChainStep(op: .relu)])],
                                   shape: m.graph.nodes[last].shape, dtype: .float32, name: "chain"))
         m.graph.outputs = [last + 1]
-        XCTAssertTrue(err(try ModelFile.encode(m)).contains("step 'add#3' reads operand 3, the node has 1 inputs"))
+        var msg = err(try ModelFile.encode(m))
+        XCTAssertTrue(msg.contains("node 7 'chain' (elementwise): step 'add#3' reads operand 3, the node has 1 inputs"), msg)
+        m.graph.nodes[last + 1].attrs["steps"] = .chain([ChainStep(op: .softmax)])
+        msg = err(try ModelFile.encode(m))
+        XCTAssertTrue(msg.contains("bad step 'softmax'"), msg)
+        // Files from before chains were structured store them as text.
+        m.graph.nodes[last + 1].attrs["steps"] = .string("add#3;relu")
+        msg = err(try ModelFile.encode(m))
+        XCTAssertTrue(msg.contains("reads operand 3"), msg)
         m.graph.nodes[last + 1].attrs["steps"] = .string("swish9")
-        XCTAssertTrue(err(try ModelFile.encode(m)).contains("bad step 'swish9'"))
+        msg = err(try ModelFile.encode(m))
+        XCTAssertTrue(msg.contains("bad step 'swish9'"), msg)
     }
 
     /// What training, the optimizer and compression write must still load.
@@ -135,17 +145,17 @@ final class ModelFileHardeningTests: XCTestCase {
         let conv = try sequential([conv2d(1, 4, kernel: 3, padding: 1), relu(), avgPool(2), maxPool(2, stride: 1),
                                    reshapeLayer([-1]), dense(4 * 2 * 2, 2)], inputShape: [1, 6, 6], seed: 6)
         var models: [(String, Model)] = [("mlp", mlp), ("conv", conv)]
-        models.append(("optimized", try optimizedForInference(mlp)))
+        models.append(("optimized", try CompiledModel(mlp).optimized))
         models.append(("quantized", try quantize(mlp)))
         models.append(("static", try quantize(mlp, mode: .static, calibrate: x)))
         models.append(("pruned", try prune(mlp, sparsity: 0.9)))
-        models.append(("optimized conv", try optimizedForInference(conv)))
+        models.append(("optimized conv", try CompiledModel(conv).optimized))
         for (what, m) in models {
             let e = err(try ModelFile.encode(m))
             XCTAssertEqual(e, "no error", what)
         }
         let ops = Set(models.flatMap { $0.1.graph.nodes.map(\.op) })
-        XCTAssertTrue(ops.isSuperset(of: ["dense", "qdense", "sparse_dense", "conv2d", "batch_norm", "layer_norm"]), "\(ops)")
+        XCTAssertTrue(ops.isSuperset(of: [.dense, .qdense, .sparseDense, .conv2d, .batchNorm, .layerNorm]), "\(ops)")
     }
 
     /// Every attribute the schema names belongs to an op of the table (an op renamed in

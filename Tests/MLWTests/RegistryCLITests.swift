@@ -153,7 +153,7 @@ final class RegistryCLITests: XCTestCase {
         XCTAssertEqual(try mlw("registry", "alias", "iris", "production", "7").err, "error: model 'iris' has no version 7\n")
         let status = try mlw("registry", "runs", "--status", "done")
         XCTAssertEqual(status.code, 2)
-        XCTAssertEqual(status.err, "error: unknown status 'done' (expected running, finished or failed)\n")
+        XCTAssertEqual(status.err, "error: unknown status 'done' (expected running, finished, failed or killed)\n")
         XCTAssertEqual(try mlw("registry", "show", "ffffffffffff").code, 1)
         XCTAssertEqual(try mlw("registry", "alias", "iris").code, 2, "missing arguments are usage errors")
 

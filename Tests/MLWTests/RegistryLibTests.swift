@@ -133,7 +133,7 @@ final class RegistryLibTests: XCTestCase {
         XCTAssertEqual(errorMessage(interp, "log_metric(\"loss\", 1, step: -1)"), "bad argument 'step' to 'log_metric': must be >= 0, got -1")
         XCTAssertTrue(errorMessage(interp, "log_metric(\"bad key\", 1)").hasPrefix("invalid metric name 'bad key'"))
         XCTAssertEqual(errorMessage(interp, "runs(status: \"done\")"),
-                       "bad argument 'status' to 'runs': must be running, finished or failed, got 'done'")
+                       "bad argument 'status' to 'runs': must be running, finished, failed or killed, got 'done'")
         XCTAssertEqual(errorMessage(interp, "compare_runs(\"abcd\", {x: 1})"),
                        "bad argument 'b' to 'compare_runs': a run record needs a string field 'id'")
         XCTAssertEqual(errorMessage(interp, "compare_runs(\"abcdef\", \"abcdef\")"), "unknown run 'abcdef'")

@@ -195,7 +195,7 @@ final class HardeningTests: XCTestCase {
         XCTAssertEqual(run.params, ["k": 1])
         XCTAssertEqual(try registry.finalMetrics(run: run.id), ["loss": 0.5])
         XCTAssertEqual(try registry.check(), [])
-        XCTAssertEqual(try registry.dbQueue.read { try Int.fetchOne($0, sql: "PRAGMA user_version") }, 2)
+        XCTAssertEqual(try registry.dbQueue.read { try Int.fetchOne($0, sql: "PRAGMA user_version") }, RegistrySchema.migrationIdentifiers.count)
         try registry.finishRun(run.id, status: .killed, error: "by hand")
         XCTAssertEqual(try registry.run(run.id).status, .killed)
     }

@@ -119,7 +119,7 @@ final class ProtocolTests: XCTestCase {
             XCTAssertEqual(s, 200)
             let text = String(buffer: body)
             for needle in [#"mlw_requests_total{model="digits",version="1",endpoint="infer",status="200"} 1"#,
-                           #"mlw_requests_total{model="nope",version="",endpoint="infer",status="404"} 1"#,
+                           #"mlw_requests_total{model="unknown",version="",endpoint="infer",status="404"} 1"#,
                            "mlw_request_duration_seconds_bucket", "mlw_batch_size_bucket", "mlw_queue_depth",
                            #"mlw_model_version{model="digits",role="primary"} 1"#] {
                 XCTAssertTrue(text.contains(needle), "missing \(needle) in\n\(text)")
