@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "Checksum", dependencies: ["CChecksum"]),
         .target(name: "Frames", dependencies: ["FileIO", "Checksum", "JSON", "Support"]),
         // The graph IR, its op table, executor and autodiff; training on top of it.
-        .target(name: "Graph", dependencies: ["Tensor"], swiftSettings: v5),
+        .target(name: "Graph", dependencies: ["Support", "Tensor"], swiftSettings: v5),
         .target(name: "Train", dependencies: ["FileIO", "Support", "Graph", "Tensor"], swiftSettings: v5),
         // Graph optimizer passes, memory planner, inspection and ONNX export.
         .target(name: "Optimize", dependencies: ["FileIO", "Support", "Graph", "Train", "Compress", "Tensor"], swiftSettings: v5),

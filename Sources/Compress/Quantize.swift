@@ -77,7 +77,7 @@ public struct QuantReport: CustomStringConvertible, Sendable {
         formatTable([["layer", "max |diff|", "SQNR dB"]] + layers.map { [$0.layer, String(format4($0.maxAbsDiff)), format1($0.sqnr)] })
     }
 }
-func format4(_ v: Double) -> String { String((v * 10000).rounded() / 10000) }
+public func format4(_ v: Double) -> String { String((v * 10000).rounded() / 10000) }
 
 /// Per-layer error of a quantized model against `reference` (default: the same model with
 /// its int8 weights dequantized to float32 and float activations, which isolates the

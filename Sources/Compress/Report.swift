@@ -33,11 +33,11 @@ public struct SparsityReport: CustomStringConvertible, Sendable {
     }
 }
 
-func pct(_ v: Double) -> String { String(format1(v * 100)) + "%" }
+public func pct(_ v: Double) -> String { String(format1(v * 100)) + "%" }
 func format1(_ v: Double) -> String { let r = (v * 10).rounded() / 10; return String(r) }
 
 /// Left-aligned text columns; numbers right-aligned.
-func formatTable(_ rows: [[String]]) -> String {
+public func formatTable(_ rows: [[String]]) -> String {
     guard let first = rows.first else { return "" }
     let widths = (0..<first.count).map { c in rows.map { $0[c].count }.max() ?? 0 }
     return rows.map { r in
@@ -77,7 +77,7 @@ public func sparsityReport(_ m: Model) throws -> SparsityReport {
 
 /// Weights actually stored (non-zero weights of weight layers plus every other parameter):
 /// the "parameters" column of `compare`.
-func storedParameters(_ m: Model) throws -> Int {
+public func storedParameters(_ m: Model) throws -> Int {
     let r = try sparsityReport(m)
     let g = m.graph
     var inLayers = Set<String>()

@@ -26,14 +26,6 @@ private func poolOp(_ name: OpName, isMax: Bool) -> OpDef {
     }, lower: .pool(isMax: isMax))
 }
 
-/// splitmix64: derives independent seeds (per node, per step) from one seed.
-public func mixSeed(_ a: UInt64, _ b: UInt64) -> UInt64 {
-    var z = a &+ 0x9E37_79B9_7F4A_7C15 &* (b &+ 1)
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-}
-
 let nnOps: [OpDef] = [
     // NCHW input, OIHW weight, optional bias [O]; attrs stride, padding (int or pair).
     OpDef(.conv2d, arity: 2...3, shape: { s, a in

@@ -1,3 +1,4 @@
+import Compress
 import Graph
 import Support
 import Tensor

@@ -11,9 +11,9 @@ final class CompiledModelTests: XCTestCase {
     func testEvaluateAndPredictGiveTheSameBits() throws {
         let float = try sequential([dense(16, 32), relu(), dense(32, 24), relu(), dense(24, 5)], seed: 3)
         let pruned = try prune(float, sparsity: 0.9, scope: .global)
-        XCTAssertEqual(pruned.graph.nodes.filter { $0.op == "sparse_dense" }.count, 3)
+        XCTAssertEqual(pruned.graph.nodes.filter { $0.op == .sparseDense }.count, 3)
         let quantized = try quantize(float, mode: .dynamic)
-        XCTAssertFalse(quantized.graph.nodes.filter { $0.op == "qdense" }.isEmpty)
+        XCTAssertFalse(quantized.graph.nodes.filter { $0.op == .qdense }.isEmpty)
         let x = try Tensor.randn([40, 16], seed: 5)
         let y = try Tensor((0..<40).map { ($0 * 7) % 5 }, shape: [40], dtype: .float32)
         for (name, m) in [("float", float), ("pruned", pruned), ("quantized", quantized)] {

@@ -1,7 +1,7 @@
 import XCTest
 import Frames
 import Graph
-import Optimize
+@testable import Optimize
 import Tensor
 import Train
 @testable import Compress

@@ -11,7 +11,7 @@ final class ObjectiveTests: XCTestCase {
             var g = m.graph
             let out = g.outputs[0]
             let t = try g.input(name, shape: [.batch, .fixed(targets.shape[1])])
-            g.outputs = [try g.op("mse", [out, t], label: "loss"), out]
+            g.outputs = [try g.op(.mse, [out, t], label: "loss"), out]
             return g
         }
     }
