@@ -36,7 +36,7 @@ let package = Package(
         // symlinks kept): below every target that writes files.
         .target(name: "FileIO"),
         .target(name: "Tensor", dependencies: ["FileIO", "CKernels", "JSON"]),
-        .target(name: "Lang", dependencies: ["FileIO", "JSON"], swiftSettings: v5),
+        .target(name: "Lang", dependencies: ["FileIO", "JSON", "Support"], swiftSettings: v5),
         // SHA-256 shared by data lineage, the stage cache and the artifact store.
         .target(name: "CChecksum", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "Checksum", dependencies: ["CChecksum"]),
@@ -55,7 +55,7 @@ let package = Package(
         .target(
             name: "Serve",
             dependencies: [
-                "Tensor", "Frames", "Registry", "JSON",
+                "Tensor", "Frames", "Registry", "JSON", "Support",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -74,13 +74,13 @@ let package = Package(
         ),
         // Benchmark executables: not part of the product; their sources live beside the drivers
         // in Scripts/bench/ (release builds only, run by those scripts).
-        .executableTarget(name: "TensorBench", dependencies: ["Tensor", "CKernels"], path: "Scripts/bench/swift/TensorBench"),
+        .executableTarget(name: "TensorBench", dependencies: ["Support", "Tensor", "CKernels"], path: "Scripts/bench/swift/TensorBench"),
         .executableTarget(name: "GraphBench", dependencies: ["Optimize", "Train", "Graph", "Tensor", "CKernels"],
                           path: "Scripts/bench/swift/GraphBench", swiftSettings: v5),
         .executableTarget(name: "CompressBench", dependencies: ["Compress", "Optimize", "Train", "Frames", "Tensor"],
                           path: "Scripts/bench/swift/CompressBench", swiftSettings: v5),
         .executableTarget(name: "DataBench", dependencies: ["Frames"], path: "Scripts/bench/swift/DataBench"),
-        .executableTarget(name: "RegistryBench", dependencies: ["Registry"], path: "Scripts/bench/swift/RegistryBench"),
+        .executableTarget(name: "RegistryBench", dependencies: ["Support", "Registry"], path: "Scripts/bench/swift/RegistryBench"),
         // libFuzzer targets (Scripts/fuzz/run builds them with -sanitize=fuzzer,address -DFUZZING);
         // a plain build makes the same executable a replay tool for crash inputs.
         .executableTarget(name: "MLWFuzz", dependencies: ["Lang", "Frames", "JSON", "Serve", "Tensor", "Train"],

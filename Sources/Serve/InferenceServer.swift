@@ -7,7 +7,7 @@ import Registry
 /// models in memory (`add`); then `application()` or `router()`.
 ///
 ///     let server = InferenceServer(config: ServeConfig())
-///     try server.add(try DenseModel.random(name: "digits", version: 1, sizes: [64, 10]))
+///     try server.add(model)   // any ServableModel, e.g. Workbench's GraphServable
 public final class InferenceServer: @unchecked Sendable {
     public let config: ServeConfig
     public let metrics: ServeMetrics

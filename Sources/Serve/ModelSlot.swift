@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Support
 
 /// One loaded model version with its batcher and drift monitor.
 public final class ServedModel: @unchecked Sendable {
@@ -62,8 +63,7 @@ public final class ModelSlot: @unchecked Sendable {
         guard let c, canaryPercent > 0 else { return p }
         let bucket: Double
         if let id = requestID, !id.isEmpty {
-            var h: UInt64 = 0xcbf29ce484222325
-            for b in id.utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
+            let h = FNV1a.hash(id.utf8)
             bucket = Double(h % 10_000) / 100
         } else {
             bucket = Double.random(in: 0..<100)

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOHTTP1
+import Support
 
 /// The KServe V2 (Open Inference Protocol) HTTP/JSON endpoints, `/predict`, `/metrics`.
 extension InferenceServer {
@@ -19,7 +20,7 @@ extension InferenceServer {
         on(.get, "/v2/health/live") { _, _ in json(#"{"live":true}"#) }
         on(.get, "/v2/health/ready") { _, _ in self.readiness() }
         on(.get, "/v2") { _, _ in
-            json(#"{"name":"mlw","version":"0.1.0","extensions":["binary_tensor_data"]}"#)
+            json(#"{"name":"mlw","version":"\#(mlwVersion)","extensions":["binary_tensor_data"]}"#)
         }
         on(.get, "/v2/models/:name") { _, ctx in try self.metadata(ctx, versioned: false) }
         on(.get, "/v2/models/:name/versions/:version") { _, ctx in try self.metadata(ctx, versioned: true) }

@@ -25,11 +25,7 @@ public enum ModelFile {
     }
     struct GraphJSON: Codable { var nodes: [Node]; var inputs: [Int]; var outputs: [Int]; var buffers: [String] }
 
-    static func fnv1a(_ bytes: ArraySlice<UInt8>) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return h
-    }
+    static func fnv1a(_ bytes: ArraySlice<UInt8>) -> UInt64 { FNV1a.hash(bytes) }
 
     public static func encode(_ m: Model) throws -> [UInt8] {
         let g = m.graph

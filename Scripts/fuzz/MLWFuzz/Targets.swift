@@ -80,8 +80,7 @@ enum FuzzHarness {
     }
 }
 
-#if FUZZING
-private let selected: FuzzTarget = {
+private func selectedTarget() -> FuzzTarget {
     let name = ProcessInfo.processInfo.environment["MLW_FUZZ_TARGET"] ?? ""
     guard let t = FuzzTarget(rawValue: name) else {
         let names = FuzzTarget.allCases.map(\.rawValue).joined(separator: ", ")
@@ -89,13 +88,33 @@ private let selected: FuzzTarget = {
         exit(2)
     }
     return t
-}()
+}
+
+#if FUZZING
+private let selected = selectedTarget()
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
     selected.run(bytes)
     return 0
+}
+
+// SwiftPM renames an executable's entry point (MLWFuzz_main), so libFuzzer's own `main`
+// cannot be used; ours hands the command line to libFuzzer's driver instead.
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
+                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+                         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
+
+@main
+struct Fuzz {
+    static func main() {
+        _ = selected
+        var argc = CommandLine.argc
+        var argv = CommandLine.unsafeArgv
+        exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzzOne(data, size) })
+    }
 }
 #else
 @main

@@ -1,5 +1,6 @@
 import Foundation
 import FileIO
+import Support
 
 /// Files, JSON, time, script context, assertions and type inspection.
 public let ioLibrary = Library("io", doc: "Printing, files and JSON.", [
@@ -40,9 +41,7 @@ public let ioLibrary = Library("io", doc: "Printing, files and JSON.", [
 public let timeLibrary = Library("time", doc: "Clocks.", [
     NativeFunction("clock", [], doc: "Seconds from a monotonic clock, for measuring durations.",
                    example: "clock() >= 0", result: "true") { _ in
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return .float(Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9)
+        .float(monotonicSeconds())
     },
     NativeFunction("now", [], doc: "Current UTC time as ISO 8601 text.", example: "len(now()) > 0", result: "true") { _ in
         .string(ISO8601DateFormatter().string(from: Date()))

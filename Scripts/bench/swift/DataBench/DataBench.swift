@@ -37,20 +37,15 @@ enum DataBench {
         options.hashContent = hashContent
         options.fileHashCache = hashCache.map { FileHashCache(root: $0) }
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-        let t0 = now()
+        let t0 = monotonicSeconds()
         let ds = try readCSV(path, options: options)
-        let t1 = now()
+        let t1 = monotonicSeconds()
         let m = try ds.featureMatrix()
-        let t2 = now()
+        let t2 = monotonicSeconds()
         return Result(rows: m.rows, cols: m.cols, bytes: size, loadSeconds: t1 - t0, matrixSeconds: t2 - t1,
                       peakRSSMB: peakRSSMB())
     }
 
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-    }
 
     /// getrusage's ru_maxrss (KB on Linux, bytes on macOS).
     static func peakRSSMB() -> Double {

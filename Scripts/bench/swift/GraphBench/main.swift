@@ -10,10 +10,6 @@ import Optimize
 import Tensor
 import Train
 
-func now() -> Double {
-    var ts = timespec(); clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-}
 
 /// The models as a training script builds them (activations and batch norms as their own
 /// nodes, as ModelBuilder or an imported graph gives them).
@@ -86,7 +82,7 @@ for (name, m) in models where only == nil || only == name {
             for _ in 0..<max(10, reps / 10) { _ = try ex.run(feeds) }
             var ts: [Double] = []
             ts.reserveCapacity(reps)
-            for _ in 0..<reps { let s = now(); _ = try ex.run(feeds); ts.append(now() - s) }
+            for _ in 0..<reps { let s = monotonicSeconds(); _ = try ex.run(feeds); ts.append(monotonicSeconds() - s) }
             ts.sort()
             let med = ts[ts.count / 2] * 1e6, p99 = ts[min(ts.count - 1, ts.count * 99 / 100)] * 1e6
             print("{\"model\": \"\(name)\", \"batch\": \(batch), \"variant\": \"\(variant)\", \"median_us\": \(String(format: "%.2f", med)), \"p99_us\": \(String(format: "%.2f", p99)), \"nodes\": \(model.graph.nodes.count)}")
@@ -99,9 +95,9 @@ for (name, m) in models where only == nil || only == name {
 if env["GB_MICRO"] != nil {
     func time(_ label: String, _ reps: Int = 200_000, _ body: () throws -> Void) rethrows {
         for _ in 0..<1000 { try body() }
-        let s = now()
+        let s = monotonicSeconds()
         for _ in 0..<reps { try body() }
-        print(label.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: "%8.1f ns", (now() - s) / Double(reps) * 1e9))
+        print(label.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: "%8.1f ns", (monotonicSeconds() - s) / Double(reps) * 1e9))
     }
     let x = try Tensor.randn([1, 64], seed: 1), w = try Tensor.randn([64, 128], seed: 2), b = try Tensor.randn([128], seed: 3)
     // The executor's fixed cost per call: a graph of one relu, feeds built once.

@@ -1,5 +1,6 @@
 import Foundation
 import Registry
+import Support
 
 /// A self-contained registry benchmark for `Scripts/bench/registry` and the CLI.
 ///
@@ -18,21 +19,21 @@ enum RegistryBench {
         var lines: [String] = []
 
         // Realistic logging: one transaction per call, as a training loop logs each step.
-        var t = clock()
+        var t = monotonicSeconds()
         for step in 0..<metricWrites {
             try registry.logMetric(run: run, key: "loss", value: 1.0 / Double(step + 1), step: step)
         }
-        lines.append(line("metric writes, one transaction each", metricWrites, clock() - t))
+        lines.append(line("metric writes, one transaction each", metricWrites, monotonicSeconds() - t))
 
         // Batched: 100 values per transaction.
-        t = clock()
+        t = monotonicSeconds()
         var step = 0
         while step < metricWrites {
             let batch = (step..<min(step + 100, metricWrites)).map { (key: "acc", value: Double($0) / Double(metricWrites), step: Optional($0)) }
             try registry.logMetrics(run: run, batch)
             step += batch.count
         }
-        lines.append(line("metric writes, batched 100 per transaction", metricWrites, clock() - t))
+        lines.append(line("metric writes, batched 100 per transaction", metricWrites, monotonicSeconds() - t))
 
         // Lookups over 10 models x 10 versions, mixing the three reference forms.
         for m in 0..<10 {
@@ -42,7 +43,7 @@ enum RegistryBench {
                                           alias: v == 5 ? "production" : nil)
             }
         }
-        t = clock()
+        t = monotonicSeconds()
         for i in 0..<lookups {
             let m = i % 10
             let reference: String
@@ -53,11 +54,9 @@ enum RegistryBench {
             }
             _ = try registry.resolve(reference)
         }
-        lines.append(line("model-version lookups (resolve)", lookups, clock() - t))
+        lines.append(line("model-version lookups (resolve)", lookups, monotonicSeconds() - t))
         return lines.joined(separator: "\n") + "\n"
     }
-
-    private static func clock() -> Double { Date().timeIntervalSinceReferenceDate }
 
     private static func line(_ name: String, _ count: Int, _ seconds: Double) -> String {
         let rate = seconds > 0 ? Double(count) / seconds : .infinity

@@ -3,23 +3,19 @@
 // Each figure is the median of several runs. Driven by Scripts/bench/tensor, which runs
 // numpy on the same machine and prints the ratios. Usage: TensorBench [name ...]
 import Foundation
+import Support
 import Tensor
 import CKernels
 
-func now() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-}
 
 /// Median seconds of `reps` runs after one warm-up.
 func time(reps: Int, _ body: () throws -> Void) rethrows -> Double {
     try body()
     var t: [Double] = []
     for _ in 0..<reps {
-        let s = now()
+        let s = monotonicSeconds()
         try body()
-        t.append(now() - s)
+        t.append(monotonicSeconds() - s)
     }
     return t.sorted()[t.count / 2]
 }

@@ -1,5 +1,5 @@
 /// FNV-1a, 64-bit: a fast non-cryptographic hash for checksums of model files and for
-/// sticky canary buckets. SHA-256 (this module's other hash) is for content addresses.
+/// sticky canary buckets. SHA-256 (the Checksum target) is for content addresses.
 ///
 ///     FNV1a.hash(Array("abc".utf8))
 public enum FNV1a {
