@@ -85,6 +85,15 @@ public enum ModelFileCheck {
                 throw TrainError("model file: node \(i) '\(n.name)': unknown op '\(n.op)'")
             }
             try checkShape(n.shape, bad)
+            // Kernels pick their loops (raw float32 pointers...) from the recorded dtypes, so a
+            // dtype that does not match the data is refused, never run.
+            if n.op == .param, let t = g.params[n.name], t.dtype != n.dtype {
+                throw bad("parameter '\(n.name)' holds \(t.dtype) data, the node says \(n.dtype)")
+            }
+            if let def = OpRegistry.ops[n.op], n.inputs.allSatisfy({ $0 >= 0 && $0 < i }) {
+                let want = def.dtype(n.inputs.map { g.nodes[$0].dtype }, n.attrs)
+                guard want == n.dtype else { throw bad("records dtype \(n.dtype) but its inputs give \(want)") }
+            }
             let kinds = schema[n.op] ?? [:]
             for (key, value) in n.attrs.sorted(by: { $0.key < $1.key }) {
                 guard let kind = kinds[key] else {

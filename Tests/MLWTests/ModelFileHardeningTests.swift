@@ -106,6 +106,20 @@ final class ModelFileHardeningTests: XCTestCase {
         try refused(m, "more than")
     }
 
+    /// Kernels trust recorded dtypes: int8 bytes under a float32 node would be read as floats.
+    func testDTypesMustMatchTheData() throws {
+        var m = try model()
+        let w = m.graph.nodes.firstIndex { $0.op == .param }!
+        m.graph.params[m.graph.nodes[w].name] = try Tensor([Int8](repeating: 1, count: 32).map { Float($0) }, shape: [4, 8]).astype(.int8)
+        var e = err(try ModelFile.encode(m))
+        XCTAssertTrue(e.contains("parameter 'dense_0.weight' holds int8 data, the node says float32"), e)
+        m = try model()
+        let d = m.graph.nodes.firstIndex { $0.op == .dense }!
+        m.graph.nodes[d].dtype = .int32
+        e = err(try ModelFile.encode(m))
+        XCTAssertTrue(e.contains("records dtype int32 but its inputs give float32"), e)
+    }
+
     func testGraphInputsMustBeInputNodes() throws {
         var m = try model()
         m.graph.inputs = []
