@@ -63,11 +63,14 @@ let package = Package(
             ],
             swiftSettings: v5
         ),
-        .target(name: "Workbench", dependencies: ["FileIO", "Lang", "Stdlib", "Support", "Tensor", "Frames", "Registry", "Graph", "Train", "Optimize", "Compress", "Serve", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: v5),
+        // The serving adapter for graphs: MLW models (and dense safetensors MLPs) behind Serve's
+        // ServableModel protocol, through their CompiledModel; the loader `mlw serve` injects.
+        .target(name: "ServeModels", dependencies: ["Serve", "Optimize", "Train", "Graph", "Tensor", "Frames"], swiftSettings: v5),
+        .target(name: "Workbench", dependencies: ["FileIO", "Lang", "Stdlib", "Support", "Tensor", "Frames", "Registry", "Graph", "Train", "Optimize", "Compress", "Serve", "ServeModels", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: v5),
         .executableTarget(
             name: "mlw",
             dependencies: [
-                "Lang", "Workbench", "Registry", "Frames", "Serve", "Tensor", "CReadline",
+                "Lang", "Workbench", "Registry", "Frames", "Serve", "ServeModels", "Tensor", "CReadline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: v5
@@ -100,6 +103,6 @@ let package = Package(
             exclude: ["Python"],
             swiftSettings: v5
         ),
-        .testTarget(name: "MLWTests", dependencies: ["Lang", "Workbench", "Registry"], swiftSettings: v5),
+        .testTarget(name: "MLWTests", dependencies: ["Lang", "Workbench", "ServeModels", "Registry"], swiftSettings: v5),
     ]
 )

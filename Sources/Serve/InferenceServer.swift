@@ -7,7 +7,7 @@ import Registry
 /// models in memory (`add`); then `application()` or `router()`.
 ///
 ///     let server = InferenceServer(config: ServeConfig())
-///     try server.add(model)   // any ServableModel, e.g. Workbench's GraphServable
+///     try server.add(model)   // any ServableModel, e.g. ServeModels' GraphServable
 public final class InferenceServer: @unchecked Sendable {
     public let config: ServeConfig
     public let metrics: ServeMetrics

@@ -3,7 +3,7 @@ import Tensor
 
 /// What the server knows about a model: names, shapes, one batched forward pass, and the
 /// optional transforms/statistics saved with it. The server never sees the model format:
-/// `mlw serve` injects Workbench's loader, whose `GraphServable` runs MLW models.
+/// `mlw serve` injects ServeModels' loader, whose `GraphServable` runs MLW models.
 ///
 ///     let y = try model.predict(try Tensor(rows, shape: [n, 64]))   // [n, 10]
 public protocol ServableModel: AnyObject, Sendable {

@@ -27,7 +27,7 @@ extension InferenceServer {
 /// in-flight requests finish (Hummingbird's graceful shutdown via swift-service-lifecycle)
 /// and returns normally, so the process exits 0.
 ///
-///     try await runServer(models: ["digits@production"], registry: reg, loader: MLWModelLoader(), config: c)   // the loader is injected (Workbench's, for mlw serve)
+///     try await runServer(models: ["digits@production"], registry: reg, loader: MLWModelLoader(), config: c)   // the loader is injected (ServeModels', for mlw serve)
 public func runServer(models refs: [String], registry: Registry, loader: any ModelLoader, config: ServeConfig,
                       logger: Logger = Logger(label: "mlw.serve"),
                       onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {

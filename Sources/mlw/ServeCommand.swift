@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Registry
 import Serve
+import ServeModels
 import Workbench
 
 /// `mlw serve digits@production [--port 8080] [--canary digits@canary=10%]`: KServe V2 over

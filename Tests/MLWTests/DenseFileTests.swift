@@ -1,7 +1,8 @@
 import Foundation
 import Serve
 import Tensor
-@testable import Workbench
+@testable import ServeModels
+import Workbench
 import XCTest
 
 /// `mlw serve` loads dense MLPs stored as safetensors (what Scripts/bench/serve writes from

@@ -2,6 +2,7 @@ import Foundation
 import Lang
 import Registry
 @testable import Serve
+import ServeModels
 import Train
 import Workbench
 import XCTest
