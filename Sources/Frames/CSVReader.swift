@@ -94,7 +94,7 @@ struct CSVReader {
         while true {
             if filled == cap {  // one record longer than the buffer: grow it, up to the record limit
                 if filled >= options.maxRecordBytes {
-                    throw DataError(.tooLarge, "record longer than \(options.maxRecordBytes) bytes (the limit) (record starts on line \(line))",
+                    throw DataError(.tooLarge, "record longer than the limit of \(options.maxRecordBytes) bytes (record starts on line \(line))",
                                     file: path, line: line)
                 }
                 let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: cap * 2)
@@ -268,8 +268,8 @@ struct CSVReader {
             }
             precondition(complete)
             if pos - recStart > maxRecord {
-                throw DataError(.tooLarge, "record longer than \(maxRecord) bytes (the limit)"
-                                + CSVReader.place(recLine, recLine + newlines), file: path, line: recLine)
+                throw DataError(.tooLarge, "record longer than the limit of \(maxRecord) bytes (record starts on line \(recLine))",
+                                file: path, line: recLine)
             }
             line += newlines
             try emit(base, recLine)
@@ -356,7 +356,7 @@ struct CSVReader {
     }
 
     private func fieldTooLong(_ start: Int, _ seen: Int) -> DataError {
-        DataError(.tooLarge, "field longer than \(options.maxFieldBytes) bytes (the limit)" + CSVReader.place(start, seen),
+        DataError(.tooLarge, "field longer than the limit of \(options.maxFieldBytes) bytes" + CSVReader.place(start, seen),
                   file: path, line: start, column: columnName(fields.count))
     }
 

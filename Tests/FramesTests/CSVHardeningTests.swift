@@ -70,7 +70,7 @@ final class CSVHardeningTests: XCTestCase {
                 XCTAssertEqual(e?.kind, .tooLarge)
                 XCTAssertEqual(e?.line, 3)
                 XCTAssertEqual(e?.column, column)
-                XCTAssertTrue(e!.description.contains("field longer than 32 bytes (the limit)"), e!.description)
+                XCTAssertTrue(e!.description.contains("field longer than the limit of 32 bytes (record starts on line 3, seen at line 3)"), e!.description)
             }
             var o = CSVOptions(); o.maxFieldBytes = 40
             XCTAssertNoThrow(try readCSV(tempFile(text), options: o))  // exactly at the limit
@@ -85,12 +85,13 @@ final class CSVHardeningTests: XCTestCase {
         let e = dataError { _ = try readCSV(tempFile(text), options: o) }
         XCTAssertEqual(e?.kind, .tooLarge)
         XCTAssertEqual(e?.line, 4)
-        XCTAssertTrue(e!.description.contains("record longer than 1024 bytes (the limit)"), e!.description)
+        XCTAssertTrue(e!.description.contains("record longer than the limit of 1024 bytes (record starts on line 4)"), e!.description)
         // A whole record inside one big chunk is checked too.
         var o2 = CSVOptions(); o2.maxRecordBytes = 100
         let e2 = dataError { _ = try readCSV(tempFile("a,b\n" + String(repeating: "1", count: 80) + "," + String(repeating: "2", count: 80) + "\n"), options: o2) }
         XCTAssertEqual(e2?.kind, .tooLarge)
         XCTAssertEqual(e2?.line, 2)
+        XCTAssertTrue(e2!.description.hasSuffix("record longer than the limit of 100 bytes (record starts on line 2)"), e2!.description)
     }
 
     func testDefaultLimits() {
