@@ -189,17 +189,21 @@ struct CSVReader {
                             }
                             return recStart
                         }
-                        let b = base[q]
-                        if b == 0x22 {
-                            if q + 1 < count {
-                                if base[q + 1] == 0x22 { escaped = true; q += 2; continue scan }
-                                break scan
-                            }
-                            if isLast { break scan }
-                            return recStart
+                        if base[q] != 0x22 {
+                            // Jump to the next quote (memchr), counting the line feeds passed:
+                            // a long quoted cell costs a scan, not a branch per byte.
+                            let raw = UnsafeMutableRawPointer(base)
+                            let next = memchr(base + q, 0x22, count - q).map { raw.distance(to: $0) } ?? count
+                            newlines += CSVReader.countLineFeeds(base + q, next - q)
+                            q = next
+                            continue scan
                         }
-                        if b == 0x0A { newlines += 1 }
-                        q += 1
+                        if q + 1 < count {
+                            if base[q + 1] == 0x22 { escaped = true; q += 2; continue scan }
+                            break scan
+                        }
+                        if isLast { break scan }
+                        return recStart
                     }
                     if q - pos - 1 > maxField { throw fieldTooLong(recLine, recLine + newlines) }
                     fields.append(Field(start: pos + 1, end: q, escaped: escaped))
@@ -329,6 +333,18 @@ struct CSVReader {
             q += 8
         }
         return q
+    }
+
+    /// Number of LF bytes in `p[0..<n]`.
+    @inline(__always)
+    static func countLineFeeds(_ p: UnsafeMutablePointer<UInt8>, _ n: Int) -> Int {
+        var found = 0, i = 0
+        let raw = UnsafeMutableRawPointer(p)
+        while i < n, let hit = memchr(p + i, 0x0A, n - i) {
+            found += 1
+            i = raw.distance(to: hit) + 1
+        }
+        return found
     }
 
     /// Refuses a file whose columns would not fit in physical memory (8 bytes per cell and
