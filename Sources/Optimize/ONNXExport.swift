@@ -8,7 +8,7 @@ import Train
 enum ONNXAttr { case int(Int), ints([Int]), float(Double), string(String) }
 
 /// Builds the ONNX graph: one or more ONNX nodes per MLW node (the op mapping table is
-/// in Docs/graph.md), weights as initializers, a symbolic "batch" dimension.
+/// in Docs/optimize.md), weights as initializers, a symbolic "batch" dimension.
 struct ONNXBuilder {
     let g: Graph
     var nodes = ProtoWriter()          // repeated NodeProto, appended as GraphProto.node fields
