@@ -17,7 +17,8 @@ public struct DatasetSplit: Sendable {
 public func split(_ ds: Dataset, train: Double, val: Double = 0, test: Double? = nil,
                   stratify: Bool = false, seed: UInt64 = 0) throws -> DatasetSplit {
     let testFraction = test ?? max(0, 1 - train - val)
-    for (n, f) in [("train", train), ("val", val), ("test", testFraction)] where f < 0 || f > 1 {
+    // Written as "not within" so NaN (which fails every comparison) is refused too.
+    for (n, f) in [("train", train), ("val", val), ("test", testFraction)] where !(f >= 0 && f <= 1) {
         throw DataError(.badArgument, "split fraction '\(n)' must be between 0 and 1, got \(f)")
     }
     let total = train + val + testFraction

@@ -21,7 +21,7 @@ let compressLibrary = Library("compress", doc: "Distillation, pruning (CSR stora
         return try compressing {
             let run = try distill(teacher: t, student: s, x: x, y: y, temperature: try a.double("temperature"),
                                   softWeight: try a.double("soft_weight"), hardWeight: try a.double("hard_weight"),
-                                  epochs: try a.int("epochs"), optimizer: try optimizerArg(a, Adam(lr: 1e-3)), batch: try positive(a, "batch"),
+                                  epochs: try a.count("epochs", max: 1_000_000), optimizer: try optimizerArg(a, Adam(lr: 1e-3)), batch: try a.count("batch", min: 1, max: 1 << 24),
                                   val: try valArg(a), seed: try seedArg(a), schedule: try scheduleArg(a))
             return .native(RunValue(run, ModelValue(run.model)))
         }
@@ -50,8 +50,8 @@ let compressLibrary = Library("compress", doc: "Distillation, pruning (CSR stora
         let m = try modelArg(a, "model")
         let (x, y) = try labelled(a, "data")
         return try compressing {
-            let run = try finetune(m, x: x, y: y, epochs: try a.int("epochs"), optimizer: try optimizerArg(a, Adam(lr: 1e-3)),
-                                   batch: try positive(a, "batch"), val: try valArg(a), seed: try seedArg(a))
+            let run = try finetune(m, x: x, y: y, epochs: try a.count("epochs", max: 1_000_000), optimizer: try optimizerArg(a, Adam(lr: 1e-3)),
+                                   batch: try a.count("batch", min: 1, max: 1 << 24), val: try valArg(a), seed: try seedArg(a))
             return .native(ModelValue(run.model))
         }
     },
@@ -78,8 +78,8 @@ let compressLibrary = Library("compress", doc: "Distillation, pruning (CSR stora
         let m = try modelArg(a, "model")
         let (x, y) = try labelled(a, "data")
         return try compressing {
-            .native(ModelValue(try qat(m, x: x, y: y, epochs: try a.int("epochs"), optimizer: try optimizerArg(a, Adam(lr: 1e-4)),
-                                       batch: try positive(a, "batch"), seed: try seedArg(a)).model))
+            .native(ModelValue(try qat(m, x: x, y: y, epochs: try a.count("epochs", max: 1_000_000), optimizer: try optimizerArg(a, Adam(lr: 1e-4)),
+                                       batch: try a.count("batch", min: 1, max: 1 << 24), seed: try seedArg(a)).model))
         }
     },
     NativeFunction("quant_report", [Param("model", .native("model")), Param("data"), Param("reference", .optional(.native("model")), .nil)],
@@ -112,7 +112,7 @@ let compressLibrary = Library("compress", doc: "Distillation, pruning (CSR stora
         guard names.count == models.count else { throw a.invalid("names", "needs one name per model") }
         let (x, y) = try labelled(a, "data")
         return try compressing {
-            let c = try compare(Array(zip(names, models)), x: x, y: y, runs: try positive(a, "runs"))
+            let c = try compare(Array(zip(names, models)), x: x, y: y, runs: try a.count("runs", min: 1, max: 100_000))
             a.interpreter.output(c.description + "\n")
             return .list(c.rows.map { r in
                 .record([("name", .string(r.name)), ("parameters", .int(r.parameters)), ("bytes", .int(r.fileBytes)),

@@ -68,8 +68,8 @@ let dataLibrary = Library("data", doc: "Datasets: read CSV/JSONL, describe, vali
                    doc: "Split rows into {train, val, test} by fractions, seeded, optionally stratified by the label.",
                    example: "split(read_csv(\"Scripts/data/iris.csv\", label: \"species\"), train: 0.8, stratify: true, seed: 1).train.rows", result: "120") { a in
         do {
-            let parts = try Frames.split(try ds(a), train: try a.double("train"), val: try a.double("val"),
-                                       test: a.isNil("test") ? nil : try a.double("test"),
+            let parts = try Frames.split(try ds(a), train: try a.finite("train"), val: try a.finite("val"),
+                                       test: a.isNil("test") ? nil : try a.finite("test"),
                                        stratify: try a.bool("stratify"), seed: UInt64(bitPattern: Int64(try a.int("seed"))))
             return .record([("train", .native(DatasetValue(parts.train))), ("val", .native(DatasetValue(parts.val))),
                             ("test", .native(DatasetValue(parts.test)))])

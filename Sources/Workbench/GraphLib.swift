@@ -21,7 +21,7 @@ let graphLibrary = Library("graph", doc: "Optimize model graphs, inspect them, e
     NativeFunction("explain", [Param("model", .native("model")), Param("batch", .int, .int(1))],
                    doc: "Print the graph as a table (node, op, inputs, shape, dtype, parameters, FLOPs) and, after optimize, what each pass changed with node counts, FLOPs and peak memory before and after.",
                    example: "explain(sequential([dense(4, 2)]))") { a in
-        a.interpreter.output(Optimize.explain(try a.native("model", as: ModelValue.self, "model").model, batch: try positive(a, "batch")) + "\n")
+        a.interpreter.output(Optimize.explain(try a.native("model", as: ModelValue.self, "model").model, batch: try a.count("batch", min: 1, max: 1 << 24)) + "\n")
         return .nil
     },
     NativeFunction("to_dot", [Param("model", .native("model")), Param("path", .string)], doc: "Write the graph as a Graphviz file.",

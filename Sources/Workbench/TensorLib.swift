@@ -141,7 +141,7 @@ let tensorConstructors: [NativeFunction] = [
     NativeFunction("set_threads", [Param("n", .int)], doc: "Threads used by the kernels (results do not depend on it).",
                    example: "set_threads(2)") { a in
         guard try a.int("n") >= 1 else { throw a.invalid("n", "must be at least 1") }
-        Tensor.setThreads(try a.int("n"))
+        Tensor.setThreads(try a.count("n", min: 1, max: 1024))
         return .nil
     },
     NativeFunction("threads", [], doc: "Threads the kernels use (MLW_THREADS, or set_threads).", example: "threads() >= 1", result: "true") { _ in

@@ -22,6 +22,8 @@ func initializerArg(_ a: Args) throws -> Initializer {
 func positive(_ a: Args, _ name: String) throws -> Int {
     let n = try a.int(name)
     guard n >= 1 else { throw a.invalid(name, "must be at least 1, got \(n)") }
+    // Sizes and counts past 2^31 only ever mean a runaway loop or allocation.
+    guard n <= Limits.maxCount else { throw a.invalid(name, "\(n) is more than the limit of \(Limits.maxCount)") }
     return n
 }
 

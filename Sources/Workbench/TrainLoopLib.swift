@@ -157,8 +157,8 @@ func trainValue(_ a: Args) throws -> Value {
     let interp = a.interpreter
     mlwInterruptRequested = 0
     do {
-        var run = try Train.train(mv.model, x: x, y: y, loss: loss, optimizer: optimizer, epochs: try a.int("epochs"),
-                                  batch: try positive(a, "batch"), val: val, seed: UInt64(bitPattern: Int64(try a.int("seed"))),
+        var run = try Train.train(mv.model, x: x, y: y, loss: loss, optimizer: optimizer, epochs: try a.count("epochs", max: 1_000_000),
+                                  batch: try a.count("batch", min: 1, max: 1 << 24), val: val, seed: UInt64(bitPattern: Int64(try a.int("seed"))),
                                   earlyStop: earlyStop, schedule: schedule, clipNorm: a.isNil("clip_norm") ? nil : try a.double("clip_norm"),
                                   logEvery: logEvery, shouldStop: { mlwInterruptRequested != 0 }) { record in
             interp.logEpoch(record)

@@ -15,12 +15,19 @@ public let collectionLibrary = Library("lists", doc: "Lists and records: length,
         if !a.isNil("stop") { lo = hi; hi = try a.int("stop") }
         let step = try a.int("step")
         guard step != 0 else { throw a.invalid("step", "must not be zero") }
-        let n = step > 0 ? (hi > lo ? (hi - lo - 1) / step + 1 : 0) : (lo > hi ? (lo - hi - 1) / -step + 1 : 0)
-        guard n <= 100_000_000 else { throw a.invalid("stop", "range of \(n) items is too large") }
+        // Distances as UInt: `hi - lo` can exceed Int.max (range(Int.min, 0)) and
+        // `-step` overflows for Int.min.
+        let n: UInt
+        if step > 0 { n = hi > lo ? (UInt(bitPattern: hi &- lo) - 1) / step.magnitude + 1 : 0 }
+        else { n = lo > hi ? (UInt(bitPattern: lo &- hi) - 1) / step.magnitude + 1 : 0 }
+        guard n <= UInt(Limits.maxListItems) else {
+            throw a.invalid("stop", "range of \(n) items exceeds the list limit of \(Limits.maxListItems) items")
+        }
         var out: [Value] = []
-        out.reserveCapacity(n)
+        out.reserveCapacity(Int(n))
         var i = lo
-        for _ in 0..<n { out.append(.int(i)); i += step }
+        // Every item lies in [lo, hi); only the step after the last may wrap, and it is unused.
+        for _ in 0..<Int(n) { out.append(.int(i)); i = i &+ step }
         return .list(out)
     },
     NativeFunction("map", [Param("items", .list), Param("f", .function)], doc: "Apply f to each item.",

@@ -31,8 +31,7 @@ public let mathLibrary = Library("math", doc: "Numbers: rounding, powers, logari
                    doc: "Round half away from zero; with digits, a float with that many decimals.", example: "round(3.14159, digits: 2)", result: "3.14") { a in
         let x = try a.double("x"), d = try a.int("digits")
         if d == 0 { return try toInt(x.rounded(.toNearestOrAwayFromZero), "round") }
-        let m = Foundation.pow(10.0, Double(d))
-        return .float((x * m).rounded(.toNearestOrAwayFromZero) / m)
+        return .float(roundDigits(x, d))
     },
     NativeFunction("pow", [Param("x", .number), Param("y", .number)], doc: "x to the power y (same as x ** y).", example: "pow(2, 10)", result: "1024") { a in
         try Ops.binary("**", a["x"], a["y"], at: .none)
@@ -70,6 +69,25 @@ public let mathLibrary = Library("math", doc: "Numbers: rounding, powers, logari
         .bool(try a.double("x").isNaN)
     },
 ])
+
+/// `x` rounded half away from zero to `digits` decimals (negative: tens, hundreds...).
+/// Scaling by 10^digits overflows for large |digits| (10^400 is inf, and inf / inf is
+/// nan), so the extremes are decided first: past 2^52 a double has no fraction left
+/// to round, and a unit larger than the largest double rounds every finite x to 0.
+func roundDigits(_ x: Double, _ digits: Int) -> Double {
+    guard x.isFinite else { return x }
+    if digits > 0 {
+        let m = Foundation.pow(10.0, Double(min(digits, 400)))
+        let scaled = x * m
+        if !m.isFinite || !scaled.isFinite || scaled.magnitude >= 0x1p52 { return x }
+        return scaled.rounded(.toNearestOrAwayFromZero) / m
+    }
+    let unit = Foundation.pow(10.0, digits < -400 ? 400.0 : Double(-digits))  // -Int.min overflows
+    if !unit.isFinite { return x < 0 ? -0.0 : 0.0 }
+    let r = (x / unit).rounded(.toNearestOrAwayFromZero) * unit
+    // Rounding up near the largest double can step past it: keep x rather than inf.
+    return r.isFinite ? r : x
+}
 
 func toInt(_ d: Double, _ op: String) throws -> Value {
     guard d.isFinite, d.magnitude < 9.2e18 else { throw NativeError("\(op): \(formatFloat(d)) does not fit in an integer") }

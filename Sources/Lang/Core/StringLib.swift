@@ -13,7 +13,18 @@ public let stringLibrary = Library("strings", doc: "Text: split, join, case, sea
     },
     NativeFunction("join", [Param("items", .list), Param("sep", .string, .string(""))],
                    doc: "Join the items' text with a separator.", example: "join([1, 2, 3], \"-\")", result: "\"1-2-3\"") { a in
-        .string(try a.list("items").map(\.text).joined(separator: try a.string("sep")))
+        let items = try a.list("items"), sep = try a.string("sep")
+        var texts: [String] = []
+        texts.reserveCapacity(items.count)
+        var bytes = Limits.product(max(0, items.count - 1), sep.utf8.count)
+        for x in items {
+            let t = x.text
+            bytes = bytes < 0 ? -1 : Limits.sum(bytes, t.utf8.count)
+            try Limits.checkString(bytes, "join")
+            texts.append(t)
+        }
+        try Limits.checkString(bytes, "join")
+        return .string(texts.joined(separator: sep))
     },
     NativeFunction("upper", [Param("s", .string)], doc: "Upper-case copy.", example: "upper(\"mlw\")", result: "\"MLW\"") { a in
         .string(try a.string("s").uppercased())
@@ -48,9 +59,17 @@ public let stringLibrary = Library("strings", doc: "Text: split, join, case, sea
     },
     NativeFunction("replace", [Param("s", .string), Param("old", .string), Param("new", .string)],
                    doc: "Replace every occurrence of old with new.", example: "replace(\"a-b-c\", \"-\", \"+\")", result: "\"a+b+c\"") { a in
-        let old = try a.string("old")
+        let old = try a.string("old"), new = try a.string("new"), s = try a.string("s")
         guard !old.isEmpty else { throw a.invalid("old", "must not be empty") }
-        return .string(try a.string("s").replacingOccurrences(of: old, with: try a.string("new")))
+        if new.utf8.count > old.utf8.count {
+            // Upper bound of the growth without counting matches: each match of old adds at most the difference.
+            let most = Limits.sum(s.utf8.count, Limits.product(s.utf8.count / old.utf8.count, new.utf8.count - old.utf8.count))
+            if most < 0 || most > Limits.maxStringBytes {
+                let matches = s.components(separatedBy: old).count - 1
+                try Limits.checkString(Limits.sum(s.utf8.count, Limits.product(matches, new.utf8.count - old.utf8.count)), "replace")
+            }
+        }
+        return .string(s.replacingOccurrences(of: old, with: new))
     },
     NativeFunction("str", [Param("x")], doc: "The text print would show.", example: "str(1.5)", result: "\"1.5\"") { a in
         .string(a["x"].text)
@@ -67,7 +86,9 @@ public let stringLibrary = Library("strings", doc: "Text: split, join, case, sea
                    doc: "Pad the text of s with spaces to a width (on the left, or on the right).",
                    example: "pad(7, 3)", result: "\"  7\"") { a in
         let s = a["s"].text, w = try a.int("width")
-        let fill = String(repeating: " ", count: max(0, w - s.count))
+        let missing = w > 0 ? max(0, w - s.count) : 0
+        try Limits.checkString(Limits.sum(s.utf8.count, missing), "pad")
+        let fill = String(repeating: " ", count: missing)
         return .string(try a.bool("right") ? s + fill : fill + s)
     },
 ])
@@ -112,9 +133,14 @@ func formatNumber(_ x: Value, _ spec: String) throws -> String {
         for (i, c) in digits.reversed().enumerated() { if i > 0 && i % 3 == 0 { grouped.append(",") }; grouped.append(c) }
         out = (neg ? "-" : "") + String(grouped.reversed()) + rest
     }
-    if let w = Int(widthText), w > out.count, w < 1000 {
-        let fill = String(repeating: " ", count: w - out.count)
-        out = left ? out + fill : fill + out
+    if !widthText.isEmpty {
+        // An over-long width is an error, never dropped: digits past Int's range too.
+        guard let w = Int(widthText), w <= Limits.maxFormatWidth else {
+            throw NativeError("bad format spec '\(spec)': width \(widthText) exceeds the limit of \(Limits.maxFormatWidth)")
+        }
+        if w > out.count {
+            out = left ? out + String(repeating: " ", count: w - out.count) : String(repeating: " ", count: w - out.count) + out
+        }
     }
     return out
 }

@@ -70,6 +70,28 @@ public struct Args {
         throw bad(name, "integer", v)
     }
 
+    /// A count-like integer (`runs`, `epochs`, `batch`, `k`...): between `min` and `max`
+    /// inclusive, so a script cannot ask a native to loop or allocate without bound.
+    /// `bad argument 'runs' to 'compare': 9223372036854775807 is more than the limit of 1000000`.
+    public func count(_ name: String, min: Int = 0, max: Int = Limits.maxCount) throws -> Int {
+        let n = try int(name)
+        if n < min { throw invalid(name, "must be at least \(min), got \(n)") }
+        if n > max { throw invalid(name, "\(n) is more than the limit of \(max)") }
+        return n
+    }
+
+    /// `count` for an optional argument: nil when it was left out or given as nil.
+    public func count(ifPresent name: String, min: Int = 0, max: Int = Limits.maxCount) throws -> Int? {
+        isNil(name) ? nil : try count(name, min: min, max: max)
+    }
+
+    /// A finite number: NaN and the infinities are refused with the argument's name.
+    public func finite(_ name: String) throws -> Double {
+        let d = try double(name)
+        guard d.isFinite else { throw invalid(name, "must be a finite number, got \(formatFloat(d))") }
+        return d
+    }
+
     public func double(_ name: String) throws -> Double {
         let v = self[name]
         if let d = v.asDouble { return d }

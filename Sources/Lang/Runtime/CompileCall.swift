@@ -128,6 +128,9 @@ extension Interpreter {
         var named: [(String, Value)] = []
         for (j, n) in names.enumerated() { named.append((n, ctx.stack[argBase + argc + j])) }
         ctx.unwind(to: argBase)
+        // An argument may be the last reference to a deep chain of lists (a temporary
+        // such as `len(reduce(..., |acc, x| [acc], []))`): free it without recursion.
+        defer { dropArguments(&positional) }
         return try callNative(fn, positional, named)
     }
 

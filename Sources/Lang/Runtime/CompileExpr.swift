@@ -14,7 +14,11 @@ extension Compiler {
             }
             return { ctx in
                 var out = ""
-                for p in pieces { out += try p(ctx).text }
+                for p in pieces {
+                    let t = try p(ctx).text
+                    try Ops.limit(at: span) { try Limits.checkString(Limits.sum(out.utf8.count, t.utf8.count), "string interpolation") }
+                    out += t
+                }
                 return .string(out)
             }
         case .name(let ref):

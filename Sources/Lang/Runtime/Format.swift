@@ -13,14 +13,24 @@ extension Value {
         return out
     }
 
+    /// Printing is bounded two ways: nesting past 64 levels prints `...`, and once the
+    /// text reaches the string limit the rest is cut with `...` (a list of large strings
+    /// would otherwise build a string of any size).
     func write(to out: inout String, depth: Int) {
-        if depth > 64 { out += "..."; return }
+        if depth > 64 || out.utf8.count >= Limits.maxStringBytes { out += "..."; return }
         switch self {
         case .nil: out += "nil"
         case .bool(let b): out += b ? "true" : "false"
         case .int(let v): out += String(v)
         case .float(let v): out += formatFloat(v)
-        case .string(let s): out += quote(s)
+        case .string(let s):
+            // A string that alone would pass the limit is cut (quote can double its size).
+            if out.utf8.count + 2 * s.utf8.count + 2 > Limits.maxStringBytes {
+                let room = max(0, (Limits.maxStringBytes - out.utf8.count) / 2 - 16)
+                out += quote(String(decoding: s.utf8.prefix(room), as: UTF8.self)) + "..."
+            } else {
+                out += quote(s)
+            }
         case .list(let xs):
             out += "["
             for (i, x) in xs.enumerated() {
@@ -63,6 +73,11 @@ func isPlainName(_ s: String) -> Bool {
 /// escaped (they start interpolation) and control characters are `\u{1b}`; JSON text is
 /// escaped by the `JSON` target's `JSONWriter.string`.
 public func quote(_ s: String) -> String {
+    // Most strings need no escape: copy them whole (a scalar loop costs seconds on 100 MB).
+    let plain = s.utf8.withContiguousStorageIfAvailable { bytes in
+        !bytes.contains { $0 < 32 || $0 == 34 || $0 == 92 || $0 == 123 || $0 == 125 }
+    }
+    if plain == true { return "\"" + s + "\"" }
     var out = "\""
     for ch in s.unicodeScalars {
         switch ch {

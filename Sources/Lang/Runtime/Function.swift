@@ -111,6 +111,7 @@ public final class Globals {
     }
 
     deinit {
+        clearSlots(slots, count: capacity)
         slots.deinitialize(count: capacity)
         slots.deallocate()
     }
@@ -156,6 +157,7 @@ public final class Ctx {
     }
 
     deinit {
+        clearSlots(stack, count: capacity)
         stack.deinitialize(count: capacity)
         stack.deallocate()
     }
@@ -176,7 +178,7 @@ public final class Ctx {
     /// Clears slots `[from, top)` after an error unwound through them, and pops them.
     func unwind(to from: Int) {
         var i = from
-        while i < top { stack[i] = .nil; i += 1 }
+        while i < top { storeSlot(stack + i, .nil); i += 1 }
         top = from
     }
 }

@@ -46,21 +46,29 @@ public enum Ops {
         case let (.int(x), .int(y)): return try intOp(op, x, y, span)
         case (.int, .float), (.float, .int), (.float, .float):
             return try floatOp(op, a.asDouble!, b.asDouble!, span)
-        case let (.string(x), .string(y)) where op == "+": return .string(x + y)
+        case let (.string(x), .string(y)) where op == "+":
+            try limit(at: span) { try Limits.checkString(Limits.sum(x.utf8.count, y.utf8.count), "string concatenation") }
+            return .string(x + y)
         case let (.string(x), .int(n)) where op == "*":
-            guard n >= 0, n.multipliedReportingOverflow(by: x.utf8.count).partialValue < 1 << 30 else {
-                throw MLWError.runtime("string repetition count \(n) is out of range", at: span)
-            }
+            guard n >= 0 else { throw MLWError.runtime("string repetition count \(n) is out of range", at: span) }
+            try limit(at: span) { try Limits.checkString(Limits.product(n, x.utf8.count), "string repetition") }
             return .string(String(repeating: x, count: n))
-        case let (.list(x), .list(y)) where op == "+": return .list(x + y)
+        case let (.list(x), .list(y)) where op == "+":
+            try limit(at: span) { try Limits.checkList(Limits.sum(x.count, y.count), "list concatenation") }
+            return .list(x + y)
         case let (.list(x), .int(n)) where op == "*":
-            guard n >= 0, n.multipliedReportingOverflow(by: max(1, x.count)).partialValue < 1 << 26 else {
-                throw MLWError.runtime("list repetition count \(n) is out of range", at: span)
-            }
+            guard n >= 0 else { throw MLWError.runtime("list repetition count \(n) is out of range", at: span) }
+            // Count an empty list as one item per copy: `[] * 10^18` would otherwise loop.
+            try limit(at: span) { try Limits.checkList(Limits.product(n, max(1, x.count)), "list repetition") }
             return .list(Array([[Value]](repeating: x, count: n).joined()))
         default:
             throw MLWError.runtime("unsupported operand types for '\(op)': \(a.typeName) and \(b.typeName)", at: span)
         }
+    }
+
+    /// Runs a size check, giving its error the operator's place.
+    @inline(__always) static func limit(at span: Span = .none, _ check: () throws -> Void) throws {
+        do { try check() } catch let e as NativeError { throw MLWError.runtime(e.message, at: span) }
     }
 
     /// Float arithmetic and comparison that cannot fail; nil sends the rest to `floatOp`.

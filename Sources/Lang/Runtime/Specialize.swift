@@ -258,8 +258,10 @@ extension Compiler {
 final class TestBox { var test: Test? }
 
 /// Stores into a slot; an integer overwriting an integer needs no release of the old value.
+/// A list overwritten may be the head of a deep chain: `storeOverList` frees it without
+/// recursion (records do it themselves in their deinit).
 @inline(__always) func storeSlot(_ p: UnsafeMutablePointer<Value>, _ v: Value) {
-    if case .int = p.pointee { p.initialize(to: v) } else { p.pointee = v }
+    if case .int = p.pointee { p.initialize(to: v) } else if case .list = p.pointee { storeOverList(p, v) } else { p.pointee = v }
 }
 
 extension Compiler {
@@ -387,9 +389,12 @@ extension Compiler {
 /// Sets a slot to nil; plain numbers need no release of the old value.
 @inline(__always) func clearSlot(_ p: UnsafeMutablePointer<Value>) {
     switch p.pointee {
-    case .int, .float, .bool, .nil: p.initialize(to: .nil)
-    default: p.pointee = .nil
+    case .int, .float, .bool, .nil: p.initialize(to: .nil); return
+    case .list: break
+    default: p.pointee = .nil; return
     }
+    // Outside the switch, which holds a copy of the value while a case runs.
+    storeOverList(p, .nil)
 }
 
 /// `slot op k` read inline (no closure): the right side of `total += i * 2`, the argument

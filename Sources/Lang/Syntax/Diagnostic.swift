@@ -44,6 +44,9 @@ public struct MLWError: Error, CustomStringConvertible, @unchecked Sendable {
         return "\(file.name):\(span.line):\(span.col)"
     }
 
+    /// Longest part of a source line shown under an error, in bytes.
+    static let maxShownLine = 240
+
     public var description: String { location.isEmpty ? "error: \(message)" : "\(location): error: \(message)" }
 
     /// The full report: every error with its source line and a caret under the span,
@@ -57,10 +60,20 @@ public struct MLWError: Error, CustomStringConvertible, @unchecked Sendable {
     private func renderOne() -> String {
         var out = description + "\n"
         if let file = span.file, span.line > 0 {
-            let text = file.line(span.line)
+            var text = file.line(span.line)
+            var col = span.col
+            // A long line (a generated record literal on one line) is shown as a window
+            // around the column, so each error costs a bounded amount of output.
+            let bytes = Array(text.utf8)
+            if bytes.count > MLWError.maxShownLine {
+                let start = max(0, min(col - 1 - MLWError.maxShownLine / 3, bytes.count - MLWError.maxShownLine))
+                let end = min(bytes.count, start + MLWError.maxShownLine)
+                text = (start > 0 ? "..." : "") + String(decoding: bytes[start..<end], as: UTF8.self) + (end < bytes.count ? "..." : "")
+                col = col - start + (start > 0 ? 3 : 0)
+            }
             out += "  " + text + "\n"
-            let prefix = String(text.utf8.prefix(max(0, span.col - 1)).map { $0 == 9 ? Character("\t") : Character(" ") })
-            let width = max(1, min(span.length, max(1, text.utf8.count - span.col + 1)))
+            let prefix = String(text.utf8.prefix(max(0, col - 1)).map { $0 == 9 ? Character("\t") : Character(" ") })
+            let width = max(1, min(span.length, max(1, text.utf8.count - col + 1)))
             out += "  " + prefix + "^" + String(repeating: "~", count: width - 1) + "\n"
         }
         if !trace.isEmpty {

@@ -46,7 +46,8 @@ public struct Lexer {
     }
 
     private mutating func error(_ msg: String, _ start: Int, _ l: Int, _ ls: Int) {
-        errors.append(.syntax(msg, at: span(start, l, ls)))
+        // The cap on reported errors holds for every kind (hostile input can have millions).
+        if errors.count < Parser.maxErrors { errors.append(.syntax(msg, at: span(start, l, ls))) }
     }
 
     private func peek(_ k: Int = 0) -> UInt8 { pos + k < end ? bytes[pos + k] : 0 }

@@ -35,6 +35,8 @@ public struct Parser {
         let lexLines = Set(lexErrors.map(\.span.line))
         let cutoff = lexErrors.filter { $0.message.hasPrefix("unterminated") }.map(\.span.line).min() ?? Int.max
         p.errors = lexErrors + p.errors.dropFirst(lexErrors.count).filter { !lexLines.contains($0.span.line) && $0.span.line < cutoff }
+        // The documented cap holds for every kind of error, whichever phase found it.
+        p.errors = Array(p.errors.prefix(Parser.maxErrors))
         if var first = p.errors.first {
             first.more = Array(p.errors.dropFirst())
             throw first
@@ -82,6 +84,12 @@ public struct Parser {
     mutating func unexpected(_ expected: String) -> MLWError {
         let t = current()
         return .syntax("expected \(expected), found \(t.quoted)", at: t.span)
+    }
+
+    /// Records an error found without stopping the statement (duplicate field, bad key),
+    /// up to the cap: a record literal with 10,000 duplicate keys reports 20.
+    mutating func report(_ e: MLWError) {
+        if errors.count < Parser.maxErrors { errors.append(e) }
     }
 
     mutating func skipNewlines() { while tokens[pos].kind == .newline { pos += 1 } }

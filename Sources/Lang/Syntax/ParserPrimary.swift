@@ -68,14 +68,14 @@ extension Parser {
                 case .name(let n): key = n
                 case .string:
                     if k.parts.count <= 1, case .text(let s)? = k.parts.first ?? .text("") { key = s } else {
-                        errors.append(.syntax("record keys must be plain strings", at: k.span))
+                        report(.syntax("record keys must be plain strings", at: k.span))
                         key = "<interpolated>"
                     }
                 default: throw unclosedOr("a field name or '...' in the record", open)
                 }
                 pos += 1
                 _ = try expect(":", "':' after the field name")
-                if seen[key] != nil { errors.append(.syntax("duplicate field '\(key)' in record", at: k.span)) }
+                if seen[key] != nil { report(.syntax("duplicate field '\(key)' in record", at: k.span)) }
                 seen[key] = k.span
                 items.append(.field(key, try parseExpr(), k.span))
             }

@@ -60,7 +60,7 @@ public struct Resolver {
     }
 
     mutating func error(_ msg: String, _ span: Span) {
-        if errors.count < 50 { errors.append(.syntax(msg, at: span)) }
+        if errors.count < Parser.maxErrors { errors.append(.syntax(msg, at: span)) }
     }
 
     mutating func resolveProgram(_ stmts: [Stmt]) {

@@ -1,0 +1,159 @@
+@testable import Lang
+import XCTest
+
+/// Issue 23's language reproducers: each used to trap, hang, recurse without bound or
+/// answer wrongly; each must now return the right value or raise a script error.
+final class LangHardeningTests: XCTestCase {
+    func interp() -> Interpreter { Interpreter(libraries: coreLibraries) }
+
+    /// The message of the error `code` raises (fails when it raises none).
+    func error(_ code: String, file: StaticString = #filePath, line: UInt = #line) -> String {
+        do {
+            let v = try interp().evalREPL(code)
+            XCTFail("expected an error from \(code), got \(v.repr)", file: file, line: line)
+            return ""
+        } catch let e as MLWError {
+            return e.message
+        } catch {
+            XCTFail("\(error)", file: file, line: line)
+            return ""
+        }
+    }
+
+    func eval(_ code: String) throws -> String { try interp().evalREPL(code).repr }
+
+    // MARK: range
+
+    func testRangeLengthsDoNotOverflow() throws {
+        XCTAssertEqual(try eval("range(-5000000000000000000, 5000000000000000000, 1000000000000000000)"),
+                       "[-5000000000000000000, -4000000000000000000, -3000000000000000000, -2000000000000000000, -1000000000000000000, 0, 1000000000000000000, 2000000000000000000, 3000000000000000000, 4000000000000000000]")
+        XCTAssertEqual(try eval("range(9223372036854775800, 9223372036854775807, 3)"),
+                       "[9223372036854775800, 9223372036854775803, 9223372036854775806]", "the step past the last item wraps unused")
+        XCTAssertEqual(try eval("range(-9223372036854775807 - 1, -9223372036854775807 - 1 + 5, 2)"),
+                       "[-9223372036854775808, -9223372036854775806, -9223372036854775804]")
+        XCTAssertEqual(try eval("range(5, 0, -9223372036854775807 - 1)"), "[5]")
+        XCTAssertEqual(error("range(-9223372036854775807 - 1, step: -1)"),
+                       "bad argument 'stop' to 'range': range of 9223372036854775808 items exceeds the list limit of \(Limits.maxListItems) items")
+        XCTAssertEqual(error("range(-9223372036854775807 - 1, 9223372036854775807)"),
+                       "bad argument 'stop' to 'range': range of 18446744073709551615 items exceeds the list limit of \(Limits.maxListItems) items")
+        XCTAssertEqual(error("range(9223372036854775807, -9223372036854775807 - 1, -1)"),
+                       "bad argument 'stop' to 'range': range of 18446744073709551615 items exceeds the list limit of \(Limits.maxListItems) items")
+    }
+
+    // MARK: string and list sizes
+
+    func testPadChecksTheSizeBeforeAllocating() throws {
+        XCTAssertEqual(try eval("pad(\"a\", -9223372036854775807 - 1)"), "\"a\"")
+        XCTAssertEqual(try eval("pad(\"ab\", 4, right: true)"), "\"ab  \"")
+        XCTAssertEqual(error("pad(\"a\", 9223372036854775807)"),
+                       "pad: result of 9223372036854775807 bytes exceeds the string limit of 268435456 bytes (256 MiB)")
+        XCTAssertEqual(error("pad(\"a\", 4294967297)"),
+                       "pad: result of 4294967297 bytes exceeds the string limit of 268435456 bytes (256 MiB)")
+    }
+
+    func testStringGrowingOperatorsAndBuiltinsAreBounded() throws {
+        XCTAssertEqual(error("\"ab\" * 4611686018427387904"),
+                       "string repetition: result of more than 9223372036854775807 bytes exceeds the string limit of 268435456 bytes (256 MiB)")
+        XCTAssertEqual(error("\"ab\" * 200000000"),
+                       "string repetition: result of 400000000 bytes exceeds the string limit of 268435456 bytes (256 MiB)")
+        // 2^27 + 2^27 + 1 bytes: each operand is within the limit, the result is not.
+        let half = "let h = \"x\" * 134217728\n"
+        XCTAssertEqual(error(half + "h + h + \"y\""),
+                       "string concatenation: result of 268435457 bytes exceeds the string limit of 268435456 bytes (256 MiB)")
+        XCTAssertEqual(error(half + "\"{h}{h}y\""),
+                       "string interpolation: result of 268435457 bytes exceeds the string limit of 268435456 bytes (256 MiB)")
+        XCTAssertEqual(error(half + "join([h, h], \"y\")"),
+                       "join: result of 268435457 bytes exceeds the string limit of 268435456 bytes (256 MiB)")
+        XCTAssertEqual(error("replace(\"x\" * 1000000, \"x\", \"y\" * 1000)"),
+                       "replace: result of 1000000000 bytes exceeds the string limit of 268435456 bytes (256 MiB)")
+        XCTAssertEqual(try eval("replace(\"a-b\", \"-\", \"+++\")"), "\"a+++b\"")
+        XCTAssertEqual(error("[1, 2] * 4611686018427387904"),
+                       "list repetition: result of more than 9223372036854775807 items exceeds the list limit of 67108864 items")
+        XCTAssertEqual(error("[] * 1000000000000000000"),
+                       "list repetition: result of 1000000000000000000 items exceeds the list limit of 67108864 items")
+        XCTAssertEqual(try eval("len([1, 2] * 3)"), "6")
+    }
+
+    func testPrintingIsBoundedBySize() throws {
+        let i = interp()
+        let v = try i.evalREPL("[\"x\" * 150000000, \"y\" * 150000000]")
+        let text = v.repr
+        XCTAssertLessThan(text.utf8.count, 2 * Limits.maxStringBytes)
+        XCTAssertTrue(text.hasSuffix("...]"), String(text.suffix(20)))
+    }
+
+    // MARK: round and format
+
+    func testRoundWithExtremeDigits() throws {
+        XCTAssertEqual(try eval("round(1.5, digits: 400)"), "1.5")
+        XCTAssertEqual(try eval("round(123.0, digits: -400)"), "0.0")
+        XCTAssertEqual(try eval("round(1.5, digits: 9223372036854775807)"), "1.5")
+        XCTAssertEqual(try eval("round(-123.0, digits: -9223372036854775807 - 1)"), "-0.0")
+        XCTAssertEqual(try eval("round(1e300, digits: 20)"), "1e+300")
+        XCTAssertEqual(try eval("round(3.14159, digits: 2)"), "3.14")
+        XCTAssertEqual(try eval("round(1250.0, digits: -2)"), "1300.0")
+        XCTAssertEqual(try eval("round(float(\"nan\"), digits: 3) |> is_nan"), "true")
+    }
+
+    func testFormatWidthIsHonouredOrRefused() throws {
+        XCTAssertEqual(try eval("len(format(1.5, \"5000.2f\"))"), "5000")
+        XCTAssertEqual(try eval("format(1.5, \"<6.2f\")"), "\"1.50  \"")
+        XCTAssertEqual(error("format(1.5, \"1000000000.2f\")"),
+                       "bad format spec '1000000000.2f': width 1000000000 exceeds the limit of 10000")
+        XCTAssertEqual(error("format(1.5, \"99999999999999999999999.2f\")"),
+                       "bad format spec '99999999999999999999999.2f': width 99999999999999999999999 exceeds the limit of 10000")
+    }
+
+    // MARK: deep values
+
+    /// Deep enough to overflow the default 8 MiB test-thread stack when freed or compared
+    /// recursively (the reproducer's 3,000,000 levels overflow the 512 MiB script thread).
+    let depth = 300_000
+
+    func testFreeingDeepRecordsDoesNotRecurse() throws {
+        let i = interp()
+        _ = try i.evalREPL("var x = {}\nfor i in range(\(depth)) { x = {a: x, n: i} }")
+        XCTAssertEqual(try i.evalREPL("x.a.a.n").repr, "\(depth - 3)")
+        _ = try i.evalREPL("x = {}")
+        // Records and lists mixed: the list levels are taken apart by the records above them.
+        _ = try i.evalREPL("for i in range(\(depth)) { x = {a: [x, i]} }")
+        _ = try i.evalREPL("x = {}")
+        XCTAssertEqual(try i.evalREPL("x").repr, "{}")
+    }
+
+    func testSharedPartsOfFreedRecordsSurvive() throws {
+        let i = interp()
+        _ = try i.evalREPL("var keep = {v: [1, {w: 2}]}\nvar x = {a: keep, b: [keep, keep]}\nfor i in range(1000) { x = {a: x, k: keep} }")
+        _ = try i.evalREPL("x = nil")
+        XCTAssertEqual(try i.evalREPL("keep").repr, "{v: [1, {w: 2}]}")
+    }
+
+    func testEqualityAndOrderOfDeepValuesDoNotRecurse() throws {
+        let i = interp()
+        _ = try i.evalREPL("""
+            var a = {}
+            var b = {}
+            var p = []
+            var q = []
+            for i in range(\(depth)) { a = {a: a}; b = {a: b}; p = [p, 1]; q = [q, 1] }
+            """)
+        XCTAssertEqual(try i.evalREPL("a == b").repr, "true")
+        XCTAssertEqual(try i.evalREPL("p == q").repr, "true")
+        XCTAssertEqual(try i.evalREPL("p < q").repr, "false")
+        XCTAssertEqual(try i.evalREPL("p <= q").repr, "true")
+        XCTAssertEqual(try i.evalREPL("str(a) |> len").repr, "\(65 * 4 + 3 + 65)", "printing stops at 64 levels")
+        _ = try i.evalREPL("q = [q, 2]")
+        XCTAssertEqual(try i.evalREPL("[p, 1] < q").repr, "true")
+        XCTAssertEqual(try i.evalREPL("[p, 1] == q").repr, "false")
+        _ = try i.evalREPL("a = {}; b = {}; p = []; q = []")
+    }
+
+    func testEqualityOfOrdinaryValues() throws {
+        XCTAssertEqual(try eval("[1, [2, {a: 3.0}]] == [1.0, [2, {a: 3}]]"), "true")
+        XCTAssertEqual(try eval("{a: 1, b: 2} == {b: 2, a: 1}"), "true")
+        XCTAssertEqual(try eval("{a: 1} == {a: 1, b: 2}"), "false")
+        XCTAssertEqual(try eval("[[1, 2], 3] < [[1, 3]]"), "true")
+        XCTAssertEqual(try eval("[[1, 2]] < [[1, 2], 0]"), "true")
+        XCTAssertEqual(try eval("[[1, 2], 3] == [[1, 2], 3]"), "true")
+    }
+}
