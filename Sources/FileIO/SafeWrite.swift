@@ -184,7 +184,8 @@ public enum SafeWrite {
         if fd >= 0 { _ = fsync(fd); close(fd) }
     }
 
-    static func writeAll(_ fd: Int32, _ b: UnsafeRawBufferPointer, shown: String) throws {
+    /// Writes all of `b` to `fd`, retrying short writes and EINTR; errors name `shown`.
+    public static func writeAll(_ fd: Int32, _ b: UnsafeRawBufferPointer, shown: String) throws {
         var off = 0
         while off < b.count {
             #if canImport(Glibc)

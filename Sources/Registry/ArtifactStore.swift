@@ -61,7 +61,9 @@ struct ArtifactStore: Sendable {
             try produce { chunk in
                 hasher.update(chunk)
                 size += Int64(chunk.count)
-                try chunk.withUnsafeBytes { try writeAll(fd, $0, path: tempURL.path) }
+                try chunk.withUnsafeBytes { b in
+                    do { try SafeWrite.writeAll(fd, b, shown: tempURL.path) } catch { throw RegistryError.storage("\(error)") }
+                }
             }
             guard fsync(fd) == 0 else { throw RegistryError.storage("fsync failed on '\(tempURL.path)': errno \(errno)") }
         } catch {
@@ -81,22 +83,6 @@ struct ArtifactStore: Sendable {
         }
         syncDirectory()
         return (sha, size)
-    }
-
-    private func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String) throws {
-        var offset = 0
-        while offset < buffer.count {
-            #if canImport(Glibc)
-            let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-            #else
-            let n = Darwin.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-            #endif
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw RegistryError.storage("cannot write '\(path)': errno \(errno)")
-            }
-            offset += n
-        }
     }
 
     /// Makes the rename itself durable.
