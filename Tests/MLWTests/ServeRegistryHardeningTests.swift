@@ -62,8 +62,10 @@ final class ServeRegistryHardeningTests: XCTestCase {
         XCTAssertEqual(slot.current.primary.model.version, 1)
         let y = try await slot.pick(requestID: nil).predict([1, 2, 3, 4], rows: 1)
         XCTAssertEqual(y.count, 3)
-        let text = String(decoding: server.metrics.text(), as: UTF8.self)
-        XCTAssertTrue(text.contains(#"mlw_model_load_failures_total{model="iris"} 1"#), text)
+        // The failure is recorded for readiness a moment before it is counted.
+        try await waitFor("the failure counted") {
+            String(decoding: server.metrics.text(), as: UTF8.self).contains(#"mlw_model_load_failures_total{model="iris"} 1"#)
+        }
 
         _ = try reg.setAlias("iris", alias: "staging", version: 3)
         try await waitFor("the load of version 3 failing") { slot.current.error?.contains("iris:3") == true }
@@ -179,6 +181,12 @@ final class ServeRegistryHardeningTests: XCTestCase {
         XCTAssertEqual(alias.code, 1)
         XCTAssertTrue(alias.err.hasPrefix("error: the registry '\(home.path)/registry.sqlite' is locked by pid \(holder.processIdentifier) ("), alias.err)
         XCTAssertTrue(alias.err.contains("gave up after 1 s"), alias.err)
+        // A script that reads the registry runs; only its recording gives up, with a warning.
+        let run = try mlw(["run", try script("read.mlw", "print(resolve(\"iris@staging\").version)\n")], env: ["MLW_REGISTRY_LOCK_WAIT": "1"])
+        XCTAssertEqual(run.code, 0, run.err)
+        XCTAssertEqual(run.out, "1\n")
+        XCTAssertTrue(run.err.hasPrefix("warning: this run is not recorded: the registry "), run.err)
+        XCTAssertTrue(run.err.contains("is locked by pid \(holder.processIdentifier) ("), run.err)
     }
 
     /// `mlw run` killed with SIGKILL: its run is marked killed by the next command, and
