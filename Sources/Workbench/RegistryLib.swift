@@ -1,6 +1,7 @@
 import Foundation
 import Lang
 import Registry
+import ServeModels
 import Train
 
 /// The registry as MLW functions: thin bindings over the `Registry` target. The registry
@@ -123,15 +124,14 @@ public let registryLibrary = Library("registry", doc: "Model registry and run tr
     },
 ])
 
-/// A file that says it is an MLW model must load as one (else registering it is an error
+/// A file that says it is a model (an MLW model file, a dense safetensors MLP) must load as one (else registering it is an error
 /// naming why); any other file is registered as a plain file, which `mlw serve` refuses.
 private func artifactKind(_ path: String, _ a: Args) throws -> ArtifactKind {
     var info = stat()   // a FIFO or device would block the read below
     guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { throw a.invalid("artifact", "'\(path)' is not a regular file") }
-    let head = (FileHandle(forReadingAtPath: path)?.readData(ofLength: 8)).map { Array($0) } ?? []
-    guard head == ModelFile.magic else { return .file }
-    do { _ = try loadModel(path) } catch { throw a.invalid("artifact", "'\(path)' is not a loadable model: \(error)") }
-    return .model
+    do { return try MLWModelLoader.isModel(path) ? .model : .file } catch {
+        throw a.invalid("artifact", "'\(path)' is not a loadable model: \(error)")
+    }
 }
 
 /// Runs `body` with this interpreter's registry; registry errors become runtime errors

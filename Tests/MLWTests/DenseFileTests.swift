@@ -29,4 +29,26 @@ final class DenseFileTests: XCTestCase {
             XCTAssertTrue("\(e)".contains("is not a dense model file"), "\(e)")
         }
     }
+
+    /// Registering checks the file: dense safetensors and MLW model files are models (and
+    /// must load), anything else is a plain file artifact.
+    func testIsModelRecognisesBothFormats() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mlw-ismodel-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let dense = dir.appendingPathComponent("d.safetensors").path
+        let w = try Tensor.randn([4, 2], seed: 1, dtype: .float32), b = try Tensor.randn([2], seed: 2, dtype: .float32)
+        try Safetensors.save(dense, [("layer.0.weight", w), ("layer.0.bias", b)],
+                             metadata: ["mlw.kind": "dense", "mlw.activations": "none"])
+        XCTAssertTrue(try MLWModelLoader.isModel(dense))
+        let other = dir.appendingPathComponent("o.safetensors").path
+        try Safetensors.save(other, [("w", w)])
+        XCTAssertFalse(try MLWModelLoader.isModel(other))
+        let text = dir.appendingPathComponent("notes.txt").path
+        try Data("weights: 1,2,3\n".utf8).write(to: URL(fileURLWithPath: text))
+        XCTAssertFalse(try MLWModelLoader.isModel(text))
+        // Says it is dense but cannot be built: an error, not a silent file artifact.
+        try Safetensors.save(dense, [("layer.0.weight", w)], metadata: ["mlw.kind": "dense", "mlw.activations": "relu"])
+        XCTAssertThrowsError(try MLWModelLoader.isModel(dense))
+    }
 }
