@@ -156,4 +156,75 @@ final class LangHardeningTests: XCTestCase {
         XCTAssertEqual(try eval("[[1, 2]] < [[1, 2], 0]"), "true")
         XCTAssertEqual(try eval("[[1, 2], 3] == [[1, 2], 3]"), "true")
     }
+
+    // MARK: error cap
+
+    /// The syntax and resolve errors of `text` (the first one and those attached to it).
+    func syntaxErrors(_ text: String) -> [MLWError] {
+        do {
+            _ = try interp().runMain(SourceFile(name: "t.mlw", text: text))
+            XCTFail("expected errors")
+            return []
+        } catch let e as MLWError {
+            return [e] + e.more
+        } catch {
+            XCTFail("\(error)")
+            return []
+        }
+    }
+
+    func testEveryKindOfErrorIsCappedAtTwenty() {
+        let keys = Array(repeating: "a: 1", count: 10_000).joined(separator: ", ")
+        let dup = syntaxErrors("let r = {\(keys)}")
+        XCTAssertEqual(dup.count, Parser.maxErrors)
+        XCTAssertEqual(dup[0].message, "duplicate field 'a' in record")
+        // Each error shows a window of its long line, not the whole 60 KB line.
+        var whole = dup[0]
+        whole.more = Array(dup.dropFirst())
+        XCTAssertLessThan(whole.render().utf8.count, 20 * 700)
+        XCTAssertTrue(whole.render().contains("^"))
+
+        let unknown = syntaxErrors((0..<500).map { "print(nope\($0))" }.joined(separator: "\n"))
+        XCTAssertEqual(unknown.count, Parser.maxErrors)
+        XCTAssertTrue(unknown[0].message.hasPrefix("unknown name 'nope0'"), unknown[0].message)
+
+        let badChars = syntaxErrors(String(repeating: "$ ", count: 5000))
+        XCTAssertLessThanOrEqual(badChars.count, Parser.maxErrors)
+        XCTAssertFalse(badChars.isEmpty)
+
+        let badKeys = syntaxErrors("let r = {" + (0..<500).map { "\"k{\($0)}\": 1" }.joined(separator: ", ") + "}")
+        XCTAssertEqual(badKeys.count, Parser.maxErrors)
+    }
+
+    func testLongLineWindowKeepsTheCaretUnderTheError() {
+        let text = "let r = {" + (0..<2000).map { "b\($0): 1, " }.joined() + "c: nope}"
+        let errors = syntaxErrors(text)
+        XCTAssertEqual(errors.count, 1)
+        let lines = errors[0].render().split(separator: "\n")
+        XCTAssertEqual(errors[0].message, "unknown name 'nope'")
+        let src = Array(lines[1].utf8), caret = Array(lines[2].utf8)
+        let at = caret.firstIndex(of: UInt8(ascii: "^"))!
+        XCTAssertEqual(String(decoding: src[at..<(at + 4)], as: UTF8.self), "nope")
+        XCTAssertLessThan(src.count, 260)
+    }
+
+    // MARK: count arguments
+
+    func testCountAccessorBoundsArguments() throws {
+        let lib = Library("counts", doc: "test", [
+            NativeFunction("repeat_n", [Param("n", .int)], doc: "n", example: "repeat_n(1)") { a in .int(try a.count("n", min: 1, max: 10)) },
+            NativeFunction("frac", [Param("f", .number)], doc: "f", example: "frac(0.5)") { a in .float(try a.finite("f")) },
+        ])
+        let i = Interpreter(libraries: coreLibraries + [lib])
+        XCTAssertEqual(try i.evalREPL("repeat_n(10)").repr, "10")
+        XCTAssertThrowsError(try i.evalREPL("repeat_n(9223372036854775807)")) { e in
+            XCTAssertEqual((e as? MLWError)?.message, "bad argument 'n' to 'repeat_n': 9223372036854775807 is more than the limit of 10")
+        }
+        XCTAssertThrowsError(try i.evalREPL("repeat_n(0)")) { e in
+            XCTAssertEqual((e as? MLWError)?.message, "bad argument 'n' to 'repeat_n': must be at least 1, got 0")
+        }
+        XCTAssertThrowsError(try i.evalREPL("frac(float(\"inf\"))")) { e in
+            XCTAssertEqual((e as? MLWError)?.message, "bad argument 'f' to 'frac': must be a finite number, got inf")
+        }
+    }
 }

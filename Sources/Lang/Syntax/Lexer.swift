@@ -64,7 +64,16 @@ public struct Lexer {
         }
     }
 
+    /// The next token, skipping (and reporting) characters that start none. A loop, not
+    /// recursion: a file of a million stray characters must not grow the stack.
     private mutating func next() -> Token {
+        while true {
+            if let t = token() { return t }
+        }
+    }
+
+    /// The token at `pos`, or nil after reporting a character that starts no token.
+    private mutating func token() -> Token? {
         let start = pos, l = line, ls = lineStart
         guard pos < end else { return Token(kind: .eof, span: Span(file: file, line: line, col: pos - lineStart + 1, length: 1)) }
         let c = bytes[pos]
@@ -91,7 +100,7 @@ public struct Lexer {
         let ch = String(decoding: bytes[start..<pos], as: UTF8.self)
         error("unexpected character '\(ch)'", start, l, ls)
         skipSpaceAndComments()
-        return next()
+        return nil
     }
 
     /// Longest first, so `**=` wins over `**` and `*`.
