@@ -92,7 +92,7 @@ final class HardeningTests: XCTestCase {
         try await server.application().test(.router) { client in
             for (paths, allowed) in [(gets, "GET"), (posts, "POST")] {
                 for path in paths {
-                    for method in [HTTPRequest.Method("TRACE")!, .delete, .put, .patch, allowed == "GET" ? .post : .get] {
+                    for method in [HTTPRequest.Method("TRACE")!, .delete, .put, .patch, allowed == "POST" ? .get : .post, .head] {
                         try await client.execute(uri: path, method: method) { r in
                             XCTAssertEqual(r.status.code, 405, "\(method) \(path)")
                             XCTAssertEqual(r.headers[.allow], allowed, "\(method) \(path)")
