@@ -76,7 +76,7 @@ struct Run: ParsableCommand {
                 interp.scriptArgs = scriptArgs
                 interp.forceStages = force
                 installInterruptHandler()
-                // Recorded in the registry (Sources/Workbench/RunRecorder.swift) unless --no-record.
+                // Recorded in the registry (Sources/Workbench/Runs/RunRecorder.swift) unless --no-record.
                 let recorder = RunRecorder.start(interp, scriptPath: file, enabled: !noRecord)
                 do { _ = try interp.runFile(file) } catch { recorder?.finish(error); throw error }
                 recorder?.finish(nil)

@@ -1,4 +1,4 @@
-"""Writes a 64-128-64-10 dense MLP (seeded) as safetensors, the layout mlw serve loads as a graph model (Workbench/DenseFile.swift)."""
+"""Writes a 64-128-64-10 dense MLP (seeded) as safetensors, the layout mlw serve loads as a graph model (Sources/ServeModels/DenseFile.swift)."""
 import sys
 import numpy as np
 from safetensors.numpy import save_file

@@ -3,7 +3,7 @@ import Lang
 import Optimize
 import Train
 
-/// Graph optimization, inspection and ONNX export in MLW (Docs/graph.md).
+/// Graph optimization, inspection and ONNX export in MLW (Docs/optimize.md).
 let graphLibrary = Library("graph", doc: "Optimize model graphs, inspect them, export to ONNX.", [
     NativeFunction("optimize", [Param("model", .native("model")), Param("level", .int, .int(2)), Param("passes", .optional(.list), .nil),
                                 Param("disable", .list, .list([])), Param("check", .bool, .bool(false))],
