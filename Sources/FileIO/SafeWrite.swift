@@ -68,8 +68,8 @@ public enum SafeWrite {
     public static func commit(temporary: String, to path: String) throws {
         let target: Target
         do { target = try resolve(path) } catch { unlink(temporary); throw error }
-        let tmpDir = (temporary as NSString).deletingLastPathComponent
-        let dstDir = (target.path as NSString).deletingLastPathComponent
+        let tmpDir = parentDirectory(temporary)
+        let dstDir = parentDirectory(target.path)
         switch target.kind {
         case .regular, .absent:
             if tmpDir == dstDir {
@@ -122,7 +122,7 @@ public enum SafeWrite {
                 guard n >= 0 else { throw SafeWriteError(path: path, reason: "cannot read symlink '\(current)': \(errorText())") }
                 let link = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
                 // A relative link is relative to the folder holding the link.
-                let dir = (current as NSString).deletingLastPathComponent
+                let dir = parentDirectory(current)
                 current = link.hasPrefix("/") || dir.isEmpty ? link : dir + "/" + link
             case S_IFREG: return Target(path: current, kind: .regular(st.st_mode & 0o7777))
             case S_IFCHR, S_IFBLK, S_IFIFO: return Target(path: current, kind: .inPlace)
@@ -159,8 +159,9 @@ public enum SafeWrite {
     }
 
     static func makeTemporary(nextTo target: String, shown: String) throws -> (String, Int32) {
-        let dir = (target as NSString).deletingLastPathComponent
-        let name = (target as NSString).lastPathComponent
+        let dir = parentDirectory(target)
+        let slash = target.lastIndex(of: "/")
+        let name = slash.map { String(target[target.index(after: $0)...]) } ?? target
         let tmp = (dir.isEmpty ? "" : dir + "/") + ".\(name).tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
         guard fd >= 0 else { throw SafeWriteError(path: shown, reason: errorText()) }
@@ -179,7 +180,7 @@ public enum SafeWrite {
             throw SafeWriteError(path: shown, reason: reason)
         }
         // Make the rename itself durable.
-        let dir = (target as NSString).deletingLastPathComponent
+        let dir = parentDirectory(target)
         let fd = open(dir.isEmpty ? "." : dir, O_RDONLY | O_CLOEXEC)
         if fd >= 0 { _ = fsync(fd); close(fd) }
     }
@@ -210,4 +211,15 @@ public struct SafeWriteError: Error, LocalizedError, CustomStringConvertible, Eq
     public var reason: String
     public var description: String { "cannot write '\(path)': \(reason)" }
     public var errorDescription: String? { description }
+}
+
+/// The folder part of a path ("" for a bare name, "/" for "/x"). Foundation's
+/// `deletingLastPathComponent` traps on a one-character relative path ("a") on this
+/// toolchain (found by MLWTests/BindingFuzzTests through `write_text("a", ...)`).
+public func parentDirectory(_ path: String) -> String {
+    var p = Substring(path)
+    while p.count > 1, p.hasSuffix("/") { p = p.dropLast() }
+    guard let slash = p.lastIndex(of: "/") else { return "" }
+    if slash == p.startIndex { return "/" }
+    return String(p[..<slash])
 }

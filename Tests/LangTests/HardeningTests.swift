@@ -227,4 +227,25 @@ final class LangHardeningTests: XCTestCase {
             XCTAssertEqual((e as? MLWError)?.message, "bad argument 'f' to 'frac': must be a finite number, got inf")
         }
     }
+
+    // MARK: found by BindingFuzzTests
+
+    func testEnumerateStartNearIntMax() throws {
+        XCTAssertEqual(try eval("enumerate([1], start: 9223372036854775807)"), "[[9223372036854775807, 1]]")
+        XCTAssertEqual(error("enumerate([1, 2], start: 9223372036854775807)"),
+                       "bad argument 'start' to 'enumerate': 9223372036854775807 + 1 does not fit in an integer")
+    }
+
+    func testWriteTextToAOneCharacterRelativePath() throws {
+        // Foundation's deletingLastPathComponent traps on "a"; SafeWrite splits paths itself.
+        let fm = FileManager.default
+        let dir = NSTemporaryDirectory() + "mlw-lang-onechar-\(getpid())"
+        try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let old = fm.currentDirectoryPath
+        XCTAssertTrue(fm.changeCurrentDirectoryPath(dir))
+        defer { _ = fm.changeCurrentDirectoryPath(old); try? fm.removeItem(atPath: dir) }
+        XCTAssertEqual(try eval("write_text(\"a\", \"x\"); read_text(\"a\")"), "\"x\"")
+        try fm.createDirectory(atPath: dir + "/d", withIntermediateDirectories: true)
+        XCTAssertEqual(try eval("write_text(\"d/b\", \"y\"); read_text(\"\(dir)/d/b\")"), "\"y\"")
+    }
 }

@@ -68,8 +68,12 @@ public let collectionLibrary = Library("lists", doc: "Lists and records: length,
     },
     NativeFunction("enumerate", [Param("items", .list), Param("start", .int, .int(0))], doc: "Pairs [index, item].",
                    example: "enumerate([\"a\", \"b\"])", result: "[[0, \"a\"], [1, \"b\"]]") { a in
-        let s = try a.int("start")
-        return .list(try a.list("items").enumerated().map { .list([.int($0.offset + s), $0.element]) })
+        let s = try a.int("start"), items = try a.list("items")
+        // The last index must fit: enumerate(xs, start: Int.max) overflowed on the second item.
+        if items.count > 1, s.addingReportingOverflow(items.count - 1).overflow {
+            throw a.invalid("start", "\(s) + \(items.count - 1) does not fit in an integer")
+        }
+        return .list(items.enumerated().map { .list([.int($0.offset &+ s), $0.element]) })
     },
     NativeFunction("sort", [Param("items", .list), Param("reverse", .bool, .bool(false))], doc: "Sorted copy (stable).",
                    example: "sort([3, 1, 2])", result: "[1, 2, 3]") { a in

@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 
 /// `import "lib/util.mlw" as util` and `import std.metrics`: a module runs once, its
@@ -18,7 +19,7 @@ extension Interpreter {
         }
         let rel = imp.path ?? ""
         if rel.hasPrefix("/") { return rel }
-        let baseDir = file.path.map { ($0 as NSString).deletingLastPathComponent } ?? FileManager.default.currentDirectoryPath
+        let baseDir = file.path.map { parentDirectory($0) } ?? FileManager.default.currentDirectoryPath
         return ((baseDir.isEmpty ? "." : baseDir) as NSString).appendingPathComponent(rel)
     }
 
