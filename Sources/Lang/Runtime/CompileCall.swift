@@ -100,9 +100,7 @@ extension Interpreter {
     /// Clears what a failed call pushed, and converts native failures to located errors.
     @inline(never) func unwound(_ error: Error, _ ctx: Ctx, _ argBase: Int, _ span: Span) -> Error {
         ctx.unwind(to: argBase)
-        if let e = error as? NativeError { return MLWError.runtime(e.message, at: span) }
-        if error is MLWError { return error }
-        return MLWError.runtime("\(error)", at: span)
+        return MLWError.located(error, at: span)
     }
 
     /// Runs `f` on the `argc` values at `argBase` (the last `names.count` are named).

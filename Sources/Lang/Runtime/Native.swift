@@ -137,6 +137,16 @@ public struct Library {
 }
 
 /// A native function's failure; the interpreter adds the call site and traceback.
+extension MLWError {
+    /// Any error thrown by native code (a library's own error type, `NativeError`) as a
+    /// runtime error at the call or operator site; an `MLWError` keeps its own place. Every
+    /// error type's `description` is its user-facing sentence, so bindings never convert.
+    public static func located(_ error: Error, at span: Span) -> Error {
+        if error is MLWError { return error }
+        return MLWError.runtime(String(describing: error), at: span)
+    }
+}
+
 public struct NativeError: Error, CustomStringConvertible {
     public let message: String
     public init(_ message: String) { self.message = message }

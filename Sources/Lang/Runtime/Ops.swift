@@ -25,7 +25,7 @@ public enum Ops {
         do {
             if case .native(let n) = a, let v = try n.binary(op, b, reversed: false) { return v }
             if case .native(let n) = b, let v = try n.binary(op, a, reversed: true) { return v }
-        } catch let e as NativeError { throw MLWError.runtime(e.message, at: span) }
+        } catch { throw MLWError.located(error, at: span) }
         switch o {
         case .eq: return .bool(a.equals(b))
         case .ne: return .bool(!a.equals(b))
@@ -68,7 +68,7 @@ public enum Ops {
 
     /// Runs a size check, giving its error the operator's place.
     @inline(__always) static func limit(at span: Span = .none, _ check: () throws -> Void) throws {
-        do { try check() } catch let e as NativeError { throw MLWError.runtime(e.message, at: span) }
+        do { try check() } catch { throw MLWError.located(error, at: span) }
     }
 
     /// Float arithmetic and comparison that cannot fail; nil sends the rest to `floatOp`.
@@ -154,7 +154,7 @@ public enum Ops {
             return .int(-x)
         case .float(let x): return .float(-x)
         case .native(let n):
-            do { if let r = try n.unary("-") { return r } } catch let e as NativeError { throw MLWError.runtime(e.message, at: span) }
+            do { if let r = try n.unary("-") { return r } } catch { throw MLWError.located(error, at: span) }
             throw MLWError.runtime("cannot negate \(v.typeName)", at: span)
         default: throw MLWError.runtime("cannot negate \(v.typeName)", at: span)
         }
@@ -165,7 +165,7 @@ public enum Ops {
         case .record(let r):
             if let x = r[name] { return x }
         case .native(let n):
-            if let x = try n.field(name) { return x }
+            do { if let x = try n.field(name) { return x } } catch { throw MLWError.located(error, at: span) }
         default: break
         }
         throw MLWError.runtime(noMember(v, name, method: false), at: span)
@@ -212,7 +212,7 @@ public enum Ops {
         if case .native(let n) = v {
             do {
                 if let r = try n.index(items) { return r }
-            } catch let e as NativeError { throw MLWError.runtime(e.message, at: span) }
+            } catch { throw MLWError.located(error, at: span) }
             throw MLWError.runtime("\(v.typeName) cannot be indexed", at: span)
         }
         guard items.count == 1 else {
@@ -244,7 +244,7 @@ public enum Ops {
             default:
                 throw MLWError.runtime("cannot slice \(v.typeName)", at: span)
             }
-        } catch let e as NativeError { throw MLWError.runtime(e.message, at: span) }
+        } catch { throw MLWError.located(error, at: span) }
     }
 
     /// `xs[i] = v` and `r["k"] = v` build the updated value; the caller stores it.

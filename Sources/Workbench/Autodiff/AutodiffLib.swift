@@ -36,23 +36,21 @@ final class TracedValue: NativeValue {
     func binary(_ op: String, _ other: Value, reversed: Bool) throws -> Value? {
         guard let o = try operand(other) else { return nil }
         let (a, b) = reversed ? (o, v) : (v, o)
-        do {
-            switch op {
-            case "+": return traced(try a.apply(.add, [b]))
-            case "-": return traced(try a.apply(.sub, [b]))
-            case "*": return traced(try a.apply(.mul, [b]))
-            case "/": return traced(try a.apply(.div, [b]))
-            case "@": return traced(try a.apply(.matmul, [b]))
-            case "**" where !reversed:
-                guard case .int(let k) = other, k >= 1, k <= 16 else {
-                    throw NativeError("'**' on a traced tensor needs an integer exponent from 1 to 16")
-                }
-                var r = v
-                for _ in 1..<k { r = try r.apply(.mul, [v]) }
-                return traced(r)
-            default: return nil
+        switch op {
+        case "+": return traced(try a.apply(.add, [b]))
+        case "-": return traced(try a.apply(.sub, [b]))
+        case "*": return traced(try a.apply(.mul, [b]))
+        case "/": return traced(try a.apply(.div, [b]))
+        case "@": return traced(try a.apply(.matmul, [b]))
+        case "**" where !reversed:
+            guard case .int(let k) = other, k >= 1, k <= 16 else {
+                throw NativeError("'**' on a traced tensor needs an integer exponent from 1 to 16")
             }
-        } catch let e as GraphError { throw NativeError(e.description) }
+            var r = v
+            for _ in 1..<k { r = try r.apply(.mul, [v]) }
+            return traced(r)
+        default: return nil
+        }
     }
 
     func unary(_ op: String) throws -> Value? {
@@ -71,7 +69,7 @@ private func tracedOp(_ op: OpName, _ doc: String, attrs: @escaping (Args) throw
     let name = op.rawValue
     return NativeFunction(name, [tracedParam] + extra, doc: doc, example: "grad(|w| \(name)(w\(op == .sum || op == .mean ? "" : ").sum(")), ones([2]))") { a in
         let t = try a.native("t", as: TracedValue.self, "traced tensor")
-        do { return traced(try t.v.apply(op, [], try attrs(a))) } catch let e as GraphError { throw NativeError(e.description) }
+        return traced(try t.v.apply(op, [], try attrs(a)))
     }
 }
 
@@ -126,11 +124,9 @@ func valueAndGradient(_ a: Args) throws -> (Value, Value) {
         throw NativeError("grad: the function must return a traced tensor computed from its argument, got \(out.typeName)")
     }
     guard y.v.value.count == 1 else { throw NativeError("grad: the function must return a scalar, got shape \(y.v.shape)") }
-    do {
-        let g = try tape.gradients(of: y.v)
-        let grads = try zip(vars, inputs).map { v, t in
-            wrap(try g[v.id] ?? Tensor.zeros(t.shape, dtype: t.dtype))
-        }
-        return (.float(try y.v.value.item()), single ? grads[0] : .list(grads))
-    } catch let e as GraphError { throw NativeError(e.description) }
+    let g = try tape.gradients(of: y.v)
+    let grads = try zip(vars, inputs).map { v, t in
+        wrap(try g[v.id] ?? Tensor.zeros(t.shape, dtype: t.dtype))
+    }
+    return (.float(try y.v.value.item()), single ? grads[0] : .list(grads))
 }

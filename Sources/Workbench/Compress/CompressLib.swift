@@ -18,13 +18,11 @@ let compressLibrary = Library("compress", doc: "Distillation, pruning (CSR stora
                    result: "1") { a in
         let t = try modelArg(a, "teacher"), s = try modelArg(a, "student")
         let (x, y) = try labelled(a, "data")
-        return try compressing {
-            let run = try distill(teacher: t, student: s, x: x, y: y, temperature: try a.double("temperature"),
-                                  softWeight: try a.double("soft_weight"), hardWeight: try a.double("hard_weight"),
-                                  epochs: try a.count("epochs", max: 1_000_000), optimizer: try optimizerArg(a, Adam(lr: 1e-3)), batch: try a.count("batch", min: 1, max: 1 << 24),
-                                  val: try valArg(a), seed: try seedArg(a), schedule: try scheduleArg(a))
-            return .native(RunValue(run, ModelValue(run.model)))
-        }
+        let run = try distill(teacher: t, student: s, x: x, y: y, temperature: try a.double("temperature"),
+                              softWeight: try a.double("soft_weight"), hardWeight: try a.double("hard_weight"),
+                              epochs: try a.count("epochs", max: 1_000_000), optimizer: try optimizerArg(a, Adam(lr: 1e-3)), batch: try a.count("batch", min: 1, max: 1 << 24),
+                              val: try valArg(a), seed: try seedArg(a), schedule: try scheduleArg(a))
+        return .native(RunValue(run, ModelValue(run.model)))
     },
     NativeFunction("prune", [Param("model", .native("model")), Param("sparsity", .number), Param("method", .string, .string("magnitude")),
                              Param("scope", .string, .string("layer")), Param("pattern", .string, .string("unstructured")),
@@ -36,10 +34,8 @@ let compressLibrary = Library("compress", doc: "Distillation, pruning (CSR stora
         guard let scope = PruneScope(rawValue: try a.string("scope")) else { throw a.invalid("scope", "must be \"layer\" or \"global\"") }
         let patterns: [String: PrunePattern] = ["unstructured": .unstructured, "2:4": .twoFour, "neurons": .neurons, "channels": .channels]
         guard let pattern = patterns[try a.string("pattern")] else { throw a.invalid("pattern", "must be unstructured, 2:4, neurons or channels") }
-        return try compressing {
-            .native(ModelValue(try prune(m, sparsity: try a.double("sparsity"), method: method, scope: scope, pattern: pattern,
-                                         layers: a.isNil("layers") ? nil : try stringList(a, "layers"), seed: try seedArg(a))))
-        }
+        return .native(ModelValue(try prune(m, sparsity: try a.double("sparsity"), method: method, scope: scope, pattern: pattern,
+                                     layers: a.isNil("layers") ? nil : try stringList(a, "layers"), seed: try seedArg(a))))
     },
     NativeFunction("finetune", [Param("model", .native("model")), Param("data"), Param("epochs", .int, .int(3)),
                                 Param("optimizer", .optional(.native("optimizer")), .nil), Param("batch", .int, .int(64)),
@@ -49,11 +45,9 @@ let compressLibrary = Library("compress", doc: "Distillation, pruning (CSR stora
                    result: "true") { a in
         let m = try modelArg(a, "model")
         let (x, y) = try labelled(a, "data")
-        return try compressing {
-            let run = try finetune(m, x: x, y: y, epochs: try a.count("epochs", max: 1_000_000), optimizer: try optimizerArg(a, Adam(lr: 1e-3)),
-                                   batch: try a.count("batch", min: 1, max: 1 << 24), val: try valArg(a), seed: try seedArg(a))
-            return .native(ModelValue(run.model))
-        }
+        let run = try finetune(m, x: x, y: y, epochs: try a.count("epochs", max: 1_000_000), optimizer: try optimizerArg(a, Adam(lr: 1e-3)),
+                               batch: try a.count("batch", min: 1, max: 1 << 24), val: try valArg(a), seed: try seedArg(a))
+        return .native(ModelValue(run.model))
     },
     NativeFunction("quantize", [Param("model", .native("model")), Param("mode", .string, .string("dynamic")), Param("calibrate", .any, .nil),
                                 Param("method", .string, .string("minmax")), Param("per_channel", .bool, .bool(true)),
@@ -64,11 +58,9 @@ let compressLibrary = Library("compress", doc: "Distillation, pruning (CSR stora
         guard let mode = QuantMode(rawValue: try a.string("mode")) else { throw a.invalid("mode", "must be \"dynamic\" or \"static\"") }
         guard let method = CalibrationMethod(rawValue: try a.string("method")) else { throw a.invalid("method", "must be minmax, percentile or entropy") }
         let calib = a.isNil("calibrate") ? nil : try xy(a["calibrate"], "calibrate", a).0
-        return try compressing {
-            .native(ModelValue(try quantize(m, mode: mode, calibrate: calib, method: method, perChannel: try a.bool("per_channel"),
-                                            symmetric: try a.bool("symmetric"), skip: try stringList(a, "skip"),
-                                            minSQNR: a.isNil("min_sqnr") ? nil : try a.double("min_sqnr"))))
-        }
+        return .native(ModelValue(try quantize(m, mode: mode, calibrate: calib, method: method, perChannel: try a.bool("per_channel"),
+                                        symmetric: try a.bool("symmetric"), skip: try stringList(a, "skip"),
+                                        minSQNR: a.isNil("min_sqnr") ? nil : try a.double("min_sqnr"))))
     },
     NativeFunction("qat", [Param("model", .native("model")), Param("data"), Param("epochs", .int, .int(3)),
                            Param("optimizer", .optional(.native("optimizer")), .nil), Param("batch", .int, .int(64)), Param("seed", .int, .int(0))],
@@ -77,10 +69,8 @@ let compressLibrary = Library("compress", doc: "Distillation, pruning (CSR stora
                    result: "true") { a in
         let m = try modelArg(a, "model")
         let (x, y) = try labelled(a, "data")
-        return try compressing {
-            .native(ModelValue(try qat(m, x: x, y: y, epochs: try a.count("epochs", max: 1_000_000), optimizer: try optimizerArg(a, Adam(lr: 1e-4)),
-                                       batch: try a.count("batch", min: 1, max: 1 << 24), seed: try seedArg(a)).model))
-        }
+        return .native(ModelValue(try qat(m, x: x, y: y, epochs: try a.count("epochs", max: 1_000_000), optimizer: try optimizerArg(a, Adam(lr: 1e-4)),
+                                   batch: try a.count("batch", min: 1, max: 1 << 24), seed: try seedArg(a)).model))
     },
     NativeFunction("quant_report", [Param("model", .native("model")), Param("data"), Param("reference", .optional(.native("model")), .nil)],
                    doc: "Per-layer error of an int8 model against float (max abs diff, SQNR dB) on sample data.",
@@ -88,17 +78,15 @@ let compressLibrary = Library("compress", doc: "Distillation, pruning (CSR stora
         let m = try modelArg(a, "model")
         let x = try xy(a["data"], "data", a).0
         let ref = a.isNil("reference") ? nil : try modelArg(a, "reference")
-        return try compressing { .string(try quantReport(m, x, reference: ref).description) }
+        return .string(try quantReport(m, x, reference: ref).description)
     },
     NativeFunction("sparsity_report", [Param("model", .native("model"))],
                    doc: "Per-layer and global sparsity, parameter counts and bytes as stored: {sparsity, weights, nonzeros, bytes, file_bytes, text}.",
                    example: "sparsity_report(sequential([dense(4, 3)])).sparsity", result: "0.0") { a in
         let m = try modelArg(a, "model")
-        return try compressing {
-            let r = try sparsityReport(m)
-            return .record([("sparsity", .float(r.sparsity)), ("weights", .int(r.weights)), ("nonzeros", .int(r.nonzeros)),
-                            ("bytes", .int(r.paramBytes)), ("file_bytes", .int(r.fileBytes)), ("text", .string(r.description))])
-        }
+        let r = try sparsityReport(m)
+        return .record([("sparsity", .float(r.sparsity)), ("weights", .int(r.weights)), ("nonzeros", .int(r.nonzeros)),
+                        ("bytes", .int(r.paramBytes)), ("file_bytes", .int(r.fileBytes)), ("text", .string(r.description))])
     },
     NativeFunction("compare", [Param("models", .list), Param("data"), Param("names", .optional(.list), .nil), Param("runs", .int, .int(200))],
                    doc: "One table: parameters, bytes on disk, sparsity, accuracy, latency p50/p99 at batch 1 and 64; prints it and returns the rows.",
@@ -111,15 +99,13 @@ let compressLibrary = Library("compress", doc: "Distillation, pruning (CSR stora
         let names = a.isNil("names") ? (0..<models.count).map { "model \($0 + 1)" } : try stringList(a, "names")
         guard names.count == models.count else { throw a.invalid("names", "needs one name per model") }
         let (x, y) = try labelled(a, "data")
-        return try compressing {
-            let c = try compare(Array(zip(names, models)), x: x, y: y, runs: try a.count("runs", min: 1, max: 100_000))
-            a.interpreter.output(c.description + "\n")
-            return .list(c.rows.map { r in
-                .record([("name", .string(r.name)), ("parameters", .int(r.parameters)), ("bytes", .int(r.fileBytes)),
-                         ("sparsity", .float(r.sparsity)), ("accuracy", .float(r.accuracy)), ("p50_batch1_ms", .float(r.p50Batch1)),
-                         ("p99_batch1_ms", .float(r.p99Batch1)), ("p50_batch64_ms", .float(r.p50Batch64)), ("p99_batch64_ms", .float(r.p99Batch64))])
-            })
-        }
+        let c = try compare(Array(zip(names, models)), x: x, y: y, runs: try a.count("runs", min: 1, max: 100_000))
+        a.interpreter.output(c.description + "\n")
+        return .list(c.rows.map { r in
+            .record([("name", .string(r.name)), ("parameters", .int(r.parameters)), ("bytes", .int(r.fileBytes)),
+                     ("sparsity", .float(r.sparsity)), ("accuracy", .float(r.accuracy)), ("p50_batch1_ms", .float(r.p50Batch1)),
+                     ("p99_batch1_ms", .float(r.p99Batch1)), ("p50_batch64_ms", .float(r.p50Batch64)), ("p99_batch64_ms", .float(r.p99Batch64))])
+        })
     },
 ])
 
@@ -139,11 +125,4 @@ func valArg(_ a: Args) throws -> (x: Tensor, y: Tensor)? {
 
 func optimizerArg(_ a: Args, _ fallback: any Optimizer) throws -> any Optimizer {
     a.isNil("optimizer") ? fallback : try a.native("optimizer", as: OptimizerValue.self, "optimizer").optimizer
-}
-
-/// Compression errors (TrainError, TensorError) become MLW errors with their message.
-func compressing(_ body: () throws -> Value) throws -> Value {
-    do { return try body() }
-    catch let e as TrainError { throw NativeError(e.message) }
-    catch let e as TensorError { throw NativeError(e.description) }
 }

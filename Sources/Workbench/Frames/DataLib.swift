@@ -26,22 +26,18 @@ let dataLibrary = Library("data", doc: "Datasets: read CSV/JSONL, describe, vali
         if !a.isNil("missing") { opts.missingValues = Set(try stringList(a, "missing")) }
         // Re-reading an unchanged file reuses its content hash (keyed by path, size, mtime).
         opts.fileHashCache = FileHashCache(root: cacheRoot() + "/files")
-        do {
-            let ds = try readCSV(try a.string("path"), options: opts)
-            a.interpreter.noteDatasetRead(path: try a.string("path"), ds)
-            return .native(DatasetValue(ds))
-        } catch { throw dataError(error) }
+        let ds = try readCSV(try a.string("path"), options: opts)
+        a.interpreter.noteDatasetRead(path: try a.string("path"), ds)
+        return .native(DatasetValue(ds))
     },
     NativeFunction("read_jsonl", [Param("path", .string), Param("label", .optional(.string), .nil),
                                   Param("features", .optional(.list), .nil)],
                    doc: "Read JSON Lines (one object per line) into a dataset.",
                    example: "write_text(\"/tmp/mlw-ex.jsonl\", \"\\{\\\"x\\\": 1\\}\\n\"); read_jsonl(\"/tmp/mlw-ex.jsonl\").rows", result: "1") { a in
-        do {
-            let ds = try readJSONL(try a.string("path"), label: a.isNil("label") ? nil : try a.string("label"),
-                                   features: a.isNil("features") ? nil : try stringList(a, "features"))
-            a.interpreter.noteDatasetRead(path: try a.string("path"), ds)
-            return .native(DatasetValue(ds))
-        } catch { throw dataError(error) }
+        let ds = try readJSONL(try a.string("path"), label: a.isNil("label") ? nil : try a.string("label"),
+                               features: a.isNil("features") ? nil : try stringList(a, "features"))
+        a.interpreter.noteDatasetRead(path: try a.string("path"), ds)
+        return .native(DatasetValue(ds))
     },
     NativeFunction("describe", [Param("data", .native("dataset"))],
                    doc: "Print a data-quality report: rows, and per column its type, missing count, min/max/mean/std, distinct values, top categories.",
@@ -54,26 +50,22 @@ let dataLibrary = Library("data", doc: "Datasets: read CSV/JSONL, describe, vali
                    example: "validate(read_csv(\"Scripts/data/iris.csv\"), schema: {sepal_length: {min: 0, max: 10}}).rows", result: "150") { a in
         guard let mode = ValidationMode(rawValue: try a.string("mode")) else { throw a.invalid("mode", "must be \"fail\" or \"drop\"") }
         let json = try Value.record(try a.record("schema")).json()
-        do {
-            let schema = try Schema(json: Data(json.utf8))
-            let result = try validate(try ds(a), schema: schema, mode: mode)
-            if mode == .drop && result.report.droppedRows > 0 {
-                FileHandle.standardError.write(Data("validate: dropped \(result.report.droppedRows) of \(result.report.rowsChecked) rows\n".utf8))
-            }
-            return .native(DatasetValue(result.dataset))
-        } catch { throw dataError(error) }
+        let schema = try Schema(json: Data(json.utf8))
+        let result = try validate(try ds(a), schema: schema, mode: mode)
+        if mode == .drop && result.report.droppedRows > 0 {
+            FileHandle.standardError.write(Data("validate: dropped \(result.report.droppedRows) of \(result.report.rowsChecked) rows\n".utf8))
+        }
+        return .native(DatasetValue(result.dataset))
     },
     NativeFunction("split", [Param("data", .native("dataset")), Param("train", .number), Param("val", .number, .float(0)),
                              Param("test", .optional(.number), .nil), Param("stratify", .bool, .bool(false)), Param("seed", .int, .int(0))],
                    doc: "Split rows into {train, val, test} by fractions, seeded, optionally stratified by the label.",
                    example: "split(read_csv(\"Scripts/data/iris.csv\", label: \"species\"), train: 0.8, stratify: true, seed: 1).train.rows", result: "120") { a in
-        do {
-            let parts = try Frames.split(try ds(a), train: try a.finite("train"), val: try a.finite("val"),
-                                       test: a.isNil("test") ? nil : try a.finite("test"),
-                                       stratify: try a.bool("stratify"), seed: UInt64(bitPattern: Int64(try a.int("seed"))))
-            return .record([("train", .native(DatasetValue(parts.train))), ("val", .native(DatasetValue(parts.val))),
-                            ("test", .native(DatasetValue(parts.test)))])
-        } catch { throw dataError(error) }
+        let parts = try Frames.split(try ds(a), train: try a.finite("train"), val: try a.finite("val"),
+                                   test: a.isNil("test") ? nil : try a.finite("test"),
+                                   stratify: try a.bool("stratify"), seed: UInt64(bitPattern: Int64(try a.int("seed"))))
+        return .record([("train", .native(DatasetValue(parts.train))), ("val", .native(DatasetValue(parts.val))),
+                        ("test", .native(DatasetValue(parts.test)))])
     },
     NativeFunction("shuffle", [Param("data", .native("dataset")), Param("seed", .int, .int(0))],
                    doc: "Rows in a seeded random order.", example: "shuffle(read_csv(\"Scripts/data/iris.csv\"), seed: 3).rows", result: "150") { a in
@@ -81,11 +73,11 @@ let dataLibrary = Library("data", doc: "Datasets: read CSV/JSONL, describe, vali
     },
     NativeFunction("select", [Param("data", .native("dataset")), Param("columns", .list)], doc: "Keep only these columns.",
                    example: "select(read_csv(\"Scripts/data/iris.csv\"), [\"species\"]).columns", result: "[\"species\"]") { a in
-        do { return .native(DatasetValue(try ds(a).select(try stringList(a, "columns")))) } catch { throw dataError(error) }
+        return .native(DatasetValue(try ds(a).select(try stringList(a, "columns"))))
     },
     NativeFunction("drop", [Param("data", .native("dataset")), Param("columns", .list)], doc: "Remove these columns.",
                    example: "len(drop(read_csv(\"Scripts/data/iris.csv\"), [\"species\"]).columns)", result: "4") { a in
-        do { return .native(DatasetValue(try ds(a).drop(try stringList(a, "columns")))) } catch { throw dataError(error) }
+        return .native(DatasetValue(try ds(a).drop(try stringList(a, "columns"))))
     },
     NativeFunction("rename", [Param("data", .native("dataset")), Param("names", .record)], doc: "Rename columns: {old: \"new\"}.",
                    example: "rename(read_csv(\"Scripts/data/iris.csv\"), {species: \"y\"}).columns[-1]", result: "\"y\"") { a in
@@ -95,15 +87,13 @@ let dataLibrary = Library("data", doc: "Datasets: read CSV/JSONL, describe, vali
             guard case .string(let s) = v else { throw a.invalid("names", "new name of '\(k)' must be a string") }
             m[k] = s
         }
-        do { return .native(DatasetValue(try ds(a).rename(m))) } catch { throw dataError(error) }
+        return .native(DatasetValue(try ds(a).rename(m)))
     },
     NativeFunction("with_label", [Param("data", .native("dataset")), Param("label", .optional(.string)), Param("features", .optional(.list), .nil)],
                    doc: "Set the label column (and optionally the feature columns).",
                    example: "with_label(read_csv(\"Scripts/data/iris.csv\"), \"species\").label", result: "\"species\"") { a in
-        do {
-            return .native(DatasetValue(try ds(a).withRoles(label: a.isNil("label") ? nil : try a.string("label"),
-                                                            features: a.isNil("features") ? nil : try stringList(a, "features"))))
-        } catch { throw dataError(error) }
+        return .native(DatasetValue(try ds(a).withRoles(label: a.isNil("label") ? nil : try a.string("label"),
+                                                        features: a.isNil("features") ? nil : try stringList(a, "features"))))
     },
     NativeFunction("filter_rows", [Param("data", .native("dataset")), Param("keep", .function)],
                    doc: "Rows for which keep(row record) is true.",
@@ -111,13 +101,11 @@ let dataLibrary = Library("data", doc: "Datasets: read CSV/JSONL, describe, vali
         let f = a["keep"]
         let src = try ds(a)
         let code = (try? a.function("keep")).flatMap { if case .function(let fn) = $0 { return fn.sourceText } else { return nil } } ?? ""
-        do {
-            return .native(DatasetValue(try src.filter(code) { row in
-                let rec = Value.record(src.columnNames.map { ($0, dataToValue(row[$0] ?? .null)) })
-                guard case .bool(let keep) = try a.call(f, [rec]) else { throw a.invalid("keep", "must return a bool") }
-                return keep
-            }))
-        } catch { throw dataError(error) }
+        return .native(DatasetValue(try src.filter(code) { row in
+            let rec = Value.record(src.columnNames.map { ($0, dataToValue(row[$0] ?? .null)) })
+            guard case .bool(let keep) = try a.call(f, [rec]) else { throw a.invalid("keep", "must return a bool") }
+            return keep
+        }))
     },
     NativeFunction("map_column", [Param("data", .native("dataset")), Param("column", .string), Param("f", .function),
                                   Param("to", .optional(.string), .nil)],
@@ -125,11 +113,9 @@ let dataLibrary = Library("data", doc: "Datasets: read CSV/JSONL, describe, vali
                    example: "map_column(read_csv(\"Scripts/data/iris.csv\"), \"sepal_length\", |x| x * 10)[\"sepal_length\"][0]", result: "51.0") { a in
         let f = a["f"]
         let code = (try? a.function("f")).flatMap { if case .function(let fn) = $0 { return fn.sourceText } else { return nil } } ?? ""
-        do {
-            return .native(DatasetValue(try ds(a).map(try a.string("column"), to: a.isNil("to") ? nil : try a.string("to"), name: code) { v in
-                try valueToData(try a.call(f, [dataToValue(v)]), field: try a.string("column"))
-            }))
-        } catch { throw dataError(error) }
+        return .native(DatasetValue(try ds(a).map(try a.string("column"), to: a.isNil("to") ? nil : try a.string("to"), name: code) { v in
+            try valueToData(try a.call(f, [dataToValue(v)]), field: try a.string("column"))
+        }))
     },
 ] + transformFunctions + dataTensorFunctions)
 

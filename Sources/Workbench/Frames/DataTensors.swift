@@ -9,16 +9,14 @@ let dataTensorFunctions: [NativeFunction] = [
     NativeFunction("to_tensors", [Param("data", .native("dataset"))],
                    doc: "Features as a [rows, features] float32 tensor x and labels as y (class codes for a category label): {x, y, classes}.",
                    example: "to_tensors(read_csv(\"Scripts/data/iris.csv\", label: \"species\")).x.shape", result: "[150, 4]") { a in
-        do { return try tensors(of: try ds(a).featureMatrix()) } catch { throw dataError(error) }
+        return try tensors(of: try ds(a).featureMatrix())
     },
     NativeFunction("batches", [Param("data", .native("dataset")), Param("size", .int), Param("seed", .optional(.int), .nil)],
                    doc: "The dataset as a list of {x, y} tensor batches, in a seeded random order when seed is given.",
                    example: "len(batches(read_csv(\"Scripts/data/iris.csv\", label: \"species\"), 64))", result: "3") { a in
         guard try a.int("size") >= 1 else { throw a.invalid("size", "must be at least 1") }
-        do {
-            let seed = a.isNil("seed") ? nil : UInt64(bitPattern: Int64(try a.int("seed")))
-            return .list(try ds(a).batches(size: try a.int("size"), seed: seed).map(tensors))
-        } catch { throw dataError(error) }
+        let seed = a.isNil("seed") ? nil : UInt64(bitPattern: Int64(try a.int("seed")))
+        return .list(try ds(a).batches(size: try a.int("size"), seed: seed).map(tensors))
     },
     NativeFunction("dataset", [Param("x", .native("tensor")), Param("y", .optional(.native("tensor")), .nil),
                                Param("names", .optional(.list), .nil), Param("label", .string, .string("label"))],
@@ -27,11 +25,9 @@ let dataTensorFunctions: [NativeFunction] = [
         let x = try tn(a, "x")
         guard x.rank == 2 else { throw a.invalid("x", "must be a 2-D tensor [rows, features], got shape \(x.shape)") }
         let y = a.isNil("y") ? nil : try tn(a, "y")
-        do {
-            let d = try Dataset(features: x.toFloats(), rows: x.shape[0], cols: x.shape[1], labels: y?.toFloats(),
-                                names: a.isNil("names") ? nil : try stringList(a, "names"), labelName: try a.string("label"))
-            return .native(DatasetValue(y == nil ? d : try d.withRoles(label: try a.string("label"))))
-        } catch { throw dataError(error) }
+        let d = try Dataset(features: x.toFloats(), rows: x.shape[0], cols: x.shape[1], labels: y?.toFloats(),
+                            names: a.isNil("names") ? nil : try stringList(a, "names"), labelName: try a.string("label"))
+        return .native(DatasetValue(y == nil ? d : try d.withRoles(label: try a.string("label"))))
     },
 ]
 

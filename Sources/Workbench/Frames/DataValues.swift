@@ -136,9 +136,3 @@ func valueToData(_ v: Value, field: String) throws -> DataValue {
     default: throw NativeError("field '\(field)': expected a number, string, bool or nil, got \(v.typeName)")
     }
 }
-
-/// Data errors keep their place (file:line, column) in the message.
-func dataError(_ e: Error) -> Error {
-    if let d = e as? DataError { return NativeError(d.description) }
-    return e
-}

@@ -50,7 +50,7 @@ let transformFunctions: [NativeFunction] = [
             }
             return t.transform
         }
-        do { return .native(PipelineValue(try fitTransforms(try ds(a), steps))) } catch { throw dataError(error) }
+        return .native(PipelineValue(try fitTransforms(try ds(a), steps)))
     },
 ]
 

@@ -12,11 +12,9 @@ let graphLibrary = Library("graph", doc: "Optimize model graphs, inspect them, e
         let m = try a.native("model", as: ModelValue.self, "model").model
         let level = try a.int("level")
         guard (0...2).contains(level) else { throw a.invalid("level", "must be 0, 1 or 2") }
-        do {
-            let (out, _) = try Optimize.optimize(m, level: level, passes: a.isNil("passes") ? nil : try stringList(a, "passes"),
-                                                 disable: try stringList(a, "disable"), check: try a.bool("check"))
-            return .native(ModelValue(out))
-        } catch { throw NativeError("optimize: \(error)") }
+        let (out, _) = try Optimize.optimize(m, level: level, passes: a.isNil("passes") ? nil : try stringList(a, "passes"),
+                                             disable: try stringList(a, "disable"), check: try a.bool("check"))
+        return .native(ModelValue(out))
     },
     NativeFunction("explain", [Param("model", .native("model")), Param("batch", .int, .int(1))],
                    doc: "Print the graph as a table (node, op, inputs, shape, dtype, parameters, FLOPs) and, after optimize, what each pass changed with node counts, FLOPs and peak memory before and after.",
@@ -33,15 +31,13 @@ let graphLibrary = Library("graph", doc: "Optimize model graphs, inspect them, e
     NativeFunction("render", [Param("model", .native("model")), Param("path", .string)],
                    doc: "Draw the graph to an SVG (or PNG) file with Graphviz's dot (Debian package graphviz).",
                    example: "if file_exists(\"/usr/bin/dot\") { render(sequential([dense(4, 2)]), \"/tmp/mlw-model.svg\") }") { a in
-        do { try Optimize.render(try a.native("model", as: ModelValue.self, "model").model, try a.string("path")) }
-        catch { throw NativeError("render: \(error)") }
+        try Optimize.render(try a.native("model", as: ModelValue.self, "model").model, try a.string("path"))
         return .nil
     },
     NativeFunction("export_onnx", [Param("model", .native("model")), Param("path", .string), Param("opset", .int, .int(17))],
                    doc: "Write the model as ONNX (dynamic batch dimension; onnxruntime gives the same outputs).",
                    example: "export_onnx(sequential([dense(4, 2), relu()]), \"/tmp/mlw-model.onnx\")") { a in
-        do { try Optimize.exportONNX(try a.native("model", as: ModelValue.self, "model").model, try a.string("path"), opset: try a.int("opset")) }
-        catch { throw NativeError("export_onnx: \(error)") }
+        try Optimize.exportONNX(try a.native("model", as: ModelValue.self, "model").model, try a.string("path"), opset: try a.int("opset"))
         return .nil
     },
 ])

@@ -134,13 +134,9 @@ private func artifactKind(_ path: String, _ a: Args) throws -> ArtifactKind {
     }
 }
 
-/// Runs `body` with this interpreter's registry; registry errors become runtime errors
-/// with the registry's sentence (`unknown model 'iris'`).
+/// Runs `body` with this interpreter's registry (opened on first use); a registry error
+/// reaches the script as its own sentence (`unknown model 'iris'`), placed by Lang.
 private func withRegistry(_ a: Args, _ body: (Registry, RegistrySession) throws -> Value) throws -> Value {
     let session = a.interpreter.registrySession
-    do {
-        return try body(try session.registry(), session)
-    } catch let e as RegistryError {
-        throw NativeError(e.description)
-    }
+    return try body(try session.registry(), session)
 }

@@ -18,21 +18,18 @@ let tensorIO: [NativeFunction] = [
             let m = try a.record("metadata")
             for (k, v) in zip(m.keys, m.values) { meta[k] = v.text }
         }
-        do { try Safetensors.save(try a.string("path"), items, metadata: meta) }
-        catch let e as TensorError { throw NativeError(e.description) }
+        try Safetensors.save(try a.string("path"), items, metadata: meta)
         return .nil
     },
     NativeFunction("load_tensors", [Param("path", .string)],
                    doc: "Read a safetensors file: a record of its tensors in file order, plus __metadata__ when present.",
                    example: "save_tensors(\"/tmp/mlw-ex2.safetensors\", {b: zeros([3])}); load_tensors(\"/tmp/mlw-ex2.safetensors\").b.shape",
                    result: "[3]") { a in
-        do {
-            let (tensors, meta) = try Safetensors.load(try a.string("path"))
-            var pairs = tensors.map { ($0.0, wrap($0.1)) }
-            if !meta.isEmpty {
-                pairs.append(("__metadata__", .record(meta.keys.sorted().map { ($0, .string(meta[$0]!)) })))
-            }
-            return .record(pairs)
-        } catch let e as TensorError { throw NativeError(e.description) }
+        let (tensors, meta) = try Safetensors.load(try a.string("path"))
+        var pairs = tensors.map { ($0.0, wrap($0.1)) }
+        if !meta.isEmpty {
+            pairs.append(("__metadata__", .record(meta.keys.sorted().map { ($0, .string(meta[$0]!)) })))
+        }
+        return .record(pairs)
     },
 ]

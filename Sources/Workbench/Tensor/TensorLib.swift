@@ -10,7 +10,7 @@ let tensorLibrary = Library("tensor", doc: "Tensors: construction, math, reducti
 
 /// Runs a tensor operation, turning its errors (which name the op and the shapes) into MLW errors.
 func op(_ body: () throws -> Tensor) throws -> Value {
-    do { return wrap(try body()) } catch let e as TensorError { throw NativeError(e.description) }
+    return wrap(try body())
 }
 
 func tn(_ a: Args, _ name: String = "t") throws -> Tensor {

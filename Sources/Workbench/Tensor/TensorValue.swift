@@ -27,23 +27,21 @@ final class TensorValue: NativeValue {
     func binary(_ op: String, _ other: Value, reversed: Bool) throws -> Value? {
         guard let o = try tensorOperand(other, like: t) else { return nil }
         let (a, b) = reversed ? (o, t) : (t, o)
-        do {
-            switch op {
-            case "+": return wrap(try Tensor.binary(a, b, .add))
-            case "-": return wrap(try Tensor.binary(a, b, .sub))
-            case "*": return wrap(try Tensor.binary(a, b, .mul))
-            case "/": return wrap(try Tensor.binary(a, b, .div))
-            case "**": return wrap(try Tensor.binary(a, b, .pow))
-            case "@": return wrap(try Tensor.matmul(a, b))
-            case "==": return wrap(try a.eq(b))
-            case "!=": return wrap(try a.ne(b))
-            case "<": return wrap(try a.lt(b))
-            case "<=": return wrap(try a.le(b))
-            case ">": return wrap(try a.gt(b))
-            case ">=": return wrap(try a.ge(b))
-            default: return nil
-            }
-        } catch let e as TensorError { throw NativeError(e.description) }
+        switch op {
+        case "+": return wrap(try Tensor.binary(a, b, .add))
+        case "-": return wrap(try Tensor.binary(a, b, .sub))
+        case "*": return wrap(try Tensor.binary(a, b, .mul))
+        case "/": return wrap(try Tensor.binary(a, b, .div))
+        case "**": return wrap(try Tensor.binary(a, b, .pow))
+        case "@": return wrap(try Tensor.matmul(a, b))
+        case "==": return wrap(try a.eq(b))
+        case "!=": return wrap(try a.ne(b))
+        case "<": return wrap(try a.lt(b))
+        case "<=": return wrap(try a.le(b))
+        case ">": return wrap(try a.gt(b))
+        case ">=": return wrap(try a.ge(b))
+        default: return nil
+        }
     }
 
     func unary(_ op: String) throws -> Value? { op == "-" ? wrap(t.neg()) : nil }
@@ -55,23 +53,21 @@ final class TensorValue: NativeValue {
         }
         var r = t
         var axis = 0
-        do {
-            for item in items {
-                switch item {
-                case .single(.int(let i)):
-                    guard let j = Ops.normalize(i, r.shape[axis]) else {
-                        throw NativeError("index \(i) out of range for axis \(axis) of size \(r.shape[axis])")
-                    }
-                    r = try r.select(axis: axis, index: j)
-                case .slice(let a, let b, let c):
-                    if c == 0 { throw NativeError("slice step cannot be zero") }
-                    r = try r.slice(axis: axis, start: a, stop: b, step: c ?? 1)
-                    axis += 1
-                case .single(let v):
-                    throw NativeError("tensors are indexed by integers and slices, got \(v.typeName)")
+        for item in items {
+            switch item {
+            case .single(.int(let i)):
+                guard let j = Ops.normalize(i, r.shape[axis]) else {
+                    throw NativeError("index \(i) out of range for axis \(axis) of size \(r.shape[axis])")
                 }
+                r = try r.select(axis: axis, index: j)
+            case .slice(let a, let b, let c):
+                if c == 0 { throw NativeError("slice step cannot be zero") }
+                r = try r.slice(axis: axis, start: a, stop: b, step: c ?? 1)
+                axis += 1
+            case .single(let v):
+                throw NativeError("tensors are indexed by integers and slices, got \(v.typeName)")
             }
-        } catch let e as TensorError { throw NativeError(e.description) }
+        }
         return r.rank == 0 ? scalarValue(r) : .native(TensorValue(r))
     }
 
@@ -136,7 +132,7 @@ func tensorFromList(_ v: Value, dtype: DType?) throws -> Tensor {
     try walk(v, depth: 0)
     if case .list(let xs) = v, xs.isEmpty { shape = [0] }
     let dt = dtype ?? (allBool && !flat.isEmpty ? .bool : .float32)
-    do { return try Tensor(flat, shape: shape, dtype: dt) } catch let e as TensorError { throw NativeError(e.description) }
+    return try Tensor(flat, shape: shape, dtype: dt)
 }
 
 /// A tensor back to nested lists: integers for integer dtypes, bools for bool.

@@ -97,23 +97,21 @@ let modelFunctions: [NativeFunction] = [
             return n.layer
         }
         guard !layers.isEmpty else { throw a.invalid("layers", "must not be empty") }
-        do {
-            return .native(ModelValue(try Train.sequential(layers, inputShape: a.isNil("input_shape") ? nil : try shapeArg(a, "input_shape"),
-                                                           seed: UInt64(bitPattern: Int64(try a.int("seed"))))))
-        } catch let e as TrainError { throw NativeError(e.message) }
+        return .native(ModelValue(try Train.sequential(layers, inputShape: a.isNil("input_shape") ? nil : try shapeArg(a, "input_shape"),
+                                                       seed: UInt64(bitPattern: Int64(try a.int("seed"))))))
     },
     NativeFunction("input", [Param("shape", .list), Param("seed", .int, .int(0))],
                    doc: "A symbolic input (features, no batch axis) for building a graph functionally: call layers on it, add branches with +, finish with model(...).",
                    example: "input([64])", result: "<node x: [batch, 64]>") { a in
         let box = BuilderBox(seed: UInt64(bitPattern: Int64(try a.int("seed"))))
-        do { return .native(NodeValue(box, try box.b.input(shape: try shapeArg(a, "shape")))) } catch { throw NativeError("\(error)") }
+        return .native(NodeValue(box, try box.b.input(shape: try shapeArg(a, "shape"))))
     },
     NativeFunction("model", [Param("inputs", .native("node")), Param("outputs", .native("node"))],
                    doc: "The model from a functional graph: its input node and output node.",
                    example: "let x = input([4]); model(x, dense(4, 2)(x)).params", result: "10") { a in
         let x = try a.native("inputs", as: NodeValue.self, "node"), y = try a.native("outputs", as: NodeValue.self, "node")
         guard x.builder === y.builder else { throw a.invalid("outputs", "comes from a different graph than the input") }
-        do { return .native(ModelValue(try y.builder.b.model(outputs: [y.id]))) } catch { throw NativeError("\(error)") }
+        return .native(ModelValue(try y.builder.b.model(outputs: [y.id])))
     },
     NativeFunction("summary", [Param("model", .native("model"))], doc: "Print each layer's op, output shape and parameter count.",
                    example: "summary(sequential([dense(4, 2)]))") { a in

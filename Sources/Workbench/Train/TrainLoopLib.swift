@@ -26,7 +26,7 @@ let trainLoopFunctions: [NativeFunction] = [
         let m = try a.native("model", as: ModelValue.self, "model")
         let (x, y) = try xy(a["data"], "data", a)
         guard let y else { throw a.invalid("data", "has no labels to evaluate against") }
-        do { return .native(EvaluationValue(try m.compiled().evaluate(x: x, y: y))) } catch let e as TrainError { throw NativeError(e.message) }
+        return .native(EvaluationValue(try m.compiled().evaluate(x: x, y: y)))
     },
     NativeFunction("predict", [Param("model", .native("model")), Param("x")],
                    doc: "Model outputs (eval mode) for a tensor or a dataset's features; also model(x).",
@@ -36,8 +36,7 @@ let trainLoopFunctions: [NativeFunction] = [
     NativeFunction("save", [Param("model", .native("model")), Param("path", .string)],
                    doc: "Write the model (graph, weights, attached transforms and statistics) to one versioned file (Docs/formats.md).",
                    example: "save(sequential([dense(4, 2)]), \"/tmp/mlw-example.mlwm\")") { a in
-        do { try Train.save(try a.native("model", as: ModelValue.self, "model").model, try a.string("path")) }
-        catch let e as TrainError { throw NativeError(e.message) }
+        try Train.save(try a.native("model", as: ModelValue.self, "model").model, try a.string("path"))
         return .nil
     },
     NativeFunction("load_model", [Param("source", .string)],
@@ -51,7 +50,7 @@ let trainLoopFunctions: [NativeFunction] = [
             }
             path = p
         }
-        do { return .native(ModelValue(try loadModel(path))) } catch let e as TrainError { throw NativeError(e.message) }
+        return .native(ModelValue(try loadModel(path)))
     },
     NativeFunction("attach_transforms", [Param("model", .native("model")), Param("transforms", .native("transforms"))],
                    doc: "A copy of the model carrying fitted data transforms (saved with it; the server applies them to raw records).",
@@ -71,7 +70,7 @@ let trainLoopFunctions: [NativeFunction] = [
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let path = dir + "/" + UUID().uuidString + ".mlwm"
         defer { try? FileManager.default.removeItem(atPath: path) }
-        do { try Train.save(m, path) } catch let e as TrainError { throw NativeError(e.message) }
+        try Train.save(m, path)
         // The registry's own register(path, ...) stores the file by content hash.
         guard let register = a.interpreter.builtin("register") else { throw NativeError("the registry library is not loaded") }
         var named: [(String, Value)] = [("name", a["name"]), ("metrics", a["metrics"])]
@@ -92,7 +91,7 @@ let trainLoopFunctions: [NativeFunction] = [
 func xy(_ v: Value, _ name: String, _ a: Args) throws -> (Tensor, Tensor?) {
     switch v {
     case .native(let d as DatasetValue):
-        do { return try tensorPair(try d.ds.featureMatrix()) } catch { throw dataError(error) }
+        return try tensorPair(try d.ds.featureMatrix())
     case .record(let r):
         guard case .native(let x as TensorValue)? = r["x"] else { throw a.invalid(name, "a record must hold tensors x and y") }
         if case .native(let y as TensorValue)? = r["y"] { return (x.t, y.t) }
@@ -105,8 +104,7 @@ func xy(_ v: Value, _ name: String, _ a: Args) throws -> (Tensor, Tensor?) {
 func predictValue(_ a: Args) throws -> Value {
     let m = try a.native("model", as: ModelValue.self, "model")
     let (x, _) = try xy(a["x"], "x", a)
-    do { return wrap(try m.predict(x)) } catch let e as TrainError { throw NativeError(e.message) }
-    catch let e as TensorError { throw NativeError(e.description) }
+    return wrap(try m.predict(x))
 }
 
 /// Attaches the fitted transforms (and the training-feature statistics they carry).
@@ -156,21 +154,19 @@ func trainValue(_ a: Args) throws -> Value {
     let logEvery = try a.int("log_every")
     let interp = a.interpreter
     mlwInterruptRequested = 0
-    do {
-        var run = try Train.train(mv.model, x: x, y: y, loss: loss, optimizer: optimizer, epochs: try a.count("epochs", max: 1_000_000),
-                                  batch: try a.count("batch", min: 1, max: 1 << 24), val: val, seed: UInt64(bitPattern: Int64(try a.int("seed"))),
-                                  earlyStop: earlyStop, schedule: schedule, clipNorm: a.isNil("clip_norm") ? nil : try a.double("clip_norm"),
-                                  logEvery: logEvery, shouldStop: { mlwInterruptRequested != 0 }) { record in
-            interp.logEpoch(record)
-        }
-        if run.cancelled {
-            mlwInterruptRequested = 0
-            FileHandle.standardError.write(Data("train: interrupted after \(run.history.count) epochs; keeping the best model so far\n".utf8))
-        }
-        run.model.blobs = mv.model.blobs
-        if run.model.blobs["stats"] == nil { run.model.blobs["stats"] = try statsJSON(x) }
-        return .native(RunValue(run, ModelValue(run.model)))
-    } catch let e as TrainError { throw NativeError(e.message) }
+    var run = try Train.train(mv.model, x: x, y: y, loss: loss, optimizer: optimizer, epochs: try a.count("epochs", max: 1_000_000),
+                              batch: try a.count("batch", min: 1, max: 1 << 24), val: val, seed: UInt64(bitPattern: Int64(try a.int("seed"))),
+                              earlyStop: earlyStop, schedule: schedule, clipNorm: a.isNil("clip_norm") ? nil : try a.double("clip_norm"),
+                              logEvery: logEvery, shouldStop: { mlwInterruptRequested != 0 }) { record in
+        interp.logEpoch(record)
+    }
+    if run.cancelled {
+        mlwInterruptRequested = 0
+        FileHandle.standardError.write(Data("train: interrupted after \(run.history.count) epochs; keeping the best model so far\n".utf8))
+    }
+    run.model.blobs = mv.model.blobs
+    if run.model.blobs["stats"] == nil { run.model.blobs["stats"] = try statsJSON(x) }
+    return .native(RunValue(run, ModelValue(run.model)))
 }
 
 func scheduleArg(_ a: Args) throws -> LRSchedule {

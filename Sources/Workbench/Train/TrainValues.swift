@@ -174,7 +174,7 @@ final class NodeValue: NativeValue {
     /// `a + b` joins two branches (a residual connection).
     func binary(_ op: String, _ other: Value, reversed: Bool) throws -> Value? {
         guard op == "+", case .native(let o as NodeValue) = other, o.builder === builder else { return nil }
-        do { return .native(NodeValue(builder, try builder.b.add(id, o.id))) } catch { throw NativeError("\(error)") }
+        return .native(NodeValue(builder, try builder.b.add(id, o.id)))
     }
 }
 
@@ -185,9 +185,7 @@ final class BuilderBox {
 
     func apply(_ layer: Layer, _ xs: [NodeValue]) throws -> NodeValue {
         guard xs.allSatisfy({ $0.builder === self }) else { throw NativeError("nodes come from different graphs") }
-        do {
-            let ids = xs.map(\.id)
-            return NodeValue(self, try b.apply(layer, ids[0]))
-        } catch { throw NativeError("\(error)") }
+        let ids = xs.map(\.id)
+        return NodeValue(self, try b.apply(layer, ids[0]))
     }
 }
