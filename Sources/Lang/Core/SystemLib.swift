@@ -12,8 +12,8 @@ public let ioLibrary = Library("io", doc: "Printing, files and JSON.", [
     NativeFunction("read_text", [Param("path", .string)], doc: "Contents of a UTF-8 text file.",
                    example: "write_text(\"/tmp/mlw-read.txt\", \"hi\"); read_text(\"/tmp/mlw-read.txt\")", result: "\"hi\"") { a in
         let p = try a.string("path")
-        guard let d = FileManager.default.contents(atPath: p) else { throw a.invalid("path", "cannot read '\(p)'") }
-        guard let s = String(data: d, encoding: .utf8) else { throw a.invalid("path", "'\(p)' is not UTF-8 text") }
+        let bytes = try readTextBytes(p, a)
+        guard let s = String(validating: bytes, as: UTF8.self) else { throw a.invalid("path", "'\(p)' is not UTF-8 text") }
         return .string(s)
     },
     NativeFunction("write_text", [Param("path", .string), Param("text", .string)],
@@ -106,4 +106,37 @@ extension Interpreter {
             throw NativeError("help takes a name or a function, got \(topic.typeName)")
         }
     }
+}
+
+/// The bytes of a regular file, at most the string limit. A device or FIFO is refused
+/// before reading (`read_text("/dev/zero")` grew memory without bound), and the limit is
+/// checked against the size and again while reading (the file may grow).
+func readTextBytes(_ path: String, _ a: Args) throws -> [UInt8] {
+    let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+    guard fd >= 0 else { throw a.invalid("path", "cannot read '\(path)': \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    var st = stat()
+    guard fstat(fd, &st) == 0 else { throw a.invalid("path", "cannot read '\(path)': \(String(cString: strerror(errno)))") }
+    guard st.st_mode & S_IFMT == S_IFREG else { throw a.invalid("path", "'\(path)' is not a regular file") }
+    let limit = Limits.maxStringBytes
+    if Int(st.st_size) > limit {
+        throw NativeError("read_text: file of \(st.st_size) bytes exceeds the string limit of \(limit) bytes (256 MiB)")
+    }
+    var out = [UInt8](repeating: 0, count: Int(st.st_size) + 1)
+    var n = 0
+    while true {
+        if n == out.count {
+            guard out.count <= limit else {
+                throw NativeError("read_text: file of more than \(limit) bytes exceeds the string limit of \(limit) bytes (256 MiB)")
+            }
+            out.append(contentsOf: [UInt8](repeating: 0, count: min(out.count, limit + 1 - out.count) + 1))
+        }
+        let r = out.withUnsafeMutableBytes { read(fd, $0.baseAddress! + n, $0.count - n) }
+        if r < 0 && errno == EINTR { continue }
+        guard r >= 0 else { throw a.invalid("path", "cannot read '\(path)': \(String(cString: strerror(errno)))") }
+        if r == 0 { break }
+        n += r
+    }
+    out.removeSubrange(n...)
+    return out
 }
