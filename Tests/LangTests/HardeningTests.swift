@@ -74,6 +74,13 @@ final class LangHardeningTests: XCTestCase {
         XCTAssertEqual(try eval("len([1, 2] * 3)"), "6")
     }
 
+    func testSplitCountsPiecesAgainstTheListLimit() throws {
+        XCTAssertEqual(try eval("split(\"a,b,,c\", \",\")"), "[\"a\", \"b\", \"\", \"c\"]")
+        XCTAssertEqual(try eval("split(\" a  b \")"), "[\"a\", \"b\"]")
+        XCTAssertEqual(error("split(\"a,\" * 70000000, \",\")"),
+                       "split: result of 70000001 items exceeds the list limit of 67108864 items")
+    }
+
     func testPrintingIsBoundedBySize() throws {
         let i = interp()
         let v = try i.evalREPL("[\"x\" * 150000000, \"y\" * 150000000]")

@@ -6,9 +6,29 @@ public let stringLibrary = Library("strings", doc: "Text: split, join, case, sea
                    doc: "Split on a separator, or on runs of whitespace when none is given.",
                    example: "split(\"a,b,c\", \",\")", result: "[\"a\", \"b\", \"c\"]") { a in
         let s = try a.string("s")
-        if a.isNil("sep") { return .strings(s.split(whereSeparator: { $0.isWhitespace }).map(String.init)) }
+        if a.isNil("sep") {
+            // At most one word per two bytes ("a b a b ..."): only a string that long can
+            // pass the list limit, and then the words are counted before any is built.
+            if s.utf8.count / 2 + 1 > Limits.maxListItems {
+                var words = 0, inWord = false
+                for u in s.unicodeScalars {
+                    let space = u.properties.isWhitespace
+                    if !space && !inWord { words += 1 }
+                    inWord = !space
+                }
+                try Limits.checkList(words, "split")
+            }
+            return .strings(s.split(whereSeparator: { $0.isWhitespace }).map(String.init))
+        }
         let sep = try a.string("sep")
         guard !sep.isEmpty else { throw a.invalid("sep", "must not be empty") }
+        if s.utf8.count / sep.utf8.count + 1 > Limits.maxListItems {
+            // Count the pieces before building them (each would be a String of its own):
+            // occurrences of the separator's bytes, which bound the pieces from above.
+            let needle = Array(sep.utf8)
+            let pieces = s.utf8.withContiguousStorageIfAvailable { countOccurrences(needle, in: $0) + 1 } ?? 1
+            try Limits.checkList(pieces, "split")
+        }
         return .strings(s.components(separatedBy: sep))
     },
     NativeFunction("join", [Param("items", .list), Param("sep", .string, .string(""))],
@@ -143,4 +163,20 @@ func formatNumber(_ x: Value, _ spec: String) throws -> String {
         }
     }
     return out
+}
+
+/// Non-overlapping occurrences of `needle` in `hay` (a plain byte scan).
+func countOccurrences(_ needle: [UInt8], in hay: UnsafeBufferPointer<UInt8>) -> Int {
+    guard let first = needle.first, hay.count >= needle.count else { return 0 }
+    var count = 0, i = 0
+    let last = hay.count - needle.count
+    while i <= last {
+        if hay[i] == first && (needle.count == 1 || needle.indices.allSatisfy { hay[i + $0] == needle[$0] }) {
+            count += 1
+            i += needle.count
+        } else {
+            i += 1
+        }
+    }
+    return count
 }
