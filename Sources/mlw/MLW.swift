@@ -78,7 +78,7 @@ struct Run: ParsableCommand {
                 installInterruptHandler()
                 // Recorded in the registry (Sources/Workbench/Runs/RunRecorder.swift) unless --no-record.
                 let recorder = RunRecorder.start(interp, scriptPath: file, enabled: !noRecord)
-                do { _ = try interp.runFile(file) } catch { recorder?.finish(error); throw error }
+                do { var last = try interp.runFile(file); Value.release(&last) } catch { recorder?.finish(error); throw error }
                 recorder?.finish(nil)
                 return 0
             } catch {

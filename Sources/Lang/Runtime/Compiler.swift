@@ -29,6 +29,7 @@ final class Compiler {
         return { ctx in
             var last: Value = .nil
             for s in all {
+                if case .list = last { Value.dropDeep(&last) }  // the previous statement's value
                 last = try s.run(ctx)
                 if ctx.ctl != Control.none { ctx.ctl = Control.none; return .nil }
             }
@@ -98,7 +99,7 @@ final class Compiler {
         case 2:
             let a = stmt(b.stmts[0]), c = stmt(b.stmts[1])
             seq = { ctx in
-                _ = try a(ctx)
+                discard(try a(ctx))
                 if ctx.ctl != Control.none { return .nil }
                 return try c(ctx)
             }
@@ -109,6 +110,7 @@ final class Compiler {
             seq = { ctx in
                 var last: Value = .nil
                 for s in stmts {
+                    if case .list = last { Value.dropDeep(&last) }  // the previous statement's value
                     last = try s.run(ctx)
                     if ctx.ctl != Control.none { return .nil }
                 }
@@ -129,8 +131,8 @@ final class Compiler {
             let s1 = stmt(b.stmts[0]), s2 = stmt(b.stmts[1])
             return { ctx in
                 while try cond(ctx) {
-                    _ = try s1(ctx)
-                    if ctx.ctl == Control.none { _ = try s2(ctx) }
+                    discard(try s1(ctx))
+                    if ctx.ctl == Control.none { discard(try s2(ctx)) }
                     if try ctx.endOfIteration(span) { break }
                 }
                 return .nil
@@ -139,7 +141,7 @@ final class Compiler {
         let body = block(b, newScope: false)
         return { ctx in
             while try cond(ctx) {
-                _ = try body(ctx)
+                discard(try body(ctx))
                 if try ctx.endOfIteration(span) { break }
             }
             return .nil
@@ -159,7 +161,7 @@ final class Compiler {
             }
             for x in items {
                 try set(ctx, x)
-                _ = try body(ctx)
+                discard(try body(ctx))
                 if try ctx.endOfIteration(span) { break }
             }
             return .nil

@@ -456,8 +456,8 @@ struct WhileCompareBuilder: PairBuilder {
                 if lessThan, let x = l.peekInt(ctx), let y = r.peekInt(ctx) {
                     if !(x < y) { break }
                 } else if !(try test(ctx)) { break }
-                _ = try s1(ctx)
-                if ctx.ctl == Control.none { _ = try s2(ctx) }
+                discard(try s1(ctx))
+                if ctx.ctl == Control.none { discard(try s2(ctx)) }
                 if try ctx.endOfIteration(span) { break }
             }
             return .nil

@@ -145,6 +145,22 @@ extension Value {
     }
 
     static func dismantle(_ work: inout [Value]) { Record.dismantle(&work) }
+
+    /// Sets `v` to nil, freeing a deep chain of lists without recursion: for callers
+    /// outside Lang that drop a value the interpreter returned (`mlw run` drops the
+    /// script's last value, which `reduce(xs, |a, x| [a], [])` makes a deep chain).
+    public static func release(_ v: inout Value) {
+        if case .list = v { dropDeep(&v) } else { v = .nil }
+    }
+}
+
+/// Drops a statement's discarded value; a list may be a deep chain built by a native
+/// (`reduce(xs, |acc, x| [acc], [])` as a statement), freed with `dropDeep`.
+@inline(__always) func discard(_ v: consuming Value) {
+    if case .list = v {
+        var x = consume v
+        Value.dropDeep(&x)
+    }
 }
 
 /// Stores `v` over a slot holding a list, dropping the old list with `dropDeep`.
