@@ -14,7 +14,7 @@ struct InferRequest {
     var binaryOutputs: Set<String>
 }
 
-enum InferenceCodec {
+public enum InferenceCodec {
     /// Parses and validates a request against the model's metadata.
     /// `headerLength` is the `Inference-Header-Content-Length` value for binary bodies.
     static func decodeRequest(_ body: [UInt8], headerLength: Int?, input spec: TensorSpec,
@@ -154,5 +154,14 @@ enum InferenceCodec {
         w.floats(data)
         w.raw("]}]}")
         return (w.bytes, nil)
+    }
+}
+
+extension InferenceCodec {
+    /// Decodes and validates a V2 request body against a model's metadata without a server:
+    /// the entry point of the `v2` fuzz target (Scripts/fuzz), which release builds compile
+    /// without testability.
+    public static func validateRequest(_ body: [UInt8], headerLength: Int?, input: TensorSpec, outputs: [TensorSpec]) throws {
+        _ = try decodeRequest(body, headerLength: headerLength, input: input, outputs: outputs)
     }
 }

@@ -6,10 +6,10 @@
 // Built without FUZZING (as `swift build` does), the same file is a replay tool:
 //     MLWFuzz TARGET FILE...     runs each file through TARGET once
 import Foundation
-@testable import Lang
+import Lang
 import Frames
 import JSON
-@testable import Serve
+import Serve
 import Tensor
 import Train
 
@@ -76,7 +76,7 @@ enum FuzzHarness {
         var body = bytes
         var header: Int?
         if let first = body.first, first < 64 { body.removeFirst(); header = Int(first) }
-        _ = try InferenceCodec.decodeRequest(body, headerLength: header, input: input, outputs: [output])
+        try InferenceCodec.validateRequest(body, headerLength: header, input: input, outputs: [output])
     }
 }
 
