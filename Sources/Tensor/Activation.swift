@@ -2,7 +2,7 @@ import CKernels
 
 /// An activation function, named as graph ops, layers, model files and serving name it
 /// ("relu", "leaky_relu", ...). The one type for them: fused graph ops, prepared kernels,
-/// the GEMM/convolution epilogue and `DenseModel` all dispatch on it.
+/// the GEMM/convolution epilogue and layers all dispatch on it.
 /// `gelu` is the tanh approximation (PyTorch approximate="tanh"), as the graph's op.
 public enum Activation: String, Sendable, Codable, CaseIterable {
     case none, relu, leakyRelu = "leaky_relu", gelu, tanh, sigmoid, softmax
