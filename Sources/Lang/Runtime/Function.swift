@@ -42,6 +42,8 @@ public final class Function {
     public let name: String
     /// The source text of a script function's body (e.g. to key a cache on the code).
     public var sourceText: String { proto?.sourceText ?? "<native \(name)>" }
+    /// Where a script function starts (its file and position); nil for natives.
+    public var sourceSpan: Span? { proto?.span }
     let proto: FnProto?
     let captures: [Cell]
     public let native: NativeFunction?
