@@ -88,6 +88,8 @@ public struct Run: Codable, Sendable, Equatable, SnakeCaseRecord {
     /// since boot (Linux; tells a reused pid apart). Nil for runs recorded before v2.
     public var pid: Int?
     public var processStart: Int64?
+    /// The run this one re-ran (`mlw reproduce`); nil for every other run (and before v4).
+    public var reproduces: String? = nil
 }
 
 /// A row of `metric`: one value of one key at one step of a run.

@@ -27,18 +27,20 @@ extension Registry {
     public func startRun(
         script: String, scriptHash: String, params: [String: ParamValue] = [:], seed: Int? = nil,
         gitCommit: String? = nil, host: String = Processes.hostName,
-        mlwVersion: String = Registry.defaultMLWVersion, startedAt: Date = Date()
+        mlwVersion: String = Registry.defaultMLWVersion, startedAt: Date = Date(), reproduces: RunID? = nil
     ) throws -> RunID {
         let hash = scriptHash.lowercased()
         guard hash.count == 64, hash.allSatisfy(\.isHexDigit) else {
             throw RegistryError.invalidValue("script hash must be 64 hex characters (SHA-256), got '\(scriptHash)'")
         }
         return try write { db in
+            let original = try reproduces.map { try resolveRunID(db, $0) }
             var id = Registry.newRunID()
             while try Run.exists(db, key: id) { id = Registry.newRunID() }
             try Run(id: id, script: script, scriptSha256: hash, gitCommit: gitCommit, params: params, seed: seed,
                     startedAt: startedAt, endedAt: nil, status: .running, error: nil, host: host,
-                    mlwVersion: mlwVersion, pid: Int(getpid()), processStart: Processes.startTime(getpid())).insert(db)
+                    mlwVersion: mlwVersion, pid: Int(getpid()), processStart: Processes.startTime(getpid()),
+                    reproduces: original).insert(db)
             return id
         }
     }
@@ -196,7 +198,10 @@ extension Registry {
                     WHERE run_artifact.run_id = ? ORDER BY artifact.stored_at
                     """, arguments: [run.id]).map(withPath),
                 modelVersions: try ModelVersion.filter(Column("run_id") == run.id)
-                    .order(Column("model_name"), Column("version")).fetchAll(db).map(withPath))
+                    .order(Column("model_name"), Column("version")).fetchAll(db).map(withPath),
+                links: try RunArtifact.filter(Column("run_id") == run.id).order(Column("label"), Column("artifact_sha256")).fetchAll(db),
+                reproducedBy: try String.fetchAll(db, sql: "SELECT id FROM run WHERE reproduces = ? ORDER BY started_at, id",
+                                                  arguments: [run.id]))
         }
     }
 
@@ -253,4 +258,8 @@ public struct RunDetails: Codable, Sendable, Equatable {
     public var artifacts: [Artifact]
     /// Model versions registered from this run.
     public var modelVersions: [ModelVersion]
+    /// Every artifact link of the run with its label ("script", "model", "reproduce:iris:1", ...).
+    public var links: [RunArtifact] = []
+    /// Runs made by `mlw reproduce` of this one, oldest first.
+    public var reproducedBy: [RunID] = []
 }

@@ -24,12 +24,17 @@ public enum RegistryText {
         }).render()
     }
 
-    /// `run  status  script  seed  started  duration  params`
+    /// `run  status  script  seed  started  duration  params`, plus a `reproduces` column
+    /// (the original run's id) when any listed run was made by `mlw reproduce`.
     public static func runs(_ runs: [Run]) -> String {
         if runs.isEmpty { return "no runs\n" }
-        return TextTable(["run", "status", "script", "seed", "started", "duration", "params"], runs.map { r in
-            [r.id, r.status.rawValue, r.script, r.seed.map(String.init) ?? "-", TextTable.format(r.startedAt),
-             duration(r), paramsText(r.params)]
+        let linked = runs.contains { $0.reproduces != nil }
+        var headers = ["run", "status", "script", "seed", "started", "duration"]
+        if linked { headers.append("reproduces") }
+        return TextTable(headers + ["params"], runs.map { r in
+            var row = [r.id, r.status.rawValue, r.script, r.seed.map(String.init) ?? "-", TextTable.format(r.startedAt), duration(r)]
+            if linked { row.append(r.reproduces ?? "-") }
+            return row + [paramsText(r.params)]
         }).render()
     }
 
@@ -43,6 +48,8 @@ public enum RegistryText {
             ["duration", duration(r)], ["host", r.host], ["mlw_version", r.mlwVersion],
         ]
         if let error = r.error { fields.append(["error", error]) }
+        if let original = r.reproduces { fields.append(["reproduces", original]) }
+        if !d.reproducedBy.isEmpty { fields.append(["reproduced_by", d.reproducedBy.joined(separator: ",")]) }
         var out = TextTable(["field", "value"], fields).render()
         if !r.params.isEmpty {
             out += "\n" + TextTable(["param", "value"], r.params.sorted { $0.key < $1.key }.map { [$0.key, $0.value.description] }).render()
@@ -60,6 +67,14 @@ public enum RegistryText {
         }
         if !d.modelVersions.isEmpty {
             out += "\n" + TextTable(["model", "version"], d.modelVersions.map { [$0.modelName, String($0.version)] }).render()
+        }
+        // A reproduce run registers no versions: its register calls are these links.
+        let calls = d.links.compactMap { l in ReproduceLabel.parse(l.label).map { ($0, l.artifactSha256) } }
+            .sorted { ($0.0.model, $0.0.index) < ($1.0.model, $1.0.index) }
+        if !calls.isEmpty {
+            out += "\n" + TextTable(["register (not versioned)", "call", "artifact"], calls.map {
+                [$0.0.model, String($0.0.index), String($0.1.prefix(12))]
+            }).render()
         }
         return out
     }
@@ -138,5 +153,28 @@ public enum RegistryJSON {
     /// `value` as JSON text.
     public static func string<T: Encodable>(_ value: T, pretty: Bool = true) throws -> String {
         String(decoding: try encoder(pretty: pretty).encode(value), as: UTF8.self)
+    }
+}
+
+/// The label of an artifact a reproduce run's `register` call stored instead of creating a
+/// version: `reproduce:NAME:K`, the K-th registration of model NAME in that run (from 1).
+///
+///     ReproduceLabel(model: "iris", index: 1).label     // "reproduce:iris:1"
+public struct ReproduceLabel: Equatable, Sendable {
+    public var model: String
+    public var index: Int
+
+    public init(model: String, index: Int) {
+        self.model = model
+        self.index = index
+    }
+
+    public var label: String { "reproduce:\(model):\(index)" }
+
+    /// The parts of a `reproduce:NAME:K` label; nil for any other label.
+    public static func parse(_ label: String) -> ReproduceLabel? {
+        let parts = label.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] == "reproduce", !parts[1].isEmpty, let k = Int(parts[2]), k >= 1 else { return nil }
+        return ReproduceLabel(model: String(parts[1]), index: k)
     }
 }

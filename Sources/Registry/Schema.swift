@@ -11,7 +11,7 @@ public enum RegistrySchema {
     public static let applicationID: Int32 = 0x4D4C_5752
 
     /// Identifiers of the migrations this build knows, in order.
-    public static var migrationIdentifiers: [String] { ["v1-initial", "v2-run-process", "v3-version-kind"] }
+    public static var migrationIdentifiers: [String] { ["v1-initial", "v2-run-process", "v3-version-kind", "v4-run-reproduces"] }
 
     /// The migrator that creates and upgrades the schema.
     static var migrator: DatabaseMigrator {
@@ -35,6 +35,13 @@ public enum RegistrySchema {
         migrator.registerMigration("v3-version-kind") { db in
             try db.execute(sql: "ALTER TABLE model_version ADD COLUMN kind TEXT CHECK (kind IN ('model', 'file'))")
             try db.execute(sql: "PRAGMA user_version = 3")
+        }
+        // A run made by `mlw reproduce` names the run it reproduces (NULL for every other
+        // run), so listings can show the link and the original can list its reproductions.
+        migrator.registerMigration("v4-run-reproduces") { db in
+            try db.execute(sql: "ALTER TABLE run ADD COLUMN reproduces TEXT REFERENCES run(id)")
+            try db.execute(sql: "CREATE INDEX run_reproduces ON run(reproduces) WHERE reproduces IS NOT NULL")
+            try db.execute(sql: "PRAGMA user_version = 4")
         }
         return migrator
     }

@@ -5,9 +5,11 @@ import Registry
 import Workbench
 
 /// `mlw reproduce RUN`: runs a recorded run's script again (the stored copy when the file
-/// changed) with its recorded parameters, as a new recorded run, then compares what it
-/// registered with what the original registered, hash by hash. Exit 0 only when every
-/// registered artifact is identical.
+/// changed) with its recorded parameters, as a new recorded run linked to the original
+/// (`reproduces`), then compares what it would register with what the original registered,
+/// hash by hash. The re-run's `register` calls store their artifacts as links of the new run
+/// (`reproduce:NAME:K`) and create no versions; its alias moves stay in memory. Exit 0
+/// only when every registered artifact is identical.
 struct Reproduce: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Re-run a recorded run and check that it registers the same artifacts, bit for bit.")
@@ -34,9 +36,13 @@ struct Reproduce: ParsableCommand {
                 let interp = try Workbench.makeInterpreter()
                 interp.paramOverrides = overrides
                 interp.scriptArgs = invocation?.args ?? []
-                interp.registrySession.sandboxAliases()
+                interp.registrySession.startReproducing(original: old.modelVersions)
                 installInterruptHandler()
-                let recorder = try RunRecorder.begin(interp, scriptPath: recorded.script, source: script)
+                var warning = ""
+                let recorder = RunRecorder.start(interp, scriptPath: recorded.script, source: script,
+                                                 reproduces: recorded.id, warn: { warning += $0 })
+                // Written before the script runs: without a run there is nothing to compare.
+                guard recorder.write() != nil else { return (nil, report(ReproduceError(warning))) }
                 do {
                     let text = String(decoding: script, as: UTF8.self)
                     _ = try interp.runMain(SourceFile(name: recorded.script, text: text, path: recorded.script))
@@ -101,32 +107,58 @@ struct Reproduce: ParsableCommand {
             say("note: metric \(key): \(old.finalMetrics[key].map(TextTable.format) ?? "-") -> \(new.finalMetrics[key].map(TextTable.format) ?? "-")")
         }
 
-        let differences = artifactDifferences(old.modelVersions, new.modelVersions)
-        let count = old.modelVersions.count
-        if differences.isEmpty {
+        let (lines, differences) = artifactComparison(registrations(old), registrations(new))
+        lines.forEach { say($0) }
+        let count = lines.count
+        if differences == 0 {
             say(count == 0
                 ? "reproduced: the run registers no artifacts, so there is nothing to compare bit for bit (run \(b.id))"
                 : "reproduced bit for bit: \(count) registered artifact\(count == 1 ? "" : "s") identical (run \(b.id))")
             return true
         }
-        differences.forEach { say($0) }
-        say("not reproduced: \(differences.count) difference\(differences.count == 1 ? "" : "s") in registered artifacts (run \(b.id))")
+        say("not reproduced: \(differences) difference\(differences == 1 ? "" : "s") in registered artifacts (run \(b.id))")
         return false
     }
 
-    /// Versions are matched per model name in registration order.
-    func artifactDifferences(_ old: [ModelVersion], _ new: [ModelVersion]) -> [String] {
-        var out: [String] = []
-        for name in Set(old.map(\.modelName)).union(new.map(\.modelName)).sorted() {
-            let a = old.filter { $0.modelName == name }, b = new.filter { $0.modelName == name }
-            for (x, y) in zip(a, b) where x.artifactSha256 != y.artifactSha256 {
-                out.append("\(x.reference) (sha256 \(short(x.artifactSha256))) differs from \(y.reference) (sha256 \(short(y.artifactSha256)))")
+    /// One registration: the K-th `register` of a model in a run, and the artifact's hash.
+    struct Registration { let model: String, index: Int, sha256: String, reference: String }
+
+    /// What a run registered, per model in call order: its versions (an ordinary run) or the
+    /// artifacts its `register` calls stored (a reproduce run, which creates no versions).
+    func registrations(_ d: RunDetails) -> [Registration] {
+        var out: [Registration] = []
+        var counts: [String: Int] = [:]
+        for v in d.modelVersions.sorted(by: { ($0.modelName, $0.version) < ($1.modelName, $1.version) }) {
+            counts[v.modelName, default: 0] += 1
+            out.append(Registration(model: v.modelName, index: counts[v.modelName]!, sha256: v.artifactSha256, reference: v.reference))
+        }
+        for link in d.links {
+            guard let l = ReproduceLabel.parse(link.label) else { continue }
+            out.append(Registration(model: l.model, index: l.index, sha256: link.artifactSha256, reference: "\(l.model) #\(l.index)"))
+        }
+        return out.sorted { ($0.model, $0.index) < ($1.model, $1.index) }
+    }
+
+    /// One line per artifact (`same` or `different`, matched per model in registration
+    /// order) and the number of differences.
+    func artifactComparison(_ old: [Registration], _ new: [Registration]) -> (lines: [String], differences: Int) {
+        var lines: [String] = [], differences = 0
+        for name in Set(old.map(\.model)).union(new.map(\.model)).sorted() {
+            let a = old.filter { $0.model == name }, b = new.filter { $0.model == name }
+            for (x, y) in zip(a, b) {
+                if x.sha256 == y.sha256 {
+                    lines.append("\(x.reference): same (sha256 \(short(x.sha256)))")
+                } else {
+                    lines.append("\(x.reference): different (sha256 \(short(x.sha256)) -> \(short(y.sha256)))")
+                    differences += 1
+                }
             }
             if a.count != b.count {
-                out.append("model '\(name)': the original registered \(a.count) version\(a.count == 1 ? "" : "s"), this run \(b.count)")
+                lines.append("model '\(name)': the original registered \(a.count) artifact\(a.count == 1 ? "" : "s"), this run \(b.count)")
+                differences += 1
             }
         }
-        return out
+        return (lines, differences)
     }
 
     func datasetChanges(_ old: [Dataset], _ new: [Dataset]) -> [String] {
@@ -146,6 +178,15 @@ struct Reproduce: ParsableCommand {
 }
 
 private func short(_ hash: String) -> String { String(hash.prefix(12)) }
+
+/// A reproduce run that cannot be recorded (the comparison needs its record).
+struct ReproduceError: Error, CustomStringConvertible {
+    let description: String
+    init(_ warning: String) {
+        description = "cannot record the reproduce run: " + warning.replacingOccurrences(of: "warning: this run is not recorded: ", with: "")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
 
 /// Reproduce's own lines go to stdout between the script's output, so they read in order.
 private func say(_ line: String) {

@@ -15,7 +15,7 @@ public let registryLibrary = Library("registry", doc: "Model registry and run tr
                                 Param("alias", .optional(.string), .nil)],
                    doc: "Store a file in the registry as the next version of model `name` (linked to the current run), "
                        + "optionally pointing `alias` at it. Returns {name, version, reference, artifact (sha256), path, run, metrics, created}.",
-                   example: "write_text(\"/tmp/mlw-iris.txt\", \"weights\"); register(\"/tmp/mlw-iris.txt\", name: \"iris\", metrics: {acc: 0.97}, alias: \"staging\").version",
+                   example: "write_text(\"/tmp/mlw-notes.txt\", \"weights\"); register(\"/tmp/mlw-notes.txt\", name: \"notes\", metrics: {acc: 0.97}, alias: \"staging\").version",
                    result: "1") { a in
         let path = try a.string("artifact")
         var isDir: ObjCBool = false
@@ -31,41 +31,47 @@ public let registryLibrary = Library("registry", doc: "Model registry and run tr
         let kind = try artifactKind(path, a)
         return try withRegistry(a) { registry, session in
             let run = try session.currentRun(create: false, interp: a.interpreter)
-            let sandbox = session.aliasSandbox
-            let v = try registry.register(file: URL(fileURLWithPath: path), name: try a.string("name"),
-                                          run: run, metrics: metrics, alias: sandbox == nil ? alias : nil, kind: kind)
-            if let sandbox, let alias { _ = try sandbox.set(v.modelName, alias, to: v.version, registry: registry) }
+            let name = try a.string("name")
+            if let sandbox = session.sandbox {   // mlw reproduce: an artifact of the run, no version
+                return try sandbox.register(file: URL(fileURLWithPath: path), name: name, metrics: metrics, alias: alias,
+                                            kind: kind, run: run, registry: registry)
+            }
+            let v = try registry.register(file: URL(fileURLWithPath: path), name: name,
+                                          run: run, metrics: metrics, alias: alias, kind: kind)
             return RegistryValues.version(v)
         }
     },
     NativeFunction("resolve", [Param("reference", .string)],
                    doc: "The model version a reference names: \"iris\" (latest), \"iris:3\" (version 3) or \"iris@production\" (an alias). "
                        + "Same record as register; `path` is the artifact file.",
-                   example: "resolve(\"iris@staging\").version", result: "1") { a in
+                   example: "resolve(\"notes@staging\").version", result: "1") { a in
         try withRegistry(a) { registry, session in
             var reference = try ModelReference.parse(try a.string("reference"))
-            if case let .alias(model, alias) = reference, let v = session.aliasSandbox?.version(model, alias) {
-                reference = .version(model: model, version: v)
+            if let sandbox = session.sandbox {
+                if let v = sandbox.resolve(reference) { return v }
+                if case let .alias(model, alias) = reference, let v = sandbox.version(model, alias) {
+                    reference = .version(model: model, version: v)
+                }
             }
             return RegistryValues.version(try registry.resolve(reference))
         }
     },
     NativeFunction("versions", [Param("name", .string)], doc: "Every version of a model, oldest first (records as from resolve).",
-                   example: "len(versions(\"iris\"))", result: "1") { a in
+                   example: "len(versions(\"notes\"))", result: "1") { a in
         try withRegistry(a) { registry, _ in .list(try registry.versions(try a.string("name")).map(RegistryValues.version)) }
     },
     NativeFunction("models", [], doc: "Every registered model: {name, latest, versions, aliases: {alias: version}, updated}.",
-                   example: "models()[0].name", result: "\"iris\"") { a in
+                   example: "models()[0].name", result: "\"notes\"") { a in
         try withRegistry(a) { registry, _ in .list(try registry.models().map(RegistryValues.model)) }
     },
     NativeFunction("set_alias", [Param("name", .string), Param("alias", .string), Param("version", .int)],
                    doc: "Point name@alias at a version (recorded in the alias history). Returns {name, alias, from, to, reason}.",
-                   example: "register(\"/tmp/mlw-iris.txt\", name: \"iris\"); set_alias(\"iris\", \"staging\", 2)",
-                   result: "{name: \"iris\", alias: \"staging\", from: 1, to: 2, reason: \"set\"}") { a in
+                   example: "register(\"/tmp/mlw-notes.txt\", name: \"notes\"); set_alias(\"notes\", \"staging\", 2)",
+                   result: "{name: \"notes\", alias: \"staging\", from: 1, to: 2, reason: \"set\"}") { a in
         try withRegistry(a) { registry, session in
             let name = try a.string("name"), alias = try a.string("alias"), version = try a.int("version")
-            if let sandbox = session.aliasSandbox {
-                _ = try registry.resolve(.version(model: name, version: version))
+            if let sandbox = session.sandbox {
+                try sandbox.checkExists(name, version, registry: registry)
                 return try sandbox.set(name, alias, to: version, registry: registry)
             }
             return RegistryValues.aliasEvent(try registry.setAlias(name, alias: alias, version: version))
@@ -73,11 +79,11 @@ public let registryLibrary = Library("registry", doc: "Model registry and run tr
     },
     NativeFunction("rollback", [Param("name", .string), Param("alias", .string)],
                    doc: "Undo the latest set_alias of name@alias: the alias goes back to its previous version. Returns the move as set_alias does.",
-                   example: "rollback(\"iris\", \"staging\")",
-                   result: "{name: \"iris\", alias: \"staging\", from: 2, to: 1, reason: \"rollback\"}") { a in
+                   example: "rollback(\"notes\", \"staging\")",
+                   result: "{name: \"notes\", alias: \"staging\", from: 2, to: 1, reason: \"rollback\"}") { a in
         try withRegistry(a) { registry, session in
             let name = try a.string("name"), alias = try a.string("alias")
-            if let sandbox = session.aliasSandbox { return try sandbox.rollback(name, alias) }
+            if let sandbox = session.sandbox { return try sandbox.rollback(name, alias) }
             return RegistryValues.aliasEvent(try registry.rollback(name, alias: alias))
         }
     },

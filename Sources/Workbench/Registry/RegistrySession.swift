@@ -22,17 +22,34 @@ public final class RegistrySession {
     private var runIsLazy = false
     /// `mlw run --no-record`: metrics are dropped and registrations have no run.
     public internal(set) var recordingDisabled = false
-    /// `mlw reproduce`: alias moves stay in memory (see `AliasSandbox`).
-    var aliasSandbox: AliasSandbox?
+    /// `mlw reproduce`: registrations and alias moves stay in memory (see `ReproduceSandbox`).
+    var sandbox: ReproduceSandbox?
 
-    /// Keeps this interpreter's alias moves in memory from now on: `mlw reproduce` registers
-    /// versions (to compare their hashes) but must not move `production`.
-    public func sandboxAliases() { aliasSandbox = AliasSandbox() }
+    /// From now on this interpreter's `register` calls store artifacts without creating
+    /// versions and its alias moves stay in memory: `mlw reproduce` compares what the
+    /// re-run would register with `original` (the versions the reproduced run registered)
+    /// but must not add versions or move `production`.
+    public func startReproducing(original: [ModelVersion]) { sandbox = ReproduceSandbox(original: original) }
 
     init(root: URL) { self.root = root }
 
-    /// The registry, opened (and created) the first time it is needed.
+    /// The `mlw run` recorder whose run is not written yet: the first registry use writes it,
+    /// so metrics and registrations attach to it (weak: the front end owns the recorder).
+    weak var pending: RunRecorder?
+
+    /// The registry, opened (and created) the first time it is needed. A run that `mlw run`
+    /// has not written yet is written first.
     public func registry() throws -> Registry {
+        let r = try open()
+        if let p = pending {
+            pending = nil
+            p.write()
+        }
+        return r
+    }
+
+    /// The registry without writing a pending run (the recorder itself uses this).
+    func open() throws -> Registry {
         if let opened { return opened }
         do {
             let r = try Registry.open(root: root)

@@ -29,10 +29,17 @@ enum RegistryValues {
 
     /// `{name, version, reference, artifact, path, run, metrics, created}`
     static func version(_ v: ModelVersion) -> Value {
+        versionRecord(name: v.modelName, version: v.version, artifact: v.artifactSha256, path: v.artifactPath,
+                      run: v.runId, metrics: v.metrics, created: v.createdAt)
+    }
+
+    /// The same record for a version that exists only in a reproduce run's sandbox.
+    static func versionRecord(name: String, version: Int, artifact: String, path: String?, run: String?,
+                              metrics: [String: Double], created: Date) -> Value {
         .record([
-            ("name", .string(v.modelName)), ("version", .int(v.version)), ("reference", .string(v.reference)),
-            ("artifact", .string(v.artifactSha256)), ("path", optional(v.artifactPath)), ("run", optional(v.runId)),
-            ("metrics", metrics(v.metrics)), ("created", date(v.createdAt)),
+            ("name", .string(name)), ("version", .int(version)), ("reference", .string("\(name):\(version)")),
+            ("artifact", .string(artifact)), ("path", optional(path)), ("run", optional(run)),
+            ("metrics", self.metrics(metrics)), ("created", date(created)),
         ])
     }
 

@@ -2,82 +2,120 @@ import Foundation
 import Lang
 import Registry
 
-/// Records one `mlw run` in the registry: started before the script runs (so a crash still
-/// leaves a trace), finished after it with the parameters it actually ran with.
+/// Records one `mlw run` in the registry, lazily: starting costs nothing (no SQLite, no git
+/// process), and the run is written on the script's first registry use (`log_metric`,
+/// `register`, `runs`, ...) or, for scripts that never touch the registry, once at the end,
+/// with the start time taken before the script ran.
 ///
-///     let recorder = RunRecorder.start(interp, scriptPath: "train.mlw")   // nil: not recorded
+///     let recorder = RunRecorder.start(interp, scriptPath: "train.mlw")   // nil: --no-record
 ///     do { _ = try interp.runFile("train.mlw"); recorder?.finish(nil) } catch { recorder?.finish(error) }
 ///
 /// While the run is open, `log_metric` writes to it and `register` links versions to it.
 /// The script's bytes are stored as an artifact (label "script"; its hash is the run's
 /// `script_sha256`) and `--set`/`--` arguments as JSON (label "invocation"), so
-/// `mlw reproduce` works after the file is edited.
+/// `mlw reproduce` works after the file is edited. A process killed before its first
+/// registry use leaves no run behind (one killed later leaves a run that the next open marks
+/// `killed`).
 public final class RunRecorder {
-    public let registry: Registry
-    public let runID: RunID
     let interp: Interpreter
+    let scriptPath: String
+    let source: Data
+    let startedAt: Date
+    /// The run `mlw reproduce` re-runs, recorded in the new run's `reproduces` column.
+    let reproduces: RunID?
+    let warn: (String) -> Void
+    /// The run's id once it is written; nil before, and when it could not be written.
+    public private(set) var runID: RunID?
+    /// True once writing failed: the warning is printed once and the run stays unrecorded.
+    private var failed = false
 
     /// Label of the stored script copy among a run's artifacts.
     public static let scriptLabel = "script"
     /// Label of the stored invocation (`{"set": {...}, "args": [...]}`).
     public static let invocationLabel = "invocation"
 
-    private init(registry: Registry, runID: RunID, interp: Interpreter) {
-        self.registry = registry
-        self.runID = runID
+    private init(_ interp: Interpreter, scriptPath: String, source: Data, reproduces: RunID?, warn: @escaping (String) -> Void) {
         self.interp = interp
+        self.scriptPath = scriptPath
+        self.source = source
+        self.reproduces = reproduces
+        self.warn = warn
+        self.startedAt = Date()
     }
 
-    /// Starts recording, or returns nil after printing a warning when the registry cannot
-    /// be used (the script still runs: recording must not stop work). With `enabled` false
-    /// (`--no-record`), nothing is recorded and `log_metric` drops its values.
+    /// Prepares recording (nothing is written yet). With `enabled` false (`--no-record`),
+    /// returns nil, nothing is recorded and `log_metric` drops its values. A registry that
+    /// cannot be used is reported when the run is written (`warning: this run is not
+    /// recorded: ...`); the script runs anyway: recording must not stop work.
     public static func start(_ interp: Interpreter, scriptPath: String, enabled: Bool = true,
-                             warn: (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) -> RunRecorder? {
+                             warn: @escaping (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) -> RunRecorder? {
         guard enabled else {
             interp.registrySession.recordingDisabled = true
             return nil
         }
         // An unreadable script is reported by the interpreter itself (exit 2), unrecorded.
         guard let source = FileManager.default.contents(atPath: scriptPath) else { return nil }
-        do {
-            return try begin(interp, scriptPath: scriptPath, source: source)
-        } catch {
-            warn("warning: this run is not recorded: \(error)\n")
-            return nil
-        }
+        return start(interp, scriptPath: scriptPath, source: source, warn: warn)
     }
 
-    /// Starts recording a run of `source` (the script's bytes) under the name `scriptPath`,
-    /// with the interpreter's `--set` overrides and script arguments.
-    public static func begin(_ interp: Interpreter, scriptPath: String, source: Data) throws -> RunRecorder {
-        // git runs while SQLite opens: launching a process costs more than both.
-        let git = GitHead.start(near: scriptPath)
+    /// Prepares recording a run of `source` (the script's bytes) under the name `scriptPath`,
+    /// with the interpreter's `--set` overrides and script arguments; `reproduces` links the
+    /// run to the one `mlw reproduce` re-runs.
+    public static func start(_ interp: Interpreter, scriptPath: String, source: Data, reproduces: RunID? = nil,
+                             warn: @escaping (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) -> RunRecorder {
+        let recorder = RunRecorder(interp, scriptPath: scriptPath, source: source, reproduces: reproduces, warn: warn)
+        interp.registrySession.pending = recorder
+        return recorder
+    }
+
+    /// Writes the run now if it was not written yet; nil when the registry cannot be used
+    /// (warned once).
+    @discardableResult
+    public func write() -> RunID? {
+        if let runID { return runID }
+        if failed { return nil }
+        do {
+            runID = try begin()
+        } catch {
+            failed = true
+            interp.registrySession.recordingDisabled = true   // metrics are dropped, not sent to a <repl> run
+            warn("warning: this run is not recorded: \(error)\n")
+        }
+        return runID
+    }
+
+    private func begin() throws -> RunID {
         let session = interp.registrySession
-        let registry = try session.registry()
+        session.pending = nil
+        let registry = try session.open()
         let overrides = interp.paramOverrides
         // Until the script's `param` statements run, the overrides are the best record of
         // its parameters; `finish` replaces them with the full set.
         let id = try registry.startRun(
             script: scriptPath, scriptHash: SHA256.hex(source),
             params: overrides.mapValues(RunRecorder.guessParam), seed: overrides["seed"].flatMap { Int($0) },
-            gitCommit: git?.wait(), host: hostName(), mlwVersion: Workbench.version)
-        try registry.storeArtifact(bytes: source, run: id, label: scriptLabel)
+            gitCommit: GitHead.commit(near: scriptPath), host: RunRecorder.hostName(), mlwVersion: Workbench.version,
+            startedAt: startedAt, reproduces: reproduces)
+        try registry.storeArtifact(bytes: source, run: id, label: RunRecorder.scriptLabel)
         if !overrides.isEmpty || !interp.scriptArgs.isEmpty {
             let invocation = Invocation(set: overrides, args: interp.scriptArgs)
             try registry.storeArtifact(bytes: try RegistryJSON.encoder(pretty: false).encode(invocation),
-                                       run: id, label: invocationLabel)
+                                       run: id, label: RunRecorder.invocationLabel)
         }
         session.runID = id
-        return RunRecorder(registry: registry, runID: id, interp: interp)
+        return id
     }
 
-    /// Marks the run finished (error nil) or failed with the rendered error, and stores the
-    /// parameters the script ran with. Failures to write are reported, not thrown: the
-    /// script's own outcome decides the exit code.
-    public func finish(_ error: Error?, warn: (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
+    /// Writes the run if the script never used the registry, then marks it finished (error
+    /// nil) or failed with the rendered error, and stores the parameters the script ran
+    /// with. Failures to write are reported, not thrown: the script's own outcome decides
+    /// the exit code.
+    public func finish(_ error: Error?) {
+        guard let runID = write() else { return }
         let params = interp.paramValues
         let message = error.map(RunRecorder.render)
         do {
+            let registry = try interp.registrySession.open()
             // Every dataset the script read, by lineage hash, so `reproduce` can say when data changed.
             for d in interp.datasetsRead {
                 let schema = try Value.record([("columns", .strings(d.columns))]).json()  // names escaped
@@ -119,48 +157,5 @@ public struct Invocation: Codable, Equatable {
     public init(set: [String: String], args: [String]) {
         self.set = set
         self.args = args
-    }
-}
-
-/// `git rev-parse HEAD` in the script's folder, started early and read when needed; nil
-/// when the script is not in a git work tree or git is missing.
-///
-///     let git = GitHead.start(near: "train.mlw"); ...; let commit = git?.wait()
-final class GitHead {
-    private let process: Process
-    private let output: Pipe
-
-    private init(process: Process, output: Pipe) {
-        self.process = process
-        self.output = output
-    }
-
-    /// A cheap look for `.git` first keeps runs outside git from paying for a process launch.
-    static func start(near scriptPath: String) -> GitHead? {
-        let dir = URL(fileURLWithPath: scriptPath).standardizedFileURL.deletingLastPathComponent()
-        var probe = dir
-        while !FileManager.default.fileExists(atPath: probe.appendingPathComponent(".git").path) {
-            let parent = probe.deletingLastPathComponent()
-            if parent.path == probe.path { return nil }
-            probe = parent
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git", "rev-parse", "HEAD"]
-        process.currentDirectoryURL = dir
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        return GitHead(process: process, output: out)
-    }
-
-    /// The commit hash, or nil when git failed (no commits yet, git missing, ...).
-    func wait() -> String? {
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
-        let hash = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return hash.count == 40 || hash.count == 64 ? hash : nil
     }
 }
