@@ -4,17 +4,20 @@ import Lang
 
 /// `stage("prepare", inputs: [a, b]) { ... }`: runs the block once and caches its value
 /// under `.mlw/cache` (or `$MLW_HOME/cache`), keyed by the stage name, the hashes of the
-/// inputs, the block's source text and the script's parameters; a re-run with nothing
+/// inputs, the block's source text and the parameters the block reads (`StageDeps`: a
+/// parameter used only by training is not in the data stage's key); a re-run with nothing
 /// changed loads the cached value instead (like `dvc repro`). `--force` re-runs.
 let stageLibrary = Library("stage", doc: "Cached pipeline stages.", [
     NativeFunction("stage", [Param("name", .string), Param("body", .function), Param("inputs", .list, .list([])),
                              Param("force", .bool, .bool(false))],
-                   doc: "Run body once and cache its value, keyed by name, inputs, code and params; later runs with the same key load it.",
+                   doc: "Run body once and cache its value, keyed by name, inputs, code and the params the body reads; later runs with the same key load it.",
                    example: "stage(\"square\", inputs: [3]) { 3 * 3 }", result: "9") { a in
         let name = try a.string("name")
         guard case .function(let body) = a["body"] else { throw a.bad("body", "function", a["body"]) }
         let inputHashes = try a.list("inputs").map(contentHash)
-        let params = Dictionary(a.interpreter.paramValues.map { ($0.0, $0.1.repr) }, uniquingKeysWith: { $1 })
+        let used = StageDeps.params(body, a.interpreter)   // nil: every parameter
+        let params = Dictionary(a.interpreter.paramValues.filter { used?.contains($0.0) ?? true }.map { ($0.0, $0.1.repr) },
+                                uniquingKeysWith: { $1 })
         let cache = StageCache(root: cacheRoot())
         let key = cache.key(name: name, inputHashes: inputHashes, codeHash: SHA256.hex(body.sourceText), params: params)
         let force = try a.bool("force") || a.interpreter.forceStages
