@@ -56,7 +56,7 @@ extension Compiler {
             } else if let fallbackFn {
                 f = try fallbackFn(ctx)
             } else {
-                throw MLWError.runtime(Ops.noMember(r, name, method: true), at: span)
+                throw MLWError.runtime(Ops.noMember(r, name, method: true, also: interp.builtinNames), at: span)
             }
             let argBase = ctx.top
             do {

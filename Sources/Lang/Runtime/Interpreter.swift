@@ -88,7 +88,7 @@ public final class Interpreter {
     public func runMain(_ file: SourceFile) throws -> Value {
         let program = try Parser.parse(file)
         let scope = ModuleScope(name: file.name)
-        try Resolver.resolve(program, module: scope, builtin: builtin)
+        try Resolver.resolve(program, module: scope, builtin: builtin, builtinNames: { self.builtinNames })
         let declared = scope.params.map(\.name)
         for key in paramOverrides.keys.sorted() where !declared.contains(key) {
             let known = declared.isEmpty ? "the script declares no parameters" : "parameters: \(declared.joined(separator: ", "))"
@@ -109,7 +109,7 @@ public final class Interpreter {
     func checkFile(_ path: String, chain: [String]) throws {
         let file = try Interpreter.readSource(path)
         let program = try Parser.parse(file)
-        try Resolver.resolve(program, module: ModuleScope(name: path), builtin: builtin)
+        try Resolver.resolve(program, module: ModuleScope(name: path), builtin: builtin, builtinNames: { self.builtinNames })
         for s in program.stmts {
             guard case .importModule(let imp) = s.kind else { continue }
             let target = try importPath(imp, from: file)
@@ -130,7 +130,7 @@ public final class Interpreter {
         let program = try Parser.parse(file)
         let saved = scope.visible, savedParams = scope.params
         do {
-            try Resolver.resolve(program, module: scope, builtin: builtin)
+            try Resolver.resolve(program, module: scope, builtin: builtin, builtinNames: { self.builtinNames })
         } catch {
             scope.visible = saved
             scope.params = savedParams

@@ -43,7 +43,7 @@ extension Interpreter {
         let file = try Interpreter.readSource(path, name: displayName(path))
         let program = try Parser.parse(file)
         let scope = ModuleScope(name: name)
-        try Resolver.resolve(program, module: scope, builtin: builtin)
+        try Resolver.resolve(program, module: scope, builtin: builtin, builtinNames: { self.builtinNames })
         let globals = Globals(capacity: max(16, scope.globalCount + 1))
         let body = Compiler(interp: self, globals: globals, file: file).program(program.stmts, module: scope)
         _ = try body(ctx)

@@ -171,13 +171,25 @@ public enum Ops {
         throw MLWError.runtime(noMember(v, name, method: false), at: span)
     }
 
-    static func noMember(_ v: Value, _ name: String, method: Bool) -> String {
-        if case .record(let r) = v {
-            let what = r.isModule ? "module '\(r.moduleName ?? "")' has no member" : "record has no field"
-            let known = r.keys.prefix(12).joined(separator: ", ")
-            return "\(what) '\(name)'" + (known.isEmpty ? "" : " (has: \(known))")
+    /// `no field 'colums' on dataset; did you mean 'columns'?`; without a likely typo the
+    /// message lists what there is. `also`: further names a method call could have meant
+    /// (functions in scope, since `x.f()` falls back to `f(x)`).
+    static func noMember(_ v: Value, _ name: String, method: Bool, also: [String] = []) -> String {
+        let kind = method ? "method" : "field"
+        var what = "no \(kind) '\(name)' on \(v.typeName)"
+        var known: [String] = []
+        switch v {
+        case .record(let r):
+            known = r.keys
+            if r.isModule { what = "no member '\(name)' in module '\(r.moduleName ?? "")'" }
+        case .native(let n):
+            known = n.fieldNames
+        default: break
         }
-        return "\(v.typeName) has no \(method ? "method" : "field") '\(name)'"
+        if let best = closestName(to: name, among: known + also) { return what + "; did you mean '\(best)'?" }
+        if known.isEmpty { return what }
+        let list = known.prefix(12).joined(separator: ", ") + (known.count > 12 ? ", ..." : "")
+        return what + " (has: \(list))"
     }
 
     /// Resolves a possibly negative index against `count`, or nil when out of range.

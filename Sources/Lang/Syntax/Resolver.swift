@@ -37,21 +37,25 @@ final class FunctionScope {
 public struct Resolver {
     let module: ModuleScope
     let builtin: (String) -> Value?
+    /// Every builtin's name, asked for only to suggest one for an unknown name.
+    let builtinNames: () -> [String]
     /// Every top-level declaration, visible inside function bodies wherever it stands.
     var hoisted: [String: NameDecl] = [:]
     var scope: FunctionScope
     public private(set) var errors: [MLWError] = []
 
-    public init(module: ModuleScope, builtin: @escaping (String) -> Value?) {
+    public init(module: ModuleScope, builtin: @escaping (String) -> Value?, builtinNames: @escaping () -> [String] = { [] }) {
         self.module = module
         self.builtin = builtin
+        self.builtinNames = builtinNames
         self.scope = FunctionScope(parent: nil)
         scope.blocks = [module.visible]
     }
 
     /// Resolves a program; on error throws the first with the rest attached.
-    public static func resolve(_ program: Program, module: ModuleScope, builtin: @escaping (String) -> Value?) throws {
-        var r = Resolver(module: module, builtin: builtin)
+    public static func resolve(_ program: Program, module: ModuleScope, builtin: @escaping (String) -> Value?,
+                               builtinNames: @escaping () -> [String] = { [] }) throws {
+        var r = Resolver(module: module, builtin: builtin, builtinNames: builtinNames)
         r.resolveProgram(program.stmts)
         if var first = r.errors.first {
             first.more = Array(r.errors.dropFirst())
@@ -153,24 +157,18 @@ public struct Resolver {
         error("unknown name '\(ref.name)'" + suggestion(for: ref.name), ref.span)
     }
 
-    /// ` (did you mean 'epochs'?)` when a visible name is one or two edits away.
+    /// ` (did you mean 'epochs'?)` when a visible name, or else a builtin, is a likely typo
+    /// (`closestName`'s rule).
     func suggestion(for name: String) -> String {
-        guard name.count > 2 else { return "" }
         var candidates = Set(hoisted.keys).union(module.visible.keys)
         var fs: FunctionScope? = scope
         while let f = fs {
             for b in f.blocks { candidates.formUnion(b.keys) }
             fs = f.parent
         }
-        let limit = name.count > 4 ? 2 : 1
-        var best: (name: String, distance: Int)?
-        for c in candidates.sorted() {
-            let d = editDistance(c, name)
-            if d <= limit, d < (best?.distance ?? Int.max) { best = (c, d) }
-        }
-        if let best { return " (did you mean '\(best.name)'?)" }
-        if builtin(name.lowercased()) != nil { return " (did you mean '\(name.lowercased())'?)" }
-        return ""
+        guard let best = closestName(to: name, among: candidates.sorted())
+            ?? closestName(to: name, among: builtinNames()) else { return "" }
+        return " (did you mean '\(best)'?)"
     }
 }
 
