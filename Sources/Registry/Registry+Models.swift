@@ -57,13 +57,18 @@ extension Registry {
     // checked again inside the transaction: `check --repair` deletes unreferenced files
     // inside one too, so either it saw this row or this sees the file gone (nil: put again).
     private func recordArtifact(sha: String, size: Int64, run: RunID?, label: String) throws -> Artifact? {
+        // Plain SQL (columns as in `Artifact`, `RunArtifact`): every `mlw run` stores its script.
         try write { db in
-            guard try Artifact.exists(db, key: sha) || store.fileSize(store.url(for: sha)) == size else { return nil }
-            try Artifact(sha256: sha, size: size, storedAt: Date()).insert(db, onConflict: .ignore)
+            let exists = try Int.fetchOne(db, sql: "SELECT 1 FROM artifact WHERE sha256 = ?", arguments: [sha]) != nil
+            guard exists || store.fileSize(store.url(for: sha)) == size else { return nil }
+            try db.execute(sql: "INSERT OR IGNORE INTO artifact (sha256, size, stored_at) VALUES (?, ?, ?)",
+                           arguments: [sha, size, Registry.timestamp(Date())])
             if let run {
-                try RunArtifact(runId: try resolveRunID(db, run), artifactSha256: sha, label: label).insert(db, onConflict: .ignore)
+                try db.execute(sql: "INSERT OR IGNORE INTO run_artifact (run_id, artifact_sha256, label) VALUES (?, ?, ?)",
+                               arguments: [try resolveRunID(db, run), sha, label])
             }
-            return withPath(try Artifact.fetchOne(db, key: sha)!)
+            let row = try Row.fetchOne(db, sql: "SELECT size, stored_at FROM artifact WHERE sha256 = ?", arguments: [sha])!
+            return withPath(Artifact(sha256: sha, size: row[0], storedAt: row[1]))
         }
     }
 

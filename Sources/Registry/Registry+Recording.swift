@@ -12,10 +12,7 @@ extension Registry {
     ///     try registry.finishRun(id, status: .finished, params: ["epochs": 30], seed: 42)
     public func finishRun(_ id: RunID, status: RunStatus, error: String? = nil,
                           params: [String: ParamValue], seed: Int?, endedAt: Date = Date()) throws {
-        try finishRun(id, status: status, error: error, endedAt: endedAt) { run in
-            run.params = params
-            run.seed = seed
-        }
+        try finishRun(id, status: status, error: error, endedAt: endedAt, params: params, seed: seed)
     }
 
     /// The run's artifact links with their labels ("script", "model", ...), oldest first.

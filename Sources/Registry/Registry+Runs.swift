@@ -33,14 +33,20 @@ extension Registry {
         guard hash.count == 64, hash.allSatisfy(\.isHexDigit) else {
             throw RegistryError.invalidValue("script hash must be 64 hex characters (SHA-256), got '\(scriptHash)'")
         }
+        let paramsJSON = try Registry.paramsJSON(params)
+        let processStart = Processes.startTime(getpid())
         return try write { db in
             let original = try reproduces.map { try resolveRunID(db, $0) }
             var id = Registry.newRunID()
-            while try Run.exists(db, key: id) { id = Registry.newRunID() }
-            try Run(id: id, script: script, scriptSha256: hash, gitCommit: gitCommit, params: params, seed: seed,
-                    startedAt: startedAt, endedAt: nil, status: .running, error: nil, host: host,
-                    mlwVersion: mlwVersion, pid: Int(getpid()), processStart: Processes.startTime(getpid()),
-                    reproduces: original).insert(db)
+            while try Int.fetchOne(db, sql: "SELECT 1 FROM run WHERE id = ?", arguments: [id]) != nil { id = Registry.newRunID() }
+            // Plain SQL rather than the record's Codable insert: the generic encoding path costs
+            // more than the rest of an empty `mlw run` (columns as in `Run`).
+            try db.execute(sql: """
+                INSERT INTO run (id, script, script_sha256, git_commit, params, seed, started_at, ended_at, status, error,
+                                 host, mlw_version, pid, process_start, reproduces)
+                VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 'running', NULL, ?, ?, ?, ?, ?)
+                """, arguments: [id, script, hash, gitCommit, paramsJSON, seed, Registry.timestamp(startedAt),
+                                 host, mlwVersion, Int(getpid()), processStart, original])
             return id
         }
     }
@@ -49,21 +55,57 @@ extension Registry {
     ///
     ///     try registry.finishRun(id, status: .failed, error: "loss is NaN")
     public func finishRun(_ id: RunID, status: RunStatus = .finished, error: String? = nil, endedAt: Date = Date()) throws {
-        try finishRun(id, status: status, error: error, endedAt: endedAt) { _ in }
+        try finishRun(id, status: status, error: error, endedAt: endedAt, params: nil, seed: nil)
     }
 
-    /// Ends a running run in one transaction; `complete` sets any further fields first.
-    func finishRun(_ id: RunID, status: RunStatus, error: String?, endedAt: Date, complete: (inout Run) -> Void) throws {
+    /// Ends a running run in one transaction; `params`/`seed` replace the recorded ones when
+    /// `params` is given.
+    func finishRun(_ id: RunID, status: RunStatus, error: String?, endedAt: Date,
+                   params: [String: ParamValue]?, seed: Int?) throws {
         guard status != .running else { throw RegistryError.invalidValue("finishRun needs status finished or failed") }
-        try write { db in
-            var run = try fetchRun(db, id)
-            guard run.status == .running else { throw RegistryError.runAlreadyFinished(run.id) }
-            run.status = status
-            run.error = error
-            run.endedAt = endedAt
-            complete(&run)
-            try run.update(db)
+        let paramsJSON = try params.map(Registry.paramsJSON)
+        var sql = "UPDATE run SET status = ?, error = ?, ended_at = ?"
+        var arguments: StatementArguments = [status.rawValue, error, Registry.timestamp(endedAt)]
+        if let paramsJSON {
+            sql += ", params = ?, seed = ?"
+            arguments += [paramsJSON, seed]
         }
+        sql += " WHERE id = ? AND status = 'running'"
+        try write { db in
+            // An exact id of a running run is the common case; anything else (a prefix, an
+            // unknown or ended run) goes through fetchRun for its error.
+            try db.execute(sql: sql, arguments: arguments + [id])
+            if db.changesCount == 1 { return }
+            let run = try fetchRun(db, id)
+            guard run.status == .running else { throw RegistryError.runAlreadyFinished(run.id) }
+            try db.execute(sql: sql, arguments: arguments + [run.id])
+        }
+    }
+
+    /// Parameters as the `params` column holds them: the JSON object GRDB writes for the
+    /// record (sorted keys).
+    static func paramsJSON(_ params: [String: ParamValue]) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        encoder.nonConformingFloatEncodingStrategy = .throw
+        return String(decoding: try encoder.encode(params), as: UTF8.self)
+    }
+
+    /// A date as GRDB stores it: `YYYY-MM-DD HH:MM:SS.SSS` in UTC (milliseconds truncated),
+    /// without a DateFormatter (whose set-up is a noticeable part of a short run).
+    static func timestamp(_ date: Date) -> String {
+        let t = date.timeIntervalSince1970
+        var seconds = time_t(t.rounded(.down))
+        var ms = Int(((t - Double(seconds)) * 1000).rounded(.down))
+        if ms >= 1000 { seconds += 1; ms -= 1000 }
+        var tm = tm()
+        gmtime_r(&seconds, &tm)
+        func pad(_ v: Int32, _ width: Int) -> String {
+            let s = String(v)
+            return String(repeating: "0", count: max(0, width - s.count)) + s
+        }
+        return "\(pad(tm.tm_year + 1900, 4))-\(pad(tm.tm_mon + 1, 2))-\(pad(tm.tm_mday, 2)) "
+            + "\(pad(tm.tm_hour, 2)):\(pad(tm.tm_min, 2)):\(pad(tm.tm_sec, 2)).\(pad(Int32(ms), 3))"
     }
 
     /// Logs one metric value in its own transaction. Without `step`, the value goes one
@@ -236,7 +278,11 @@ extension Registry {
         throw RegistryError.ambiguousRun(id, matches: matches.map(\.id))
     }
 
-    func resolveRunID(_ db: Database, _ id: String) throws -> RunID { try fetchRun(db, id).id }
+    func resolveRunID(_ db: Database, _ id: String) throws -> RunID {
+        // An exact id needs no decoded record.
+        if let exact = try String.fetchOne(db, sql: "SELECT id FROM run WHERE id = ?", arguments: [id.lowercased()]) { return exact }
+        return try fetchRun(db, id).id
+    }
 
     func fetchFinalMetrics(_ db: Database, _ runID: RunID) throws -> [String: Double] {
         let rows = try Row.fetchAll(db, sql: """

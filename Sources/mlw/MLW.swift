@@ -17,6 +17,15 @@ struct MLW: ParsableCommand {
 
     /// ArgumentParser exits 64 on usage errors; MLW documents 2, like most Unix tools.
     static func main() {
+        // `mlw run FILE ...` skips ArgumentParser: building its command tree costs a few ms of
+        // runtime type lookups, a large share of an empty script's run (Docs/registry.md).
+        if let fast = Run.fastArguments(Array(CommandLine.arguments.dropFirst())) {
+            do { try fast.execute() } catch let code as ExitCode { Foundation.exit(code.rawValue) } catch {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(1)
+            }
+            Foundation.exit(0)
+        }
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -69,6 +78,57 @@ struct Run: ParsableCommand {
             }
             sets[String(s[..<eq])] = String(s[s.index(after: eq)...])
         }
+        try RunArguments(file: file, sets: sets, noRecord: noRecord, force: force, scriptArgs: scriptArgs).execute()
+    }
+
+    /// The arguments of `mlw run` when they are plain enough to read without ArgumentParser
+    /// (a file, `--set name=value`, `--no-record`, `--force`, `-- args`); nil sends anything
+    /// else (help, unknown options, a malformed `--set`) through ArgumentParser, which
+    /// reports it as before.
+    static func fastArguments(_ argv: [String]) -> RunArguments? {
+        guard argv.first == "run" else { return nil }
+        var file: String?, sets: [String: String] = [:], noRecord = false, force = false
+        var i = 1
+        while i < argv.count {
+            let arg = argv[i]
+            switch arg {
+            case "--": return file.map { RunArguments(file: $0, sets: sets, noRecord: noRecord, force: force, scriptArgs: Array(argv[(i + 1)...])) }
+            case "--no-record": noRecord = true
+            case "--force": force = true
+            case "--set":
+                guard i + 1 < argv.count, let (k, v) = setting(argv[i + 1]) else { return nil }
+                sets[k] = v
+                i += 1
+            default:
+                if arg.hasPrefix("--set="), let (k, v) = setting(String(arg.dropFirst(6))) {
+                    sets[k] = v
+                } else if arg.hasPrefix("-") || file != nil {
+                    return nil
+                } else {
+                    file = arg
+                }
+            }
+            i += 1
+        }
+        return file.map { RunArguments(file: $0, sets: sets, noRecord: noRecord, force: force, scriptArgs: []) }
+    }
+
+    private static func setting(_ s: String) -> (String, String)? {
+        guard let eq = s.firstIndex(of: "="), eq != s.startIndex else { return nil }
+        return (String(s[..<eq]), String(s[s.index(after: eq)...]))
+    }
+}
+
+/// What `mlw run` runs, however its arguments were read.
+struct RunArguments {
+    var file: String
+    var sets: [String: String]
+    var noRecord: Bool
+    var force: Bool
+    var scriptArgs: [String]
+
+    func execute() throws {
+        let (file, sets, noRecord, force, scriptArgs) = (self.file, self.sets, self.noRecord, self.force, self.scriptArgs)
         let code: Int32 = Workbench.onLargeStack {
             do {
                 let interp = try Workbench.makeInterpreter()
