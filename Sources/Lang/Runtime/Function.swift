@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Compiled code: each AST node becomes a Swift closure over the context, so running a
 /// program is a chain of direct calls with names already resolved to slots.
 public typealias Eval = (Ctx) throws -> Value
@@ -160,21 +154,9 @@ public final class Ctx {
     init(capacity: Int = 1 << 18, maxDepth: Int = 4000) {
         self.capacity = capacity
         self.maxDepth = maxDepth
-        // calloc hands out fresh zero pages that the kernel maps on first touch, so a short
-        // script does not pay for writing all 4 MB up front (a large part of an empty
-        // `mlw run`). Only valid because `.nil` is all zero bits, which is checked.
-        if Ctx.nilIsZero, let raw = calloc(capacity, MemoryLayout<Value>.stride) {
-            stack = raw.bindMemory(to: Value.self, capacity: capacity)
-        } else {
-            stack = .allocate(capacity: capacity)
-            stack.initialize(repeating: .nil, count: capacity)
-        }
+        stack = .allocate(capacity: capacity)
+        stack.initialize(repeating: .nil, count: capacity)
     }
-
-    private static let nilIsZero: Bool = {
-        var v = Value.nil
-        return withUnsafeBytes(of: &v) { $0.allSatisfy { $0 == 0 } }
-    }()
 
     deinit {
         clearSlots(stack, count: capacity)
