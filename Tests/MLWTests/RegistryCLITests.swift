@@ -88,7 +88,7 @@ final class RegistryCLITests: XCTestCase {
         let params = try XCTUnwrap(run["params"] as? [String: Any])
         XCTAssertEqual(params["seed"] as? Int, 5)
         XCTAssertEqual(params["name"] as? String, "digits")
-        XCTAssertEqual(params["path"] as? String, "iris-model.txt", "defaults are recorded too")
+        XCTAssertEqual(params["path"] as? String, "notes.txt", "defaults are recorded too")
         XCTAssertEqual((run["script_sha256"] as? String)?.count, 64)
         XCTAssertEqual(run["mlw_version"] as? String, "0.1.0")
 
@@ -126,36 +126,36 @@ final class RegistryCLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("home").path))
         XCTAssertEqual(try mlw("run", "register.mlw").code, 0)
         XCTAssertEqual(try mlw("run", "register.mlw", "--set", "seed=1").code, 0)
-        let alias = try mlw("registry", "alias", "iris", "production", "1")
+        let alias = try mlw("registry", "alias", "notes", "production", "1")
         XCTAssertEqual(alias.code, 0, alias.err)
-        XCTAssertTrue(alias.out.hasPrefix("iris@production -> 1 (was 2, set)\n"), alias.out)
-        let back = try mlw("registry", "rollback", "iris", "production", "--json")
+        XCTAssertTrue(alias.out.hasPrefix("notes@production -> 1 (was 2, set)\n"), alias.out)
+        let back = try mlw("registry", "rollback", "notes", "production", "--json")
         XCTAssertEqual(back.code, 0, back.err)
         let event = try XCTUnwrap(try json(back.out) as? [String: Any])
         XCTAssertEqual(event["old_version"] as? Int, 1)
         XCTAssertEqual(event["new_version"] as? Int, 2)
         XCTAssertEqual(event["reason"] as? String, "rollback")
-        XCTAssertEqual(try mlw("registry", "rollback", "iris", "production").code, 0) // undoes run 2's move: back to 1
-        let none = try mlw("registry", "rollback", "iris", "production")
+        XCTAssertEqual(try mlw("registry", "rollback", "notes", "production").code, 0) // undoes run 2's move: back to 1
+        let none = try mlw("registry", "rollback", "notes", "production")
         XCTAssertEqual(none.code, 1)
-        XCTAssertEqual(none.err, "error: cannot roll back 'iris@production': it has no earlier version in its history\n")
+        XCTAssertEqual(none.err, "error: cannot roll back 'notes@production': it has no earlier version in its history\n")
 
         let models = try XCTUnwrap(try json(try mlw("registry", "models", "--json").out) as? [[String: Any]])
         XCTAssertEqual((models.first?["aliases"] as? [String: Int])?["production"], 1)
-        let versions = try mlw("registry", "versions", "iris")
+        let versions = try mlw("registry", "versions", "notes")
         XCTAssertTrue(versions.out.contains("production"), versions.out)
-        XCTAssertEqual(try XCTUnwrap(try json(try mlw("registry", "versions", "iris", "--json").out) as? [Any]).count, 2)
+        XCTAssertEqual(try XCTUnwrap(try json(try mlw("registry", "versions", "notes", "--json").out) as? [Any]).count, 2)
 
         let unknown = try mlw("registry", "versions", "nope")
         XCTAssertEqual(unknown.code, 1)
         XCTAssertEqual(unknown.err, "error: unknown model 'nope'\n")
         XCTAssertEqual(try mlw("registry", "versions", "bad name").code, 2)
-        XCTAssertEqual(try mlw("registry", "alias", "iris", "production", "7").err, "error: model 'iris' has no version 7\n")
+        XCTAssertEqual(try mlw("registry", "alias", "notes", "production", "7").err, "error: model 'notes' has no version 7\n")
         let status = try mlw("registry", "runs", "--status", "done")
         XCTAssertEqual(status.code, 2)
         XCTAssertEqual(status.err, "error: unknown status 'done' (expected running, finished, failed or killed)\n")
         XCTAssertEqual(try mlw("registry", "show", "ffffffffffff").code, 1)
-        XCTAssertEqual(try mlw("registry", "alias", "iris").code, 2, "missing arguments are usage errors")
+        XCTAssertEqual(try mlw("registry", "alias", "notes").code, 2, "missing arguments are usage errors")
 
         let ids = try runsJSON().compactMap { $0["id"] as? String }
         let diff = try mlw("registry", "diff", ids[1], ids[0])
@@ -168,16 +168,66 @@ final class RegistryCLITests: XCTestCase {
         let id = try XCTUnwrap(try runsJSON().first?["id"] as? String)
         let r = try mlw("reproduce", id)
         XCTAssertEqual(r.code, 0, r.out + r.err)
-        XCTAssertTrue(r.out.contains("reproducing run \(id): register.mlw with --set name=iris --set path=iris-model.txt --set seed=9"), r.out)
-        XCTAssertTrue(r.out.contains("registered iris:2 as iris@production"), "the script sees its own alias move: " + r.out)
+        XCTAssertTrue(r.out.contains("reproducing run \(id): register.mlw with --set name=notes --set path=notes.txt --set seed=9"), r.out)
+        // The script sees its own registration and alias move, numbered as the first time.
+        XCTAssertTrue(r.out.contains("registered notes:1 as notes@production"), r.out)
+        XCTAssertTrue(r.out.contains("notes:1: same (sha256 "), r.out)
         XCTAssertTrue(r.out.contains("reproduced bit for bit: 1 registered artifact identical"), r.out)
         let runs = try runsJSON()
         XCTAssertEqual(runs.count, 2, "the reproduction is a recorded run")
         XCTAssertEqual((runs[0]["params"] as? [String: Any])?["seed"] as? Int, 9)
-        // Checking a run never moves an alias for everybody else.
+        XCTAssertEqual(runs[0]["reproduces"] as? String, id, "linked to the original")
+        XCTAssertNil(runs[1]["reproduces"])
+        let newID = try XCTUnwrap(runs[0]["id"] as? String)
+        // Checking a run creates no version and never moves an alias for everybody else.
         let models = try XCTUnwrap(try json(try mlw("registry", "models", "--json").out) as? [[String: Any]])
         XCTAssertEqual((models.first?["aliases"] as? [String: Int])?["production"], 1)
-        XCTAssertEqual(models.first?["latest_version"] as? Int, 2)
+        XCTAssertEqual(models.first?["latest_version"] as? Int, 1)
+        XCTAssertEqual(try XCTUnwrap(try json(try mlw("registry", "versions", "notes", "--json").out) as? [Any]).count, 1)
+
+        // The link shows in the listings: a reproduces column, and both runs' details.
+        let text = try mlw("registry", "runs").out
+        let header = try XCTUnwrap(text.split(separator: "\n").first)
+        XCTAssertTrue(header.contains("reproduces"), text)
+        let row = try XCTUnwrap(text.split(separator: "\n").first { $0.hasPrefix(newID) })
+        XCTAssertTrue(row.contains(id), text)
+        let shown = try mlw("registry", "show", newID).out
+        XCTAssertTrue(shown.contains("reproduces     \(id)"), shown)
+        XCTAssertTrue(shown.contains("register (not versioned)"), shown)
+        XCTAssertTrue(try mlw("registry", "show", id).out.contains("reproduced_by  \(newID)"))
+        let details = try XCTUnwrap(try json(try mlw("registry", "show", newID, "--json").out) as? [String: Any])
+        XCTAssertEqual((details["run"] as? [String: Any])?["reproduces"] as? String, id)
+        XCTAssertEqual((details["model_versions"] as? [Any])?.count, 0, "a reproduce run registers no versions")
+
+        // A reproduction of the reproduction compares with its stored artifacts.
+        let again = try mlw("reproduce", newID)
+        XCTAssertEqual(again.code, 0, again.out + again.err)
+        XCTAssertTrue(again.out.contains("notes #1: same"), again.out)
+        XCTAssertEqual(try runsJSON()[0]["reproduces"] as? String, newID)
+    }
+
+    func testReproduceKeepsExtraRegistrationsOutOfTheRegistry() throws {
+        // A script that registers twice and resolves its own latest version.
+        try write("two.mlw", """
+            param seed = 1
+            write_text("a.txt", "a"); write_text("b.txt", "b")
+            let first = register("a.txt", name: "pair", alias: "staging")
+            let second = register("b.txt", name: "pair")
+            set_alias("pair", "staging", second.version)
+            print(first.reference, second.reference, resolve("pair@staging").reference, read_text(resolve("pair").path))
+            """)
+        let run = try mlw("run", "two.mlw")
+        XCTAssertEqual(run.out, "pair:1 pair:2 pair:2 b\n", run.err)
+        let id = try XCTUnwrap(try runsJSON().first?["id"] as? String)
+        let r = try mlw("reproduce", id)
+        XCTAssertEqual(r.code, 0, r.out + r.err)
+        XCTAssertTrue(r.out.contains("pair:1 pair:2 pair:2 b\n"), "the same answers inside the re-run: " + r.out)
+        XCTAssertTrue(r.out.contains("pair:1: same") && r.out.contains("pair:2: same"), r.out)
+        XCTAssertTrue(r.out.contains("reproduced bit for bit: 2 registered artifacts identical"), r.out)
+        let versions = try XCTUnwrap(try json(try mlw("registry", "versions", "pair", "--json").out) as? [[String: Any]])
+        XCTAssertEqual(versions.count, 2)
+        let models = try XCTUnwrap(try json(try mlw("registry", "models", "--json").out) as? [[String: Any]])
+        XCTAssertEqual((models.first?["aliases"] as? [String: Int])?["staging"], 2)
     }
 
     func testReproduceAfterTheScriptChanged() throws {
@@ -206,8 +256,9 @@ final class RegistryCLITests: XCTestCase {
         let id = try XCTUnwrap(try runsJSON().first?["id"] as? String)
         let r = try mlw("reproduce", id)
         XCTAssertEqual(r.code, 1, r.out + r.err)
-        XCTAssertTrue(r.out.contains("t:1 (sha256 "), r.out)
-        XCTAssertTrue(r.out.contains("differs from t:2"), r.out)
+        XCTAssertTrue(r.out.contains("t:1: different (sha256 "), r.out)
+        XCTAssertEqual(try XCTUnwrap(try json(try mlw("registry", "versions", "t", "--json").out) as? [Any]).count, 1,
+                       "a failed reproduction registers nothing either")
         XCTAssertTrue(r.out.contains("not reproduced: 1 difference in registered artifacts"), r.out)
 
         try write("boom.mlw", "param fail = false\nif fail { error(\"boom\") }\n")

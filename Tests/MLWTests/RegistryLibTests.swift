@@ -211,7 +211,7 @@ final class RegistryLibTests: XCTestCase {
             recorder.finish(error)
             XCTAssertTrue(expectFailure, "unexpected failure: \(error)")
         }
-        return recorder.runID
+        return try XCTUnwrap(recorder.runID)
     }
 
     func testRunRecorderRecordsParametersMetricsArtifactsAndModels() throws {
@@ -280,8 +280,13 @@ final class RegistryLibTests: XCTestCase {
         let interp = try Workbench.makeInterpreter()
         interp.useRegistry(root: root)
         var warnings = ""
-        XCTAssertNil(RunRecorder.start(interp, scriptPath: script, warn: { warnings += $0 }))
+        // Nothing is opened before the script runs; the warning comes when the run is written.
+        let recorder = try XCTUnwrap(RunRecorder.start(interp, scriptPath: script, warn: { warnings += $0 }))
+        XCTAssertFalse(interp.registrySession.isOpen)
+        _ = try interp.runFile(script)
+        recorder.finish(nil)
         XCTAssertTrue(warnings.hasPrefix("warning: this run is not recorded: "), warnings)
+        XCTAssertNil(recorder.runID)
     }
 
     func testRegisterExampleScript() throws {
@@ -292,11 +297,11 @@ final class RegistryLibTests: XCTestCase {
         interp.useRegistry(root: root)
         var out = ""
         interp.output = { out += $0 }
-        interp.paramOverrides = ["path": dir.appendingPathComponent("iris-model.txt").path]
+        interp.paramOverrides = ["path": dir.appendingPathComponent("notes.txt").path]
         _ = try interp.runFile(example)
-        XCTAssertEqual(out, "registered iris:1 as iris@production\n")
+        XCTAssertEqual(out, "registered notes:1 as notes@production\n")
         _ = try interp.runFile(example)
-        XCTAssertEqual(try Registry.open(root: root).resolve("iris@production").version, 2)
+        XCTAssertEqual(try Registry.open(root: root).resolve("notes@production").version, 2)
     }
 }
 
