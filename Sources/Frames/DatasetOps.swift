@@ -71,4 +71,38 @@ extension Dataset {
         rng.shuffle(&order)
         return withLineage(gather(order), "shuffle", "seed=\(seed)")
     }
+
+    /// The first `n` rows (all of them when there are fewer; `n` < 0 counts as 0).
+    ///
+    ///     let top = ds.head(5)
+    public func head(_ n: Int = 5) -> Dataset {
+        let k = min(max(n, 0), rowCount)
+        return withLineage(gather(Array(0..<k)), "head", "n=\(k)")
+    }
+
+    /// The last `n` rows, in file order.
+    ///
+    ///     let bottom = ds.tail(5)
+    public func tail(_ n: Int = 5) -> Dataset {
+        let k = min(max(n, 0), rowCount)
+        return withLineage(gather(Array((rowCount - k)..<rowCount)), "tail", "n=\(k)")
+    }
+
+    /// The dataset with `new` columns added at the end (a column whose name exists is
+    /// replaced in place). Added columns are not features: the feature columns stay as
+    /// they were, so the result still fits the same model. The lineage step `op` records
+    /// the new columns' content hash, so other values give another hash.
+    ///
+    ///     let scored = try ds.addingColumns([Column(name: "prediction", data: .float(p))], op: "with_predictions")
+    public func addingColumns(_ new: [Column], op: String) throws -> Dataset {
+        var out = self
+        out.explicitFeatures = featureNames
+        for c in new {
+            guard c.count == rowCount else {
+                throw DataError(.badArgument, "column '\(c.name)' has \(c.count) values, the dataset \(rowCount) rows")
+            }
+            if let i = out.index(of: c.name) { out.columns[i] = c } else { out.columns.append(c) }
+        }
+        return withLineage(out, op, new.map(\.name).joined(separator: ",") + " " + Dataset.hashColumns(new))
+    }
 }

@@ -7,8 +7,9 @@ extension Dataset: CustomStringConvertible {
     public var description: String { preview(rows: 5) }
 
     /// Shape, types and the first `rows` rows as a fixed-width table (missing shown as NA;
-    /// names and cells clipped to `PreviewText.previewWidth` characters, in time that does
-    /// not grow with a cell's length).
+    /// floats to 6 significant digits; names and cells clipped to `PreviewText.previewWidth`
+    /// characters, control characters escaped, in time that does not grow with a cell's
+    /// length).
     public func preview(rows: Int = 5) -> String {
         var out = "Dataset \(rowCount) rows x \(columns.count) columns"
         if let label { out += " (label: \(label))" }
@@ -18,7 +19,9 @@ extension Dataset: CustomStringConvertible {
         for r in 0..<min(max(rows, 0), rowCount) {
             table.append(columns.map { c in
                 let v = c.value(at: r)
-                return v.isNull ? "NA" : clip(v.description)
+                if v.isNull { return "NA" }
+                if case .double(let d) = v { return PreviewText.number(d) }
+                return clip(v.description)
             })
         }
         let widths = (0..<columns.count).map { j in table.map { $0[j].count }.max() ?? 0 }

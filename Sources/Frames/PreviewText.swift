@@ -1,6 +1,7 @@
 /// Cell texts for printed tables (dataset previews, `describe`): at most `width`
-/// characters, the last one an ellipsis when cut, and line breaks and tabs shown as
-/// `\n`, `\r`, `\t` so one cell stays on one line.
+/// characters, the last one an ellipsis when cut, and control characters shown as escapes
+/// (`\n`, `\r`, `\t`, else `\u{1b}`, as MLW writes them in strings) so one cell stays on
+/// one line and the columns stay aligned.
 ///
 ///     PreviewText.clip(String(repeating: "x", count: 100_000_000), 8)   // "xxxxxxx…"
 ///
@@ -22,7 +23,14 @@ public enum PreviewText {
             case "\r\n": out += ["\\", "r", "\\", "n"]
             case "\r": out += ["\\", "r"]
             case "\t": out += ["\\", "t"]
-            default: out.append(ch)
+            default:
+                if ch.unicodeScalars.contains(where: isBreaking) {
+                    for u in ch.unicodeScalars {
+                        if isBreaking(u) { out += Array("\\u{" + String(u.value, radix: 16) + "}") } else { out.append(Character(u)) }
+                    }
+                } else {
+                    out.append(ch)
+                }
             }
             if out.count > width {
                 out.removeLast(out.count - width + 1)
@@ -31,5 +39,23 @@ public enum PreviewText {
             }
         }
         return String(out)
+    }
+
+    /// Control characters (C0, DEL, C1) and the Unicode line and paragraph separators:
+    /// printed raw they move the cursor, break the line or are invisible.
+    static func isBreaking(_ u: Unicode.Scalar) -> Bool {
+        u.value < 0x20 || (0x7F...0x9F).contains(u.value) || u.value == 0x2028 || u.value == 0x2029
+    }
+
+    /// A float cell for a preview: 6 significant digits (`0.123457`, `1.5e-07`), integral
+    /// values without a trailing `.0`, as `describe` prints them.
+    ///
+    ///     PreviewText.number(0.12345679104328156)   // "0.123457"
+    public static func number(_ v: Double) -> String {
+        if v.isNaN { return "NaN" }
+        if v.isInfinite { return v < 0 ? "-inf" : "inf" }
+        var s = String(format: "%.6g", v)
+        if s == "-0" { s = "0" }
+        return s
     }
 }
