@@ -136,7 +136,7 @@ public func train(_ model: Model, x: Tensor, y: Tensor, objective: Objective, op
     let xs = x.contiguous(), ys = y.astype(.float32).contiguous()
     // Extra inputs in name order, so their buffers have fixed slots after x and y.
     let extras = objective.inputs.keys.sorted().map { ($0, objective.inputs[$0]!.contiguous()) }
-    let tty = isatty(2) == 1
+    let progress = TrainProgress(epochs: epochs, steps: steps, logEvery: logEvery, classify: classify)   // Progress.swift
     var history: [EpochRecord] = [], best: (score: Double, params: [String: Tensor])? = nil, sinceBest = 0
     var stoppedEarly = false, cancelled = false, globalStep = 0
     let batchBuffers = BufferCache()   // minibatch rows, gathered into the same buffers every step
@@ -168,13 +168,7 @@ public func train(_ model: Model, x: Tensor, y: Tensor, objective: Objective, op
             globalStep += 1
             lossSum += bl * Double(idx.count); seen += idx.count
             correct += right
-            if tty && logEvery > 0 {
-                let el = monotonicSeconds() - t0, rate = Double(seen) / max(el, 1e-9)
-                let eta = Double(n - seen) / max(rate, 1e-9)
-                let bar = String(repeating: "=", count: 20 * (s + 1) / steps).padding(toLength: 20, withPad: " ", startingAt: 0)
-                let acc = classify ? " acc \(fmt(Double(correct) / Double(seen)))" : ""
-                fputs("\repoch \(epoch + 1)/\(epochs) [\(bar)] \(s + 1)/\(steps) loss \(fmt(lossSum / Double(seen)))\(acc) \(Int(rate)) samples/s eta \(fmt(eta))s ", stderr)
-            }
+            progress.batch(epoch: epoch, step: s, seen: seen, lossSum: lossSum, correct: correct, elapsed: monotonicSeconds() - t0)
         }
         let secs = monotonicSeconds() - t0
         var rec = EpochRecord(epoch: epoch + 1, loss: lossSum / Double(max(seen, 1)), accuracy: classify ? Double(correct) / Double(max(seen, 1)) : nil,
@@ -187,14 +181,7 @@ public func train(_ model: Model, x: Tensor, y: Tensor, objective: Objective, op
             if classify { rec.valAccuracy = Double(countCorrect(a.output(1), val.y)) / Double(val.x.shape[0]) }
         }
         history.append(rec)
-        if logEvery > 0 && (tty || (epoch + 1) % logEvery == 0) {
-            var line = "epoch \(epoch + 1)/\(epochs) loss \(fmt(rec.loss))"
-            if let a = rec.accuracy { line += " acc \(fmt(a))" }
-            if let v = rec.valLoss { line += " val_loss \(fmt(v))" }
-            if let v = rec.valAccuracy { line += " val_acc \(fmt(v))" }
-            line += " \(fmt(secs))s \(Int(rec.samplesPerSecond)) samples/s"
-            fputs((tty ? "\r" : "") + line + "\n", stderr)
-        }
+        progress.epochEnded(rec)
         callback(rec)
         if let e = earlyStop {
             let score = e.metric == "val_loss" ? rec.valLoss! : -(rec.valAccuracy ?? 0)
@@ -204,6 +191,7 @@ public func train(_ model: Model, x: Tensor, y: Tensor, objective: Objective, op
             }
         }
     }
+    progress.finish(history: history, stoppedEarly: stoppedEarly, cancelled: cancelled)
     var out = model
     let final = (earlyStop != nil ? best?.params : nil) ?? exec.graph.params
     for name in out.graph.paramNames { out.graph.params[name] = final[name] }

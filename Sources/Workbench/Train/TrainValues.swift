@@ -125,12 +125,8 @@ func epochRecord(_ e: EpochRecord) -> Value {
     return .record(pairs)
 }
 
-/// ▁▂▃▅▇ of the values, scaled to their range.
-func sparkline(_ xs: [Double]) -> String {
-    let bars = Array("▁▂▃▄▅▆▇█")
-    guard let lo = xs.min(), let hi = xs.max(), hi > lo else { return String(repeating: "▁", count: xs.count) }
-    return String(xs.map { bars[min(bars.count - 1, Int(($0 - lo) / (hi - lo) * Double(bars.count - 1) + 0.5))] })
-}
+/// ▁▂▃▅▇ of the values, at most 20 characters however many epochs (Train/Progress.swift).
+func sparkline(_ xs: [Double]) -> String { Train.sparkline(xs) }
 
 /// Evaluation metrics: prints as a report, fields as numbers and lists.
 final class EvaluationValue: NativeValue {
