@@ -2,17 +2,36 @@ import Tensor
 
 /// Losses are ops with a scalar output (mean over the batch), so the train loop, the
 /// graph autodiff and the eager tape treat them like any other op.
+///
+/// Outputs and targets must have the same shape, except that a one-column output [N, 1]
+/// takes targets [N] (viewed as [N, 1]: a CSV label column against a one-output model).
+/// Anything else is an error naming both shapes: broadcasting [N, 1] against [N] would
+/// silently compare every output with every target.
+func lossTargetShape(_ out: SymShape, _ target: SymShape, op: OpName) throws {
+    if out == target { return }
+    if out.count == 2, out[1] == .fixed(1), target.count == 1, out[0] == target[0] || out[0] == .batch || target[0] == .batch { return }
+    if out.count == target.count, zip(out, target).allSatisfy({ $0 == $1 || $0 == .batch || $1 == .batch }) { return }
+    throw GraphError("\(op): outputs \(formatShape(out)) and targets \(formatShape(target)) differ (targets must match the outputs, or be [N] for a one-column output)")
+}
+
+/// The targets in the outputs' shape (a [N] column for [N, 1] outputs); errors as `lossTargetShape`.
+func alignTarget(_ t: Tensor, to out: Tensor, op: OpName) throws -> Tensor {
+    if t.shape == out.shape { return t }
+    if out.rank == 2, out.shape[1] == 1, t.rank == 1, t.shape[0] == out.shape[0] { return try t.reshape(out.shape) }
+    throw GraphError("\(op): outputs \(out.shape) and targets \(t.shape) differ (targets must match the outputs, or be [N] for a one-column output)")
+}
+
 private func pairLoss(_ name: OpName, _ f: @escaping (Tensor, Attrs) throws -> Tensor,
                       _ df: @escaping (Tensor, Attrs) throws -> Tensor) -> OpDef {
     OpDef(name, arity: 2...2, shape: { s, _ in
-        _ = try broadcastShapes(s[0], s[1], op: name); return []
+        try lossTargetShape(s[0], s[1], op: name); return []
     }, forward: { x, a, _ in
-        let d = try x[0] - x[1].astype(x[0].dtype)
+        let d = try x[0] - alignTarget(x[1], to: x[0], op: name).astype(x[0].dtype)
         return (try f(d, a).mean(), [d])
     }, backward: { b in
         let d = b.saved[0]
         let g = try df(d, b.attrs) * (b.grad / Double(max(d.count, 1)))
-        return [try unbroadcast(g, to: b.inputs[0].shape), try unbroadcast(-g, to: b.inputs[1].shape)]
+        return [g, try (-g).reshape(b.inputs[1].shape)]
     })
 }
 
@@ -53,7 +72,9 @@ let lossOps: [OpDef] = [
     // Loss = Σ w_yᵢ · (−Σ_c q_ic log softmax(z_i)_c) / Σ w_yᵢ (PyTorch's weighted mean).
     OpDef(.crossEntropy, arity: 2...2, shape: { s, _ in
         guard s[0].count == 2 else { throw GraphError("cross_entropy: logits must be [N, C], got \(formatShape(s[0]))") }
-        guard s[1].count == 1 || (s[1].count == 2 && s[1][1] == .fixed(1)) else { throw GraphError("cross_entropy: labels must be [N], got \(formatShape(s[1]))") }
+        guard s[1].count == 1 || (s[1].count == 2 && s[1][1] == .fixed(1)) else {
+            throw GraphError("cross_entropy: logits \(formatShape(s[0])) take class-index labels [N], got targets \(formatShape(s[1]))")
+        }
         return []
     }, forward: { x, a, ctx in
         guard x[1].count == x[0].shape[0] else { throw GraphError("cross_entropy: \(x[1].count) labels for \(x[0].shape[0]) rows") }
@@ -79,9 +100,9 @@ let lossOps: [OpDef] = [
         return [try (lsm.exp() - q) * scale, nil]
     }),
     // Binary cross-entropy from logits, targets in [0, 1]: mean(max(z,0) − z·t + log(1 + e^−|z|)).
-    OpDef(.binaryCrossEntropy, arity: 2...2, shape: { s, _ in _ = try broadcastShapes(s[0], s[1], op: .binaryCrossEntropy); return [] },
+    OpDef(.binaryCrossEntropy, arity: 2...2, shape: { s, _ in try lossTargetShape(s[0], s[1], op: .binaryCrossEntropy); return [] },
           forward: { x, _, _ in
-        let z = x[0], t = try x[1].astype(z.dtype).reshape(z.shape)
+        let z = x[0], t = try alignTarget(x[1], to: z, op: .binaryCrossEntropy).astype(z.dtype)
         let l = try z.relu() - z * t + ((-z.abs()).exp() + 1).log()
         return (try l.mean(), [t])
     }, backward: { b in

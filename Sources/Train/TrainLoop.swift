@@ -104,8 +104,16 @@ public func train(_ model: Model, x: Tensor, y: Tensor, loss: Loss, optimizer: O
                   earlyStop: EarlyStop? = nil, schedule: LRSchedule = .constant, clipNorm: Double? = nil,
                   logEvery: Int = 1, shouldStop: () -> Bool = { false },
                   callback: (EpochRecord) -> Void = { _ in }) throws -> TrainRun {
-    try train(model, x: x, y: y, objective: .loss(loss), optimizer: optimizer, epochs: epochs, batch: batch, val: val, seed: seed,
-              earlyStop: earlyStop, schedule: schedule, clipNorm: clipNorm, logEvery: logEvery, shouldStop: shouldStop, callback: callback)
+    var run = try train(model, x: x, y: y, objective: .loss(loss), optimizer: optimizer, epochs: epochs, batch: batch, val: val, seed: seed,
+                        earlyStop: earlyStop, schedule: schedule, clipNorm: clipNorm, logEvery: logEvery, shouldStop: shouldStop, callback: callback)
+    // The loss and the output width say what the model predicts (Task.swift); class names
+    // and a target transform already stored with the model are kept.
+    let known = model.task
+    if var task = ModelTask.infer(loss: loss, outputWidth: model.outputShape.last?.size ?? 1, classes: known?.classes) {
+        if task.kind == known?.kind { task.target = known?.target; task.threshold = known?.threshold }
+        run.model.task = task
+    }
+    return run
 }
 
 /// `train` with any objective (see `Objective`): the same loop, shuffling, schedule,
@@ -120,6 +128,9 @@ public func train(_ model: Model, x: Tensor, y: Tensor, objective: Objective, op
     try validateData(model, x, y, objective.inputs, classLabels: classify, what: "training")
     if let val {
         try validateData(model, val.x, val.y, objective.valInputs, classLabels: classify, what: "validation")
+        guard val.y.shape.dropFirst() == y.shape.dropFirst() else {
+            throw TrainError("train: validation labels have shape \(val.y.shape), training labels \(y.shape) (they must match but for the row count)")
+        }
         if let missing = objective.inputs.keys.sorted().first(where: { objective.valInputs[$0] == nil }) {
             throw TrainError("train: validation data has no input '\(missing)'")
         }
