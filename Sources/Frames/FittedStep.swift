@@ -19,6 +19,10 @@ public enum FittedStep: Codable, Equatable, Sendable {
     case labelEncode(column: String, levels: [String])
     /// A filter/map closure, known only by its name; not serializable.
     case closure(String)
+    /// Regression label transforms (they act on the label column only; records, which have
+    /// no label, pass unchanged): see `FittedPipeline.labelTransform`.
+    case standardizeTarget(column: String, mean: Double, std: Double)
+    case logTarget(column: String)
 
     /// Stable text for lineage.
     var lineageText: String {
@@ -76,6 +80,14 @@ public enum FittedStep: Codable, Equatable, Sendable {
             return try mapNumeric(ds, name) { ($0 - mean) / std }
         case .minMax(let name, let lo, let hi):
             return try mapNumeric(ds, name) { ($0 - lo) / (hi - lo) }
+        case .standardizeTarget(let name, let mean, let std):
+            return ds[name] == nil ? ds : try mapNumeric(ds, name) { ($0 - mean) / std }
+        case .logTarget(let name):
+            guard let v = ds[name]?.doubles else { return ds }
+            if let r = v.firstIndex(where: { !$0.isNaN && $0 <= -1 }) {
+                throw DataError(.badArgument, "log_target needs label values above -1, got \(formatNumber(v[r]))", line: ds.sourceLines[r], column: name)
+            }
+            return try mapNumeric(ds, name) { Foundation.log1p($0) }
         case .oneHot(let name, let levels):
             let i = try index(ds, name)
             let c = ds.columns[i]
@@ -157,6 +169,8 @@ public enum FittedStep: Codable, Equatable, Sendable {
             case .map(let i, let o, let f)?: r[o] = f(r[i] ?? .null)
             case nil: throw DataError(.notSerializable, "pipeline step '\(name)' lost its closure")
             }
+        case .standardizeTarget, .logTarget:
+            return
         case .impute(let name, let value):
             if (r[name] ?? .null).isNull { r[name] = value }
         case .standardize(let name, let mean, let std):
@@ -174,6 +188,16 @@ public enum FittedStep: Codable, Equatable, Sendable {
                 throw DataError(.badArgument, "field '\(name)': value '\(v)' was not seen in training (known: \(levels.joined(separator: ", ")))", column: name)
             }
             r[name] = .int(k)
+        }
+    }
+}
+
+extension FittedStep {
+    /// The label column of a target transform step; nil for every other step.
+    public var labelColumn: String? {
+        switch self {
+        case .standardizeTarget(let c, _, _), .logTarget(let c): return c
+        default: return nil
         }
     }
 }

@@ -88,7 +88,22 @@ public struct FittedPipeline: Codable, Equatable, Sendable {
         var out = ds
         for (i, s) in steps.enumerated() { out = try s.apply(to: out, closure: closures[i]) }
         out.lineage = ds.lineage.appending("transforms", "pipeline=\(hash)")
+        // A transformed label says so in the lineage, so training and evaluation can map
+        // predictions back to the label's units (`labelTransform(of:)`).
+        if let t = labelTransform, out.label != nil, out[t.labelColumn ?? ""] != nil { out.lineage = out.lineage.appending(Self.labelStep, t.lineageText) }
         return out
+    }
+
+    static let labelStep = "label_transform"
+
+    /// The last regression target transform of the chain (`standardizeTarget`/`logTarget`).
+    public var labelTransform: FittedStep? { steps.last { $0.labelColumn != nil } }
+
+    /// The target transform a dataset's label went through, read from its lineage (nil
+    /// when its label is in its own units).
+    public static func labelTransform(of ds: Dataset) -> FittedStep? {
+        guard let step = ds.lineage.steps.last(where: { $0.op == labelStep }) else { return nil }
+        return try? JSONDecoder().decode(FittedStep.self, from: Data(step.params.utf8))
     }
 
     /// Replays the chain on one raw record (JSON field -> value) and returns its feature

@@ -37,6 +37,7 @@ public struct Transform: Sendable {
         case oneHot([String]?), labelEncode([String]?)
         case filter(String, ([String: DataValue]) -> Bool)
         case map(String, String, String, (DataValue) -> DataValue)
+        case standardizeTarget, logTarget
     }
     let kind: Kind
 
@@ -56,6 +57,13 @@ public struct Transform: Sendable {
     /// Replaces text values by integer codes (levels sorted; numerically when they are
     /// numbers). Default: the label column. Unknown values are an error on replay.
     public static func labelEncode(columns: [String]? = nil) -> Transform { Transform(kind: .labelEncode(columns)) }
+    /// Regression targets: the label column as (y - mean) / std with the training mean and
+    /// population std. A model trained on it carries the transform and its predictions are
+    /// mapped back to the label's units (`FittedPipeline.labelTransform`).
+    public static func standardizeTarget() -> Transform { Transform(kind: .standardizeTarget) }
+    /// Regression targets: the label column as log(1 + y) (values must be > -1); inverted
+    /// with exp(v) - 1 at predict and serve time.
+    public static func logTarget() -> Transform { Transform(kind: .logTarget) }
     /// A row filter. Closures cannot be saved: a pipeline holding one cannot be encoded to
     /// JSON (`DataError.notSerializable`). Prefer `Dataset.filter` before fitting.
     public static func filter(_ name: String, _ predicate: @escaping ([String: DataValue]) -> Bool) -> Transform {
@@ -169,6 +177,21 @@ private func fit(_ t: Transform, on ds: Dataset) throws -> [FittedStep] {
         return try (cols ?? textFeatures(ds)).map { name in
             .oneHot(column: name, levels: sortedLevels(try ds.column(name)))
         }
+    case .standardizeTarget, .logTarget:
+        guard let label = ds.label, let c = ds[label] else {
+            throw DataError(.badArgument, "a target transform needs a dataset with a label column")
+        }
+        guard let v = c.doubles else {
+            throw DataError(.badArgument, "the label is \(c.type.rawValue); target transforms are for numeric (regression) labels", column: label)
+        }
+        if case .logTarget = t.kind {
+            if let r = v.firstIndex(where: { !$0.isNaN && $0 <= -1 }) {
+                throw DataError(.badArgument, "log_target needs label values above -1, got \(formatNumber(v[r]))", line: ds.sourceLines[r], column: label)
+            }
+            return [.logTarget(column: label)]
+        }
+        let st = RunningStats(v)
+        return [.standardizeTarget(column: label, mean: st.count > 0 ? st.mean : 0, std: st.std > 0 ? st.std : 1)]
     case .labelEncode(let cols):
         let names = cols ?? [ds.label].compactMap { $0 }.filter { ds[$0]?.strings != nil }
         return try names.map { name in .labelEncode(column: name, levels: sortedLevels(try ds.column(name))) }

@@ -11,12 +11,35 @@ public struct FeatureMatch: Sendable {
     public init(student: String, teacher: String, weight: Double = 1) { self.student = student; self.teacher = teacher; self.weight = weight }
 }
 
+/// How the student matches the teacher, from the teacher's task (`Model.task`).
+enum SoftTarget {
+    /// C logits: softWeight·T²·KL(softmax(t/T) ‖ softmax(s/T)) + hardWeight·CE(s, y).
+    case softmax
+    /// One logit (binary): softWeight·T²·BCE(s/T, σ(t/T)) + hardWeight·BCE(s, y).
+    case sigmoid
+    /// Regression: softWeight·MSE(s, t) + hardWeight·MSE(s, y) (no temperature).
+    case regression
+
+    static func of(_ teacher: Model) -> SoftTarget {
+        let width = teacher.outputShape.last?.size ?? 1
+        switch teacher.task?.kind {
+        case .regression?: return .regression
+        case .binary? where width == 1: return .sigmoid
+        case nil where width == 1: return .regression
+        default: return .softmax
+        }
+    }
+}
+
 /// Hinton et al.'s knowledge distillation: trains `student` on
 /// softWeight·T²·KL(softmax(t/T) ‖ softmax(s/T)) + hardWeight·CE(s, y) (+ feature terms),
 /// where t are the frozen teacher's logits, computed once for every example by the
 /// teacher's `CompiledModel` (the outputs `predict` gives) and fed with each minibatch.
-/// T² keeps the soft term's gradient scale independent of T. It runs through `train`
-/// (same shuffling, `schedule`, validation: the distillation loss and accuracy on `val`).
+/// T² keeps the soft term's gradient scale independent of T. A one-logit binary teacher
+/// is matched with binary cross-entropy at T, a regression teacher (by its task) with
+/// softWeight·MSE(s, t) + hardWeight·MSE(s, y). It runs through `train` (same shuffling,
+/// `schedule`, validation: the distillation loss and accuracy on `val`); the student gets
+/// the teacher's task.
 ///
 ///     let run = try distill(teacher: big, student: small, x: xTrain, y: yTrain, epochs: 30, seed: 42)
 ///     run.model; run.history
@@ -27,6 +50,14 @@ public func distill(teacher: Model, student: Model, x: Tensor, y: Tensor, temper
     guard temperature > 0, epochs >= 0, batch >= 1 else { throw TrainError("distill: temperature > 0, epochs >= 0 and batch >= 1 expected") }
     let n = x.shape[0]
     guard y.shape.first == n else { throw TrainError("distill: \(n) examples but \(y.shape.first ?? 0) labels") }
+    let mode = SoftTarget.of(teacher)
+    let width = student.outputShape.last?.size ?? 1
+    if mode != .softmax {
+        // Labels shaped as the student's outputs (or a [N] column against one output).
+        guard y.rank == 1 ? width == 1 : Array(y.shape.dropFirst()) == [width] else {
+            throw TrainError("distill: labels \(y.shape) do not match the student's outputs \(formatShape(student.outputShape))")
+        }
+    }
     let tg = teacher.graph
     let featureIDs = try features.map { f -> Int in
         guard let id = tg.nodes.first(where: { $0.name == f.teacher && $0.op != .param })?.id else { throw TrainError("distill: teacher has no layer '\(f.teacher)'") }
@@ -41,35 +72,52 @@ public func distill(teacher: Model, student: Model, x: Tensor, y: Tensor, temper
         guard logits.shape == [x.shape[0]] + student.outputShape.dropFirst().map({ $0.size ?? 0 }) else {
             throw TrainError("distill: teacher outputs \(logits.shape), student \(formatShape(student.outputShape))")
         }
-        var t = ["__soft": try (logits * (1 / temperature)).softmax(axis: -1)]
+        let soft: Tensor
+        switch mode {
+        case .softmax: soft = try (logits * (1 / temperature)).softmax(axis: -1)
+        case .sigmoid: soft = try (logits * (1 / temperature)).sigmoid()
+        case .regression: soft = logits
+        }
+        var t = ["__soft": soft]
         if !featureIDs.isEmpty {
             for (i, f) in try capture(teacher, x, featureIDs).enumerated() { t["__feat_\(i)"] = f }
         }
         return t
     }
     let inputs = try targets(x)
-    let objective = Objective(classLabels: true, inputs: inputs, valInputs: try val.map { try targets($0.x) } ?? [:]) { m, _ in
-        try distillGraph(m, soft: inputs["__soft"]!, features: features, teacherFeatures: (0..<features.count).map { inputs["__feat_\($0)"]! },
+    let objective = Objective(classLabels: mode == .softmax, inputs: inputs, valInputs: try val.map { try targets($0.x) } ?? [:]) { m, yShape in
+        try distillGraph(m, soft: inputs["__soft"]!, yShape: yShape, mode: mode, features: features,
+                         teacherFeatures: (0..<features.count).map { inputs["__feat_\($0)"]! },
                          temperature: temperature, softWeight: softWeight, hardWeight: hardWeight, seed: seed).0
     }
-    return try train(student, x: x, y: y, objective: objective, optimizer: optimizer, epochs: epochs, batch: batch, val: val,
-                     seed: seed, schedule: schedule, logEvery: 0)
+    var run = try train(student, x: x, y: y, objective: objective, optimizer: optimizer, epochs: epochs, batch: batch, val: val,
+                        seed: seed, schedule: schedule, logEvery: 0)
+    run.model.task = teacher.task
+    return run
 }
 
 /// The student's training graph: outputs [loss, logits]. Inputs "__soft" (teacher
-/// probabilities at T), "__y" (labels) and "__feat_i" (teacher features).
-func distillGraph(_ student: Model, soft: Tensor, features: [FeatureMatch], teacherFeatures: [Tensor], temperature: Double,
-                  softWeight: Double, hardWeight: Double, seed: UInt64) throws -> (Graph, [String]) {
+/// probabilities at T, or outputs for regression), "__y" (labels, of `yShape` with a batch
+/// axis) and "__feat_i" (teacher features).
+func distillGraph(_ student: Model, soft: Tensor, yShape: [Int], mode: SoftTarget = .softmax, features: [FeatureMatch],
+                  teacherFeatures: [Tensor], temperature: Double, softWeight: Double, hardWeight: Double, seed: UInt64) throws -> (Graph, [String]) {
     var g = student.graph
     let out = g.outputs[0]
-    let c = soft.shape[1]
-    let q = try g.input("__soft", shape: [.batch, .fixed(c)])
-    let y = try g.input("__y", shape: [.batch])
+    let q = try g.input("__soft", shape: [.batch] + soft.shape.dropFirst().map { .fixed($0) })
+    let y = try g.input("__y", shape: [.batch] + yShape.dropFirst().map { .fixed($0) })
     func const(_ name: String, _ v: Double) throws -> Int { try g.param(name, Tensor(scalar: v), trainable: false) }
-    let scaled = try g.op(.mul, [out, const("__inv_t", 1 / temperature)])
-    let kl = try g.op(.mul, [try g.op(.klDiv, [scaled, q]), const("__soft_w", softWeight * temperature * temperature)])
-    let ce = try g.op(.mul, [try g.op(.crossEntropy, [out, y]), const("__hard_w", hardWeight)])
-    var loss = try g.op(.add, [kl, ce], label: "loss")
+    let softTerm: Int, hardTerm: Int
+    switch mode {
+    case .softmax, .sigmoid:
+        let scaled = try g.op(.mul, [out, const("__inv_t", 1 / temperature)])
+        softTerm = try g.op(.mul, [try g.op(mode == .softmax ? .klDiv : .binaryCrossEntropy, [scaled, q]),
+                                   const("__soft_w", softWeight * temperature * temperature)])
+        hardTerm = try g.op(.mul, [try g.op(mode == .softmax ? .crossEntropy : .binaryCrossEntropy, [out, y]), const("__hard_w", hardWeight)])
+    case .regression:
+        softTerm = try g.op(.mul, [try g.op(.mse, [out, q]), const("__soft_w", softWeight)])
+        hardTerm = try g.op(.mul, [try g.op(.mse, [out, y]), const("__hard_w", hardWeight)])
+    }
+    var loss = try g.op(.add, [softTerm, hardTerm], label: "loss")
     var names: [String] = []
     for (i, (f, tf)) in zip(features, teacherFeatures).enumerated() {
         guard let sid = g.nodes.first(where: { $0.name == f.student && $0.op != .param && $0.op != .input })?.id,

@@ -61,6 +61,7 @@ public func summary(_ m: Model) -> String {
     var out = pad("layer", w0) + "  " + pad("op", w1) + "  " + pad("output shape", w2) + "  params\n"
     for r in rows { out += pad(r.0, w0) + "  " + pad(r.1, w1) + "  " + pad(r.2, w2) + "  \(r.3)\n" }
     out += "total trainable parameters: \(params(m))"
+    if let t = m.task { out += "\ntask: " + t.summary(outputWidth: m.outputShape.last?.size ?? 1) }
     return out
 }
 

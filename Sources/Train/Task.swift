@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 
 /// What a model predicts. Inferred at training time from the loss, the labels and the
 /// output width, stored in the model file (blob "task") and the registry, and read by every
@@ -93,6 +94,74 @@ public struct ModelTask: Codable, Equatable, Sendable {
             if p.count == 2 { choice = p[1] >= (threshold ?? 0.5) ? 1 : 0 }
             else { choice = p.indices.max { p[$0] < p[$1] || (p[$0] == p[$1] && $0 > $1) } ?? 0 }
             return .probabilities(p, choice: choice)
+        }
+    }
+}
+
+extension ModelTask {
+    /// The task a loss implies for a model with `outputWidth` outputs: cross-entropy with two
+    /// outputs is binary (two logits, softmax), with more multiclass; binary cross-entropy
+    /// with one output is binary (one logit, sigmoid); mse, mae and huber are regression.
+    /// Nil when the pair says nothing (kl_div, binary cross-entropy over several outputs).
+    /// `classes` are the label's names when the data knows them (a text label column).
+    public static func infer(loss: Loss, outputWidth: Int, classes: [String]? = nil) -> ModelTask? {
+        switch loss {
+        case .crossEntropy:
+            let names = classes?.count == outputWidth ? classes : nil
+            return ModelTask(kind: outputWidth <= 2 ? .binary : .multiclass, classes: names)
+        case .binaryCrossEntropy:
+            guard outputWidth == 1 else { return nil }
+            return ModelTask(kind: .binary, classes: classes?.count == 2 ? classes : nil)
+        case .mse, .mae, .huber: return ModelTask(kind: .regression)
+        case .klDiv: return nil
+        }
+    }
+
+    /// The name of class `code`: its label level when known, else the code itself.
+    public func className(_ code: Int) -> String {
+        if let c = classes, code >= 0, code < c.count { return c[code] }
+        return String(code)
+    }
+
+    /// One line for summaries: "binary (one logit, threshold 0.5): no, yes".
+    public func summary(outputWidth: Int) -> String {
+        switch kind {
+        case .regression:
+            var s = "regression"
+            switch target {
+            case .standardize(let m, let sd)?: s += " (targets standardized: mean \(shortNumber(m)), std \(shortNumber(sd)))"
+            case .log1p?: s += " (targets log1p)"
+            case nil: break
+            }
+            return s
+        case .binary, .multiclass:
+            var s = kind.rawValue
+            if kind == .binary { s += outputWidth == 1 ? " (one logit" : " (two logits"; s += ", threshold \(shortNumber(threshold ?? 0.5)))" }
+            if let c = classes { s += ": " + c.joined(separator: ", ") }
+            return s
+        }
+    }
+
+    /// Raw model outputs [N, k] mapped to the label's units (regression with a target
+    /// transform); other tasks' outputs are returned unchanged.
+    public func labelUnits(_ outputs: Tensor) throws -> Tensor {
+        guard kind == .regression, let t = target else { return outputs }
+        return try Tensor(outputs.toDoubles().map(t.inverse), shape: outputs.shape, dtype: outputs.dtype)
+    }
+}
+
+func shortNumber(_ v: Double) -> String {
+    let r = (v * 10000).rounded() / 10000
+    return r == r.rounded() && Swift.abs(r) < 1e15 ? String(Int(r)) : String(r)
+}
+
+extension Model {
+    /// The task stored with the model (blob "task"); nil for models trained before tasks
+    /// existed or with a loss that implies none. Setting nil removes it.
+    public var task: ModelTask? {
+        get { (try? ModelTask.stored(in: blobs)) ?? nil }
+        set {
+            if let newValue { try? newValue.store(in: &blobs) } else { blobs[ModelTask.blobName] = nil }
         }
     }
 }

@@ -34,7 +34,7 @@ final class DistillTests: XCTestCase {
         let x = try g.input("x", shape: [.batch, .fixed(2)])
         g.outputs = [try g.op(.relu, [x])]
         let soft = try (t * 0.5).softmax(axis: -1)
-        let (tg, _) = try distillGraph(Model(graph: g), soft: soft, features: [], teacherFeatures: [], temperature: 2, softWeight: 0.7, hardWeight: 0.3, seed: 0)
+        let (tg, _) = try distillGraph(Model(graph: g), soft: soft, yShape: [4], features: [], teacherFeatures: [], temperature: 2, softWeight: 0.7, hardWeight: 0.3, seed: 0)
         let out = try Executor(tg).run(["x": s, "__soft": soft, "__y": y])
         XCTAssertEqual(try out[0].item(), 1.1147073672, accuracy: 1e-5)
     }

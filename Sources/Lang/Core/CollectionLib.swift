@@ -100,8 +100,10 @@ public let collectionLibrary = Library("lists", doc: "Lists and records: length,
     NativeFunction("all", [Param("items", .list)], doc: "True if every item is true.", example: "all([true, false])", result: "false") { a in
         .bool(try a.list("items").allSatisfy { if case .bool(true) = $0 { return true } else { return false } })
     },
-    NativeFunction("keys", [Param("r", .record)], doc: "Field names in order.", example: "keys({lr: 0.1, epochs: 5})", result: "[\"lr\", \"epochs\"]") { a in
-        .strings(try a.record("r").keys)
+    NativeFunction("keys", [Param("r", .any)], doc: "Field names in order (of a record, or of a record-like value such as an evaluation).",
+                   example: "keys({lr: 0.1, epochs: 5})", result: "[\"lr\", \"epochs\"]") { a in
+        if case .native(let n) = a["r"], !n.fieldNames.isEmpty { return .strings(n.fieldNames) }
+        return .strings(try a.record("r").keys)
     },
     NativeFunction("values", [Param("r", .record)], doc: "Field values in order.", example: "values({lr: 0.1, epochs: 5})", result: "[0.1, 5]") { a in
         .list(try a.record("r").values)

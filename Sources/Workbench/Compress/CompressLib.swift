@@ -13,11 +13,16 @@ let compressLibrary = Library("compress", doc: "Distillation, pruning (CSR stora
                                Param("hard_weight", .number, .float(0.3)), Param("epochs", .int, .int(10)),
                                Param("optimizer", .optional(.native("optimizer")), .nil), Param("batch", .int, .int(64)),
                                Param("val", .any, .nil), Param("seed", .int, .int(0)), Param("schedule", .optional(.record), .nil)],
-                   doc: "Train the student on soft_weight·T²·KL(teacher/T ‖ student/T) + hard_weight·CE(labels); the teacher's logits are computed once. schedule: a learning-rate schedule as in train. Returns a run like train.",
+                   doc: "Train the student on soft_weight·T²·KL(teacher/T ‖ student/T) + hard_weight·CE(labels) (a one-logit binary teacher: binary cross-entropy at T; a regression teacher: soft_weight·MSE(teacher) + hard_weight·MSE(labels)); the teacher's outputs are computed once. schedule: a learning-rate schedule as in train. Returns a run like train.",
                    example: "distill(teacher: sequential([dense(4, 3)]), student: sequential([dense(4, 3)], seed: 1), data: read_csv(\"Scripts/data/iris.csv\", label: \"species\"), epochs: 1).epochs",
                    result: "1") { a in
         let t = try modelArg(a, "teacher"), s = try modelArg(a, "student")
-        let (x, y) = try labelled(a, "data")
+        let d = try labelledData(a["data"], "data", a)
+        guard var y = d.y else { throw a.invalid("data", "has no labels (give a dataset with a label, or {x, y})") }
+        let x = d.x
+        // The student learns in the teacher's output units: labels in the label's own
+        // units go through the teacher's target transform.
+        if let tt = t.task?.target, d.target == nil { y = try Tensor(y.toDoubles().map(tt.forward), shape: y.shape, dtype: y.dtype) }
         let run = try distill(teacher: t, student: s, x: x, y: y, temperature: try a.double("temperature"),
                               softWeight: try a.double("soft_weight"), hardWeight: try a.double("hard_weight"),
                               epochs: try a.count("epochs", max: 1_000_000), optimizer: try optimizerArg(a, Adam(lr: 1e-3)), batch: try a.count("batch", min: 1, max: 1 << 24),
@@ -88,8 +93,9 @@ let compressLibrary = Library("compress", doc: "Distillation, pruning (CSR stora
         return .record([("sparsity", .float(r.sparsity)), ("weights", .int(r.weights)), ("nonzeros", .int(r.nonzeros)),
                         ("bytes", .int(r.paramBytes)), ("file_bytes", .int(r.fileBytes)), ("text", .string(r.description))])
     },
-    NativeFunction("compare", [Param("models", .list), Param("data"), Param("names", .optional(.list), .nil), Param("runs", .int, .int(200))],
-                   doc: "One table: parameters, bytes on disk, sparsity, accuracy, latency p50/p99 at batch 1 and 64; prints it and returns the rows.",
+    NativeFunction("compare", [Param("models", .list), Param("data"), Param("names", .optional(.list), .nil), Param("runs", .int, .int(200)),
+                               Param("print", .bool, .bool(true))],
+                   doc: "One table: parameters, bytes on disk, sparsity, the task's metrics (accuracy and f1; r2, rmse and mae for regression), latency p50/p99 at batch 1 and 64; prints it (unless print: false) and returns the rows.",
                    example: "len(compare([sequential([dense(4, 3)])], read_csv(\"Scripts/data/iris.csv\", label: \"species\"), runs: 3))",
                    result: "1") { a in
         let models: [Model] = try a.list("models").map { v in
@@ -98,13 +104,20 @@ let compressLibrary = Library("compress", doc: "Distillation, pruning (CSR stora
         }
         let names = a.isNil("names") ? (0..<models.count).map { "model \($0 + 1)" } : try stringList(a, "names")
         guard names.count == models.count else { throw a.invalid("names", "needs one name per model") }
-        let (x, y) = try labelled(a, "data")
-        let c = try compare(Array(zip(names, models)), x: x, y: y, runs: try a.count("runs", min: 1, max: 100_000))
-        a.interpreter.output(c.description + "\n")
+        let d = try labelledData(a["data"], "data", a)
+        guard let first = models.first, let y = try labelsForEvaluation(d, first) else {
+            throw a.invalid(models.isEmpty ? "models" : "data", models.isEmpty ? "must not be empty" : "has no labels (give a dataset with a label, or {x, y})")
+        }
+        let c: Comparison
+        do { c = try compare(Array(zip(names, models)), x: d.x, y: y, runs: try a.count("runs", min: 1, max: 100_000)) }
+        catch let e as TrainError { throw a.invalid("data", String(e.message.trimmingPrefix("evaluate: "))) }
+        if try a.bool("print") { a.interpreter.output(c.description + "\n") }
+        // Each row: the task's metric columns (accuracy, f1 or r2, rmse, mae) by name.
         return .list(c.rows.map { r in
             .record([("name", .string(r.name)), ("parameters", .int(r.parameters)), ("bytes", .int(r.fileBytes)),
-                     ("sparsity", .float(r.sparsity)), ("accuracy", .float(r.accuracy)), ("p50_batch1_ms", .float(r.p50Batch1)),
-                     ("p99_batch1_ms", .float(r.p99Batch1)), ("p50_batch64_ms", .float(r.p50Batch64)), ("p99_batch64_ms", .float(r.p99Batch64))])
+                     ("sparsity", .float(r.sparsity))] + c.metricNames.map { ($0, r.metrics[$0].map { .float($0) } ?? .nil) }
+                    + [("p50_batch1_ms", .float(r.p50Batch1)), ("p99_batch1_ms", .float(r.p99Batch1)),
+                       ("p50_batch64_ms", .float(r.p50Batch64)), ("p99_batch64_ms", .float(r.p99Batch64))])
         })
     },
 ])

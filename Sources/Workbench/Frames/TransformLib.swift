@@ -40,6 +40,16 @@ let transformFunctions: [NativeFunction] = [
         let cols = try optionalColumns(a)
         return .native(TransformValue(.labelEncode(columns: cols), "label_encode(\(columnsText(cols, first: true)))"))
     },
+    NativeFunction("standardize_target", [],
+                   doc: "Regression labels as (y - mean) / std (fitted on training rows). A model trained on them predicts in the label's units: predict, evaluate and the server invert it.",
+                   example: "standardize_target()") { _ in
+        .native(TransformValue(.standardizeTarget(), "standardize_target()"))
+    },
+    NativeFunction("log_target", [],
+                   doc: "Regression labels as log(1 + y) (values above -1); predictions are mapped back with exp(v) - 1.",
+                   example: "log_target()") { _ in
+        .native(TransformValue(.logTarget(), "log_target()"))
+    },
     NativeFunction("fit_transforms", [Param("data", .native("dataset")), Param("steps", .list)],
                    doc: "Fit transform steps on training data; the result is called on any dataset: prep(test).",
                    example: "fit_transforms(read_csv(\"Scripts/data/iris.csv\", label: \"species\"), [standardize()]).features",

@@ -61,7 +61,7 @@ public let registryLibrary = Library("registry", doc: "Model registry and run tr
         try withRegistry(a) { registry, _ in .list(try registry.versions(try a.string("name")).map(RegistryValues.version)) }
     },
     NativeFunction("models", [], doc: "Every registered model: {name, latest, versions, aliases: {alias: version}, updated}.",
-                   example: "models()[0].name", result: "\"notes\"") { a in
+                   example: "filter(models(), |m| m.name == \"notes\")[0].latest", result: "1") { a in
         try withRegistry(a) { registry, _ in .list(try registry.models().map(RegistryValues.model)) }
     },
     NativeFunction("set_alias", [Param("name", .string), Param("alias", .string), Param("version", .int)],
@@ -87,16 +87,17 @@ public let registryLibrary = Library("registry", doc: "Model registry and run tr
             return RegistryValues.aliasEvent(try registry.rollback(name, alias: alias))
         }
     },
-    NativeFunction("log_metric", [Param("key", .string), Param("value", .number), Param("step", .optional(.int), .nil)],
+    NativeFunction("log_metric", [Param("key", .any), Param("value", .any, .nil), Param("step", .optional(.int), .nil)],
                    doc: "Record a metric of the current run (without step: one after the key's last step). "
+                       + "An evaluation logs its scalar fields: log_metric(ev), or log_metric(\"test\", ev) as test_accuracy, ... "
                        + "Outside `mlw run` the first call starts a run named <repl>; under `mlw run --no-record` values are dropped.",
                    example: "log_metric(\"loss\", 0.25, step: 1)") { a in
-        let key = try a.string("key"), value = try a.double("value")
+        let pairs = try metricPairs(a)   // Train/TrainLoopLib.swift
         let step = a.isNil("step") ? nil : try a.int("step")
         if let step, step < 0 { throw a.invalid("step", "must be >= 0, got \(step)") }
         return try withRegistry(a) { registry, session in
             guard let run = try session.currentRun(create: true, interp: a.interpreter) else { return .nil }
-            try registry.logMetric(run: run, key: key, value: value, step: step)
+            for (key, value) in pairs { try registry.logMetric(run: run, key: key, value: value, step: step) }
             return .nil
         }
     },

@@ -3,6 +3,7 @@ import FileIO
 import Foundation
 import Lang
 import Optimize
+import Serve
 import Tensor
 import Train
 
@@ -13,7 +14,7 @@ let trainLoopFunctions: [NativeFunction] = [
                              Param("batch", .int, .int(32)), Param("val", .any, .nil), Param("seed", .int, .int(0)),
                              Param("early_stop", .optional(.record), .nil), Param("log_every", .int, .int(1)),
                              Param("schedule", .optional(.record), .nil), Param("clip_norm", .optional(.number), .nil),
-                             Param("label_smoothing", .number, .float(0)), Param("class_weights", .optional(.list), .nil)],
+                             Param("label_smoothing", .number, .float(0)), Param("class_weights", .any, .nil)],
                    doc: "Train a copy of the model on a dataset (or {x, y} tensors); returns a run {model, history, ...}. Shuffles each epoch from the seed; progress bar on a terminal, one line per epoch otherwise; Ctrl-C stops and keeps the best model so far.",
                    example: "train(sequential([dense(4, 3)]), read_csv(\"Scripts/data/iris.csv\", label: \"species\"), epochs: 1, log_every: 0).epochs",
                    result: "1") { a in
@@ -24,9 +25,38 @@ let trainLoopFunctions: [NativeFunction] = [
                    example: "evaluate(sequential([dense(4, 3)]), read_csv(\"Scripts/data/iris.csv\", label: \"species\")).confusion[0][0] >= 0",
                    result: "true") { a in
         let m = try a.native("model", as: ModelValue.self, "model")
-        let (x, y) = try xy(a["data"], "data", a)
-        guard let y else { throw a.invalid("data", "has no labels to evaluate against") }
-        return .native(EvaluationValue(try m.compiled().evaluate(x: x, y: y)))
+        let d = try labelledData(a["data"], "data", a)
+        guard let y = try labelsForEvaluation(d, m.model) else { throw a.invalid("data", "has no labels to evaluate against") }
+        do { return .native(EvaluationValue(try m.compiled().evaluate(x: d.x, y: y))) }
+        catch let e as TrainError { throw a.invalid("data", String(e.message.trimmingPrefix("evaluate: "))) }
+    },
+    NativeFunction("threshold", [Param("evaluation", .native("evaluation")), Param("precision", .optional(.number), .nil),
+                                 Param("recall", .optional(.number), .nil)],
+                   doc: "A decision threshold for a binary model from its evaluation on validation data: the lowest that reaches `precision` (most recall), or the highest that reaches `recall` (most precision). Store it with with_threshold(model, t).",
+                   example: "let d = {x: tensor([[0.0], [1.0], [2.0], [3.0]]), y: tensor([0, 0, 1, 1])}; threshold(evaluate(sequential([dense(1, 1)], seed: 1) |> train(d, loss: \"bce\", epochs: 1, log_every: 0) |> |r| r.model, d), recall: 1.0) > 0",
+                   result: "true") { a in
+        let e = try a.native("evaluation", as: EvaluationValue.self, "evaluation").e
+        guard let scores = e.scores, let labels = e.labels else {
+            throw a.invalid("evaluation", "is a \(e.task.rawValue) evaluation; thresholds are for binary models")
+        }
+        do {
+            return .float(try chooseThreshold(scores: scores, labels: labels, precision: a.isNil("precision") ? nil : try a.double("precision"),
+                                              recall: a.isNil("recall") ? nil : try a.double("recall")))
+        } catch let err as TrainError { throw a.invalid(a.isNil("precision") ? "recall" : "precision", String(err.message.trimmingPrefix("threshold: "))) }
+    },
+    NativeFunction("with_threshold", [Param("model", .native("model")), Param("threshold", .number)],
+                   doc: "A copy of a binary model that predicts the positive class at probability >= threshold (saved with it; evaluate and the server use it).",
+                   example: "with_threshold(sequential([dense(2, 1)]) |> train({x: ones([4, 2]), y: tensor([0, 1, 0, 1])}, loss: \"bce\", epochs: 1, log_every: 0) |> |r| r.model, 0.7).threshold",
+                   result: "0.7") { a in
+        var m = try a.native("model", as: ModelValue.self, "model").model
+        let t = try a.double("threshold")
+        guard t >= 0, t <= 1 else { throw a.invalid("threshold", "must be a probability in [0, 1], got \(t)") }
+        guard var task = m.task, task.kind == .binary else {
+            throw a.invalid("model", "is \(m.task.map { "a \($0.kind.rawValue)" } ?? "an untrained") model; thresholds are for binary models")
+        }
+        task.threshold = t
+        m.task = task
+        return .native(ModelValue(m))
     },
     NativeFunction("predict", [Param("model", .native("model")), Param("x")],
                    doc: "Model outputs (eval mode) for a tensor or a dataset's features; also model(x).",
@@ -61,11 +91,18 @@ let trainLoopFunctions: [NativeFunction] = [
         return .native(ModelValue(m))
     },
     NativeFunction("register", [Param("model", .native("model")), Param("name", .string), Param("metrics", .record, .record([])),
-                                Param("alias", .optional(.string), .nil), Param("transforms", .optional(.native("transforms")), .nil)],
-                   doc: "Register a model (with its fitted transforms and training statistics) as the next version of `name`; like register(path, ...) for files.",
+                                Param("alias", .optional(.string), .nil), Param("transforms", .optional(.native("transforms")), .nil),
+                                Param("allow_missing", .bool, .bool(false)), Param("unseen", .string, .string("error"))],
+                   doc: "Register a model (with its fitted transforms and training statistics) as the next version of `name`; like register(path, ...) for files. "
+                       + "Served records are strict: allow_missing: true lets the transforms impute missing fields, unseen: \"other\" maps unseen categories to all-zero one-hot columns.",
                    example: "register(sequential([dense(4, 3)]), name: \"iris-demo\", metrics: {accuracy: 0.9}).version >= 1", result: "true") { a in
         var m = try a.native("model", as: ModelValue.self, "model").model
         if !a.isNil("transforms") { try attach(try a.native("transforms", as: PipelineValue.self, "transforms").pipeline, to: &m) }
+        // The serving policy travels with the model (blob "serve"), so `mlw serve` applies it.
+        let unseen = try a.string("unseen")
+        guard ServePolicy.unseenChoices.contains(unseen) else { throw a.invalid("unseen", "expected \"error\" or \"other\", got \"\(unseen)\"") }
+        let policy = ServePolicy(allowMissing: try a.bool("allow_missing"), unseen: unseen)
+        if policy == .strict { m.blobs[ServePolicy.blobName] = nil } else { m.blobs[ServePolicy.blobName] = policy.json }
         let dir = NSTemporaryDirectory() + "mlw-register-\(getpid())"
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let path = dir + "/" + UUID().uuidString + ".mlwm"
@@ -89,22 +126,78 @@ let trainLoopFunctions: [NativeFunction] = [
 
 /// Features and optional labels from a dataset or an {x, y} record of tensors.
 func xy(_ v: Value, _ name: String, _ a: Args) throws -> (Tensor, Tensor?) {
+    let d = try labelledData(v, name, a)
+    return (d.x, d.y)
+}
+
+/// Data as `train` and `evaluate` read it: features, labels, the label's class names
+/// (a text label column, or `classes` of a `to_tensors` record) and the transform its
+/// labels went through (`standardize_target()`/`log_target()`, from the dataset's lineage).
+struct LabelledData {
+    var x: Tensor
+    var y: Tensor?
+    var classes: [String]?
+    var target: TargetTransform?
+}
+
+func labelledData(_ v: Value, _ name: String, _ a: Args) throws -> LabelledData {
     switch v {
     case .native(let d as DatasetValue):
-        return try tensorPair(try d.ds.featureMatrix())
+        let m = try d.ds.featureMatrix()
+        let (x, y) = try tensorPair(m)
+        return LabelledData(x: x, y: y, classes: m.labelNames, target: targetTransform(FittedPipeline.labelTransform(of: d.ds)))
     case .record(let r):
         guard case .native(let x as TensorValue)? = r["x"] else { throw a.invalid(name, "a record must hold tensors x and y") }
-        if case .native(let y as TensorValue)? = r["y"] { return (x.t, y.t) }
-        return (x.t, nil)
-    case .native(let t as TensorValue): return (t.t, nil)
+        var classes: [String]?
+        if case .list(let l)? = r["classes"] { classes = l.compactMap { if case .string(let s) = $0 { return s } else { return nil } } }
+        if case .native(let y as TensorValue)? = r["y"] { return LabelledData(x: x.t, y: y.t, classes: classes) }
+        return LabelledData(x: x.t)
+    case .native(let t as TensorValue): return LabelledData(x: t.t)
     default: throw a.bad(name, "dataset, {x, y} record or tensor", v)
     }
+}
+
+/// The task-level form of a fitted label transform step.
+func targetTransform(_ s: FittedStep?) -> TargetTransform? {
+    switch s {
+    case .standardizeTarget(_, let m, let sd)?: return .standardize(mean: m, std: sd)
+    case .logTarget?: return .log1p
+    default: return nil
+    }
+}
+
+/// Labels in the label's own units: undoes the data's target transform when the model
+/// maps its outputs back (so outputs and labels are compared in the same units).
+func labelsForEvaluation(_ d: LabelledData, _ model: Model) throws -> Tensor? {
+    guard let y = d.y, let t = d.target, model.task?.target != nil else { return d.y }
+    return try Tensor(y.toDoubles().map(t.inverse), shape: y.shape, dtype: y.dtype)
 }
 
 func predictValue(_ a: Args) throws -> Value {
     let m = try a.native("model", as: ModelValue.self, "model")
     let (x, _) = try xy(a["x"], "x", a)
     return wrap(try m.predict(x))
+}
+
+/// Class weights for `class_weights:`: a list (one per class) or "balanced", scikit-learn's
+/// n / (C · count_c) over the training labels.
+func classWeights(_ a: Args, _ y: Tensor, classes c: Int) throws -> [Double]? {
+    if a.isNil("class_weights") { return nil }
+    if case .string(let s) = a["class_weights"] {
+        guard s == "balanced" else { throw a.invalid("class_weights", "must be \"balanced\" or a list of numbers (one per class), got '\(s)'") }
+        var counts = [Int](repeating: 0, count: c)
+        for v in y.toDoubles() where v >= 0 && v < Double(c) { counts[Int(v)] += 1 }
+        if let k = counts.firstIndex(of: 0) {
+            throw a.invalid("class_weights", "\"balanced\" needs every class in the training labels; class \(k) has no rows")
+        }
+        let n = Double(counts.reduce(0, +))
+        return counts.map { n / (Double(c) * Double($0)) }
+    }
+    guard case .list = a["class_weights"] else { throw a.bad("class_weights", "\"balanced\" or a list of numbers", a["class_weights"]) }
+    return try a.list("class_weights").map { v -> Double in
+        guard let d = v.asDouble else { throw a.invalid("class_weights", "must be numbers") }
+        return d
+    }
 }
 
 /// Attaches the fitted transforms (and the training-feature statistics they carry).
@@ -127,8 +220,9 @@ func statsJSON(_ x: Tensor) throws -> String {
 
 func trainValue(_ a: Args) throws -> Value {
     let mv = try a.native("model", as: ModelValue.self, "model")
-    let (x, yOpt) = try xy(a["data"], "data", a)
-    guard let y = yOpt else { throw a.invalid("data", "has no labels (give a dataset with a label, or {x, y})") }
+    let data = try labelledData(a["data"], "data", a)
+    let x = data.x
+    guard let y = data.y else { throw a.invalid("data", "has no labels (give a dataset with a label, or {x, y})") }
     var val: (x: Tensor, y: Tensor)?
     if !a.isNil("val") {
         let (vx, vy) = try xy(a["val"], "val", a)
@@ -136,12 +230,11 @@ func trainValue(_ a: Args) throws -> Value {
         val = (vx, vy)
     }
     var loss = try Loss.named(try a.string("loss"))
+    let width = mv.model.outputShape.last?.size ?? 1
     if case .crossEntropy = loss {
-        let weights = a.isNil("class_weights") ? nil : try a.list("class_weights").map { v -> Double in
-            guard let d = v.asDouble else { throw a.invalid("class_weights", "must be numbers") }
-            return d
-        }
-        loss = .crossEntropy(smoothing: try a.double("label_smoothing"), classWeights: weights)
+        loss = .crossEntropy(smoothing: try a.double("label_smoothing"), classWeights: try classWeights(a, y, classes: width))
+    } else if !a.isNil("class_weights") {
+        throw a.invalid("class_weights", "needs loss \"cross_entropy\" (got \"\(try a.string("loss"))\")")
     }
     let optimizer = a.isNil("optimizer") ? Adam() : try a.native("optimizer", as: OptimizerValue.self, "optimizer").optimizer
     var earlyStop: EarlyStop?
@@ -164,7 +257,13 @@ func trainValue(_ a: Args) throws -> Value {
         mlwInterruptRequested = 0
         FileHandle.standardError.write(Data("train: interrupted after \(run.history.count) epochs; keeping the best model so far\n".utf8))
     }
+    // The task the loop inferred, with what only the data knows: class names and the
+    // labels' target transform.
+    var task = run.model.task
     run.model.blobs = mv.model.blobs
+    if task?.kind == .regression { task?.target = data.target }
+    else if let names = data.classes, names.count == max(width, 2) { task?.classes = names }
+    run.model.task = task
     if run.model.blobs["stats"] == nil { run.model.blobs["stats"] = try statsJSON(x) }
     return .native(RunValue(run, ModelValue(run.model)))
 }
@@ -197,4 +296,17 @@ extension Interpreter {
         if let v = e.valAccuracy { metrics.append(("val_accuracy", v)) }
         for (k, v) in metrics { _ = try? call(logMetric, [.string(k), .float(v)], named: [("step", .int(e.epoch))]) }
     }
+}
+
+/// `log_metric`'s (key, value) pairs: a name and a number, an evaluation (its scalar
+/// fields under their names) or a name and an evaluation (`name_field`).
+func metricPairs(_ a: Args) throws -> [(String, Double)] {
+    if case .native(let e as EvaluationValue) = a["key"] {
+        guard a.isNil("value") else { throw a.invalid("value", "must be left out when the key is an evaluation") }
+        return e.e.scalars
+    }
+    guard case .string(let key) = a["key"] else { throw a.bad("key", "string or evaluation", a["key"]) }
+    if case .native(let e as EvaluationValue) = a["value"] { return e.e.scalars.map { ("\(key)_\($0.0)", $0.1) } }
+    guard !a.isNil("value") else { throw a.invalid("value", "is missing (a number, or an evaluation)") }
+    return [(key, try a.double("value"))]
 }

@@ -35,8 +35,11 @@ final class ModelValue: NativeValue {
     init(_ m: Model) { model = m }
 
     var typeName: String { "model" }
-    var description: String { "<model: \(params(model)) parameters, input \(formatSym(model.inputShape)), output \(formatSym(model.outputShape))>" }
-    var fieldNames: [String] { ["params", "input_shape", "output_shape", "summary", "has_transforms"] }
+    var description: String {
+        let task = model.task.map { ", " + $0.summary(outputWidth: model.outputShape.last?.size ?? 1) } ?? ""
+        return "<model: \(params(model)) parameters, input \(formatSym(model.inputShape)), output \(formatSym(model.outputShape))\(task)>"
+    }
+    var fieldNames: [String] { ["params", "input_shape", "output_shape", "summary", "has_transforms", "task", "classes", "threshold"] }
 
     func field(_ name: String) throws -> Value? {
         switch name {
@@ -46,6 +49,10 @@ final class ModelValue: NativeValue {
         case "output_shape": return .list(model.outputShape.compactMap { d in if case .fixed(let n) = d { return .int(n) } else { return nil } })
         case "summary": return .string(summary(model))
         case "has_transforms": return .bool(model.blobs["transforms"] != nil)
+        // The task (Task.swift): "regression", "binary", "multiclass", or nil before training.
+        case "task": return model.task.map { .string($0.kind.rawValue) } ?? .nil
+        case "classes": return model.task?.classes.map { .strings($0) } ?? .nil
+        case "threshold": return model.task?.threshold.map { .float($0) } ?? (model.task?.kind == .binary ? .float(0.5) : .nil)
         default: return nil
         }
     }
@@ -59,7 +66,12 @@ final class ModelValue: NativeValue {
         return c
     }
 
-    func predict(_ x: Tensor) throws -> Tensor { try compiled().predict(x) }
+    /// Outputs in the label's units: a regression model trained on transformed targets
+    /// (`standardize_target()`, `log_target()`) maps its raw outputs back.
+    func predict(_ x: Tensor) throws -> Tensor {
+        let out = try compiled().predict(x)
+        return try model.task?.labelUnits(out) ?? out
+    }
 
     var callable: NativeFunction? {
         NativeFunction("predict", [Param("model", .native("model")), Param("x")], doc: "Predict.", example: "model(x)") { a in
@@ -92,7 +104,9 @@ final class RunValue: NativeValue {
 
     var description: String {
         let losses = run.history.map(\.loss)
-        var out = "<run: \(run.history.count) epochs, loss \(sparkline(losses))"
+        var out = "<run: \(run.history.count) epochs"
+        if let t = run.model.task { out += ", " + t.kind.rawValue }
+        out += ", loss \(sparkline(losses))"
         if let last = run.history.last {
             out += String(format: " %.4f", last.loss)
             if let va = last.valAccuracy { out += String(format: ", val_accuracy %.4f", va) }
@@ -128,32 +142,53 @@ func epochRecord(_ e: EpochRecord) -> Value {
 /// ▁▂▃▅▇ of the values, at most 20 characters however many epochs (Train/Progress.swift).
 func sparkline(_ xs: [Double]) -> String { Train.sparkline(xs) }
 
-/// Evaluation metrics: prints as a report, fields as numbers and lists.
+/// Evaluation metrics of one task: prints as a report (class names, not codes); its
+/// fields (`keys(e)`) are the task's metrics, named as scikit-learn names them.
 final class EvaluationValue: NativeValue {
     let e: Evaluation
     init(_ e: Evaluation) { self.e = e }
     var typeName: String { "evaluation" }
     var description: String { e.description }
-    var fieldNames: [String] { ["accuracy", "top3", "precision", "recall", "f1", "macro_precision", "macro_recall", "macro_f1",
-                                "confusion", "log_loss", "roc_auc", "mse", "mae", "r2"] }
+    var fieldNames: [String] {
+        if !e.isClassification { return ["task", "rows", "mae", "rmse", "r2", "mape"] }
+        var names = ["task", "rows", "accuracy", "balanced_accuracy", "precision", "recall", "f1", "f1_micro", "f1_weighted",
+                     "roc_auc", "pr_auc", "log_loss", "confusion", "per_class", "classes"]
+        if e.top3 != nil { names.append("top3") }
+        if e.threshold != nil { names += ["threshold", "scores", "labels"] }
+        return names
+    }
 
     func field(_ name: String) throws -> Value? {
+        guard fieldNames.contains(name) else { return nil }
         func opt(_ d: Double?) -> Value { d.map { .float($0) } ?? .nil }
         switch name {
+        case "task": return .string(e.task.rawValue)
+        case "rows": return .int(e.rows)
         case "accuracy": return .float(e.accuracy)
-        case "top3": return opt(e.top3)
-        case "precision": return .doubles(e.precision)
-        case "recall": return .doubles(e.recall)
-        case "f1": return .doubles(e.f1)
-        case "macro_precision": return .float(e.macroPrecision)
-        case "macro_recall": return .float(e.macroRecall)
-        case "macro_f1": return .float(e.macroF1)
-        case "confusion": return .list(e.confusion.map { .list($0.map { .int($0) }) })
-        case "log_loss": return opt(e.logLoss)
+        case "balanced_accuracy": return .float(e.balancedAccuracy)
+        case "precision": return .float(e.precision)
+        case "recall": return .float(e.recall)
+        case "f1": return .float(e.f1)
+        case "f1_micro": return .float(e.f1Micro)
+        case "f1_weighted": return .float(e.f1Weighted)
         case "roc_auc": return opt(e.rocAUC)
-        case "mse": return opt(e.mse)
+        case "pr_auc": return opt(e.prAUC)
+        case "log_loss": return opt(e.logLoss)
+        case "top3": return opt(e.top3)
+        case "threshold": return opt(e.threshold)
+        case "confusion": return .list(e.confusion.map { .list($0.map { .int($0) }) })
+        case "classes": return .strings(e.classes)
+        case "per_class":
+            return .list(e.perClass.map { c in
+                .record([("class", .string(c.name)), ("precision", .float(c.precision)), ("recall", .float(c.recall)),
+                         ("f1", .float(c.f1)), ("support", .int(c.support))])
+            })
+        case "scores": return .doubles(e.scores ?? [])
+        case "labels": return .list((e.labels ?? []).map { .int($0) })
         case "mae": return opt(e.mae)
+        case "rmse": return opt(e.rmse)
         case "r2": return opt(e.r2)
+        case "mape": return opt(e.mape)
         default: return nil
         }
     }
