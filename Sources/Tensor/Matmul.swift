@@ -26,13 +26,16 @@ extension Tensor {
         var outShape = batch + [m, n]
         let ae = try a2.astype(outType == .float32 ? .float32 : outType).expand(to: batch + [m, k])
         let be = try b2.astype(outType == .float32 ? .float32 : outType).expand(to: batch + [k, n])
-        var out = try Tensor(uninitialized: outShape, dtype: outType, zeroed: true, op: "matmul")
+        let out: Tensor
         let nb = batch.reduce(1, *)
         let aOff = batchOffsets(batch, Array(ae.strides.dropLast(2)), ae.offset)
         let bOff = batchOffsets(batch, Array(be.strides.dropLast(2)), be.offset)
         let (rsa, csa) = (ae.strides[ae.rank - 2], ae.strides[ae.rank - 1])
         let (rsb, csb) = (be.strides[be.rank - 2], be.strides[be.rank - 1])
         if outType == .float32 {
+            // Not zeroed: with beta = 0 the GEMM writes every element of C without reading it,
+            // so a reused buffer's old bytes (NaNs included) never reach the result.
+            out = try Tensor(uninitialized: outShape, dtype: .float32, op: "matmul")
             let pa = ae.storage.data.assumingMemoryBound(to: Float.self), pb = be.storage.data.assumingMemoryBound(to: Float.self)
             let pc = out.ptr(Float.self)
             var status: Int32 = 0

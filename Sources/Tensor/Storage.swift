@@ -9,7 +9,7 @@ import Darwin
 final class TensorStorage: @unchecked Sendable {
     let data: UnsafeMutableRawPointer
     let byteCount: Int
-    /// Size class when the buffer belongs to the pool, else 0.
+    /// Size class when the buffer came from `BufferPool` (and goes back to it), else 0.
     private let pooledSize: Int
     /// A kernel's repacked copy of these bytes (see Derived.swift); guarded by `derivedLock`.
     var derived: DerivedEntry?
@@ -28,19 +28,15 @@ final class TensorStorage: @unchecked Sendable {
         let n = Swift.max(byteCount, 1)
         var p: UnsafeMutableRawPointer?
         if n >= BufferPool.minBytes {
-            // Large buffers come from (and return to) the buffer pool; see BufferPool.swift.
+            // Large buffers come from (and return to) the size-class cache; see BufferPool.swift.
             let size = BufferPool.sizeClass(n)
-            p = BufferPool.shared.take(size)
-            if p == nil {
-                if posix_memalign(&p, 2 << 20, size) == 0, let q = p {
-                    _ = madvise(q, size, 14 /* MADV_HUGEPAGE, where the kernel grants it */)
-                } else { p = nil }
-            }
+            p = BufferPool.shared.allocate(size)
+            // A cached buffer holds an old tensor's bytes; fresh memory may too (malloc reuses).
             if zeroed, let q = p { memset(q, 0, n) }
             pooledSize = size
         } else {
-            // Up to a page, plain malloc (16-byte aligned, its per-thread cache): aligned_alloc
-            // cost about as much again as the rest of a batch-1 output tensor.
+            // Below the cache's sizes, plain malloc (16-byte aligned, its per-thread cache):
+            // aligned_alloc cost about as much again as the rest of a batch-1 output tensor.
             p = zeroed ? calloc(n, 1) : n <= 4096 ? malloc(n) : aligned_alloc(64, (n + 63) / 64 * 64)
             pooledSize = 0
         }
@@ -50,6 +46,7 @@ final class TensorStorage: @unchecked Sendable {
     }
 
     deinit {
-        if pooledSize > 0 { BufferPool.shared.give(data, size: pooledSize) } else { free(data) }
+        // The last tensor holding this storage is gone, so the buffer can be handed out again.
+        if pooledSize > 0 { BufferPool.shared.release(data, size: pooledSize) } else { free(data) }
     }
 }
