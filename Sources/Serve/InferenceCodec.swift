@@ -12,13 +12,18 @@ struct InferRequest {
     /// Output names asked for (nil: all); names whose data goes back as binary.
     var requestedOutputs: [String]?
     var binaryOutputs: Set<String>
+    /// Raw-column inputs (one per column, shape [N] or [N, 1]) as one record per row, for
+    /// the model's fitted transforms; `data` is then empty.
+    var records: [[(key: String, value: JSONValue)]]? = nil
 }
 
 public enum InferenceCodec {
     /// Parses and validates a request against the model's metadata.
     /// `headerLength` is the `Inference-Header-Content-Length` value for binary bodies.
+    /// With `raw` (the model's record schema), a request whose inputs are not the one
+    /// feature tensor is read as raw columns instead (`decodeRawInputs`).
     static func decodeRequest(_ body: [UInt8], headerLength: Int?, input spec: TensorSpec,
-                              outputs: [TensorSpec]) throws -> InferRequest {
+                              outputs: [TensorSpec], raw: RecordSchema? = nil) throws -> InferRequest {
         let jsonEnd: Int
         if let h = headerLength {
             guard h >= 0, h <= body.count else {
@@ -37,6 +42,44 @@ public enum InferenceCodec {
         }
         guard let inputsValue = root["inputs"] else { throw ServeError.badRequest("missing field 'inputs'") }
         guard case .array(let inputs) = inputsValue else { throw ServeError.badRequest("'inputs' must be a list, got \(inputsValue.typeName)") }
+        var records: [[(key: String, value: JSONValue)]]?
+        // Raw columns when any input is named after one (the rest is checked like a record).
+        if let raw, inputs.contains(where: { i in
+            guard case .string(let n)? = i["name"] else { return false }
+            return raw.field(n) != nil || raw.ignored.contains(n)
+        }) {
+            records = try decodeRawInputs(inputs, body: body, headerLength: headerLength, schema: raw, tensor: spec)
+        }
+        let rows: Int
+        var data: [Float] = []
+        if let records {
+            rows = records.count
+        } else {
+            (rows, data) = try decodeTensorInput(inputs, body: body, headerLength: headerLength, spec: spec, rawColumns: raw?.expected)
+        }
+        var requested: [String]?
+        var binary = Set<String>()
+        let binaryAll: Bool
+        if case .bool(let b)? = root["parameters"]?["binary_data_output"] { binaryAll = b } else { binaryAll = false }
+        if let outs = root["outputs"] {
+            guard case .array(let list) = outs else { throw ServeError.badRequest("'outputs' must be a list, got \(outs.typeName)") }
+            requested = []
+            for (k, o) in list.enumerated() {
+                guard case .string(let n)? = o["name"] else { throw ServeError.badRequest("'outputs[\(k)].name' must be a string") }
+                guard outputs.contains(where: { $0.name == n }) else {
+                    throw ServeError.badRequest("'outputs[\(k)].name': unknown output '\(n)' (outputs: \(outputs.map(\.name).joined(separator: ", ")))")
+                }
+                requested?.append(n)
+                if case .bool(true)? = o["parameters"]?["binary_data"] { binary.insert(n) }
+            }
+        }
+        if binaryAll { binary.formUnion(outputs.map(\.name)) }
+        return InferRequest(id: id, rows: rows, data: data, requestedOutputs: requested, binaryOutputs: binary, records: records)
+    }
+
+    /// The one feature tensor: `[rows, width]` FP32, JSON or binary.
+    static func decodeTensorInput(_ inputs: [JSONValue], body: [UInt8], headerLength: Int?, spec: TensorSpec,
+                                  rawColumns: String?) throws -> (rows: Int, data: [Float]) {
         guard inputs.count == 1 else {
             throw ServeError.badRequest("'inputs' must hold exactly 1 tensor ('\(spec.name)'), got \(inputs.count)")
         }
@@ -44,7 +87,7 @@ public enum InferenceCodec {
         let field = "inputs[0]"
         guard case .object = input else { throw ServeError.badRequest("'\(field)' must be an object, got \(input.typeName)") }
         guard case .string(let name)? = input["name"] else { throw ServeError.badRequest("'\(field).name' must be a string") }
-        guard name == spec.name else { throw ServeError.badRequest("'\(field).name': unknown input '\(name)' (the model's input is '\(spec.name)')") }
+        guard name == spec.name else { throw ServeError.badRequest("'\(field).name': unknown input '\(name)' (the model's input is '\(spec.name)'\(rawColumns.map { " (features after the fitted transforms), or one input per raw column: \($0)" } ?? ""))") }
         guard case .string(let dtype)? = input["datatype"] else { throw ServeError.badRequest("'\(field).datatype' must be a string") }
         guard dtype == spec.datatype else { throw ServeError.badRequest("'\(field).datatype' must be \(spec.datatype), got '\(dtype)'") }
         let shape = try decodeShape(input["shape"], field: "\(field).shape", spec: spec)
@@ -75,24 +118,7 @@ public enum InferenceCodec {
                 throw ServeError.badRequest("'\(field).data' has \(data.count) values, shape \(shape) needs \(count)")
             }
         }
-        var requested: [String]?
-        var binary = Set<String>()
-        let binaryAll: Bool
-        if case .bool(let b)? = root["parameters"]?["binary_data_output"] { binaryAll = b } else { binaryAll = false }
-        if let outs = root["outputs"] {
-            guard case .array(let list) = outs else { throw ServeError.badRequest("'outputs' must be a list, got \(outs.typeName)") }
-            requested = []
-            for (k, o) in list.enumerated() {
-                guard case .string(let n)? = o["name"] else { throw ServeError.badRequest("'outputs[\(k)].name' must be a string") }
-                guard outputs.contains(where: { $0.name == n }) else {
-                    throw ServeError.badRequest("'outputs[\(k)].name': unknown output '\(n)' (outputs: \(outputs.map(\.name).joined(separator: ", ")))")
-                }
-                requested?.append(n)
-                if case .bool(true)? = o["parameters"]?["binary_data"] { binary.insert(n) }
-            }
-        }
-        if binaryAll { binary.formUnion(outputs.map(\.name)) }
-        return InferRequest(id: id, rows: shape[0], data: data, requestedOutputs: requested, binaryOutputs: binary)
+        return (shape[0], data)
     }
 
     static func decodeShape(_ v: JSONValue?, field: String, spec: TensorSpec) throws -> [Int] {

@@ -7,14 +7,28 @@ public final class ServedModel: @unchecked Sendable {
     public let model: ServableModel
     let batcher: Batcher
     let drift: DriftMonitor?
+    /// The raw fields its transforms take (nil: no transforms, or a chain with closures).
+    let schema: RecordSchema?
+    let task: ServeTask
+    let policy: ServePolicy
 
     init(model: ServableModel, config: ServeConfig, metrics: ServeMetrics, logger: Logger) {
         self.model = model
+        schema = model.transforms.flatMap(RecordSchema.init)
+        task = model.task
+        policy = model.policy
         drift = DriftMonitor(model: model.name, stats: model.trainingStats, width: model.inputWidth,
                              threshold: config.driftThreshold, metrics: metrics, logger: logger)
         batcher = Batcher(model: model, maxBatch: config.maxBatch, maxDelay: .microseconds(config.maxDelayMicros),
                           timeout: config.timeout, hooks: metrics.batcherHooks(model: model.name, version: model.version, drift: drift))
         batcher.start()
+    }
+
+    /// The schema raw V2 inputs are read with: nil without transforms, or when a raw column
+    /// has the feature tensor's name (the request would be ambiguous).
+    var rawInputs: RecordSchema? {
+        guard let schema, let t = model.inputs.first?.name, schema.field(t) == nil, !schema.ignored.contains(t) else { return nil }
+        return schema
     }
 
     /// Runs `rows` rows through the batcher; output rows come back in the same order.

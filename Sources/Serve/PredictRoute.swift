@@ -4,9 +4,12 @@ import HTTPTypes
 import Hummingbird
 import JSON
 
-/// `POST /predict`: raw records in (one JSON object or a list of them), the model's fitted
-/// transforms applied first, then class probabilities (+ label names when the pipeline
-/// knows the label's levels). `?model=NAME` picks the model when several are served.
+/// `POST /predict`: raw records in (one JSON object or a list of them), checked against the
+/// fields the model's fitted transforms take (strict unless the model's `ServePolicy` allows
+/// missing fields or unseen categories), the transforms applied, then one answer per record
+/// by task: `{"prediction": 151.2}` (regression, label units), `{"probability", "class",
+/// "label"}` (binary), `{"probabilities", "class", "label"}` (multiclass). `?model=NAME`
+/// picks the model when several are served.
 extension InferenceServer {
     func predictRecords(_ req: Request, _ ctx: BasicRequestContext) async throws -> Response {
         let start = ContinuousClock.now
@@ -38,23 +41,16 @@ extension InferenceServer {
             x.reserveCapacity(records.count * m.inputWidth)
             for (i, r) in records.enumerated() {
                 let at = records.count > 1 ? "record \(i): " : ""
-                x.append(contentsOf: try features(r, model: m, prefix: at))
+                x.append(contentsOf: try features(r, served: served, prefix: at))
             }
             let y = try await served.predict(x, rows: records.count)
             let width = y.count / records.count
-            let levels = m.transforms?.labelLevels.flatMap { $0.count == width ? $0 : nil }
             var w = JSONWriter()
-            w.raw("{\"model_name\":"); w.string(m.name); w.raw(",\"model_version\":\"\(m.version)\",\"predictions\":[")
+            w.raw("{\"model_name\":"); w.string(m.name); w.raw(",\"model_version\":\"\(m.version)\",\"task\":")
+            w.string(served.task.kind); w.raw(",\"predictions\":[")
             for r in 0..<records.count {
-                var row = y[y.startIndex + r * width ..< y.startIndex + (r + 1) * width]
-                if m.outputsAreLogits && width > 1 { row = softmaxRow(row) }
                 if r > 0 { w.raw(",") }
-                w.raw("{\"probabilities\":["); w.floats(row); w.raw("]")
-                var best = 0
-                for (k, v) in row.enumerated() where v > row[row.startIndex + best] { best = k }
-                w.raw(",\"class\":\(best)")
-                if let levels { w.raw(",\"label\":"); w.string(levels[best]) }
-                w.raw("}")
+                writeAnswer(m.answer(y[y.startIndex + r * width ..< y.startIndex + (r + 1) * width]), task: served.task, to: &w)
             }
             w.raw("]}")
             metrics.request(model: metricsLabel(name), version: version, endpoint: "predict", status: 200, nanos: nanos(since: start))
@@ -65,27 +61,53 @@ extension InferenceServer {
         }
     }
 
-    /// One record's feature vector: through the fitted pipeline when the model has one,
-    /// else the record must be a list of numbers (or `{"features": [...]}`).
-    func features(_ record: JSONValue, model m: ServableModel, prefix: String) throws -> [Float] {
+    /// `{"prediction": 151.2}` (several values: a list), `{"probability": 0.83, "class": 1,
+    /// "label": "yes"}` (binary: the positive class's probability), `{"probabilities": [...],
+    /// "class": 2, "label": "virginica"}` (multiclass); `label` when the class names are known.
+    func writeAnswer(_ a: ServeAnswer, task: ServeTask, to w: inout JSONWriter) {
+        switch a {
+        case .values(let v):
+            w.raw("{\"prediction\":")
+            if v.count == 1 { w.float(Float(v[0])) } else { w.raw("["); w.floats(v.map { Float($0) }); w.raw("]") }
+            w.raw("}")
+        case .probabilities(let p, let choice):
+            if task.kind == "binary", p.count == 2 {
+                w.raw("{\"probability\":"); w.float(Float(p[1]))
+            } else {
+                w.raw("{\"probabilities\":["); w.floats(p.map { Float($0) }); w.raw("]")
+            }
+            w.raw(",\"class\":\(choice)")
+            if let names = task.classes, names.indices.contains(choice) { w.raw(",\"label\":"); w.string(names[choice]) }
+            w.raw("}")
+        }
+    }
+
+    /// One record's feature vector: checked against the model's record schema and through
+    /// its fitted pipeline when it has one, else the record must be a list of numbers (or
+    /// `{"features": [...]}`). `noun` names the record's parts in errors ("field", "input").
+    func features(_ record: JSONValue, served: ServedModel, prefix: String, noun: String = "field") throws -> [Float] {
+        let m = served.model
         let width = m.inputWidth
         var v: [Float]
         if let p = m.transforms {
             guard case .object(let fields) = record else { throw ServeError.badRequest("\(prefix)a record must be a JSON object, got \(record.typeName)") }
-            var dict: [String: DataValue] = [:]
-            for (k, value) in fields {
-                switch value {
-                case .null: dict[k] = .null
-                case .bool(let b): dict[k] = .bool(b)
-                case .int(let n): dict[k] = .double(Double(n))  // transforms get every number as a double
-                case .double(let d):
-                    guard d.isFinite else { throw ServeError.badRequest("\(prefix)field '\(k)' is \(d) (only finite numbers are allowed)") }
-                    dict[k] = .double(d)
-                case .string(let s): dict[k] = .string(s)
-                default: throw ServeError.badRequest("\(prefix)field '\(k)' must be a number or a string, got \(value.typeName)")
+            if let schema = served.schema {
+                let problems = schema.problems(in: fields, policy: served.policy, noun: noun)
+                if !problems.isEmpty {
+                    let alternative = noun == "input" ? " (raw columns) or '\(m.inputs.first?.name ?? "")' (features after the fitted transforms)" : ""
+                    throw ServeError.badRequest(prefix + problems.joined(separator: "; ") + "; expected \(noun)s: \(schema.expected)" + alternative)
+                }
+            } else {
+                for (k, value) in fields {
+                    switch value {
+                    case .null, .bool, .int, .string: break
+                    case .double(let d):
+                        guard d.isFinite else { throw ServeError.badRequest("\(prefix)\(noun) '\(k)' is \(d) (only finite numbers are allowed)") }
+                    default: throw ServeError.badRequest("\(prefix)\(noun) '\(k)' must be a number or a string, got \(value.typeName)")
+                    }
                 }
             }
-            do { v = try p.apply(toRecord: dict) } catch let e as DataError { throw ServeError.badRequest(prefix + e.message) }
+            do { v = try p.apply(toRecord: RecordSchema.dataRecord(fields)) } catch let e as DataError { throw ServeError.badRequest(prefix + e.message) }
         } else {
             let list = record["features"] ?? record
             v = []
@@ -97,12 +119,4 @@ extension InferenceServer {
         }
         return v
     }
-}
-
-/// exp(x - max) / sum, for one row of logits.
-func softmaxRow(_ row: ArraySlice<Float>) -> ArraySlice<Float> {
-    let m = row.max() ?? 0
-    let e = row.map { Float(Foundation.exp(Double($0 - m))) }
-    let s = e.reduce(0, +)
-    return ArraySlice(e.map { $0 / s })
 }

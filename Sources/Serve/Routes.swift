@@ -80,7 +80,16 @@ extension InferenceServer {
         let c = slot.current
         let versions = versioned ? [m.version] : [c.primary.model.version] + (c.canary.map { [$0.model.version] } ?? [])
         w.raw(",\"versions\":[" + versions.map { "\"\($0)\"" }.joined(separator: ",") + "],\"platform\":\"mlw\"")
-        for (key, specs) in [("inputs", m.inputs), ("outputs", m.outputs)] {
+        // The feature tensor(s), then one input per raw column when the model has fitted
+        // transforms (BYTES for categories, FP32 for numbers; [N] or [N, 1]).
+        var inputs = m.inputs
+        if let raw = served.rawInputs {
+            for f in raw.fields {
+                if case .category = f.kind { inputs.append(TensorSpec(name: f.name, datatype: "BYTES", shape: [-1])) }
+                else { inputs.append(TensorSpec(name: f.name, datatype: "FP32", shape: [-1])) }
+            }
+        }
+        for (key, specs) in [("inputs", inputs), ("outputs", m.outputs)] {
             w.raw(",\"\(key)\":[")
             for (i, s) in specs.enumerated() {
                 if i > 0 { w.raw(",") }
@@ -89,8 +98,42 @@ extension InferenceServer {
             }
             w.raw("]")
         }
-        w.raw("}")
+        w.raw(",\"parameters\":{")
+        for (i, (k, v)) in metadataParameters(served).enumerated() {
+            if i > 0 { w.raw(",") }
+            w.string(k); w.raw(":"); w.string(v)
+        }
+        w.raw("}}")
         return json(w.bytes)
+    }
+
+    /// The metadata's `parameters` (string values): the task, what the inputs and outputs
+    /// hold, class names, the threshold and the record policy.
+    func metadataParameters(_ served: ServedModel) -> [(String, String)] {
+        let m = served.model, t = served.task
+        let tensor = m.inputs.first.map { "'\($0.name)'" } ?? "the input"
+        var p: [(String, String)] = [("task", t.kind), ("task_source", t.stored ? "stored" : "inferred")]
+        if let raw = served.rawInputs {
+            p.append(("inputs", "\(tensor) takes FP32 feature rows after the model's fitted transforms; "
+                + "or send the raw columns (\(raw.expected)) as one input each, shape [N] (BYTES for categories, FP32/FP64/INT for numbers), and the server applies the transforms"))
+        } else if m.transforms != nil {
+            p.append(("inputs", "\(tensor) takes FP32 feature rows after the model's fitted transforms (raw columns: POST /predict)"))
+        } else {
+            p.append(("inputs", "\(tensor) takes FP32 feature rows (the model has no fitted transforms)"))
+        }
+        let out = m.outputs.first.map { "'\($0.name)'" } ?? "the output"
+        switch (t.stored, t.kind) {
+        case (false, _): p.append(("outputs", "\(out) is the model's raw output (no task record: task inferred from the output width)"))
+        case (true, "regression"): p.append(("outputs", "\(out) holds the predicted values in the label's units"))
+        default: p.append(("outputs", "\(out) holds the class probabilities"))
+        }
+        if let c = t.classes { p.append(("classes", c.joined(separator: ","))) }
+        if t.kind == "binary" { p.append(("threshold", String(t.threshold ?? 0.5))) }
+        if served.schema != nil {
+            p.append(("missing_fields", served.policy.allowMissing ? "imputed" : "error"))
+            p.append(("unseen_categories", served.policy.unseen))
+        }
+        return p
     }
 
     func modelReady(_ ctx: BasicRequestContext, versioned: Bool) throws -> Response {
@@ -109,22 +152,34 @@ extension InferenceServer {
         do {
             let body = try await readBody(req)
             guard let slot = slot(name) else { throw ServeError.notFound("unknown model '\(name)'") }
-            let spec = slot.current.primary.model
+            let primary = slot.current.primary
+            let spec = primary.model
             guard let input = spec.inputs.first, let output = spec.outputs.first else { throw ServeError.badModel("no inputs or outputs") }
             var headerLength: Int?
             if let h = req.headers[HTTPField.Name("Inference-Header-Content-Length")!] {
                 guard let n = Int(h) else { throw ServeError.badRequest("Inference-Header-Content-Length must be an integer, got '\(h)'") }
                 headerLength = n
             }
-            let r = try InferenceCodec.decodeRequest(body, headerLength: headerLength, input: input, outputs: spec.outputs)
+            let r = try InferenceCodec.decodeRequest(body, headerLength: headerLength, input: input, outputs: spec.outputs,
+                                                     raw: primary.rawInputs)
             var (_, served) = try target(ctx, versioned: versioned, requestID: r.id ?? req.headers[HTTPField.Name("X-Request-Id")!])
             version = String(served.model.version)
+            // Raw columns go through the answering version's own checks and transforms.
+            func rows(_ s: ServedModel) throws -> [Float] {
+                guard let records = r.records else { return r.data }
+                var x: [Float] = []
+                x.reserveCapacity(records.count * s.model.inputWidth)
+                for (i, rec) in records.enumerated() {
+                    x.append(contentsOf: try features(.object(rec), served: s, prefix: records.count > 1 ? "row \(i): " : "", noun: "input"))
+                }
+                return x
+            }
             let y: ArraySlice<Float>
-            do { y = try await served.predict(r.data, rows: r.rows) } catch let e as ServeError where e.message == ServeError.retired.message {
+            do { y = try await served.predict(try rows(served), rows: r.rows) } catch let e as ServeError where e.message == ServeError.retired.message {
                 // The version was swapped out between choosing and queueing: ask the new one.
                 (_, served) = try target(ctx, versioned: versioned, requestID: r.id)
                 version = String(served.model.version)
-                y = try await served.predict(r.data, rows: r.rows)
+                y = try await served.predict(try rows(served), rows: r.rows)
             }
             let out = InferenceCodec.encodeResponse(model: served.model.name, version: served.model.version, id: r.id,
                                                     output: served.model.outputs.first ?? output, rows: r.rows, data: y,

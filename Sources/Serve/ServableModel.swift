@@ -22,12 +22,21 @@ public protocol ServableModel: AnyObject, Sendable {
     /// Classifier outputs are logits (trained with cross-entropy from logits): `/predict`
     /// turns them into probabilities with a softmax.
     var outputsAreLogits: Bool { get }
+    /// What the model predicts (`/predict` answers, V2 output names and metadata).
+    var task: ServeTask { get }
+    /// One row of `predict`'s output read for the task.
+    func answer(_ row: ArraySlice<Float>) -> ServeAnswer
+    /// How strictly raw records are checked (missing fields, unseen categories).
+    var policy: ServePolicy { get }
 }
 
 extension ServableModel {
     public var transforms: FittedPipeline? { nil }
     public var outputsAreLogits: Bool { false }
     public var trainingStats: FeatureStats? { transforms?.stats }
+    public var task: ServeTask { ServeTask.inferred(width: outputs.first?.shape.last ?? 1, classes: transforms?.labelLevels) }
+    public func answer(_ row: ArraySlice<Float>) -> ServeAnswer { ServeAnswer.fallback(row, task: task, logits: outputsAreLogits) }
+    public var policy: ServePolicy { .strict }
     /// Features per row of the first input (its last dimension).
     var inputWidth: Int { inputs.first?.shape.last ?? 0 }
 }

@@ -6,8 +6,8 @@ import Train
 
 /// A dense MLP stored as safetensors — `layer.N.weight` [in, out], `layer.N.bias` [out],
 /// metadata `mlw.kind = "dense"`, `mlw.activations = "relu,relu,softmax"` (none, relu,
-/// tanh, sigmoid, softmax), optional `mlw.transforms` (FittedPipeline JSON) and `mlw.stats`
-/// (FeatureStats JSON) — as a graph model with input "input", so `mlw serve` runs it like
+/// tanh, sigmoid, softmax), optional `mlw.transforms` (FittedPipeline JSON), `mlw.stats`
+/// (FeatureStats JSON), `mlw.task` (ModelTask JSON) and `mlw.serve` (ServePolicy JSON) — as a graph model with input "input", so `mlw serve` runs it like
 /// any other model. Python can write these files (Scripts/bench/serve/make_model.py).
 func denseModel(safetensors path: String) throws -> Model {
     let (tensors, meta) = try Safetensors.load(path)
@@ -42,6 +42,9 @@ func denseModel(safetensors path: String) throws -> Model {
         m.graph.params[m.graph.nodes[ins[2]].name] = l.bias.astype(.float32).contiguous()
     }
     if let t = meta["mlw.transforms"] { m.blobs["transforms"] = t }
+    // Optional task record (ModelTask JSON) and serving policy (ServePolicy JSON).
+    if let t = meta["mlw.task"] { m.blobs[ModelTask.blobName] = t }
+    if let p = meta["mlw.serve"] { m.blobs[ServePolicy.blobName] = p }
     // Drift statistics: the file's own, else those of its transforms.
     if let s = meta["mlw.stats"] { m.blobs["stats"] = s } else if let t = meta["mlw.transforms"] {
         m.blobs["stats"] = String(decoding: try FittedPipeline(json: Data(t.utf8)).stats.jsonData(), as: UTF8.self)
