@@ -45,9 +45,15 @@ struct ArtifactStore: Sendable {
         }
     }
 
-    /// Stores `bytes`; returns their hash and size.
+    /// Stores `bytes`; returns their hash and size. Bytes already stored (every run of an
+    /// unchanged script stores the same copy) are not written again: no temporary file, no
+    /// fsync.
     func put(bytes: Data) throws -> (sha256: String, size: Int64) {
-        try write { emit in try emit(bytes) }
+        var hasher = SHA256()
+        hasher.update(bytes)
+        let sha = hasher.finalizeHex()
+        if fileSize(url(for: sha)) == Int64(bytes.count) { return (sha, Int64(bytes.count)) }
+        return try write { emit in try emit(bytes) }
     }
 
     private func write(_ produce: ((Data) throws -> Void) throws -> Void) throws -> (sha256: String, size: Int64) {
@@ -75,13 +81,13 @@ struct ArtifactStore: Sendable {
         let sha = hasher.finalizeHex()
         let finalURL = url(for: sha)
         if fileSize(finalURL) == size {
-            unlink(tempURL.path) // same content already stored (names are hashes)
+            unlink(tempURL.path) // same content already stored (names are hashes); nothing to make durable
         } else {
             // Renamed when the name is absent or a regular file; a symlink or device there is kept.
             do { try SafeWrite.commit(temporary: tempURL.path, to: finalURL.path) }
             catch { throw RegistryError.storage("cannot move artifact into place: \(error)") }
+            syncDirectory()
         }
-        syncDirectory()
         return (sha, size)
     }
 

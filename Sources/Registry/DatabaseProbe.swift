@@ -25,7 +25,11 @@ enum DatabaseProbe {
         // The header may be stale while a WAL file holds newer pages, so ask SQLite itself.
         let (appID, tables): (Int32, [String])
         do {
-            let queue = try Registry.withLockWait(lockWait, path: path) { _ in try DatabaseQueue(path: path) }
+            // Read-only: the probe never writes, and closing a read-only connection never
+            // checkpoints (a checkpoint on close syncs the file: most of an empty run's time).
+            var config = Configuration()
+            config.readonly = true
+            let queue = try Registry.withLockWait(lockWait, path: path) { _ in try DatabaseQueue(path: path, configuration: config) }
             (appID, tables) = try Registry.withLockWait(lockWait, path: path) { ms in
                 try queue.inDatabase { db in try db.execute(sql: "PRAGMA busy_timeout = \(ms)") }
                 return try queue.read { db in

@@ -132,6 +132,11 @@ struct RunArguments {
         let code: Int32 = Workbench.onLargeStack {
             do {
                 let interp = try Workbench.makeInterpreter()
+                // Left alive to the process exit on purpose: tearing it down frees every value
+                // and closes SQLite, whose last connection then checkpoints and fsyncs the
+                // registry, which costs more than the whole empty run. Exiting with the
+                // connection open is safe (what SQLite sees after a crash; everything is committed).
+                _ = Unmanaged.passRetained(interp)
                 interp.paramOverrides = sets
                 interp.scriptArgs = scriptArgs
                 interp.forceStages = force

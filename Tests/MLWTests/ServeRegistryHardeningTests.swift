@@ -189,13 +189,13 @@ final class ServeRegistryHardeningTests: XCTestCase {
         XCTAssertTrue(run.err.contains("is locked by pid \(holder.processIdentifier) ("), run.err)
     }
 
-    /// `mlw run` killed with SIGKILL: its run is marked killed by the next command, and
-    /// `check` reports it.
+    /// `mlw run` killed with SIGKILL after its first registry use (which writes the run):
+    /// its run is marked killed by the next command, and `check` reports it.
     func testRunKilledWithSIGKILLIsMarkedKilled() throws {
         guard let binary = RegistryCLITests.binary else { throw XCTSkip("the mlw binary was not found next to the test bundle") }
         let p = Process()
         p.executableURL = binary
-        p.arguments = ["run", try script("spin.mlw", "write_text(\"started\", \"1\")\nvar i = 0\nwhile true { i = i + 1 }\n")]
+        p.arguments = ["run", try script("spin.mlw", "log_metric(\"step\", 0)\nwrite_text(\"started\", \"1\")\nvar i = 0\nwhile true { i = i + 1 }\n")]
         p.currentDirectoryURL = dir
         p.environment = ProcessInfo.processInfo.environment.merging(["MLW_HOME": home.path]) { $1 }
         p.standardOutput = FileHandle.nullDevice; p.standardError = FileHandle.nullDevice
