@@ -117,7 +117,25 @@ let dataLibrary = Library("data", doc: "Datasets: read CSV/JSONL, describe, vali
             try valueToData(try a.call(f, [dataToValue(v)]), field: try a.string("column"))
         }))
     },
-] + transformFunctions + dataTensorFunctions)
+] + datasetShapeFunctions + transformFunctions + dataTensorFunctions + writeFunctions)
+
+/// Size and ends of a dataset: `len(ds)`, `head(ds, n)`, `tail(ds, n)` (also `ds.head(n)`).
+let datasetShapeFunctions: [NativeFunction] = [
+    NativeFunction("len", [Param("data", .native("dataset"))], doc: "Number of rows of a dataset (ds.rows).",
+                   example: "len(read_csv(\"Scripts/data/iris.csv\"))", result: "150") { a in
+        .int(try ds(a).rowCount)
+    },
+    NativeFunction("head", [Param("data", .native("dataset")), Param("n", .int, .int(5))],
+                   doc: "The first n rows (all when there are fewer), as a dataset.",
+                   example: "read_csv(\"Scripts/data/iris.csv\").head(3).rows", result: "3") { a in
+        .native(DatasetValue(try ds(a).head(try a.count("n", max: Int.max))))
+    },
+    NativeFunction("tail", [Param("data", .native("dataset")), Param("n", .int, .int(5))],
+                   doc: "The last n rows (all when there are fewer), as a dataset.",
+                   example: "read_csv(\"Scripts/data/iris.csv\").tail(2)[\"species\"]", result: "[\"virginica\", \"virginica\"]") { a in
+        .native(DatasetValue(try ds(a).tail(try a.count("n", max: Int.max))))
+    },
+]
 
 func ds(_ a: Args, _ name: String = "data") throws -> Dataset {
     try a.native(name, as: DatasetValue.self, "dataset").ds

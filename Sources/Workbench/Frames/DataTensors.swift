@@ -7,7 +7,7 @@ import Tensor
 /// float32 vector (class codes for category labels), and datasets built from tensors.
 let dataTensorFunctions: [NativeFunction] = [
     NativeFunction("to_tensors", [Param("data", .native("dataset"))],
-                   doc: "Features as a [rows, features] float32 tensor x and labels as y (class codes for a category label): {x, y, classes}.",
+                   doc: "Features as a [rows, features] float32 tensor x and the labels as y: {x, y} for a numeric label, {x, y, classes} for a text label (y holds class codes, classes their names), {x} without a label.",
                    example: "to_tensors(read_csv(\"Scripts/data/iris.csv\", label: \"species\")).x.shape", result: "[150, 4]") { a in
         return try tensors(of: try ds(a).featureMatrix())
     },

@@ -2,8 +2,9 @@ import Frames
 import Foundation
 import Lang
 
-/// A dataset in MLW: prints as a preview; fields `rows`, `columns`, `label`, `features`,
-/// `hash`, `lineage`; `ds["col"]` is a column as a list, `ds[i]` a row as a record,
+/// A dataset in MLW: prints as a preview; fields `rows`, `shape` ([rows, columns]),
+/// `columns` (names), `label`, `features`, `hash`, `lineage`; `ds["col"]` is a column as
+/// a list, `ds[i]` a row as a record,
 /// `ds[a:b]` a slice of rows.
 final class DatasetValue: NativeValue {
     let ds: Dataset
@@ -11,11 +12,12 @@ final class DatasetValue: NativeValue {
 
     var typeName: String { "dataset" }
     var description: String { ds.description }
-    var fieldNames: [String] { ["rows", "columns", "label", "features", "hash", "lineage"] }
+    var fieldNames: [String] { ["rows", "shape", "columns", "label", "features", "hash", "lineage"] }
 
     func field(_ name: String) throws -> Value? {
         switch name {
         case "rows": return .int(ds.rowCount)
+        case "shape": return .list([.int(ds.rowCount), .int(ds.columns.count)])
         case "columns": return .strings(ds.columnNames)
         case "label": return ds.label.map { .string($0) } ?? .nil
         case "features": return .strings(ds.featureNames)
