@@ -4,17 +4,33 @@ import Lang
 import Workbench
 
 /// Standard input is not a terminal: read lines, print results, no prompts or escapes.
+/// Lines already waiting (a pasted or piped block) let the session hold a complete input
+/// until the next line shows whether it continues with `|>`.
 func runPiped(_ session: ReplSession) -> Int32 {
     installInterruptHandler()
-    while let line = readLine(strippingNewline: true) {
-        let r = session.feed(line)
-        emit(r)
+    let input = LineReader(fd: 0)
+    while let line = input.next() {
+        switch line {
+        case .text(let text): emit(session.feed(text, more: input.hasMore))
+        case .tooLong(let n): emit(session.reject("input line \(n) is longer than 16 MiB; skipped"))
+        }
         if session.quitRequested { break }
     }
-    if session.isContinuing {
-        emit(session.feed(""))  // let the parser report what is still open
-    }
+    if !session.quitRequested { emit(session.finish()) }
     return session.hadError ? 1 : 0
+}
+
+/// Input already typed or pasted that readline has not read yet.
+func terminalInputWaiting() -> Bool {
+    var p = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+    return poll(&p, 1, 0) > 0
+}
+
+/// The terminal's width in columns (for `:env`), or nil when it does not say.
+func terminalColumns() -> Int? {
+    var size = winsize()
+    guard ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col >= 40 else { return nil }
+    return Int(size.ws_col)
 }
 
 func emit(_ r: (out: String, err: String)) {
@@ -62,12 +78,17 @@ func runInteractive(_ session: ReplSession) -> Int32 {
             rl_redisplay()
         }
     }
+    if let columns = terminalColumns() { session.width = columns - 1 }
     print("MLW \(Workbench.version) — :help for help, Ctrl-D to quit")
     while !session.quitRequested {
         atPrompt = 1
         mlwInterruptRequested = 0
         let prompt = session.isContinuing ? "...> " : "mlw> "
-        guard let cline = readline(prompt) else { print(""); break }
+        guard let cline = readline(prompt) else {
+            print("")
+            emit(session.finish())
+            break
+        }
         atPrompt = 0
         let line = String(cString: cline)
         free(cline)
@@ -78,7 +99,7 @@ func runInteractive(_ session: ReplSession) -> Int32 {
             session.cancelInput()
         }
         if !line.trimmingCharacters(in: .whitespaces).isEmpty { add_history(line) }
-        emit(session.feed(line))
+        emit(session.feed(line, more: terminalInputWaiting()))
     }
     write_history(historyPath)
     return 0

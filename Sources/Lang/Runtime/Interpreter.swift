@@ -140,10 +140,11 @@ public final class Interpreter {
         return try execute(body)
     }
 
-    /// Names defined in the REPL so far, with their values.
+    /// Names defined in the REPL so far, with their values, in the order they were defined
+    /// (each input numbers its lines from 1, so slots, not places, give the order).
     public var replNames: [(String, Value)] {
         guard let scope = replScope else { return [] }
-        return scope.names.compactMap { d in
+        return scope.visible.values.sorted { $0.slot < $1.slot }.compactMap { d in
             let v = replGlobals.slots[d.slot]
             return isUndefined(v) ? nil : (d.name, v)
         }

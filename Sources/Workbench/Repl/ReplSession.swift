@@ -3,12 +3,25 @@ import Lang
 
 /// The REPL's logic, independent of the terminal: collects lines until an input is
 /// complete, runs it, and says what to print. The `mlw` front end adds readline.
+///
+/// A line starting with `|>` continues the input before it, as in a script. When more
+/// input is already waiting (pasted text, a pipe), a complete input is held until the next
+/// line shows whether it continues; a `|>` line typed after an input already ran re-runs
+/// that input with the new line, from the names as they were before it.
 public final class ReplSession {
     public let interpreter: Interpreter
     var buffer: [String] = []
+    /// A complete input waiting for the next line, which may start with `|>`.
+    var held: [String]?
+    /// The last input that ran without error, and the names as they were before it.
+    var last: (lines: [String], before: Interpreter.REPLState)?
+    /// The buffer re-runs `last`: run it from `last.before`.
+    var rerunning = false
     public var quitRequested = false
     /// Any input failed (the non-interactive REPL exits 1 then).
     public private(set) var hadError = false
+    /// Columns for `:env` lines; the terminal front end sets its own width.
+    public var width = 100
 
     public init(interpreter: Interpreter) {
         self.interpreter = interpreter
@@ -17,39 +30,147 @@ public final class ReplSession {
     public var isContinuing: Bool { !buffer.isEmpty }
 
     /// Abandons a partly typed multi-line input (Ctrl-C).
-    public func cancelInput() { buffer.removeAll() }
+    public func cancelInput() {
+        buffer.removeAll()
+        rerunning = false
+    }
 
-    /// Feeds one line. Returns the text to show on stdout and on stderr; both empty while
-    /// a multi-line input is still open.
-    public func feed(_ line: String) -> (out: String, err: String) {
+    /// Feeds one line (a pasted block may hold several). `more`: further input is already
+    /// waiting, so a complete input is held until the next line. Returns the text to show on
+    /// stdout and on stderr; both empty while an input is still open or held.
+    public func feed(_ line: String, more: Bool = false) -> (out: String, err: String) {
+        if line.contains("\n") {  // readline returns a bracketed paste as one line
+            let lines = line.split(separator: "\n", omittingEmptySubsequences: false)
+            var r = (out: "", err: "")
+            for (i, l) in lines.enumerated() {
+                let x = feed(String(l), more: more || i < lines.count - 1)
+                r.out += x.out
+                r.err += x.err
+            }
+            return r
+        }
+        var r = (out: "", err: "")
+        if let h = held {
+            held = nil
+            if ReplSession.startsWithPipe(line) {
+                buffer = h  // the held input continues on this line
+            } else if more && ReplSession.isBlank(line) {
+                held = h + [line]  // a script allows blank and comment lines before `|>`
+                return r
+            } else {
+                r = run(h)
+            }
+        }
+        let x = feedLine(line, more: more)
+        return (r.out + x.out, r.err + x.err)
+    }
+
+    /// End of input: runs a held input, and lets the parser report one still open.
+    public func finish() -> (out: String, err: String) {
+        var r = (out: "", err: "")
+        if let h = held {
+            held = nil
+            r = run(h)
+        }
+        if !buffer.isEmpty {
+            let open = buffer
+            buffer.removeAll()
+            let x = run(open)
+            r.out += x.out
+            r.err += x.err
+        }
+        return r
+    }
+
+    /// An input line the front end could not take (too long); counts as a failed input.
+    public func reject(_ message: String) -> (out: String, err: String) {
+        hadError = true
+        return ("", "error: \(message)\n")
+    }
+
+    func feedLine(_ line: String, more: Bool) -> (out: String, err: String) {
         if buffer.isEmpty {
             let t = line.trimmingCharacters(in: .whitespaces)
             if t.hasPrefix(":") { return command(t) }
-            if t.isEmpty { return ("", "") }
+            if ReplSession.isBlank(line) { return ("", "") }
+            if let name = ReplSession.helpQuery(t) { return help(name) }
+            if ReplSession.startsWithPipe(line), let last {
+                buffer = last.lines
+                rerunning = true
+            }
         }
         buffer.append(line)
-        let text = buffer.joined(separator: "\n")
-        if ReplSession.needsMore(text) { return ("", "") }
+        if ReplSession.needsMore(buffer.joined(separator: "\n")) { return ("", "") }
+        let lines = buffer
         buffer.removeAll()
-        return evaluate(text)
+        if more {
+            held = lines
+            return ("", "")
+        }
+        return run(lines)
     }
 
-    func evaluate(_ text: String) -> (out: String, err: String) {
+    /// Runs one complete input and remembers it for a following `|>` line.
+    func run(_ lines: [String]) -> (out: String, err: String) {
+        var before = interpreter.replState()
+        let now = before
+        if rerunning, let last {
+            rerunning = false
+            before = last.before
+            interpreter.restoreREPL(before)
+        }
+        let r = evaluate(lines.joined(separator: "\n"))
+        if r.ok {
+            last = (lines, before)
+        } else if before !== now {
+            // A failed continuation leaves the session as it was, so the previous input
+            // can still be continued with a corrected line.
+            interpreter.restoreREPL(now)
+        } else {
+            last = nil
+        }
+        return (r.out, r.err)
+    }
+
+    func evaluate(_ text: String) -> (out: String, err: String, ok: Bool) {
         var printed = ""
         let saved = interpreter.output
         interpreter.output = { printed += $0 }
         defer { interpreter.output = saved }
         do {
             let v = try interpreter.evalREPL(text)
-            if !v.isNil { printed += v.repr + "\n" }
-            return (printed, "")
+            if !v.isNil {
+                printed += v.repr + "\n"
+                interpreter.bindREPL("_", v)
+            }
+            return (printed, "", true)
         } catch let e as MLWError {
             hadError = true
-            return (printed, e.render())
+            return (printed, e.render(), false)
         } catch {
             hadError = true
-            return (printed, "error: \(error)\n")
+            return (printed, "error: \(error)\n", false)
         }
+    }
+
+    static func startsWithPipe(_ line: String) -> Bool {
+        line.drop { $0 == " " || $0 == "\t" }.hasPrefix("|>")
+    }
+
+    /// Empty, spaces, or only a comment.
+    static func isBlank(_ line: String) -> Bool {
+        let t = line.drop { $0 == " " || $0 == "\t" || $0 == "\r" }
+        return t.isEmpty || t.hasPrefix("#")
+    }
+
+    /// `name?` (also `lib?`) asks for help on name.
+    static func helpQuery(_ t: String) -> String? {
+        guard t.count > 1, t.hasSuffix("?") else { return nil }
+        let name = t.dropLast()
+        guard let f = name.utf8.first, f == UInt8(ascii: "_") || (f | 0x20 >= 97 && f | 0x20 <= 122),
+              name.utf8.allSatisfy({ $0 == UInt8(ascii: "_") || ($0 | 0x20 >= 97 && $0 | 0x20 <= 122) || ($0 >= 48 && $0 <= 57) })
+        else { return nil }
+        return String(name)
     }
 
     /// True while brackets are open, a string is unterminated, or the line ends with an
@@ -73,69 +194,6 @@ public final class ReplSession {
         case .keyword(let k)?: return ["and", "or", "not", "else"].contains(k)
         default: return false
         }
-    }
-
-    func command(_ line: String) -> (out: String, err: String) {
-        let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
-        let arg = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
-        switch parts[0] {
-        case ":quit", ":q", ":exit":
-            quitRequested = true
-            return ("", "")
-        case ":help", ":h":
-            if arg.isEmpty {
-                let intro = """
-                Commands: :help [name]  :load FILE  :time EXPR  :env  :quit
-                Type an expression to see its value; open brackets continue on the next line.
-
-                """
-                return (intro + ((try? interpreter.helpText(.nil)) ?? ""), "")
-            }
-            do { return (try interpreter.helpText(.string(arg)) + "\n", "") } catch {
-                return ("", "error: \(error)\n")
-            }
-        case ":load":
-            guard !arg.isEmpty else { return ("", "error: usage: :load FILE\n") }
-            guard let text = try? String(contentsOfFile: arg, encoding: .utf8) else {
-                hadError = true
-                return ("", "error: cannot read '\(arg)'\n")
-            }
-            return evaluate(text)
-        case ":time":
-            guard !arg.isEmpty else { return ("", "error: usage: :time EXPR\n") }
-            let start = DispatchTime.now().uptimeNanoseconds
-            var r = evaluate(arg)
-            let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            r.out += "time: \(formatDuration(secs))\n"
-            return r
-        case ":env":
-            let rows = interpreter.replNames.map { name, v -> String in
-                let text = v.repr
-                return "\(name) = \(text.count > 60 ? String(text.prefix(57)) + "..." : text)"
-            }
-            return (rows.isEmpty ? "(no names defined yet)\n" : rows.joined(separator: "\n") + "\n", "")
-        default:
-            hadError = true
-            return ("", "error: unknown command '\(parts[0])' (try :help)\n")
-        }
-    }
-
-    /// Names for tab completion: keywords, builtins, REPL names, commands, and after
-    /// `x.` the fields of x.
-    public func completions(for prefix: String) -> [String] {
-        if prefix.hasPrefix(":") {
-            return [":help", ":load", ":time", ":env", ":quit"].filter { $0.hasPrefix(prefix) }
-        }
-        if let dot = prefix.lastIndex(of: ".") {
-            let base = String(prefix[..<dot]), partial = String(prefix[prefix.index(after: dot)...])
-            guard let v = interpreter.replNames.first(where: { $0.0 == base })?.1 ?? interpreter.builtin(base) else { return [] }
-            var fields: [String] = []
-            if case .record(let r) = v { fields = r.keys }
-            if case .native(let n) = v { fields = n.fieldNames }
-            return fields.filter { $0.hasPrefix(partial) }.map { base + "." + $0 }.sorted()
-        }
-        let names = Set(keywords).union(interpreter.builtinNames).union(interpreter.replNames.map(\.0))
-        return names.filter { $0.hasPrefix(prefix) }.sorted()
     }
 }
 
