@@ -85,4 +85,80 @@ final class ServeTaskTests: XCTestCase {
             XCTAssertTrue(e.message.contains(#"expected "error" or "other", got "zeros""#), e.message)
         }
     }
+
+    /// Train a regression model on standardized targets in a script, register it with
+    /// `allow_missing: true`, serve it with `mlw serve`: `/predict` answers the value in the
+    /// label's units (the script's own `predict` of the same row), imputes the missing age
+    /// and still names unknown and mistyped fields; V2 names the output `predictions`.
+    func testScriptTrainedRegressionServedEndToEnd() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") else { throw XCTSkip("no curl") }
+        let dir = NSTemporaryDirectory() + "mlw-e2e-reg-\(getpid())-\(UUID().uuidString.prefix(6))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var csv = "size,color,age,price\n"
+        let colors = ["red", "green", "blue"], bonus = [30.0, 0, -20]
+        for i in 0..<30 {
+            let size = 1 + Double(i % 7) * 0.6, c = i % 3, age = 5 + (i * 7) % 50
+            csv += "\(size),\(colors[c]),\(i % 10 == 0 ? "" : String(age)),\(100 + 50 * size + bonus[c] - 0.5 * Double(age))\n"
+        }
+        try csv.write(toFile: dir + "/houses.csv", atomically: true, encoding: .utf8)
+        try """
+        let ds = read_csv("houses.csv", label: "price")
+        let prep = fit_transforms(ds, [impute("mean"), standardize(), one_hot_encode(), standardize_target()])
+        let run = sequential([dense(5, 1)], seed: 1) |> train(prep(ds), loss: "mse", optimizer: adam(lr: 0.05), epochs: 60, batch: 8, seed: 1, log_every: 0)
+        register(run.model, name: "houses", transforms: prep, alias: "staging", allow_missing: true)
+        print(predict(run.model, prep(ds))[0][0])
+        """.write(toFile: dir + "/houses.mlw", atomically: true, encoding: .utf8)
+        let env = ["MLW_HOME": dir + "/home"]
+        let run = try ReplTests.mlw(["run", "houses.mlw"], env: env, in: dir)
+        XCTAssertEqual(run.2, 0, run.1)
+        let expected = try XCTUnwrap(Double(run.0.trimmingCharacters(in: .whitespacesAndNewlines)), run.0)
+        XCTAssertGreaterThan(expected, 50, "the script's prediction is in the label's units")
+
+        let p = Process()
+        p.executableURL = ReplTests.binary
+        p.arguments = ["serve", "houses@staging", "--port", "0"]
+        p.currentDirectoryURL = URL(fileURLWithPath: dir)
+        var e = ProcessInfo.processInfo.environment
+        for (k, v) in env { e[k] = v }
+        p.environment = e
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        defer { if p.isRunning { kill(p.processIdentifier, SIGTERM); p.waitUntilExit() } }
+        var seen = "", port = 0
+        let deadline = Date().addingTimeInterval(30)
+        while port == 0, Date() < deadline {
+            let chunk = err.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += String(decoding: chunk, as: UTF8.self)
+            if let r = seen.range(of: #"port=(\d+)"#, options: .regularExpression) { port = Int(seen[r].dropFirst(5)) ?? 0 }
+        }
+        guard port > 0 else { return XCTFail("server did not start: \(seen)") }
+        func curl(_ args: String...) throws -> [String: Any] {
+            let c = Process()
+            c.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+            c.arguments = ["-s"] + args.map { $0.replacingOccurrences(of: "PORT", with: String(port)) }
+            let out = Pipe()
+            c.standardOutput = out
+            try c.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            c.waitUntilExit()
+            return (try JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+        }
+        // The first CSV row has no age: imputed by the fitted mean, as in the script.
+        let first = csv.split(separator: "\n")[1].split(separator: ",", omittingEmptySubsequences: false)
+        let r = try curl("-X", "POST", "http://127.0.0.1:PORT/predict", "-d", #"{"size": \#(first[0]), "color": "\#(first[1])"}"#)
+        XCTAssertEqual(r["task"] as? String, "regression", "\(r)")
+        let answer = try XCTUnwrap((r["predictions"] as? [[String: Any]])?.first, "\(r)")
+        XCTAssertEqual(Array(answer.keys), ["prediction"])
+        XCTAssertEqual(try XCTUnwrap((answer["prediction"] as? NSNumber)?.doubleValue), expected, accuracy: 1e-3 * abs(expected))
+        let bad = try curl("-X", "POST", "http://127.0.0.1:PORT/predict", "-d", #"{"size": 2, "colour": "red", "age": "old"}"#)
+        XCTAssertEqual(bad["error"] as? String, "unknown field 'colour' (did you mean 'color'?); field 'age' must be a number, got the string 'old'; expected fields: size, color, age")
+        let meta = try curl("http://127.0.0.1:PORT/v2/models/houses")
+        XCTAssertEqual((meta["outputs"] as? [[String: Any]])?.first?["name"] as? String, "predictions")
+        XCTAssertEqual((meta["parameters"] as? [String: String])?["task_source"], "stored")
+        XCTAssertEqual((meta["parameters"] as? [String: String])?["missing_fields"], "imputed")
+    }
 }
