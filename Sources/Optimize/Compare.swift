@@ -77,7 +77,7 @@ public func compare(_ models: [(String, Model)], x: Tensor, y: Tensor, runs: Int
             return (ts[ts.count / 2], ts[min(ts.count - 1, Int(Double(ts.count) * 0.99))])
         }
         let (a, b) = try time(1, runs), (c, d) = try time(64, max(20, runs / 4))
-        let e = try compiled.evaluate(x: x, y: y)
+        let e = try compiled.evaluate(x: x, y: y, task: m.task)
         if rows.isEmpty { metricNames = headline(e).map(\.0) }
         rows.append(CompareRow(name: name, parameters: try storedParameters(m), fileBytes: try ModelFile.encode(m).count,
                                sparsity: try sparsityReport(m).sparsity, accuracy: e.isClassification ? e.accuracy : 0,

@@ -15,8 +15,6 @@ public final class CompiledModel: @unchecked Sendable {
     /// The optimized model whose graph runs.
     public let optimized: Model
     public let inputName: String
-    /// The model's task (`Model.task`), which decides how `evaluate` reads the outputs.
-    public let task: ModelTask?
     private let executor: Executor
     /// The executor keeps per-call state (plans, feed scratch), so calls are serialized;
     /// the server's batcher already gathers concurrent requests into one call.
@@ -28,7 +26,6 @@ public final class CompiledModel: @unchecked Sendable {
         (optimized, _) = try optimize(model, level: 2)
         executor = try Executor(optimized.graph)
         inputName = model.inputName
-        task = model.task
     }
 
     /// The compiled form of `model`, made on first use and kept for its revision (the last
@@ -50,10 +47,13 @@ public final class CompiledModel: @unchecked Sendable {
         return try executor.run(feeds)
     }
 
-    /// Metrics of `predict(x)` against `y` for the model's task (`Train.metrics`): a binary
-    /// one-logit model gets accuracy at its threshold, ROC/PR AUC, F1, log loss and the
-    /// confusion matrix; a regression model MAE/RMSE/R²/MAPE in the label's units.
-    public func evaluate(x: Tensor, y: Tensor) throws -> Evaluation { try metrics(outputs: try predict(x), labels: y, task: task) }
+    /// Metrics of `predict(x)` against `y` for the model's task (`Model.task`, given by the
+    /// caller: it lives in the blobs, which do not change the revision): a binary one-logit
+    /// model gets accuracy at its threshold, ROC/PR AUC, F1, log loss and the confusion
+    /// matrix; a regression model MAE/RMSE/R²/MAPE in the label's units (`Train.metrics`).
+    public func evaluate(x: Tensor, y: Tensor, task: ModelTask? = nil) throws -> Evaluation {
+        try metrics(outputs: try predict(x), labels: y, task: task)
+    }
 
     /// Batch sizes that ran as a static program so far.
     public var staticBatchSizes: [Int] {
@@ -91,4 +91,4 @@ public func predict(_ m: Model, _ x: Tensor) throws -> Tensor { try CompiledMode
 
 /// Metrics of `m` on (x, y) from the same outputs `predict(m, x)` gives, by the model's task
 /// (without one: classification when the output has > 1 column, regression otherwise).
-public func evaluate(_ m: Model, x: Tensor, y: Tensor) throws -> Evaluation { try CompiledModel.of(m).evaluate(x: x, y: y) }
+public func evaluate(_ m: Model, x: Tensor, y: Tensor) throws -> Evaluation { try CompiledModel.of(m).evaluate(x: x, y: y, task: m.task) }
