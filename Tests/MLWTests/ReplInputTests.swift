@@ -201,6 +201,35 @@ final class ReplInputTests: XCTestCase {
         XCTAssertEqual(open.2, 1)
     }
 
+    /// A terminal with bracketed paste (readline hands the whole paste over as one line
+    /// when Enter is pressed): the pasted pipeline runs as in a script.
+    func testTerminalBracketedPaste() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw XCTSkip("no script(1)") }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        p.arguments = ["-qec", "\(ReplTests.binary.path) repl", "/dev/null"]
+        var env = ProcessInfo.processInfo.environment
+        env["MLW_HOME"] = NSTemporaryDirectory() + "mlw-pty4-\(getpid())"
+        env["TERM"] = "xterm"
+        p.environment = env
+        let inPipe = Pipe(), outPipe = Pipe()
+        p.standardInput = inPipe
+        p.standardOutput = outPipe
+        p.standardError = outPipe
+        try p.run()
+        let paste = "\u{1b}[200~let a = [1]\n  |> map(|x| x + 1)\na\n\u{1b}[201~"
+        for chunk in [paste, "\n", "_ + [5]\n", ":quit\n"] {
+            try? inPipe.fileHandleForWriting.write(contentsOf: Data(chunk.utf8))
+            Thread.sleep(forTimeInterval: 0.4)
+        }
+        try? inPipe.fileHandleForWriting.close()
+        let out = String(decoding: outPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertTrue(out.contains("[2]\r\n"), "the pasted pipeline ran: \(out)")
+        XCTAssertTrue(out.contains("[2, 5]"), "_ is its value: \(out)")
+        XCTAssertFalse(out.contains("error"), out)
+    }
+
     /// On a terminal, lines typed one at a time: the `|>` line re-runs the input before it.
     func testTerminalContinuesPipelines() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw XCTSkip("no script(1)") }
