@@ -103,7 +103,7 @@ public let registryLibrary = Library("registry", doc: "Model registry and run tr
     },
     NativeFunction("runs", [Param("status", .optional(.string), .nil), Param("script", .optional(.string), .nil), Param("limit", .int, .int(20))],
                    doc: "Recorded runs, newest first, optionally only those with a status (running, finished, failed, killed) or script path. "
-                       + "Each is {id, script, script_sha256, status, seed, params, git_commit, started, ended, error}.",
+                       + "Each is {id, script, script_sha256, status, seed, params, git_commit, started, ended, error, reproduces}.",
                    example: "runs(status: \"running\", limit: 5)[0].script", result: "\"<repl>\"") { a in
         var filter = RunFilter()
         if !a.isNil("status") {
