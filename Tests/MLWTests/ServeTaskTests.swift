@@ -86,38 +86,20 @@ final class ServeTaskTests: XCTestCase {
         }
     }
 
-    /// Train a regression model on standardized targets in a script, register it with
-    /// `allow_missing: true`, serve it with `mlw serve`: `/predict` answers the value in the
-    /// label's units (the script's own `predict` of the same row), imputes the missing age
-    /// and still names unknown and mistyped fields; V2 names the output `predictions`.
-    func testScriptTrainedRegressionServedEndToEnd() throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") else { throw XCTSkip("no curl") }
-        let dir = NSTemporaryDirectory() + "mlw-e2e-reg-\(getpid())-\(UUID().uuidString.prefix(6))"
+    /// A scratch project holding `files`; `mlw run script.mlw` in it, then `mlw serve
+    /// NAME@staging` on a free port. Returns the run's stdout and a curl for the server
+    /// (`PORT` in its arguments is replaced); the server stops when `stop` is called.
+    func scriptServed(_ files: [String: String], model: String) throws -> (stdout: String, curl: (String...) throws -> [String: Any], stop: () -> Void) {
+        let dir = NSTemporaryDirectory() + "mlw-e2e-\(model)-\(getpid())-\(UUID().uuidString.prefix(6))"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        var csv = "size,color,age,price\n"
-        let colors = ["red", "green", "blue"], bonus = [30.0, 0, -20]
-        for i in 0..<30 {
-            let size = 1 + Double(i % 7) * 0.6, c = i % 3, age = 5 + (i * 7) % 50
-            csv += "\(size),\(colors[c]),\(i % 10 == 0 ? "" : String(age)),\(100 + 50 * size + bonus[c] - 0.5 * Double(age))\n"
-        }
-        try csv.write(toFile: dir + "/houses.csv", atomically: true, encoding: .utf8)
-        try """
-        let ds = read_csv("houses.csv", label: "price")
-        let prep = fit_transforms(ds, [impute("mean"), standardize(), one_hot_encode(), standardize_target()])
-        let run = sequential([dense(5, 1)], seed: 1) |> train(prep(ds), loss: "mse", optimizer: adam(lr: 0.05), epochs: 60, batch: 8, seed: 1, log_every: 0)
-        register(run.model, name: "houses", transforms: prep, alias: "staging", allow_missing: true)
-        print(predict(run.model, prep(ds))[0][0])
-        """.write(toFile: dir + "/houses.mlw", atomically: true, encoding: .utf8)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+        for (name, text) in files { try text.write(toFile: dir + "/" + name, atomically: true, encoding: .utf8) }
         let env = ["MLW_HOME": dir + "/home"]
-        let run = try ReplTests.mlw(["run", "houses.mlw"], env: env, in: dir)
+        let run = try ReplTests.mlw(["run", "script.mlw"], env: env, in: dir)
         XCTAssertEqual(run.2, 0, run.1)
-        let expected = try XCTUnwrap(Double(run.0.trimmingCharacters(in: .whitespacesAndNewlines)), run.0)
-        XCTAssertGreaterThan(expected, 50, "the script's prediction is in the label's units")
-
         let p = Process()
         p.executableURL = ReplTests.binary
-        p.arguments = ["serve", "houses@staging", "--port", "0"]
+        p.arguments = ["serve", "\(model)@staging", "--port", "0"]
         p.currentDirectoryURL = URL(fileURLWithPath: dir)
         var e = ProcessInfo.processInfo.environment
         for (k, v) in env { e[k] = v }
@@ -126,7 +108,7 @@ final class ServeTaskTests: XCTestCase {
         p.standardError = err
         p.standardOutput = FileHandle.nullDevice
         try p.run()
-        defer { if p.isRunning { kill(p.processIdentifier, SIGTERM); p.waitUntilExit() } }
+        let stop = { if p.isRunning { kill(p.processIdentifier, SIGTERM); p.waitUntilExit() } }
         var seen = "", port = 0
         let deadline = Date().addingTimeInterval(30)
         while port == 0, Date() < deadline {
@@ -135,8 +117,8 @@ final class ServeTaskTests: XCTestCase {
             seen += String(decoding: chunk, as: UTF8.self)
             if let r = seen.range(of: #"port=(\d+)"#, options: .regularExpression) { port = Int(seen[r].dropFirst(5)) ?? 0 }
         }
-        guard port > 0 else { return XCTFail("server did not start: \(seen)") }
-        func curl(_ args: String...) throws -> [String: Any] {
+        guard port > 0 else { stop(); throw XCTSkip("server did not start: \(seen)") }
+        let curl = { (args: String...) throws -> [String: Any] in
             let c = Process()
             c.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
             c.arguments = ["-s"] + args.map { $0.replacingOccurrences(of: "PORT", with: String(port)) }
@@ -147,18 +129,90 @@ final class ServeTaskTests: XCTestCase {
             c.waitUntilExit()
             return (try JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
         }
+        return (run.0, curl, stop)
+    }
+
+    /// Train a regression model on standardized targets in a script, register it with
+    /// `allow_missing: true`, serve it with `mlw serve`: `/predict` answers the value in the
+    /// label's units (the script's own `predict` of the same row), imputes the missing age
+    /// and still names unknown and mistyped fields; V2 names the output `predictions`.
+    func testScriptTrainedRegressionServedEndToEnd() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") else { throw XCTSkip("no curl") }
+        var csv = "size,color,age,price\n"
+        let colors = ["red", "green", "blue"], bonus = [30.0, 0, -20]
+        for i in 0..<30 {
+            let size = 1 + Double(i % 7) * 0.6, c = i % 3, age = 5 + (i * 7) % 50
+            csv += "\(size),\(colors[c]),\(i % 10 == 0 ? "" : String(age)),\(100 + 50 * size + bonus[c] - 0.5 * Double(age))\n"
+        }
+        let script = """
+        let ds = read_csv("houses.csv", label: "price")
+        let prep = fit_transforms(ds, [impute("mean"), standardize(), one_hot_encode(), standardize_target()])
+        let run = sequential([dense(5, 1)], seed: 1) |> train(prep(ds), loss: "mse", optimizer: adam(lr: 0.05), epochs: 60, batch: 8, seed: 1, log_every: 0)
+        register(run.model, name: "houses", transforms: prep, alias: "staging", allow_missing: true)
+        print(predict(run.model, prep(ds))[0][0])
+        """
+        let s = try scriptServed(["houses.csv": csv, "script.mlw": script], model: "houses")
+        defer { s.stop() }
+        let expected = try XCTUnwrap(Double(s.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), s.stdout)
+        XCTAssertGreaterThan(expected, 50, "the script's prediction is in the label's units")
         // The first CSV row has no age: imputed by the fitted mean, as in the script.
         let first = csv.split(separator: "\n")[1].split(separator: ",", omittingEmptySubsequences: false)
-        let r = try curl("-X", "POST", "http://127.0.0.1:PORT/predict", "-d", #"{"size": \#(first[0]), "color": "\#(first[1])"}"#)
+        let r = try s.curl("-X", "POST", "http://127.0.0.1:PORT/predict", "-d", #"{"size": \#(first[0]), "color": "\#(first[1])"}"#)
         XCTAssertEqual(r["task"] as? String, "regression", "\(r)")
         let answer = try XCTUnwrap((r["predictions"] as? [[String: Any]])?.first, "\(r)")
         XCTAssertEqual(Array(answer.keys), ["prediction"])
         XCTAssertEqual(try XCTUnwrap((answer["prediction"] as? NSNumber)?.doubleValue), expected, accuracy: 1e-3 * abs(expected))
-        let bad = try curl("-X", "POST", "http://127.0.0.1:PORT/predict", "-d", #"{"size": 2, "colour": "red", "age": "old"}"#)
+        let bad = try s.curl("-X", "POST", "http://127.0.0.1:PORT/predict", "-d", #"{"size": 2, "colour": "red", "age": "old"}"#)
         XCTAssertEqual(bad["error"] as? String, "unknown field 'colour' (did you mean 'color'?); field 'age' must be a number, got the string 'old'; expected fields: size, color, age")
-        let meta = try curl("http://127.0.0.1:PORT/v2/models/houses")
+        let meta = try s.curl("http://127.0.0.1:PORT/v2/models/houses")
         XCTAssertEqual((meta["outputs"] as? [[String: Any]])?.first?["name"] as? String, "predictions")
         XCTAssertEqual((meta["parameters"] as? [String: String])?["task_source"], "stored")
         XCTAssertEqual((meta["parameters"] as? [String: String])?["missing_fields"], "imputed")
+    }
+
+    /// A one-logit binary model (binary_cross_entropy, text labels) with a stored threshold:
+    /// `/predict` answers the positive class's probability and the class by that threshold
+    /// with its name; V2 answers `probabilities` [N, 2] from raw columns.
+    func testScriptTrainedBinaryServedEndToEnd() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") else { throw XCTSkip("no curl") }
+        var csv = "size,color,label\n"
+        let colors = ["red", "green", "blue"]
+        for i in 0..<40 {
+            let size = 1 + Double(i % 9) * 0.5, c = i % 3
+            csv += "\(size),\(colors[c]),\(size + (c == 0 ? 1 : 0) > 3.5 ? "yes" : "no")\n"
+        }
+        let script = """
+        let ds = read_csv("churn.csv", label: "label")
+        let prep = fit_transforms(ds, [standardize(), one_hot_encode(), label_encode()])
+        let run = sequential([dense(4, 1)], seed: 1) |> train(prep(ds), loss: "binary_cross_entropy", optimizer: adam(lr: 0.05), epochs: 60, batch: 8, seed: 1, log_every: 0)
+        register(with_threshold(run.model, 0.999), name: "churn", transforms: prep, alias: "staging")
+        """
+        let s = try scriptServed(["churn.csv": csv, "script.mlw": script], model: "churn")
+        defer { s.stop() }
+        let r = try s.curl("-X", "POST", "http://127.0.0.1:PORT/predict", "-d", #"[{"size": 5, "color": "red"}, {"size": 1, "color": "blue"}]"#)
+        XCTAssertEqual(r["task"] as? String, "binary", "\(r)")
+        let answers = try XCTUnwrap(r["predictions"] as? [[String: Any]], "\(r)")
+        XCTAssertEqual(answers.count, 2)
+        for a in answers {
+            XCTAssertEqual(Set(a.keys), ["probability", "class", "label"])
+            let p = try XCTUnwrap((a["probability"] as? NSNumber)?.doubleValue)
+            let c = p >= 0.999 ? 1 : 0
+            XCTAssertEqual(a["class"] as? Int, c)
+            XCTAssertEqual(a["label"] as? String, ["no", "yes"][c])
+        }
+        let big = try XCTUnwrap((answers[0]["probability"] as? NSNumber)?.doubleValue)
+        let small = try XCTUnwrap((answers[1]["probability"] as? NSNumber)?.doubleValue)
+        XCTAssertGreaterThan(big, small)
+        let v2 = try s.curl("-X", "POST", "http://127.0.0.1:PORT/v2/models/churn/infer", "-d",
+                            #"{"inputs": [{"name": "size", "shape": [1], "datatype": "FP32", "data": [5]}, {"name": "color", "shape": [1], "datatype": "BYTES", "data": ["red"]}]}"#)
+        let out = try XCTUnwrap((v2["outputs"] as? [[String: Any]])?.first, "\(v2)")
+        XCTAssertEqual(out["name"] as? String, "probabilities")
+        XCTAssertEqual(out["shape"] as? [Int], [1, 2])
+        let data = (out["data"] as? [NSNumber] ?? []).map(\.doubleValue)
+        XCTAssertEqual(data.count, 2)
+        XCTAssertEqual(data[1], big, accuracy: 1e-6)
+        let meta = try s.curl("http://127.0.0.1:PORT/v2/models/churn")
+        XCTAssertEqual((meta["parameters"] as? [String: String])?["threshold"], "0.999")
+        XCTAssertEqual((meta["parameters"] as? [String: String])?["classes"], "no,yes")
     }
 }
