@@ -73,10 +73,13 @@ public struct Evaluation: CustomStringConvertible, Equatable, Sendable {
             s += pad(c.name, w) + "  " + pad(fmt(c.precision), 9) + "  " + pad(fmt(c.recall), 6) + "  " + pad(fmt(c.f1), 6) + "  \(c.support)\n"
         }
         s += "confusion (rows: true, columns: predicted)\n"
-        let cw = max(w, confusion.flatMap { $0 }.map { String($0).count }.max() ?? 1)
-        s += pad("", w) + "  " + classes.map { pad($0, cw) }.joined(separator: " ") + "\n"
-        s += zip(classes, confusion).map { name, row in pad(name, w) + "  " + row.map { pad(String($0), cw) }.joined(separator: " ") }
-            .joined(separator: "\n")
+        // Columns as wide as their class name or largest count, numbers right-aligned.
+        let widths = classes.indices.map { j in max(classes[j].count, confusion.map { String($0[j]).count }.max() ?? 1) }
+        func right(_ t: String, _ n: Int) -> String { String(repeating: " ", count: max(0, n - t.count)) + t }
+        s += String(repeating: " ", count: w) + "  " + classes.indices.map { right(classes[$0], widths[$0]) }.joined(separator: "  ") + "\n"
+        s += zip(classes, confusion).map { name, row in
+            pad(name, w) + "  " + row.indices.map { right(String(row[$0]), widths[$0]) }.joined(separator: "  ")
+        }.joined(separator: "\n")
         return s
     }
 }
