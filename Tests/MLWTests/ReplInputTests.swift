@@ -151,6 +151,26 @@ final class ReplInputTests: XCTestCase {
         XCTAssertTrue(s.feed("t.nothing_like_it").err.contains("no field 'nothing_like_it' on tensor (has: shape, dtype"))
     }
 
+    /// Suggestions and completion come from each native type's field list: every name on
+    /// it must be a field that reads.
+    func testEveryListedFieldReads() throws {
+        let s = try session()
+        let setup = [
+            "let ds = read_csv(\"\(DocsTests.root.path)/Scripts/data/iris.csv\", label: \"species\")",
+            "let prep = fit_transforms(ds, [standardize()])",
+            "let m = sequential([dense(4, 3)], seed: 1)",
+            "let run = train(m, prep(ds), loss: \"cross_entropy\", epochs: 1, batch: 50, log_every: 0)",
+            "let ev = evaluate(run.model, prep(ds))",
+            "let t = tensor([[1.0, 2.0]])",
+        ]
+        for line in setup { XCTAssertEqual(s.feed(line).err, "", line) }
+        for name in ["ds", "prep", "m", "run", "ev", "t"] {
+            let fields = s.completions(for: name + ".")
+            XCTAssertFalse(fields.isEmpty, name)
+            for f in fields { XCTAssertEqual(s.feed(f).err, "", f) }
+        }
+    }
+
     func testEnvShowsWholeValuesCutAtABoundary() throws {
         let s = try session()
         s.width = 40
