@@ -49,6 +49,29 @@ final class ServeTaskTests: XCTestCase {
         XCTAssertEqual(choice, q >= 0.9 ? 1 : 0)
     }
 
+    func testTwoLogitBinaryAndMulticlassAnswerSoftmaxProbabilities() throws {
+        let two = try model([dense(3, 2)], task: ModelTask(kind: .binary, classes: ["a", "b"], threshold: 0.7))
+        let g2 = try GraphServable(two, name: "two", version: 1)
+        XCTAssertEqual(g2.outputs, [TensorSpec(name: "probabilities", shape: [-1, 2])])
+        let x: [Float] = [0.5, -1, 2]
+        let y2 = try g2.predict(try Tensor(x, shape: [1, 3])).toFloats()
+        let r2 = try raw(two, x, rows: 1).map(Double.init)
+        let q = 1 / (1 + exp(r2[0] - r2[1]))
+        XCTAssertEqual(Double(y2[1]), q, accuracy: 1e-5)
+        guard case .probabilities(_, let c2) = g2.answer(ArraySlice(y2)) else { return XCTFail("not binary") }
+        XCTAssertEqual(c2, q >= 0.7 ? 1 : 0)
+
+        let four = try model([dense(3, 4)], task: ModelTask(kind: .multiclass, classes: ["w", "x", "y", "z"]))
+        let g4 = try GraphServable(four, name: "four", version: 1)
+        XCTAssertEqual(g4.outputs, [TensorSpec(name: "probabilities", shape: [-1, 4])])
+        XCTAssertEqual(g4.task.classes, ["w", "x", "y", "z"])
+        let y4 = try g4.predict(try Tensor(x, shape: [1, 3])).toFloats()
+        XCTAssertEqual(Double(y4.reduce(0, +)), 1, accuracy: 1e-5)
+        let r4 = try raw(four, x, rows: 1)
+        guard case .probabilities(_, let c4) = g4.answer(ArraySlice(y4)) else { return XCTFail("not multiclass") }
+        XCTAssertEqual(c4, r4.indices.max { r4[$0] < r4[$1] })
+    }
+
     func testWithoutATaskRecordTheFallbackIsDocumented() throws {
         // One output: regression; one output after a sigmoid: binary; the raw `output` stays.
         let reg = try GraphServable(try model([dense(3, 1)], task: nil), name: "a", version: 1)
