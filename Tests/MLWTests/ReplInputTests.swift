@@ -211,9 +211,9 @@ final class ReplInputTests: XCTestCase {
     // MARK: the binary, through a pipe and a terminal
 
     func testPipedREPLContinuesPipelinesAndReportsOpenInput() throws {
-        let input = "let result = range(10)\n  |> filter(|x| x % 2 == 0)\n  |> sum\nresult\n_ * 2\nsqrt?\nresult.foo\n"
+        let input = "let result = range(10)\n  |> filter(|x| x % 2 == 0)\n  |> sum\nresult\n_ * 2\nprint(\"once\")\n  |> str\nsqrt?\nresult.foo\n"
         let (out, err, status) = try ReplTests.mlw([], input: input)
-        XCTAssertTrue(out.hasPrefix("20\n40\nsqrt(x)\n"), out)
+        XCTAssertTrue(out.hasPrefix("20\n40\nonce\n\"nil\"\nsqrt(x)\n"), "piped lines are held, not re-run: \(out)")
         XCTAssertTrue(err.contains("<repl>:1:8: error: no field 'foo' on integer"), err)
         XCTAssertEqual(status, 1)
         let open = try ReplTests.mlw([], input: "let xs = [1,\n")
@@ -267,7 +267,8 @@ final class ReplInputTests: XCTestCase {
         try p.run()
         // Typed (a pause after each line), then pasted (one write).
         for chunk in ["let total = range(5)\n", "  |> map(|x| x + 1)\n", "  |> sum\n", "total * 100\n",
-                      "let pasted = [1, 2]\n  |> map(|x| x * 3)\npasted\n", "_?\n", ":quit\n"] {
+                      "let pasted = [1, 2]\n  |> map(|x| x * 3)\npasted\n", "_?\n",
+                      "print(\"pasted \" + \"once\")\n  |> str\n", ":quit\n"] {
             try? inPipe.fileHandleForWriting.write(contentsOf: Data(chunk.utf8))
             Thread.sleep(forTimeInterval: 0.4)
         }
@@ -277,6 +278,7 @@ final class ReplInputTests: XCTestCase {
         XCTAssertTrue(out.contains("1500"), "the typed pipeline bound the whole value: \(out)")
         XCTAssertTrue(out.contains("[3, 6]"), "the pasted pipeline ran: \(out)")
         XCTAssertTrue(out.contains("_: list"), "_ holds the last value shown: \(out)")
+        XCTAssertEqual(out.components(separatedBy: "pasted once").count, 2, "pasted lines are held, not re-run: \(out)")
         XCTAssertFalse(out.contains("error"), out)
     }
 }
