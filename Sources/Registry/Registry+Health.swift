@@ -105,12 +105,14 @@ extension Registry {
     /// indexed query; writes only when something is to be marked, waiting at most `wait`.
     static func markKilledRuns(_ dbQueue: DatabaseQueue, path: String, wait: TimeInterval) throws -> [Run] {
         let host = Processes.hostName
+        // Plain rows, not records: every open asks, and nearly always nothing is running.
         let running = try transaction(dbQueue, path: path, .deferred, wait: wait) { db in
-            try Run.filter(Column("status") == RunStatus.running.rawValue && Column("host") == host && Column("pid") != nil).fetchAll(db)
+            try Row.fetchAll(db, sql: "SELECT id, pid, process_start FROM run WHERE status = 'running' AND host = ? AND pid IS NOT NULL",
+                             arguments: [host]).map { (id: $0[0] as String, pid: $0[1] as Int?, start: $0[2] as Int64?) }
         }
         let gone = running.filter { run in
             guard let pid = run.pid.flatMap({ Int32(exactly: $0) }) else { return false }
-            return Processes.isGone(pid: pid, startTime: run.processStart)
+            return Processes.isGone(pid: pid, startTime: run.start)
         }
         guard !gone.isEmpty else { return [] }
         return try transaction(dbQueue, path: path, .immediate, wait: wait) { db in

@@ -68,7 +68,8 @@ extension Registry {
                                arguments: [try resolveRunID(db, run), sha, label])
             }
             let row = try Row.fetchOne(db, sql: "SELECT size, stored_at FROM artifact WHERE sha256 = ?", arguments: [sha])!
-            return withPath(Artifact(sha256: sha, size: row[0], storedAt: row[1]))
+            let stored: String = row[1]
+            return withPath(Artifact(sha256: sha, size: row[0], storedAt: Registry.date(timestamp: stored) ?? row[1]))
         }
     }
 

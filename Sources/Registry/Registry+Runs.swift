@@ -91,6 +91,27 @@ extension Registry {
         return String(decoding: try encoder.encode(params), as: UTF8.self)
     }
 
+    /// Reads `YYYY-MM-DD HH:MM:SS.SSS` (UTC) back; nil for any other form (GRDB decides then).
+    static func date(timestamp text: String) -> Date? {
+        let b = Array(text.utf8)
+        guard b.count == 23, b[4] == 45, b[7] == 45, b[10] == 32, b[13] == 58, b[16] == 58, b[19] == 46 else { return nil }
+        func number(_ range: Range<Int>) -> Int? {
+            var v = 0
+            for i in range {
+                guard b[i] >= 48, b[i] <= 57 else { return nil }
+                v = v * 10 + Int(b[i] - 48)
+            }
+            return v
+        }
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10), let hour = number(11..<13),
+              let minute = number(14..<16), let second = number(17..<19), let ms = number(20..<23) else { return nil }
+        var tm = tm()
+        tm.tm_year = Int32(year - 1900); tm.tm_mon = Int32(month - 1); tm.tm_mday = Int32(day)
+        tm.tm_hour = Int32(hour); tm.tm_min = Int32(minute); tm.tm_sec = Int32(second)
+        let seconds = timegm(&tm)
+        return Date(timeIntervalSince1970: Double(seconds) + Double(ms) / 1000)
+    }
+
     /// A date as GRDB stores it: `YYYY-MM-DD HH:MM:SS.SSS` in UTC (milliseconds truncated),
     /// without a DateFormatter (whose set-up is a noticeable part of a short run).
     static func timestamp(_ date: Date) -> String {

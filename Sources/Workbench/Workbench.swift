@@ -12,7 +12,16 @@ public enum Workbench {
     /// Every native library, in the order `help()` lists them.
     public static var libraries: [Library] { coreLibraries + [tensorLibrary, dataLibrary, stageLibrary, trainLibrary, autodiffLibrary, graphLibrary, compressLibrary, registryLibrary, serveLibrary] }
 
-    public static var stdlibDirectory: String { StdlibFiles.directory.path }
+    /// The `std` folder: looked up beside the running executable first, where SwiftPM puts
+    /// the resource bundle (`Bundle.module` finds the same folder, but setting up Foundation's
+    /// bundles costs about a millisecond of every start), else through `Bundle.module`.
+    public static var stdlibDirectory: String {
+        if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            let dir = (exe as NSString).deletingLastPathComponent + "/mlw_Stdlib.resources/std"
+            if FileManager.default.fileExists(atPath: dir + "/prelude.mlw") { return dir }
+        }
+        return StdlibFiles.directory.path
+    }
 
     /// A ready interpreter with the prelude loaded.
     public static func makeInterpreter(maxDepth: Int = 4000) throws -> Interpreter {
