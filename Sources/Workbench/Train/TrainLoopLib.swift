@@ -63,6 +63,22 @@ let trainLoopFunctions: [NativeFunction] = [
                    example: "predict(sequential([dense(4, 3)]), ones([2, 4])).shape", result: "[2, 3]") { a in
         try predictValue(a)
     },
+    NativeFunction("predict_class", [Param("model", .native("model")), Param("x")],
+                   doc: "The predicted class name of each row of a classifier (binary models at their threshold, see with_threshold), as the server's /predict answers.",
+                   example: "predict_class(train(sequential([dense(4, 3)]), read_csv(\"Scripts/data/iris.csv\", label: \"species\"), epochs: 1, log_every: 0).model, ones([1, 4]))[0] != \"\"",
+                   result: "true") { a in
+        let m = try a.native("model", as: ModelValue.self, "model")
+        guard let task = m.model.task, task.kind != .regression else {
+            throw a.invalid("model", m.model.task == nil ? "has no task (train it first)" : "is a regression model; use predict")
+        }
+        let (x, _) = try xy(a["x"], "x", a)
+        let out = try m.compiled().predict(x)
+        let w = out.rank == 2 ? out.shape[1] : 1, raw = try out.astype(.float64).toDoubles()
+        return .list((0..<out.shape[0]).map { i in
+            guard case .probabilities(_, let c) = task.answer(Array(raw[(i * w)..<((i + 1) * w)])) else { return .nil }
+            return .string(task.className(c))
+        })
+    },
     NativeFunction("save", [Param("model", .native("model")), Param("path", .string)],
                    doc: "Write the model (graph, weights, attached transforms and statistics) to one versioned file (Docs/formats.md).",
                    example: "save(sequential([dense(4, 2)]), \"/tmp/mlw-example.mlwm\")") { a in
@@ -87,7 +103,13 @@ let trainLoopFunctions: [NativeFunction] = [
                    example: "attach_transforms(sequential([dense(4, 3)]), fit_transforms(read_csv(\"Scripts/data/iris.csv\", label: \"species\"), [standardize()])).has_transforms",
                    result: "true") { a in
         var m = try a.native("model", as: ModelValue.self, "model").model
-        try attach(try a.native("transforms", as: PipelineValue.self, "transforms").pipeline, to: &m)
+        let p = try a.native("transforms", as: PipelineValue.self, "transforms").pipeline
+        try attach(p, to: &m)
+        // A regression model trained on the pipeline's transformed labels maps back with it.
+        if var task = m.task, task.kind == .regression, task.target == nil, let t = targetTransform(p.labelTransform) {
+            task.target = t
+            m.task = task
+        }
         return .native(ModelValue(m))
     },
     NativeFunction("register", [Param("model", .native("model")), Param("name", .string), Param("metrics", .record, .record([])),
