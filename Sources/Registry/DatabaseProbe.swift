@@ -22,6 +22,11 @@ enum DatabaseProbe {
         guard header.count == 100, Array(header.prefix(16)) == magic else {
             throw RegistryError.notADatabase(path: path, detail: "the SQLite header is missing")
         }
+        // application_id sits at offset 68 (big-endian). Set by the first migration and never
+        // changed, it can only be stale as 0 (tables still in the WAL), so ours is final: the
+        // common case opens no connection here.
+        let headerID = header[68..<72].reduce(0) { ($0 << 8) | UInt32($1) }
+        if Int32(bitPattern: headerID) == RegistrySchema.applicationID { return }
         // The header may be stale while a WAL file holds newer pages, so ask SQLite itself.
         let (appID, tables): (Int32, [String])
         do {
