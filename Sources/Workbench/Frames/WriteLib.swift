@@ -45,7 +45,9 @@ let writeFunctions: [NativeFunction] = [
             throw a.invalid("data", "has \(fm.cols) feature columns (\(PreviewText.clip(fm.featureNames.joined(separator: ", "), 200))), the model expects inputs of shape \(want)")
         }
         let (x, _) = try tensorPair(fm)
-        let out = try mv.predict(x)
+        // Raw outputs: `answer` maps them to label units itself (ModelValue.predict already
+        // would, and the target transform must be inverted once).
+        let out = try mv.compiled().predict(x)
         let cols = try predictionColumns(out, rows: src.rowCount, task: try taskOf(mv.model))
         return .native(DatasetValue(try src.addingColumns(cols, op: "with_predictions")))
     },
