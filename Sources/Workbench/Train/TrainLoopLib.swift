@@ -112,10 +112,10 @@ let trainLoopFunctions: [NativeFunction] = [
         }
         return .native(ModelValue(m))
     },
-    NativeFunction("register", [Param("model", .native("model")), Param("name", .string), Param("metrics", .record, .record([])),
+    NativeFunction("register", [Param("model", .native("model")), Param("name", .string), Param("metrics", .any, .record([])),
                                 Param("alias", .optional(.string), .nil), Param("transforms", .optional(.native("transforms")), .nil),
                                 Param("allow_missing", .bool, .bool(false)), Param("unseen", .string, .string("error"))],
-                   doc: "Register a model (with its fitted transforms and training statistics) as the next version of `name`; like register(path, ...) for files. "
+                   doc: "Register a model (with its fitted transforms, training statistics and task) as the next version of `name`; metrics: a record or an evaluation (its scalar fields); like register(path, ...) for files. "
                        + "Served records are strict: allow_missing: true lets the transforms impute missing fields, unseen: \"other\" maps unseen categories to all-zero one-hot columns.",
                    example: "register(sequential([dense(4, 3)]), name: \"iris-demo\", metrics: {accuracy: 0.9}).version >= 1", result: "true") { a in
         var m = try a.native("model", as: ModelValue.self, "model").model
@@ -132,7 +132,10 @@ let trainLoopFunctions: [NativeFunction] = [
         try Train.save(m, path)
         // The registry's own register(path, ...) stores the file by content hash.
         guard let register = a.interpreter.builtin("register") else { throw NativeError("the registry library is not loaded") }
-        var named: [(String, Value)] = [("name", a["name"]), ("metrics", a["metrics"])]
+        // An evaluation registers its scalar fields (accuracy, f1, ... or mae, rmse, r2, mape).
+        var metrics = a["metrics"]
+        if case .native(let e as EvaluationValue) = metrics { metrics = .record(e.e.scalars.map { ($0.0, .float($0.1)) }) }
+        var named: [(String, Value)] = [("name", a["name"]), ("metrics", metrics)]
         if !a.isNil("alias") { named.append(("alias", a["alias"])) }
         return try a.call(register, [.string(path)], named: named)
     },
