@@ -74,6 +74,20 @@ final class StageKeyTests: XCTestCase {
         XCTAssertEqual(more.out, "30\n")
     }
 
+    func testATopLevelFunctionAsTheBody() throws {
+        let script = """
+            param epochs = 2
+            param scale = 3
+            fn prepare() { map([1, 2], |x| x * scale) }
+            print(stage("prepare", prepare))
+            """
+        XCTAssertEqual(stages(try run(script).err), ["prepare ran"])
+        XCTAssertEqual(stages(try run(script, ["epochs=9"]).err), ["prepare loaded"])
+        let rescaled = try run(script, ["scale=5"])
+        XCTAssertEqual(stages(rescaled.err), ["prepare ran"])
+        XCTAssertEqual(rescaled.out, "[5, 10]\n")
+    }
+
     func testWhatTheFileCannotShowKeysOnEveryParameter() throws {
         // Inside a function the block reads the function's parameter: every param counts.
         let script = """

@@ -171,8 +171,9 @@ final class DependencyMap {
     }
 
     /// Whether a byte offset lies inside a top-level function (a block there may read the
-    /// function's parameters and locals, which the map cannot follow).
+    /// function's parameters and locals, which the map cannot follow). A top-level function
+    /// passed as the stage's body starts where its statement starts: that is not inside.
     func insideFunction(_ at: Int) -> Bool {
-        functions.contains { $0.contains(at) }
+        functions.contains { $0.contains(at) && $0.lowerBound != at }
     }
 }
