@@ -50,7 +50,7 @@ let compressLibrary = Library("compress", doc: "Distillation, pruning (CSR stora
                    result: "true") { a in
         let m = try modelArg(a, "model")
         let (x, y) = try labelled(a, "data")
-        let run = try finetune(m, x: x, y: y, epochs: try a.count("epochs", max: 1_000_000), optimizer: try optimizerArg(a, Adam(lr: 1e-3)),
+        let run = try finetune(m, x: x, y: y, epochs: try a.count("epochs", max: 1_000_000), optimizer: try optimizerArg(a, Adam(lr: 1e-3)), loss: taskLoss(m),
                                batch: try a.count("batch", min: 1, max: 1 << 24), val: try valArg(a), seed: try seedArg(a))
         return .native(ModelValue(run.model))
     },
@@ -74,7 +74,7 @@ let compressLibrary = Library("compress", doc: "Distillation, pruning (CSR stora
                    result: "true") { a in
         let m = try modelArg(a, "model")
         let (x, y) = try labelled(a, "data")
-        return .native(ModelValue(try qat(m, x: x, y: y, epochs: try a.count("epochs", max: 1_000_000), optimizer: try optimizerArg(a, Adam(lr: 1e-4)),
+        return .native(ModelValue(try qat(m, x: x, y: y, epochs: try a.count("epochs", max: 1_000_000), optimizer: try optimizerArg(a, Adam(lr: 1e-4)), loss: taskLoss(m),
                                    batch: try a.count("batch", min: 1, max: 1 << 24), seed: try seedArg(a)).model))
     },
     NativeFunction("quant_report", [Param("model", .native("model")), Param("data"), Param("reference", .optional(.native("model")), .nil)],
@@ -123,6 +123,16 @@ let compressLibrary = Library("compress", doc: "Distillation, pruning (CSR stora
 ])
 
 func modelArg(_ a: Args, _ name: String) throws -> Model { try a.native(name, as: ModelValue.self, "model").model }
+
+/// The loss that fits a model's task, for training it further (finetune, qat): mse for
+/// regression, binary cross-entropy for one logit, cross-entropy otherwise.
+func taskLoss(_ m: Model) -> Loss {
+    switch m.task?.kind {
+    case .regression?: return .mse
+    case .binary? where m.outputShape.last?.size == 1: return .binaryCrossEntropy
+    default: return .crossEntropy()
+    }
+}
 
 func labelled(_ a: Args, _ name: String) throws -> (Tensor, Tensor) {
     let (x, y) = try xy(a[name], name, a)
