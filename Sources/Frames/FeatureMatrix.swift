@@ -24,11 +24,19 @@ extension Dataset {
     /// Every feature must be numeric (int or float; one-hot or label-encode text first)
     /// and have no missing cells (impute first); the error names the column and line.
     public func featureMatrix() throws -> FeatureMatrix {
+        let f = try featureColumns()
+        let out = [Float](unsafeUninitializedCapacity: f.rows * f.cols) { dst, initialized in
+            adviseHugePages(UnsafeMutableRawPointer(dst.baseAddress), bytes: f.rows * f.cols * 4)
+            if let p = dst.baseAddress { f.write(rows: 0..<f.rows, into: p) }
+            initialized = f.rows * f.cols
+        }
+        return FeatureMatrix(features: out, rows: f.rows, cols: f.cols, featureNames: f.names, labels: f.labels, labelNames: f.labelNames)
+    }
+
+    /// The checked feature columns and the labels, ready to be written row-major into any
+    /// buffer (`FeatureColumns.write`): what `featureMatrix` and the tensor conversion share.
+    public func featureColumns() throws -> FeatureColumns {
         let names = featureNames
-        let cols = names.count
-        let n = rowCount
-        // Check every feature first, then interleave the columns in row blocks so the
-        // row-major writes stay in cache (a column at a time would stride through it all).
         let feats = try names.map { name -> Column in
             let c = try column(name)
             if let r = c.missing.firstIndex(of: true) {
@@ -38,21 +46,6 @@ extension Dataset {
                 throw DataError(.badArgument, "feature column is \(c.type.rawValue); one-hot or label-encode it first", column: name)
             }
             return c
-        }
-        let out = [Float](unsafeUninitializedCapacity: n * cols) { dst, initialized in
-            adviseHugePages(UnsafeMutableRawPointer(dst.baseAddress), bytes: n * cols * 4)
-            let block = 512
-            for start in stride(from: 0, to: n, by: block) {
-                let end = min(start + block, n)
-                for (j, c) in feats.enumerated() {
-                    switch c.data {
-                    case .float(let v): v.withUnsafeBufferPointer { s in for i in start..<end { dst[i * cols + j] = Float(s[i]) } }
-                    case .int(let v): v.withUnsafeBufferPointer { s in for i in start..<end { dst[i * cols + j] = Float(s[i]) } }
-                    default: break
-                    }
-                }
-            }
-            initialized = n * cols
         }
         var labels: [Float]?
         var labelNames: [String]?
@@ -69,9 +62,8 @@ extension Dataset {
                 throw DataError(.badArgument, "label column is text; label-encode it first", column: l)
             }
         }
-        return FeatureMatrix(features: out, rows: n, cols: cols, featureNames: names, labels: labels, labelNames: labelNames)
+        return FeatureColumns(columns: feats.map(\.data), rows: rowCount, names: names, labels: labels, labelNames: labelNames)
     }
-
     /// Feature matrices of at most `size` rows, in row order or shuffled by `seed`.
     ///
     ///     for b in try ds.batches(size: 64, seed: 1) { ... b.features, b.labels ... }
@@ -87,6 +79,48 @@ extension Dataset {
             for r in rows { f += all.features[(r * all.cols)..<((r + 1) * all.cols)] }
             return FeatureMatrix(features: f, rows: rows.count, cols: all.cols, featureNames: all.featureNames,
                                  labels: all.labels.map { l in rows.map { l[$0] } }, labelNames: all.labelNames)
+        }
+    }
+}
+
+/// A dataset's numeric feature columns (checked: no missing cells, no text) and its labels.
+public struct FeatureColumns: Sendable {
+    let columns: [ColumnData]
+    public let rows: Int
+    public var cols: Int { columns.count }
+    public let names: [String]
+    public let labels: [Float]?
+    public let labelNames: [String]?
+
+    /// Writes rows `range` row-major into `dst` (row r at `dst + (r - range.lowerBound) * cols`).
+    /// Disjoint ranges may be written from different threads.
+    public func write(rows range: Range<Int>, into dst: UnsafeMutablePointer<Float>) {
+        let cols = self.cols
+        // Float columns go through 16 x 16 tiles: each tile reads 16 values from each of 16
+        // columns and fills 16 whole output cache lines, so no line is written piecemeal
+        // (writing a column at a time strided through the output and was memory-bound).
+        // The pointers stay valid: `columns` holds the arrays, immutable, for this call.
+        var floatCols: [(j: Int, p: UnsafePointer<Double>)] = []
+        for (j, c) in columns.enumerated() {
+            switch c {
+            case .float(let v): if let p = v.withUnsafeBufferPointer({ $0.baseAddress }) { floatCols.append((j, p)) }
+            case .int(let v):
+                v.withUnsafeBufferPointer { s in for i in range { dst[(i - range.lowerBound) * cols + j] = Float(s[i]) } }
+            default: break
+            }
+        }
+        let tile = 16
+        withExtendedLifetime(columns) {
+            for i0 in stride(from: range.lowerBound, to: range.upperBound, by: tile) {
+                let i1 = min(i0 + tile, range.upperBound)
+                for k0 in stride(from: 0, to: floatCols.count, by: tile) {
+                    for k in k0..<min(k0 + tile, floatCols.count) {
+                        let (j, src) = floatCols[k]
+                        var out = dst + (i0 - range.lowerBound) * cols + j
+                        for i in i0..<i1 { out.pointee = Float(src[i]); out += cols }
+                    }
+                }
+            }
         }
     }
 }

@@ -165,3 +165,22 @@ extension Tensor {
         return try! Tensor.fromDoubles(toDoubles(), shape: shape, dtype: to, op: "astype")
     }
 }
+
+extension Tensor {
+    /// A float32 [rows, cols] tensor whose rows `fill` writes straight into the new buffer
+    /// (`fill(range, p)`: rows `range`, row-major, the first at `p`), in row blocks spread
+    /// over the kernel threads. For conversions whose source is not one flat array (a
+    /// dataset's columns), so the data is written once instead of built and then copied.
+    public static func float32Rows(_ rows: Int, _ cols: Int, fill: (Range<Int>, UnsafeMutablePointer<Float>) -> Void) throws -> Tensor {
+        let t = try Tensor(uninitialized: [rows, cols], dtype: .float32, op: "tensor")
+        let p = t.ptr(Float.self)
+        // Blocks of at least 256 rows (small sets stay on one thread), about 4 per thread.
+        let blockRows = Swift.max(256, (rows + 4 * threads - 1) / Swift.max(4 * threads, 1))
+        let blocks = (rows + blockRows - 1) / blockRows
+        parallelFor(blocks) { k in
+            let lo = k * blockRows, hi = Swift.min(rows, lo + blockRows)
+            fill(lo..<hi, p + lo * cols)
+        }
+        return t
+    }
+}

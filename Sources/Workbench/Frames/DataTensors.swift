@@ -9,7 +9,7 @@ let dataTensorFunctions: [NativeFunction] = [
     NativeFunction("to_tensors", [Param("data", .native("dataset"))],
                    doc: "Features as a [rows, features] float32 tensor x and the labels as y: {x, y} for a numeric label, {x, y, classes} for a text label (y holds class codes, classes their names), {x} without a label.",
                    example: "to_tensors(read_csv(\"Scripts/data/iris.csv\", label: \"species\")).x.shape", result: "[150, 4]") { a in
-        return try tensors(of: try ds(a).featureMatrix())
+        return try tensors(of: try ds(a).featureColumns())
     },
     NativeFunction("batches", [Param("data", .native("dataset")), Param("size", .int), Param("seed", .optional(.int), .nil)],
                    doc: "The dataset as a list of {x, y} tensor batches, in a seeded random order when seed is given.",
@@ -36,10 +36,19 @@ func tensorPair(_ m: FeatureMatrix) throws -> (x: Tensor, y: Tensor?) {
     (try Tensor(m.features, shape: [m.rows, m.cols]), try m.labels.map { try Tensor($0, shape: [m.rows]) })
 }
 
-func tensors(of m: FeatureMatrix) throws -> Value {
-    let (x, y) = try tensorPair(m)
-    var pairs: [(String, Value)] = [("x", wrap(x))]
-    if let y { pairs.append(("y", wrap(y))) }
-    if let names = m.labelNames { pairs.append(("classes", .strings(names))) }
+/// A dataset's features written once, straight into the tensor (rows spread over the
+/// kernel threads), rather than built as an array and copied.
+func tensorPair(_ f: FeatureColumns) throws -> (x: Tensor, y: Tensor?) {
+    let x = try Tensor.float32Rows(f.rows, f.cols) { rows, p in f.write(rows: rows, into: p) }
+    return (x, try f.labels.map { try Tensor($0, shape: [f.rows]) })
+}
+
+func tensors(of m: FeatureMatrix) throws -> Value { tensorRecord(try tensorPair(m), m.labelNames) }
+func tensors(of f: FeatureColumns) throws -> Value { tensorRecord(try tensorPair(f), f.labelNames) }
+
+func tensorRecord(_ xy: (x: Tensor, y: Tensor?), _ labelNames: [String]?) -> Value {
+    var pairs: [(String, Value)] = [("x", wrap(xy.x))]
+    if let y = xy.y { pairs.append(("y", wrap(y))) }
+    if let names = labelNames { pairs.append(("classes", .strings(names))) }
     return .record(pairs)
 }

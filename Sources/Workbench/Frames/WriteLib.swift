@@ -39,10 +39,10 @@ let writeFunctions: [NativeFunction] = [
                 throw a.invalid("transforms", "keep \(inputs.rowCount) of \(src.rowCount) rows; predictions need one per row")
             }
         }
-        let fm = try inputs.featureMatrix()
+        let fm = try inputs.featureColumns()
         let want = mv.model.inputShape.dropFirst().map { $0.size ?? -1 }
         guard want == [fm.cols] else {
-            throw a.invalid("data", "has \(fm.cols) feature columns (\(PreviewText.clip(fm.featureNames.joined(separator: ", "), 200))), the model expects inputs of shape \(want)")
+            throw a.invalid("data", "has \(fm.cols) feature columns (\(PreviewText.clip(fm.names.joined(separator: ", "), 200))), the model expects inputs of shape \(want)")
         }
         let (x, _) = try tensorPair(fm)
         // Raw outputs: `answer` maps them to label units itself (ModelValue.predict already

@@ -168,7 +168,7 @@ struct LabelledData {
 func labelledData(_ v: Value, _ name: String, _ a: Args) throws -> LabelledData {
     switch v {
     case .native(let d as DatasetValue):
-        let m = try d.ds.featureMatrix()
+        let m = try d.ds.featureColumns()
         let (x, y) = try tensorPair(m)
         return LabelledData(x: x, y: y, classes: m.labelNames, target: targetTransform(FittedPipeline.labelTransform(of: d.ds)))
     case .record(let r):
