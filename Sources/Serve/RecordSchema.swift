@@ -1,6 +1,7 @@
 import Foundation
 import Frames
 import JSON
+import Support
 
 /// How strictly a model takes raw records (`/predict`, raw V2 inputs). Stored with the
 /// model (blob "serve", JSON `{"allow_missing": true, "unseen": "other"}`), written by
@@ -188,8 +189,13 @@ public struct RecordSchema: Sendable {
     private func suggestion(for name: String) -> String {
         let limit = name.count > 4 ? 2 : 1
         var best: (name: String, distance: Int)?
+        let lower = name.lowercased()
         for f in fields {
-            let d = editDistance(f.name.lowercased(), name.lowercased())
+            // Lengths further apart than the limit cannot be within it (and a client's long
+            // name never reaches the quadratic table).
+            let candidate = f.name.lowercased()
+            guard abs(candidate.utf8.count - lower.utf8.count) <= limit else { continue }
+            let d = editDistance(candidate, lower)
             if d <= limit, d < (best?.distance ?? Int.max) { best = (f.name, d) }
         }
         return best.map { " (did you mean '\($0.name)'?)" } ?? ""
@@ -203,18 +209,3 @@ public struct RecordSchema: Sendable {
 
 /// At most 60 characters of a client's value in a message.
 private func clip(_ s: String) -> String { s.count > 60 ? String(s.prefix(57)) + "..." : s }
-
-/// Levenshtein distance on UTF-8 bytes (names are short).
-func editDistance(_ a: String, _ b: String) -> Int {
-    let x = Array(a.utf8.prefix(256)), y = Array(b.utf8.prefix(256))
-    if x.isEmpty || y.isEmpty { return max(x.count, y.count) }
-    var prev = Array(0...y.count)
-    for i in 1...x.count {
-        var cur = [i] + [Int](repeating: 0, count: y.count)
-        for j in 1...y.count {
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
-        }
-        prev = cur
-    }
-    return prev[y.count]
-}

@@ -171,17 +171,3 @@ public struct Resolver {
         return " (did you mean '\(best)'?)"
     }
 }
-
-func editDistance(_ a: String, _ b: String) -> Int {
-    let x = Array(a.utf8), y = Array(b.utf8)
-    if x.isEmpty || y.isEmpty { return max(x.count, y.count) }
-    var prev = Array(0...y.count)
-    for i in 1...x.count {
-        var cur = [i] + [Int](repeating: 0, count: y.count)
-        for j in 1...y.count {
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
-        }
-        prev = cur
-    }
-    return prev[y.count]
-}

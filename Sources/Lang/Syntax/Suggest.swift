@@ -1,3 +1,5 @@
+import Support
+
 /// "Did you mean" for names, fields and help topics: one rule everywhere, so the resolver,
 /// field access and the REPL suggest the same way.
 
