@@ -21,26 +21,9 @@ final class ExampleScriptTests: XCTestCase {
     func testServeTheRegisteredIrisModel() throws {
         let (dir, env) = try project()
         XCTAssertEqual(try mlw(["run", "Scripts/examples/iris.mlw"], in: dir, env: env).2, 0)
-        let p = Process()
-        p.executableURL = ReplTests.binary
-        p.arguments = ["serve", "iris@staging", "--port", "0"]
-        p.currentDirectoryURL = URL(fileURLWithPath: dir)
-        var e = ProcessInfo.processInfo.environment
-        for (k, v) in env { e[k] = v }
-        p.environment = e
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        var seen = "", port = 0
-        let deadline = Date().addingTimeInterval(30)
-        while port == 0, Date() < deadline {
-            let chunk = err.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            seen += String(decoding: chunk, as: UTF8.self)
-            if let r = seen.range(of: #"port=(\d+)"#, options: .regularExpression) { port = Int(seen[r].dropFirst(5)) ?? 0 }
-        }
-        guard port > 0 else { p.terminate(); return XCTFail("server did not start: \(seen)") }
+        let server = try ServedMLW.start("iris@staging", in: dir, env: env)
+        let p = server.process, port = server.port
+        guard port > 0 else { p.terminate(); return XCTFail("server did not start: \(server.log)") }
         defer { if p.isRunning { p.terminate() } }
         let curl = Process()
         curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")

@@ -120,27 +120,10 @@ final class ServeTaskTests: XCTestCase {
         let env = ["MLW_HOME": dir + "/home"]
         let run = try ReplTests.mlw(["run", "script.mlw"], env: env, in: dir)
         XCTAssertEqual(run.2, 0, run.1)
-        let p = Process()
-        p.executableURL = ReplTests.binary
-        p.arguments = ["serve", "\(model)@staging", "--port", "0"]
-        p.currentDirectoryURL = URL(fileURLWithPath: dir)
-        var e = ProcessInfo.processInfo.environment
-        for (k, v) in env { e[k] = v }
-        p.environment = e
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        let stop = { if p.isRunning { kill(p.processIdentifier, SIGTERM); p.waitUntilExit() } }
-        var seen = "", port = 0
-        let deadline = Date().addingTimeInterval(30)
-        while port == 0, Date() < deadline {
-            let chunk = err.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            seen += String(decoding: chunk, as: UTF8.self)
-            if let r = seen.range(of: #"port=(\d+)"#, options: .regularExpression) { port = Int(seen[r].dropFirst(5)) ?? 0 }
-        }
-        guard port > 0 else { stop(); throw XCTSkip("server did not start: \(seen)") }
+        let server = try ServedMLW.start("\(model)@staging", in: dir, env: env)
+        let stop = server.stop
+        let port = server.port
+        guard port > 0 else { stop(); throw XCTSkip("server did not start: \(server.log)") }
         let curl = { (args: String...) throws -> [String: Any] in
             let c = Process()
             c.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
