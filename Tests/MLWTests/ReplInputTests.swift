@@ -224,27 +224,8 @@ final class ReplInputTests: XCTestCase {
     /// A terminal with bracketed paste (readline hands the whole paste over as one line
     /// when Enter is pressed): the pasted pipeline runs as in a script.
     func testTerminalBracketedPaste() throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw XCTSkip("no script(1)") }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-        p.arguments = ["-qec", "\(ReplTests.binary.path) repl", "/dev/null"]
-        var env = ProcessInfo.processInfo.environment
-        env["MLW_HOME"] = NSTemporaryDirectory() + "mlw-pty4-\(getpid())"
-        env["TERM"] = "xterm"
-        p.environment = env
-        let inPipe = Pipe(), outPipe = Pipe()
-        p.standardInput = inPipe
-        p.standardOutput = outPipe
-        p.standardError = outPipe
-        try p.run()
         let paste = "\u{1b}[200~let a = [1]\n  |> map(|x| x + 1)\na\n\u{1b}[201~"
-        for chunk in [paste, "\n", "_ + [5]\n", ":quit\n"] {
-            try? inPipe.fileHandleForWriting.write(contentsOf: Data(chunk.utf8))
-            Thread.sleep(forTimeInterval: 0.4)
-        }
-        try? inPipe.fileHandleForWriting.close()
-        let out = String(decoding: outPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
+        let out = try ReplTests.onTerminal([paste, "\n", "_ + [5]\n", ":quit\n"], term: "xterm", home: "mlw-pty4")
         XCTAssertTrue(out.contains("[2]\r\n"), "the pasted pipeline ran: \(out)")
         XCTAssertTrue(out.contains("[2, 5]"), "_ is its value: \(out)")
         XCTAssertFalse(out.contains("error"), out)
@@ -252,29 +233,10 @@ final class ReplInputTests: XCTestCase {
 
     /// On a terminal, lines typed one at a time: the `|>` line re-runs the input before it.
     func testTerminalContinuesPipelines() throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw XCTSkip("no script(1)") }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-        p.arguments = ["-qec", "\(ReplTests.binary.path) repl", "/dev/null"]
-        var env = ProcessInfo.processInfo.environment
-        env["MLW_HOME"] = NSTemporaryDirectory() + "mlw-pty3-\(getpid())"
-        env["TERM"] = "dumb"
-        p.environment = env
-        let inPipe = Pipe(), outPipe = Pipe()
-        p.standardInput = inPipe
-        p.standardOutput = outPipe
-        p.standardError = outPipe
-        try p.run()
         // Typed (a pause after each line), then pasted (one write).
-        for chunk in ["let total = range(5)\n", "  |> map(|x| x + 1)\n", "  |> sum\n", "total * 100\n",
+        let out = try ReplTests.onTerminal(["let total = range(5)\n", "  |> map(|x| x + 1)\n", "  |> sum\n", "total * 100\n",
                       "let pasted = [1, 2]\n  |> map(|x| x * 3)\npasted\n", "_?\n",
-                      "print(\"pasted \" + \"once\")\n  |> str\n", ":quit\n"] {
-            try? inPipe.fileHandleForWriting.write(contentsOf: Data(chunk.utf8))
-            Thread.sleep(forTimeInterval: 0.4)
-        }
-        try? inPipe.fileHandleForWriting.close()
-        let out = String(decoding: outPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
+                      "print(\"pasted \" + \"once\")\n  |> str\n", ":quit\n"], term: "dumb", home: "mlw-pty3")
         XCTAssertTrue(out.contains("1500"), "the typed pipeline bound the whole value: \(out)")
         XCTAssertTrue(out.contains("[3, 6]"), "the pasted pipeline ran: \(out)")
         XCTAssertTrue(out.contains("_: list"), "_ holds the last value shown: \(out)")

@@ -178,28 +178,34 @@ final class ReplTests: XCTestCase {
 
     /// On a terminal, Ctrl-C abandons the line being typed and the session goes on.
     func testCtrlCAbandonsTheTypedLine() throws {
+        let out = try ReplTests.onTerminal(["let broken = (1 +", "\u{3}", "40 + 2\n", ":quit\n"], term: "dumb", home: "mlw-pty2")
+        XCTAssertTrue(out.contains("42"), "the next input runs after Ctrl-C: \(out)")
+        XCTAssertFalse(out.contains("error"), "the abandoned line is not evaluated: \(out)")
+    }
+
+    /// Runs `mlw repl` on a pseudo-terminal (script(1)) with TERM=`term`, writes `chunks`
+    /// with a pause after each (as typed), and returns everything the terminal showed.
+    static func onTerminal(_ chunks: [String], term: String, home: String) throws -> String {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw XCTSkip("no script(1)") }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-        p.arguments = ["-qec", "\(Self.binary.path) repl", "/dev/null"]
+        p.arguments = ["-qec", "\(binary.path) repl", "/dev/null"]
         var env = ProcessInfo.processInfo.environment
-        env["MLW_HOME"] = NSTemporaryDirectory() + "mlw-pty2-\(getpid())"
-        env["TERM"] = "dumb"
+        env["MLW_HOME"] = NSTemporaryDirectory() + "\(home)-\(getpid())"
+        env["TERM"] = term
         p.environment = env
         let inPipe = Pipe(), outPipe = Pipe()
         p.standardInput = inPipe
         p.standardOutput = outPipe
         p.standardError = outPipe
         try p.run()
-        for chunk in ["let broken = (1 +", "\u{3}", "40 + 2\n", ":quit\n"] {
+        for chunk in chunks {
             try? inPipe.fileHandleForWriting.write(contentsOf: Data(chunk.utf8))
             Thread.sleep(forTimeInterval: 0.4)
         }
         try? inPipe.fileHandleForWriting.close()
         let out = String(decoding: outPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
-        XCTAssertTrue(out.contains("42"), "the next input runs after Ctrl-C: \(out)")
-        XCTAssertFalse(out.contains("error"), "the abandoned line is not evaluated: \(out)")
+        return out
     }
 }
-
