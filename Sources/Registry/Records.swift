@@ -90,6 +90,9 @@ public struct Run: Codable, Sendable, Equatable, SnakeCaseRecord {
     public var processStart: Int64?
     /// The run this one re-ran (`mlw reproduce`); nil for every other run (and before v4).
     public var reproduces: String? = nil
+    /// The run this one is a child of (a grid search trial names the search's run); nil
+    /// for a top-level run (and before v5).
+    public var parentRun: String? = nil
 }
 
 /// A row of `metric`: one value of one key at one step of a run.

@@ -11,9 +11,11 @@ public struct RunFilter: Sendable, Equatable {
     public var script: String?
     /// Parameter name -> value as text (`ParamValue.description`), all must match.
     public var params: [String: String]
+    /// Only children of this run (id or unique prefix).
+    public var parent: String?
 
-    public init(status: RunStatus? = nil, script: String? = nil, params: [String: String] = [:]) {
-        self.status = status; self.script = script; self.params = params
+    public init(status: RunStatus? = nil, script: String? = nil, params: [String: String] = [:], parent: String? = nil) {
+        self.status = status; self.script = script; self.params = params; self.parent = parent
     }
 }
 
@@ -27,7 +29,8 @@ extension Registry {
     public func startRun(
         script: String, scriptHash: String, params: [String: ParamValue] = [:], seed: Int? = nil,
         gitCommit: String? = nil, host: String = Processes.hostName,
-        mlwVersion: String = Registry.defaultMLWVersion, startedAt: Date = Date(), reproduces: RunID? = nil
+        mlwVersion: String = Registry.defaultMLWVersion, startedAt: Date = Date(), reproduces: RunID? = nil,
+        parentRun: RunID? = nil
     ) throws -> RunID {
         let hash = scriptHash.lowercased()
         guard hash.count == 64, hash.allSatisfy(\.isHexDigit) else {
@@ -37,16 +40,17 @@ extension Registry {
         let processStart = Processes.startTime(getpid())
         return try write { db in
             let original = try reproduces.map { try resolveRunID(db, $0) }
+            let parent = try parentRun.map { try resolveRunID(db, $0) }
             var id = Registry.newRunID()
             while try Int.fetchOne(db, sql: "SELECT 1 FROM run WHERE id = ?", arguments: [id]) != nil { id = Registry.newRunID() }
             // Plain SQL rather than the record's Codable insert: the generic encoding path costs
             // more than the rest of an empty `mlw run` (columns as in `Run`).
             try db.execute(sql: """
                 INSERT INTO run (id, script, script_sha256, git_commit, params, seed, started_at, ended_at, status, error,
-                                 host, mlw_version, pid, process_start, reproduces)
-                VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 'running', NULL, ?, ?, ?, ?, ?)
+                                 host, mlw_version, pid, process_start, reproduces, parent_run)
+                VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 'running', NULL, ?, ?, ?, ?, ?, ?)
                 """, arguments: [id, script, hash, gitCommit, paramsJSON, seed, Registry.timestamp(startedAt),
-                                 host, mlwVersion, Int(getpid()), processStart, original])
+                                 host, mlwVersion, Int(getpid()), processStart, original, parent])
             return id
         }
     }
@@ -196,6 +200,7 @@ extension Registry {
             var request = Run.all().order(Column("started_at").desc, Column("id"))
             if let status = filter.status { request = request.filter(Column("status") == status.rawValue) }
             if let script = filter.script { request = request.filter(Column("script") == script) }
+            if let parent = filter.parent { request = request.filter(Column("parent_run") == (try resolveRunID(db, parent))) }
             // Parameters are matched in Swift on their text form, so 30, "30" and 30.0 typed
             // at the CLI behave the same whatever JSON type the script used.
             var result: [Run] = []
@@ -264,7 +269,9 @@ extension Registry {
                     .order(Column("model_name"), Column("version")).fetchAll(db).map(withPath),
                 links: try RunArtifact.filter(Column("run_id") == run.id).order(Column("label"), Column("artifact_sha256")).fetchAll(db),
                 reproducedBy: try String.fetchAll(db, sql: "SELECT id FROM run WHERE reproduces = ? ORDER BY started_at, id",
-                                                  arguments: [run.id]))
+                                                  arguments: [run.id]),
+                children: try String.fetchAll(db, sql: "SELECT id FROM run WHERE parent_run = ? ORDER BY started_at, id",
+                                              arguments: [run.id]))
         }
     }
 
@@ -329,4 +336,6 @@ public struct RunDetails: Codable, Sendable, Equatable {
     public var links: [RunArtifact] = []
     /// Runs made by `mlw reproduce` of this one, oldest first.
     public var reproducedBy: [RunID] = []
+    /// Child runs (`parent_run` = this run), oldest first.
+    public var children: [RunID] = []
 }

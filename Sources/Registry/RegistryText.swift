@@ -25,15 +25,19 @@ public enum RegistryText {
     }
 
     /// `run  status  script  seed  started  duration  params`, plus a `reproduces` column
-    /// (the original run's id) when any listed run was made by `mlw reproduce`.
+    /// (the original run's id) when any listed run was made by `mlw reproduce`, and a
+    /// `parent` column when any listed run is a child run.
     public static func runs(_ runs: [Run]) -> String {
         if runs.isEmpty { return "no runs\n" }
         let linked = runs.contains { $0.reproduces != nil }
+        let children = runs.contains { $0.parentRun != nil }
         var headers = ["run", "status", "script", "seed", "started", "duration"]
         if linked { headers.append("reproduces") }
+        if children { headers.append("parent") }
         return TextTable(headers + ["params"], runs.map { r in
             var row = [r.id, r.status.rawValue, r.script, r.seed.map(String.init) ?? "-", TextTable.format(r.startedAt), duration(r)]
             if linked { row.append(r.reproduces ?? "-") }
+            if children { row.append(r.parentRun ?? "-") }
             return row + [paramsText(r.params)]
         }).render()
     }
@@ -50,6 +54,8 @@ public enum RegistryText {
         if let error = r.error { fields.append(["error", error]) }
         if let original = r.reproduces { fields.append(["reproduces", original]) }
         if !d.reproducedBy.isEmpty { fields.append(["reproduced_by", d.reproducedBy.joined(separator: ",")]) }
+        if let parent = r.parentRun { fields.append(["parent_run", parent]) }
+        if !d.children.isEmpty { fields.append(["children", String(d.children.count)]) }
         var out = TextTable(["field", "value"], fields).render()
         if !r.params.isEmpty {
             out += "\n" + TextTable(["param", "value"], r.params.sorted { $0.key < $1.key }.map { [$0.key, $0.value.description] }).render()

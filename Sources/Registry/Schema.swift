@@ -11,7 +11,7 @@ public enum RegistrySchema {
     public static let applicationID: Int32 = 0x4D4C_5752
 
     /// Identifiers of the migrations this build knows, in order.
-    public static var migrationIdentifiers: [String] { ["v1-initial", "v2-run-process", "v3-version-kind", "v4-run-reproduces"] }
+    public static var migrationIdentifiers: [String] { ["v1-initial", "v2-run-process", "v3-version-kind", "v4-run-reproduces", "v5-run-parent"] }
 
     /// The migrator that creates and upgrades the schema.
     static var migrator: DatabaseMigrator {
@@ -42,6 +42,13 @@ public enum RegistrySchema {
             try db.execute(sql: "ALTER TABLE run ADD COLUMN reproduces TEXT REFERENCES run(id)")
             try db.execute(sql: "CREATE INDEX run_reproduces ON run(reproduces) WHERE reproduces IS NOT NULL")
             try db.execute(sql: "PRAGMA user_version = 4")
+        }
+        // A child run names its parent (a grid search's trials name the search's run); NULL
+        // for a top-level run. A run cannot be its own parent.
+        migrator.registerMigration("v5-run-parent") { db in
+            try db.execute(sql: "ALTER TABLE run ADD COLUMN parent_run TEXT REFERENCES run(id) CHECK (parent_run <> id)")
+            try db.execute(sql: "CREATE INDEX run_parent ON run(parent_run) WHERE parent_run IS NOT NULL")
+            try db.execute(sql: "PRAGMA user_version = 5")
         }
         return migrator
     }

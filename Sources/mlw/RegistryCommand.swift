@@ -85,11 +85,13 @@ extension RegistryCommand {
         static let configuration = CommandConfiguration(abstract: "List recorded runs, newest first.")
         @Option(help: "Only runs with this status: running, finished, failed or killed.") var status: String?
         @Option(help: "Only runs of this script path, as recorded.") var script: String?
+        @Option(help: ArgumentHelp("Only child runs of this run (id or unique prefix), e.g. a grid search's trials.",
+                                   valueName: "run")) var parent: String?
         @Option(help: "At most this many runs.") var limit = 20
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            var filter = RunFilter(script: script)
+            var filter = RunFilter(script: script, parent: parent)
             if let status {
                 guard let s = RunStatus(rawValue: status) else {
                     throw fail("unknown status '\(status)' (expected running, finished, failed or killed)", code: 2)

@@ -101,9 +101,11 @@ public let registryLibrary = Library("registry", doc: "Model registry and run tr
             return .nil
         }
     },
-    NativeFunction("runs", [Param("status", .optional(.string), .nil), Param("script", .optional(.string), .nil), Param("limit", .int, .int(20))],
-                   doc: "Recorded runs, newest first, optionally only those with a status (running, finished, failed, killed) or script path. "
-                       + "Each is {id, script, script_sha256, status, seed, params, git_commit, started, ended, error, reproduces}.",
+    NativeFunction("runs", [Param("status", .optional(.string), .nil), Param("script", .optional(.string), .nil), Param("limit", .int, .int(20)),
+                            Param("parent", .optional(.string), .nil)],
+                   doc: "Recorded runs, newest first, optionally only those with a status (running, finished, failed, killed), script path "
+                       + "or parent run (its child runs, e.g. a grid search's trials). "
+                       + "Each is {id, script, script_sha256, status, seed, params, git_commit, started, ended, error, reproduces, parent_run}.",
                    example: "runs(status: \"running\", limit: 5)[0].script", result: "\"<repl>\"") { a in
         var filter = RunFilter()
         if !a.isNil("status") {
@@ -112,6 +114,7 @@ public let registryLibrary = Library("registry", doc: "Model registry and run tr
             filter.status = status
         }
         if !a.isNil("script") { filter.script = try a.string("script") }
+        if !a.isNil("parent") { filter.parent = try a.string("parent") }
         let limit = try a.int("limit")
         guard limit >= 0 else { throw a.invalid("limit", "must be >= 0, got \(limit)") }
         return try withRegistry(a) { registry, _ in .list(try registry.runs(filter: filter, limit: limit).map(RegistryValues.run)) }

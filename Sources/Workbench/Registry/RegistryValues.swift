@@ -53,7 +53,7 @@ enum RegistryValues {
                  ("reason", .string(reason.rawValue))])
     }
 
-    /// `{id, script, script_sha256, status, seed, params, git_commit, started, ended, error, reproduces}`
+    /// `{id, script, script_sha256, status, seed, params, git_commit, started, ended, error, reproduces, parent_run}`
     static func run(_ r: Run) -> Value {
         .record([
             ("id", .string(r.id)), ("script", .string(r.script)), ("script_sha256", .string(r.scriptSha256)),
@@ -61,6 +61,7 @@ enum RegistryValues {
             ("params", .record(r.params.sorted { $0.key < $1.key }.map { ($0.key, param($0.value)) })),
             ("git_commit", optional(r.gitCommit)), ("started", date(r.startedAt)),
             ("ended", r.endedAt.map(date) ?? .nil), ("error", optional(r.error)), ("reproduces", optional(r.reproduces)),
+            ("parent_run", optional(r.parentRun)),
         ])
     }
 
