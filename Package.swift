@@ -50,6 +50,8 @@ let package = Package(
         .target(name: "Train", dependencies: ["FileIO", "Support", "Graph", "Tensor"], swiftSettings: v5),
         // Graph optimizer passes, memory planner, inspection and ONNX export.
         .target(name: "Optimize", dependencies: ["FileIO", "Support", "Graph", "Train", "Compress", "Tensor"], swiftSettings: v5),
+        // The tree family: histogram gradient boosting, forests, isolation forests, TreeSHAP.
+        .target(name: "Trees", dependencies: ["CKernels", "Graph", "Train", "Tensor"], swiftSettings: v5),
         // Distillation, pruning (CSR storage), int8 quantization, model comparison.
         .target(name: "Compress", dependencies: ["Graph", "Train", "Tensor"], swiftSettings: v5),
         .target(name: "Registry", dependencies: ["FileIO", "Checksum", "JSON", .product(name: "GRDB", package: "GRDB.swift")]),
@@ -98,6 +100,7 @@ let package = Package(
         .testTarget(name: "FramesTests", dependencies: ["FileIO", "Frames"]),
         .testTarget(name: "GraphTests", dependencies: ["Graph"], swiftSettings: v5),
         .testTarget(name: "TrainTests", dependencies: ["Train", "Optimize", "Frames"], swiftSettings: v5),
+        .testTarget(name: "TreesTests", dependencies: ["Trees", "Optimize", "Train", "Graph", "Tensor"], swiftSettings: v5),
         .testTarget(name: "OptimizeTests", dependencies: ["Optimize", "Train"], swiftSettings: v5),
         .testTarget(name: "CompressTests", dependencies: ["Compress", "Optimize", "Train", "Frames"], swiftSettings: v5),
         .testTarget(name: "RegistryTests", dependencies: ["Registry"]),

@@ -70,6 +70,9 @@ public struct OpName: RawRepresentable, Hashable, Codable, Sendable, Comparable,
     public static let quantize = OpName(rawValue: "quantize")
     public static let dequantize = OpName(rawValue: "dequantize")
 
+    // Trees (OpsTree.swift): a fitted tree ensemble as flattened node arrays.
+    public static let treeEnsemble = OpName(rawValue: "tree_ensemble")
+
     /// The binary elementwise ops (an `elementwise` chain step may be one of them).
     public static let binaryElementwise: Set<OpName> = [.add, .sub, .mul, .div]
     /// Ops that act on each value alone and carry no parameters: a pruned unit's width

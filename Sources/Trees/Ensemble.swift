@@ -1,0 +1,115 @@
+import Graph
+import Tensor
+import Train
+
+/// A fitted ensemble: trees, the output column each adds to, and how the sums map to
+/// outputs (`TreeTransform`). It becomes (and is read back from) one `tree_ensemble` node.
+public struct Ensemble: Equatable, Sendable {
+    public var trees: [Tree] = []
+    public var output: [Int] = []
+    public var outputs: Int
+    public var features: Int
+    public var base: [Double]
+    public var transform: TreeTransform
+    public var scale = 1.0
+    /// Feature names (for rules, importances and contributions); "x0", "x1"... when unknown.
+    public var featureNames: [String]
+
+    public init(outputs: Int, features: Int, base: [Double], transform: TreeTransform, featureNames: [String]? = nil) {
+        self.outputs = outputs; self.features = features; self.base = base; self.transform = transform
+        self.featureNames = featureNames ?? (0..<features).map { "x\($0)" }
+    }
+
+    /// Largest node count of a model (float32 node indices stay exact below 2^24).
+    public static let maxNodes = 1 << 24
+
+    /// The flattened arrays the op reads: nodes [M, 8], trees [T, 2], meta [2 + K].
+    public func tensors() throws -> (nodes: Tensor, trees: Tensor, meta: Tensor) {
+        var nodes: [Float] = [], roots: [Float] = []
+        var at = 0
+        for (i, t) in trees.enumerated() {
+            roots += [Float(at), Float(output[i])]
+            for n in 0..<t.nodeCount {
+                let leaf = t.feature[n] < 0
+                nodes += [Float(t.feature[n]), leaf ? 0 : t.threshold[n], leaf ? 0 : Float(Int(t.left[n]) + at),
+                          leaf ? 0 : Float(Int(t.right[n]) + at), leaf ? Float(t.value[n]) : 0, Float(t.missingLeft[n]),
+                          Float(t.gain[n]), Float(t.cover[n])]
+            }
+            at += t.nodeCount
+        }
+        guard at <= Ensemble.maxNodes else { throw TrainError("the ensemble has \(at) nodes, more than \(Ensemble.maxNodes)") }
+        if trees.isEmpty { nodes = [-1, 0, 0, 0, 0, 0, 0, 0] }   // the op needs one node; no tree reads it
+        let meta = [Float(transform.rawValue), Float(scale)] + base.map { Float($0) }
+        return (try Tensor(nodes, shape: [Swift.max(at, 1), 8]), try Tensor(roots, shape: [trees.count, 2]), try Tensor(meta, shape: [meta.count]))
+    }
+
+    /// The model: input x [batch, features] -> tree_ensemble -> [batch, outputs], with the
+    /// task and feature names stored as blobs.
+    public func model(task: ModelTask?) throws -> Model {
+        var g = Graph()
+        let x = try g.input("x", shape: [.batch, .fixed(features)])
+        let (n, t, m) = try tensors()
+        let ids = [try g.param("tree_nodes", n, trainable: false), try g.param("tree_roots", t, trainable: false),
+                   try g.param("tree_meta", m, trainable: false)]
+        let out = try g.op(.treeEnsemble, [x] + ids, label: "trees")
+        g.outputs = [out]
+        var model = Model(graph: g)
+        model.task = task
+        model.blobs[Ensemble.namesBlob] = featureNames.joined(separator: "\n")
+        return model
+    }
+
+    public static let namesBlob = "feature_names"
+
+    /// The ensemble inside a model (nil when the model has no tree_ensemble node).
+    public static func of(_ m: Model) throws -> Ensemble? {
+        let g = m.graph
+        guard let node = g.nodes.first(where: { $0.op == .treeEnsemble }) else { return nil }
+        func param(_ i: Int) throws -> [Float] {
+            guard let t = g.params[g.nodes[node.inputs[i]].name] else { throw TrainError("tree_ensemble: input \(i) is not a stored parameter") }
+            return t.toFloats()
+        }
+        let nodes = try param(1), roots = try param(2), meta = try param(3)
+        guard let f = g.nodes[node.inputs[0]].shape.last?.size, meta.count >= 3, let tr = TreeTransform(rawValue: Int(meta[0])) else {
+            throw TrainError("tree_ensemble: malformed meta")
+        }
+        var e = Ensemble(outputs: meta.count - 2, features: f, base: meta[2...].map(Double.init), transform: tr)
+        e.scale = Double(meta[1])
+        if let names = m.blobs[namesBlob]?.split(separator: "\n", omittingEmptySubsequences: false).map(String.init), names.count == f {
+            e.featureNames = names
+        }
+        let m6 = nodes.count / 8
+        for k in 0..<(roots.count / 2) {
+            let root = Int(roots[2 * k])
+            // Nodes of this tree: from its root up to the next tree's root (they are contiguous).
+            let end = k + 1 < roots.count / 2 ? Int(roots[2 * k + 2]) : m6
+            guard root >= 0, root < end, end <= m6 else { throw TrainError("tree_ensemble: tree \(k) has bad node range") }
+            var t = Tree()
+            t.feature = []; t.bin = []; t.threshold = []; t.missingLeft = []; t.left = []; t.right = []; t.value = []; t.gain = []; t.cover = []
+            for i in root..<end {
+                let r = Array(nodes[(8 * i)..<(8 * i + 8)])
+                let leaf = r[0] < 0
+                guard r.allSatisfy({ !$0.isNaN }), r[0] < Float(f), leaf || (r[2] > Float(i) && r[2] < Float(end) && r[3] > Float(i) && r[3] < Float(end)) else {
+                    throw TrainError("tree_ensemble: node \(i) is malformed")
+                }
+                t.feature.append(Int32(r[0])); t.bin.append(0); t.threshold.append(r[1]); t.missingLeft.append(UInt8(r[5]))
+                t.left.append(leaf ? -1 : Int32(Int(r[2]) - root)); t.right.append(leaf ? -1 : Int32(Int(r[3]) - root))
+                t.value.append(Double(r[4])); t.gain.append(Double(r[6])); t.cover.append(Double(r[7]))
+            }
+            e.trees.append(t); e.output.append(Int(roots[2 * k + 1]))
+        }
+        return e
+    }
+
+    /// Raw per-output sums plus base (before the transform) for rows of x [n][features].
+    public func rawScores(_ x: [Float], rows: Int) -> [Double] {
+        var out = [Double](repeating: 0, count: rows * outputs)
+        x.withUnsafeBufferPointer { xp in
+            for i in 0..<rows {
+                for (k, t) in trees.enumerated() { out[i * outputs + output[k]] += t.value[t.leaf(xp.baseAddress! + i * features)] }
+                for c in 0..<outputs { out[i * outputs + c] = base[c] + out[i * outputs + c] * (transform == .raw ? 1 : scale) }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,52 @@
+/// One fitted tree, nodes in creation order (children after their parent). A leaf has
+/// feature -1 and its output in `value`; an internal node sends x[feature] <= threshold
+/// (bin <= bin in the training data) left and NaN to the side `missingLeft` says.
+public struct Tree: Equatable, Sendable {
+    public var feature: [Int32] = [-1]
+    public var bin: [Int32] = [0]
+    public var threshold: [Float] = [0]
+    public var missingLeft: [UInt8] = [0]
+    public var left: [Int32] = [-1]
+    public var right: [Int32] = [-1]
+    public var value: [Double] = [0]
+    /// Split gain of internal nodes (0 for leaves): feature importance by gain.
+    public var gain: [Double] = [0]
+    /// Training rows (weighted by bagging) that reached each node: TreeSHAP's cover.
+    public var cover: [Double] = [0]
+
+    public init() {}
+
+    public var nodeCount: Int { feature.count }
+    public var leafCount: Int { feature.filter { $0 < 0 }.count }
+
+    /// Turns leaf `node` into a split and appends its two children (leaves); returns them.
+    mutating func split(_ node: Int, feature f: Int, bin b: Int, threshold t: Float, missingLeft ml: Bool, gain g: Double) -> (Int, Int) {
+        let l = nodeCount, r = nodeCount + 1
+        feature[node] = Int32(f); bin[node] = Int32(b); threshold[node] = t; missingLeft[node] = ml ? 1 : 0
+        left[node] = Int32(l); right[node] = Int32(r); gain[node] = g; value[node] = 0
+        for _ in 0..<2 {
+            feature.append(-1); bin.append(0); threshold.append(0); missingLeft.append(0)
+            left.append(-1); right.append(-1); value.append(0); gain.append(0); cover.append(0)
+        }
+        return (l, r)
+    }
+
+    /// Depth of the deepest leaf (a single leaf: 0).
+    public var depth: Int {
+        var best = 0, stack = [(0, 0)]
+        while let (n, d) = stack.popLast() {
+            if feature[n] < 0 { best = Swift.max(best, d) } else { stack.append((Int(left[n]), d + 1)); stack.append((Int(right[n]), d + 1)) }
+        }
+        return best
+    }
+
+    /// The leaf a row of raw features reaches.
+    public func leaf(_ x: UnsafePointer<Float>) -> Int {
+        var n = 0
+        while feature[n] >= 0 {
+            let v = x[Int(feature[n])]
+            n = Int((v.isNaN ? missingLeft[n] != 0 : v <= threshold[n]) ? left[n] : right[n])
+        }
+        return n
+    }
+}
