@@ -101,13 +101,21 @@ public struct Ensemble: Equatable, Sendable {
         return e
     }
 
-    /// Raw per-output sums plus base (before the transform) for rows of x [n][features].
+    /// Per-output scores before the op's nonlinear transform: base + sum (raw), base + sum ·
+    /// scale (mean), the plain sum of leaf values (isolation: path lengths; logMean).
     public func rawScores(_ x: [Float], rows: Int) -> [Double] {
         var out = [Double](repeating: 0, count: rows * outputs)
         x.withUnsafeBufferPointer { xp in
             for i in 0..<rows {
                 for (k, t) in trees.enumerated() { out[i * outputs + output[k]] += t.value[t.leaf(xp.baseAddress! + i * features)] }
-                for c in 0..<outputs { out[i * outputs + c] = base[c] + out[i * outputs + c] * (transform == .raw ? 1 : scale) }
+                for c in 0..<outputs {
+                    let v = out[i * outputs + c]
+                    switch transform {
+                    case .raw: out[i * outputs + c] = base[c] + v
+                    case .mean: out[i * outputs + c] = base[c] + v * scale
+                    case .isolation, .logMean: break
+                    }
+                }
             }
         }
         return out
