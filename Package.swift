@@ -27,6 +27,9 @@ let package = Package(
     targets: [
         // GNU readline, linked from the system (Debian: libreadline-dev).
         .systemLibrary(name: "CReadline", path: "Sources/CReadline"),
+        // Parquet page codecs and SQLite for Frames (Debian: libzstd-dev libsnappy-dev zlib1g-dev libsqlite3-dev).
+        .systemLibrary(name: "CCodecs", path: "Sources/CCodecs"),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         // Hand-written SIMD kernels (AVX2/FMA with runtime dispatch and portable fallbacks).
         .target(
             name: "CKernels",
@@ -44,7 +47,7 @@ let package = Package(
         // SHA-256 shared by data lineage, the stage cache and the artifact store.
         .target(name: "CChecksum", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "Checksum", dependencies: ["CChecksum"]),
-        .target(name: "Frames", dependencies: ["FileIO", "Checksum", "JSON", "Support"]),
+        .target(name: "Frames", dependencies: ["FileIO", "Checksum", "JSON", "Support", "CCodecs", "CSQLite"]),
         // The graph IR, its op table, executor and autodiff; training on top of it.
         .target(name: "Graph", dependencies: ["Support", "Tensor"], swiftSettings: v5),
         .target(name: "Train", dependencies: ["FileIO", "Support", "Graph", "Tensor"], swiftSettings: v5),
@@ -97,7 +100,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "LangTests", dependencies: ["Lang", "JSON"], swiftSettings: v5),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
-        .testTarget(name: "FramesTests", dependencies: ["FileIO", "Frames"]),
+        .testTarget(name: "FramesTests", dependencies: ["FileIO", "Frames"], exclude: ["Python", "Fixtures"]),
         .testTarget(name: "GraphTests", dependencies: ["Graph"], swiftSettings: v5),
         .testTarget(name: "TrainTests", dependencies: ["Train", "Optimize", "Frames"], swiftSettings: v5),
         .testTarget(name: "TreesTests", dependencies: ["Trees", "Optimize", "Train", "Graph", "Tensor"], swiftSettings: v5),

@@ -3,6 +3,8 @@ import Foundation
 /// The type of a dataset column.
 public enum ColumnType: String, Codable, Sendable, CaseIterable {
     case int, float, string, category
+    /// Microseconds since the Unix epoch (UTC) in `.int` data; see `Datetime`.
+    case datetime
 }
 
 /// The typed values of one column. Missing cells keep a placeholder (0, NaN, "",
@@ -32,6 +34,8 @@ public struct Column: Equatable, Sendable {
     public var name: String
     public var data: ColumnData
     public var missing: [Bool]
+    /// `.int` data holding microseconds since the epoch (UTC): the `datetime` type.
+    public var isDatetime = false
 
     public init(name: String, data: ColumnData, missing: [Bool]? = nil) {
         self.name = name
@@ -56,7 +60,7 @@ public struct Column: Equatable, Sendable {
     public var type: ColumnType {
         switch data {
         case .float: return .float
-        case .int: return .int
+        case .int: return isDatetime ? .datetime : .int
         case .string: return .string
         case .category: return .category
         }
@@ -95,7 +99,10 @@ public struct Column: Equatable, Sendable {
         let m = rows.map { missing[$0] }
         switch data {
         case .float(let v): return Column(name: name, data: .float(rows.map { v[$0] }), missing: m)
-        case .int(let v): return Column(name: name, data: .int(rows.map { v[$0] }), missing: m)
+        case .int(let v):
+            var c = Column(name: name, data: .int(rows.map { v[$0] }), missing: m)
+            c.isDatetime = isDatetime
+            return c
         case .string(let v): return Column(name: name, data: .string(rows.map { v[$0] }), missing: m)
         case .category(let c, let l):
             return Column(name: name, data: .category(codes: rows.map { c[$0] }, levels: l), missing: m)

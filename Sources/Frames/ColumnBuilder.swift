@@ -4,7 +4,7 @@ import Foundation
 /// start as int, widen to float on the first non-integer number, and ask for a
 /// re-read as text on the first non-number (earlier cells' exact text is gone by then).
 struct ColumnBuilder {
-    enum Kind { case int, float, text, needsText }
+    enum Kind { case int, float, text, needsText, datetime }
     let name: String
     let declared: ColumnType?
     var kind: Kind
@@ -23,13 +23,14 @@ struct ColumnBuilder {
         case .int?: kind = .int
         case .float?: kind = .float
         case .string?, .category?: kind = .text
+        case .datetime?: kind = .datetime
         case nil: kind = forceText ? .text : .int
         }
     }
 
     mutating func reserve(_ n: Int) {
         switch kind {
-        case .int: ints.reserveHuge(n)
+        case .int, .datetime: ints.reserveHuge(n)
         case .float: doubles.reserveHuge(n)
         case .text: codes.reserveCapacity(n)
         case .needsText: break
@@ -40,7 +41,7 @@ struct ColumnBuilder {
         missingRows.append(count)
         count += 1
         switch kind {
-        case .int: ints.append(0)
+        case .int, .datetime: ints.append(0)
         case .float: doubles.append(.nan)
         case .text: codes.append(-1)
         case .needsText: break
@@ -79,6 +80,9 @@ struct ColumnBuilder {
             count += 1
         case .needsText:
             count += 1
+        case .datetime:
+            guard let v = Datetime.parse(p, n) else { throw conflict(p, n, "datetime (ISO 8601)", line) }
+            ints.append(v); count += 1
         }
     }
 
@@ -110,7 +114,14 @@ struct ColumnBuilder {
             return Column(name: name, data: .int(ints), missing: missing)
         case .float:
             return Column(name: name, data: .float(doubles), missing: missing)
+        case .datetime:
+            return Column.datetime(name: name, micros: ints, missing: missing)
         case .text, .needsText:
+            // Inferred text whose every distinct value is an ISO date or timestamp.
+            if declared == nil, kind == .text, Datetime.allParse(levels) {
+                let micros = levels.map { Datetime.parse($0)! }
+                return Column.datetime(name: name, micros: codes.map { $0 < 0 ? 0 : micros[Int($0)] }, missing: missing)
+            }
             let nonMissing = count - missingRows.count
             let asCategory = declared == .category
                 || (declared == nil && levels.count <= maxCategoryLevels && levels.count * 2 <= nonMissing)

@@ -20,6 +20,7 @@ extension Dataset: CustomStringConvertible {
             table.append(columns.map { c in
                 let v = c.value(at: r)
                 if v.isNull { return "NA" }
+                if c.isDatetime, case .int(let t) = v { return Datetime.format(t) }
                 if case .double(let d) = v { return PreviewText.number(d) }
                 return clip(v.description)
             })

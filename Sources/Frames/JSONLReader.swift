@@ -96,6 +96,11 @@ public func inferColumn(from values: [DataValue], name: String, maxCategoryLevel
         if let c = index[s] { return c }
         let c = Int32(levels.count); levels.append(s); index[s] = c; return c
     }
+    // Strings that are all ISO dates or timestamps make a datetime column.
+    if values.allSatisfy({ if case .string = $0 { return true }; return $0.isNull }), Datetime.allParse(levels) {
+        let micros = levels.map { Datetime.parse($0)! }
+        return Column.datetime(name: name, micros: codes.map { $0 < 0 ? 0 : micros[Int($0)] }, missing: missing)
+    }
     let nonMissing = missing.filter { !$0 }.count
     if levels.count <= maxCategoryLevels && levels.count * 2 <= nonMissing {
         return Column(name: name, data: .category(codes: codes, levels: levels), missing: missing)

@@ -39,7 +39,7 @@ extension Dataset {
                 guard !c.missing[r] else { continue }
                 switch c.data {
                 case .float(let v): out.append(contentsOf: csvNumber(v[r]).utf8)
-                case .int(let v): out.append(contentsOf: String(v[r]).utf8)
+                case .int(let v): out.append(contentsOf: (c.isDatetime ? Datetime.format(v[r]) : String(v[r])).utf8)
                 case .string(let v): appendCSVField(v[r], delimiter: d, to: &out)
                 case .category(let codes, let levels): appendCSVField(levels[Int(codes[r])], delimiter: d, to: &out)
                 }
@@ -67,7 +67,7 @@ extension Dataset {
                     else if x.isInfinite {
                         throw DataError(.badArgument, "column '\(c.name)', row \(r): \(x < 0 ? "-" : "")infinity cannot be written as JSON")
                     } else { w.double(x) }
-                case .int(let v): w.int(v[r])
+                case .int(let v): if c.isDatetime { w.string(Datetime.format(v[r])) } else { w.int(v[r]) }
                 case .string(let v): w.string(v[r])
                 case .category(let codes, let levels): w.string(levels[Int(codes[r])])
                 }
