@@ -57,6 +57,8 @@ let package = Package(
         .target(name: "Trees", dependencies: ["CKernels", "Graph", "Train", "Tensor"], swiftSettings: v5),
         // Distillation, pruning (CSR storage), int8 quantization, model comparison.
         .target(name: "Compress", dependencies: ["Graph", "Train", "Tensor"], swiftSettings: v5),
+        // Classical models fitted by their own algorithms into graphs: linear/logistic regression, k-means, PCA, kNN, naive Bayes.
+        .target(name: "Classical", dependencies: ["CKernels", "Support", "Tensor", "Graph", "Train"], swiftSettings: v5),
         .target(name: "Registry", dependencies: ["FileIO", "Checksum", "JSON", .product(name: "GRDB", package: "GRDB.swift")]),
         // The standard library written in MLW itself, shipped as package resources.
         .target(name: "Stdlib", path: "Stdlib", exclude: ["README.md"], resources: [.copy("std")]),
@@ -75,7 +77,7 @@ let package = Package(
         // The serving adapter for graphs: MLW models (and dense safetensors MLPs) behind Serve's
         // ServableModel protocol, through their CompiledModel; the loader `mlw serve` injects.
         .target(name: "ServeModels", dependencies: ["Serve", "Optimize", "Train", "Graph", "Tensor", "Frames"], swiftSettings: v5),
-        .target(name: "Workbench", dependencies: ["FileIO", "Lang", "Stdlib", "Support", "Tensor", "Frames", "Registry", "Graph", "Train", "Optimize", "Compress", "Serve", "ServeModels", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: v5),
+        .target(name: "Workbench", dependencies: ["FileIO", "Lang", "Stdlib", "Support", "Tensor", "Frames", "Registry", "Graph", "Train", "Optimize", "Compress", "Serve", "ServeModels", "Classical", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: v5),
         .executableTarget(
             name: "mlw",
             dependencies: [
@@ -113,6 +115,7 @@ let package = Package(
             exclude: ["Python"],
             swiftSettings: v5
         ),
+        .testTarget(name: "ClassicalTests", dependencies: ["Classical", "Train", "Optimize", "Graph", "Tensor"], swiftSettings: v5),
         .testTarget(name: "MLWTests", dependencies: ["Lang", "Workbench", "ServeModels", "Registry"], swiftSettings: v5),
     ]
 )

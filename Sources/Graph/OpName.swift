@@ -73,6 +73,13 @@ public struct OpName: RawRepresentable, Hashable, Codable, Sendable, Comparable,
     // Trees (OpsTree.swift): a fitted tree ensemble as flattened node arrays.
     public static let treeEnsemble = OpName(rawValue: "tree_ensemble")
 
+    // Selection (OpsSelect.swift): k-means, kNN and top-k for recommenders.
+    public static let sqDist = OpName(rawValue: "sq_dist")
+    public static let argmin = OpName(rawValue: "argmin")
+    public static let topK = OpName(rawValue: "top_k")
+    public static let topKValues = OpName(rawValue: "top_k_values")
+    public static let knnVote = OpName(rawValue: "knn_vote")
+
     /// The binary elementwise ops (an `elementwise` chain step may be one of them).
     public static let binaryElementwise: Set<OpName> = [.add, .sub, .mul, .div]
     /// Ops that act on each value alone and carry no parameters: a pruned unit's width

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Graph
 import Tensor
@@ -263,4 +264,80 @@ func classificationMetrics(outputs out: Tensor, labels: [Int], task t: ModelTask
     var e = classificationMetrics(probs: rows, predicted: predicted, labels: labels, classes: names, task: t.kind)
     if c == 2 { e.threshold = t.threshold ?? 0.5 }
     return e
+}
+
+// MARK: - Brier score, adjusted Rand index, silhouette (checked against sklearn.metrics).
+
+/// Brier score of binary predictions: mean (pᵢ − yᵢ)² of the positive class's probability
+/// (scikit-learn's `brier_score_loss`). Labels 0/1.
+public func brierScore(_ probs: [Double], _ labels: [Int]) throws -> Double {
+    guard probs.count == labels.count, !probs.isEmpty else { throw TrainError("brier_score: \(probs.count) probabilities for \(labels.count) labels") }
+    var s = 0.0
+    for (i, (p, y)) in zip(probs, labels).enumerated() {
+        guard y == 0 || y == 1 else { throw TrainError("brier_score: label \(y) at row \(i) is not 0 or 1") }
+        guard p >= 0, p <= 1 else { throw TrainError("brier_score: probability \(p) at row \(i) is not in [0, 1]") }
+        s += (p - Double(y)) * (p - Double(y))
+    }
+    return s / Double(probs.count)
+}
+
+/// Adjusted Rand index of two labelings of the same rows (scikit-learn's
+/// `adjusted_rand_score`): 1 for identical partitions, about 0 for random ones.
+public func adjustedRandIndex(_ a: [Int], _ b: [Int]) throws -> Double {
+    guard a.count == b.count else { throw TrainError("adjusted_rand: \(a.count) labels against \(b.count)") }
+    let n = a.count
+    // scikit-learn's pair confusion matrix and formula, in float64.
+    var table: [Int: [Int: Int]] = [:], rowSums: [Int: Int] = [:], colSums: [Int: Int] = [:]
+    for (x, y) in zip(a, b) { table[x, default: [:]][y, default: 0] += 1; rowSums[x, default: 0] += 1; colSums[y, default: 0] += 1 }
+    let sumSquares = table.values.flatMap(\.values).map { Double($0) * Double($0) }.reduce(0, +)
+    let nn = Double(n)
+    let c11 = sumSquares - nn
+    let c01 = colSums.values.map { Double($0) * Double($0) }.reduce(0, +) - sumSquares
+    let c10 = rowSums.values.map { Double($0) * Double($0) }.reduce(0, +) - sumSquares
+    let c00 = nn * nn - c01 - c10 - sumSquares
+    if c10 == 0 && c01 == 0 { return 1 }
+    return 2 * (c11 * c00 - c10 * c01) / ((c11 + c10) * (c10 + c00) + (c11 + c01) * (c01 + c00))
+}
+
+/// Mean silhouette coefficient (Euclidean) of x [rows, cols] row-major under `labels`
+/// (scikit-learn's `silhouette_score`): per row (b − a) / max(a, b) with a the mean distance
+/// to its own cluster's other rows, b the smallest mean distance to another cluster; 0 for
+/// a row alone in its cluster. Distances of a block of rows at a time (one product each).
+public func silhouetteScore(_ x: [Double], rows n: Int, cols d: Int, labels: [Int]) throws -> Double {
+    guard labels.count == n else { throw TrainError("silhouette: \(labels.count) labels for \(n) rows") }
+    var ids: [Int: Int] = [:]
+    let codes = labels.map { l -> Int in if let c = ids[l] { return c }; ids[l] = ids.count; return ids.count - 1 }
+    let k = ids.count
+    guard k >= 2, k <= n - 1 else { throw TrainError("silhouette: needs 2 to rows - 1 clusters, got \(k) for \(n) rows") }
+    var sizes = [Int](repeating: 0, count: k)
+    for c in codes { sizes[c] += 1 }
+    var norms = [Double](repeating: 0, count: n)
+    for i in 0..<n { for j in 0..<d { norms[i] += x[i * d + j] * x[i * d + j] } }
+    var xt = [Double](repeating: 0, count: d * n)
+    for i in 0..<n { for j in 0..<d { xt[j * n + i] = x[i * d + j] } }
+    let block = 256
+    var total = 0.0
+    var prod = [Double](repeating: 0, count: block * n)
+    for start in stride(from: 0, to: n, by: block) {
+        let rows = Swift.min(block, n - start)
+        x.withUnsafeBufferPointer { xp in
+            xt.withUnsafeBufferPointer { tp in
+                prod.withUnsafeMutableBufferPointer { pp in mlw_matmul_f64(xp.baseAddress! + start * d, rows, d, tp.baseAddress, n, nil, pp.baseAddress) }
+            }
+        }
+        for r in 0..<rows {
+            let i = start + r
+            guard sizes[codes[i]] > 1 else { continue }
+            var sums = [Double](repeating: 0, count: k)
+            for j in 0..<n where j != i {
+                sums[codes[j]] += Swift.max(0, norms[i] - 2 * prod[r * n + j] + norms[j]).squareRoot()
+            }
+            let a = sums[codes[i]] / Double(sizes[codes[i]] - 1)
+            var b = Double.infinity
+            for c in 0..<k where c != codes[i] { b = Swift.min(b, sums[c] / Double(sizes[c])) }
+            let m = Swift.max(a, b)
+            total += m > 0 ? (b - a) / m : 0
+        }
+    }
+    return total / Double(n)
 }

@@ -64,6 +64,10 @@ public enum ModelFileCheck {
         .qdense: ["act_scale": .number(1e-30...1e30), "act_zero": .int(-65_536...65_536), "act_unsigned": .bool, "activation": plainActivation],
         .sparseDense: ["in": .int(1...maxDim), "activation": plainActivation],
         .elementwise: ["steps": .chain],
+        .sqDist: ["metric": .oneOf(["euclidean", "cosine"])],
+        .topK: ["k": .int(1...maxDim), "smallest": .bool],
+        .topKValues: ["k": .int(1...maxDim), "smallest": .bool],
+        .knnVote: ["classes": .int(0...65_536), "weights": .oneOf(["uniform", "distance"]), "squared": .bool],
     ]
 
     /// The ops the schema gives attributes to (tests check each is in the op table).

@@ -39,9 +39,10 @@ final class ModelValue: NativeValue {
         let task = model.task.map { ", " + $0.summary(outputWidth: model.outputShape.last?.size ?? 1) } ?? ""
         return "<model: \(params(model)) parameters, input \(formatSym(model.inputShape)), output \(formatSym(model.outputShape))\(task)>"
     }
-    var fieldNames: [String] { ["params", "input_shape", "output_shape", "summary", "has_transforms", "task", "classes", "threshold"] }
+    var fieldNames: [String] { ["params", "input_shape", "output_shape", "summary", "has_transforms", "task", "classes", "threshold"] + classicalFieldNames(model) }
 
     func field(_ name: String) throws -> Value? {
+        if let v = try classicalField(model, name) { return v }   // Classical/ClassicalValues.swift
         switch name {
         case "params": return .int(params(model))
         // Feature shapes, without the batch axis.
