@@ -48,6 +48,8 @@ let package = Package(
         .target(name: "CChecksum", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "Checksum", dependencies: ["CChecksum"]),
         .target(name: "Frames", dependencies: ["FileIO", "Checksum", "JSON", "Support", "CCodecs", "CSQLite"]),
+        // read_sql against PostgreSQL (postgres-nio), apart so Frames stays free of SwiftNIO.
+        .target(name: "FramesPostgres", dependencies: ["Frames", .product(name: "PostgresNIO", package: "postgres-nio")]),
         // The graph IR, its op table, executor and autodiff; training on top of it.
         .target(name: "Graph", dependencies: ["Support", "Tensor"], swiftSettings: v5),
         .target(name: "Train", dependencies: ["FileIO", "Support", "Graph", "Tensor"], swiftSettings: v5),
@@ -77,7 +79,7 @@ let package = Package(
         // The serving adapter for graphs: MLW models (and dense safetensors MLPs) behind Serve's
         // ServableModel protocol, through their CompiledModel; the loader `mlw serve` injects.
         .target(name: "ServeModels", dependencies: ["Serve", "Optimize", "Train", "Graph", "Tensor", "Frames"], swiftSettings: v5),
-        .target(name: "Workbench", dependencies: ["FileIO", "Lang", "Stdlib", "Support", "Tensor", "Frames", "Registry", "Graph", "Train", "Optimize", "Compress", "Serve", "ServeModels", "Classical", "Trees", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: v5),
+        .target(name: "Workbench", dependencies: ["FileIO", "Lang", "Stdlib", "Support", "Tensor", "Frames", "FramesPostgres", "Registry", "Graph", "Train", "Optimize", "Compress", "Serve", "ServeModels", "Classical", "Trees", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: v5),
         .executableTarget(
             name: "mlw",
             dependencies: [
@@ -102,7 +104,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "LangTests", dependencies: ["Lang", "JSON"], swiftSettings: v5),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
-        .testTarget(name: "FramesTests", dependencies: ["FileIO", "Frames"], exclude: ["Python", "Fixtures"]),
+        .testTarget(name: "FramesTests", dependencies: ["FileIO", "Frames", "FramesPostgres"], exclude: ["Python", "Fixtures"]),
         .testTarget(name: "GraphTests", dependencies: ["Graph"], swiftSettings: v5),
         .testTarget(name: "TrainTests", dependencies: ["Train", "Optimize", "Frames"], swiftSettings: v5),
         .testTarget(name: "TreesTests", dependencies: ["Trees", "Optimize", "Train", "Graph", "Tensor"], swiftSettings: v5),

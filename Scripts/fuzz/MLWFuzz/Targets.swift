@@ -14,7 +14,7 @@ import Tensor
 import Train
 
 enum FuzzTarget: String, CaseIterable {
-    case parse, interp, csv, jsonl, safetensors, mlwm, json, v2
+    case parse, interp, csv, jsonl, safetensors, mlwm, json, v2, parquet
 
     /// Runs one input; errors are the expected outcome for most inputs and are ignored.
     func run(_ bytes: [UInt8]) {
@@ -27,6 +27,7 @@ enum FuzzTarget: String, CaseIterable {
         case .mlwm: _ = try? ModelFile.decode(bytes)
         case .json: _ = try? JSONParser.parse(bytes)
         case .v2: _ = try? FuzzHarness.decodeInfer(bytes)
+        case .parquet: _ = try? FuzzHarness.viaFile(bytes, ext: "parquet") { try readParquet($0) }
         }
     }
 }
