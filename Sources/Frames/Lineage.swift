@@ -43,3 +43,14 @@ public struct Lineage: Equatable, Sendable, Codable {
         return h.finalizeHex()
     }
 }
+
+extension Lineage {
+    /// A copy that also depends on `other` (a join's right side): its sources are added and
+    /// the step's parameters should name `other.hash`, so a change on either side changes
+    /// the hash.
+    public func merging(_ other: Lineage, _ op: String, _ params: String) -> Lineage {
+        var l = self
+        l.sources += other.sources.filter { !l.sources.contains($0) }
+        return l.appending(op, params)
+    }
+}

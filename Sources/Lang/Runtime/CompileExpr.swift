@@ -31,8 +31,11 @@ extension Compiler {
             let v = expr(x)
             if op == "not" {
                 return { ctx in
-                    guard case .bool(let b) = try v(ctx) else {
-                        throw MLWError.runtime("'not' needs a bool, got \(try v(ctx).typeName)", at: span)
+                    let x = try v(ctx)
+                    guard case .bool(let b) = x else {
+                        // A native operand (a column expression) may define `not` itself.
+                        if case .native(let n) = x, let r = try nativeLogic({ try n.unary("not") }, span) { return r }
+                        throw MLWError.runtime("'not' needs a bool, got \(x.typeName)", at: span)
                     }
                     return .bool(!b)
                 }
@@ -46,17 +49,29 @@ extension Compiler {
         case .and(let a, let b):
             let l = expr(a), r = expr(b)
             return { ctx in
-                guard case .bool(let x) = try l(ctx) else { throw boolError("and", try l(ctx), a.span) }
+                let lv = try l(ctx)
+                guard case .bool(let x) = lv else {
+                    // A native left operand (a column expression) builds a bigger expression.
+                    if case .native(let n) = lv, let v = try nativeLogic({ try n.binary("and", try r(ctx), reversed: false) }, span) { return v }
+                    throw boolError("and", lv, a.span)
+                }
                 if !x { return .bool(false) }
-                guard case .bool(let y) = try r(ctx) else { throw boolError("and", try r(ctx), b.span) }
+                let rv = try r(ctx)
+                guard case .bool(let y) = rv else { throw boolError("and", rv, b.span) }
                 return .bool(y)
             }
         case .or(let a, let b):
             let l = expr(a), r = expr(b)
             return { ctx in
-                guard case .bool(let x) = try l(ctx) else { throw boolError("or", try l(ctx), a.span) }
+                let lv = try l(ctx)
+                guard case .bool(let x) = lv else {
+                    // A native left operand (a column expression) builds a bigger expression.
+                    if case .native(let n) = lv, let v = try nativeLogic({ try n.binary("or", try r(ctx), reversed: false) }, span) { return v }
+                    throw boolError("or", lv, a.span)
+                }
                 if x { return .bool(true) }
-                guard case .bool(let y) = try r(ctx) else { throw boolError("or", try r(ctx), b.span) }
+                let rv = try r(ctx)
+                guard case .bool(let y) = rv else { throw boolError("or", rv, b.span) }
                 return .bool(y)
             }
         case .call(let callee, let args):
@@ -221,4 +236,10 @@ extension Compiler {
         guard start < end, end <= f.text.count else { return "" }
         return String(decoding: f.text[start..<end], as: UTF8.self)
     }
+}
+
+/// `and` / `or` / `not` on a native left operand (a column expression builds a bigger
+/// expression instead of branching); nil when the native type does not define it.
+func nativeLogic(_ apply: () throws -> Value?, _ span: Span) throws -> Value? {
+    do { return try apply() } catch { throw MLWError.located(error, at: span) }
 }

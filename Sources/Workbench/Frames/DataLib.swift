@@ -117,7 +117,7 @@ let dataLibrary = Library("data", doc: "Datasets: read CSV/JSONL, describe, vali
             try valueToData(try a.call(f, [dataToValue(v)]), field: try a.string("column"))
         }))
     },
-] + datasetShapeFunctions + transformFunctions + dataTensorFunctions + writeFunctions + ioFunctions)
+] + datasetShapeFunctions + transformFunctions + dataTensorFunctions + writeFunctions + ioFunctions + groupFunctions + wrangleFunctions + exprFunctions)
 
 /// Size and ends of a dataset: `len(ds)`, `head(ds, n)`, `tail(ds, n)` (also `ds.head(n)`).
 let datasetShapeFunctions: [NativeFunction] = [

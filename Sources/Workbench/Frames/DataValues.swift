@@ -12,13 +12,14 @@ final class DatasetValue: NativeValue {
 
     var typeName: String { "dataset" }
     var description: String { ds.description }
-    var fieldNames: [String] { ["rows", "shape", "columns", "label", "features", "hash", "lineage"] }
+    var fieldNames: [String] { ["rows", "shape", "columns", "dtypes", "label", "features", "hash", "lineage"] }
 
     func field(_ name: String) throws -> Value? {
         switch name {
         case "rows": return .int(ds.rowCount)
         case "shape": return .list([.int(ds.rowCount), .int(ds.columns.count)])
         case "columns": return .strings(ds.columnNames)
+        case "dtypes": return .record(ds.columns.map { ($0.name, .string($0.type.rawValue)) })
         case "label": return ds.label.map { .string($0) } ?? .nil
         case "features": return .strings(ds.featureNames)
         case "hash": return .string(ds.lineage.hash)

@@ -28,7 +28,9 @@ let tensorShapeOps: [NativeFunction] = [
     },
     NativeFunction("concat", [Param("tensors", .list), Param("axis", .int, .int(0))], doc: "Join tensors along an existing axis.",
                    example: "concat([ones([2]), zeros([1])]).to_list()", result: "[1.0, 1.0, 0.0]") { a in
-        try op { try Tensor.concat(try tensorList(a), axis: try a.int("axis")) }
+        // A list of datasets: rows one after another (Frames/WrangleLib.swift).
+        if case .native(let n)? = try a.list("tensors").first, n is DatasetValue { return try concatDatasets(try a.list("tensors")) }
+        return try op { try Tensor.concat(try tensorList(a), axis: try a.int("axis")) }
     },
     NativeFunction("stack", [Param("tensors", .list), Param("axis", .int, .int(0))], doc: "Join tensors along a new axis.",
                    example: "stack([ones([2]), zeros([2])]).shape", result: "[2, 2]") { a in

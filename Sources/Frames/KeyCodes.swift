@@ -1,0 +1,243 @@
+import Foundation
+
+/// An open-addressing hash table from Int keys to dense ids 0, 1, 2, ... in order of first
+/// insertion. Group-by, joins, unique and drop_duplicates all reduce their keys to Ints and
+/// go through this one table, so there is no per-row boxing or String hashing of numbers.
+struct IntIdTable {
+    private(set) var keys: [Int]
+    private(set) var ids: [Int32]
+    private var shift: Int
+    private(set) var count = 0
+
+    init(capacity: Int) {
+        var bits = 4
+        while (1 << bits) < max(capacity, 8) * 2 { bits += 1 }
+        keys = [Int](repeating: 0, count: 1 << bits)
+        ids = [Int32](repeating: -1, count: 1 << bits)
+        shift = 64 - bits
+    }
+
+    /// Fibonacci hashing: the top bits of key * 2^64/phi spread sequential keys well.
+    @inline(__always) private func slot(_ k: Int) -> Int {
+        Int(truncatingIfNeeded: (UInt64(bitPattern: Int64(k)) &* 0x9E37_79B9_7F4A_7C15) >> UInt64(shift))
+    }
+
+    /// The id of `k`, inserting it with the next id when new.
+    @inline(__always) mutating func id(_ k: Int) -> Int32 {
+        if (count + 1) * 2 > ids.count { grow() }
+        let mask = ids.count - 1
+        var s = slot(k)
+        while true {
+            let id = ids[s]
+            if id < 0 {
+                keys[s] = k; ids[s] = Int32(count); count += 1
+                return ids[s]
+            }
+            if keys[s] == k { return id }
+            s = (s + 1) & mask
+        }
+    }
+
+    /// The id of `k`, or -1 when absent.
+    @inline(__always) func find(_ k: Int) -> Int32 {
+        let mask = ids.count - 1
+        var s = slot(k)
+        while true {
+            let id = ids[s]
+            if id < 0 || keys[s] == k { return id }
+            s = (s + 1) & mask
+        }
+    }
+
+    private mutating func grow() {
+        var bigger = IntIdTable(capacity: ids.count)
+        // Re-insert in id order so ids stay the same.
+        var byId = [Int](repeating: 0, count: count)
+        for s in 0..<ids.count where ids[s] >= 0 { byId[Int(ids[s])] = keys[s] }
+        for k in byId { _ = bigger.id(k) }
+        self = bigger
+    }
+}
+
+/// Dense ids for the key tuples of one or more tables (join: left and right share ids, so
+/// equal keys get equal ids). A row with a missing cell in any key column gets -1: null keys
+/// never match and form no group (pandas' `dropna=True`).
+struct KeyCodes {
+    /// Per table, one id per row (-1: a null key).
+    var ids: [[Int32]]
+    /// Number of distinct key tuples.
+    var count: Int
+}
+
+/// How one key column's cells become Ints that compare equal exactly when the cells do.
+private enum KeyKind { case int, float, text }
+
+private func keyKind(_ c: Column) -> KeyKind {
+    switch c.data {
+    case .int: return .int
+    case .float: return .float
+    case .string, .category: return .text
+    }
+}
+
+/// `tables[t][k]` is table t's k-th key column. Ints and floats may meet (an int key joins
+/// a float key by value); text only matches text.
+func encodeKeys(_ tables: [[Column]]) throws -> KeyCodes {
+    let nKeys = tables.first?.count ?? 0
+    let rows = tables.map { $0.first?.count ?? 0 }
+    var combined: [[Int32]] = rows.map { [Int32](repeating: 0, count: $0) }
+    var cardinality = 1
+    for k in 0..<nKeys {
+        let cols = tables.map { $0[k] }
+        let kinds = cols.map(keyKind)
+        let text = kinds.contains(.text)
+        if text && kinds.contains(where: { $0 != .text }) {
+            let desc = cols.map { "\($0.name) (\($0.type.rawValue))" }.joined(separator: " and ")
+            throw DataError(.typeConflict, "key columns \(desc) cannot be matched: text keys only match text")
+        }
+        let asFloat = kinds.contains(.float)
+        var perColumn: [[Int32]] = []
+        var distinct = 0
+        if text {
+            var dict: [String: Int32] = [:]
+            for c in cols { perColumn.append(textIds(c, &dict)) }
+            distinct = dict.count
+        } else {
+            var table = IntIdTable(capacity: rows.max() ?? 16)
+            for c in cols { perColumn.append(numberIds(c, asFloat: asFloat, &table)) }
+            distinct = table.count
+        }
+        if k == 0 {
+            combined = perColumn
+            cardinality = distinct
+            continue
+        }
+        // Fold this column in: (previous id, this id) -> one dense id.
+        var table = IntIdTable(capacity: rows.max() ?? 16)
+        for t in 0..<tables.count {
+            let prev = combined[t], cur = perColumn[t]
+            var out = [Int32](repeating: -1, count: prev.count)
+            for r in 0..<prev.count where prev[r] >= 0 && cur[r] >= 0 {
+                out[r] = table.id(Int(prev[r]) * distinct + Int(cur[r]))
+            }
+            combined[t] = out
+        }
+        cardinality = table.count
+    }
+    return KeyCodes(ids: combined, count: nKeys == 0 ? 1 : cardinality)
+}
+
+private func textIds(_ c: Column, _ dict: inout [String: Int32]) -> [Int32] {
+    switch c.data {
+    case .category(let codes, let levels):
+        let levelIds: [Int32] = levels.map { s in
+            if let id = dict[s] { return id }
+            let id = Int32(dict.count); dict[s] = id; return id
+        }
+        return codes.map { $0 < 0 ? -1 : levelIds[Int($0)] }
+    case .string(let v):
+        var out = [Int32](repeating: -1, count: v.count)
+        for r in 0..<v.count where !c.missing[r] {
+            if let id = dict[v[r]] { out[r] = id } else {
+                let id = Int32(dict.count); dict[v[r]] = id; out[r] = id
+            }
+        }
+        return out
+    default: return []
+    }
+}
+
+private func numberIds(_ c: Column, asFloat: Bool, _ table: inout IntIdTable) -> [Int32] {
+    var out = [Int32](repeating: -1, count: c.count)
+    switch c.data {
+    case .int(let v):
+        for r in 0..<v.count where !c.missing[r] {
+            out[r] = table.id(asFloat ? floatKey(Double(v[r])) : v[r])
+        }
+    case .float(let v):
+        for r in 0..<v.count where !c.missing[r] && !v[r].isNaN { out[r] = table.id(floatKey(v[r])) }
+    default: break
+    }
+    return out
+}
+
+/// -0.0 and 0.0 are one key.
+@inline(__always) func floatKey(_ x: Double) -> Int { Int(bitPattern: UInt(x == 0 ? 0 : x.bitPattern)) }
+
+extension Column {
+    /// The column restricted to `rows`, where -1 gives a missing cell (outer joins, lags,
+    /// empty groups). Keeps the column's kind (category levels, datetime).
+    func gather(orNull rows: [Int]) -> Column {
+        if count == 0 {
+            var c = self
+            c.data = Column.placeholders(data, rows.count)
+            c.missing = [Bool](repeating: true, count: rows.count)
+            return c
+        }
+        var c = gather(rows.map { max($0, 0) })
+        for (i, r) in rows.enumerated() where r < 0 {
+            c.missing[i] = true
+        }
+        if case .category(var codes, let l) = c.data {
+            for (i, r) in rows.enumerated() where r < 0 { codes[i] = -1 }
+            c.data = .category(codes: codes, levels: l)
+        }
+        return c
+    }
+
+    static func placeholders(_ like: ColumnData, _ n: Int) -> ColumnData {
+        switch like {
+        case .float: return .float([Double](repeating: .nan, count: n))
+        case .int: return .int([Int](repeating: 0, count: n))
+        case .string: return .string([String](repeating: "", count: n))
+        case .category(_, let l): return .category(codes: [Int32](repeating: -1, count: n), levels: l)
+        }
+    }
+
+    /// Compares two cells of this column (nulls are not expected here); text by code points.
+    func compareCells(_ i: Int, _ j: Int) -> Int {
+        switch data {
+        case .int(let v): return v[i] < v[j] ? -1 : (v[i] > v[j] ? 1 : 0)
+        case .float(let v): return v[i] < v[j] ? -1 : (v[i] > v[j] ? 1 : 0)
+        case .string(let v): return compareText(v[i], v[j])
+        case .category(let c, let l): return compareText(l[Int(c[i])], l[Int(c[j])])
+        }
+    }
+
+    /// Sort ranks of every cell (equal cells share a rank; missing cells get Int.max), so
+    /// sorts and ordered groups compare Ints instead of strings.
+    func ranks() -> [Int] {
+        switch data {
+        case .int(let v):
+            return (0..<v.count).map { missing[$0] ? Int.max : v[$0] }
+        case .float:
+            // Ranks of the distinct values in order.
+            let d = doubles!
+            let order = (0..<d.count).filter { !d[$0].isNaN }.sorted { d[$0] < d[$1] }
+            var out = [Int](repeating: .max, count: d.count)
+            var rank = 0
+            for (k, r) in order.enumerated() {
+                if k > 0 && d[r] != d[order[k - 1]] { rank += 1 }
+                out[r] = rank
+            }
+            return out
+        case .string(let v):
+            var dict: [String: Int] = [:]
+            for r in 0..<v.count where !missing[r] { dict[v[r]] = 0 }
+            let sorted = dict.keys.sorted { compareText($0, $1) < 0 }
+            for (i, s) in sorted.enumerated() { dict[s] = i }
+            return (0..<v.count).map { missing[$0] ? .max : dict[v[$0]]! }
+        case .category(let codes, let levels):
+            let order = levels.indices.sorted { compareText(levels[$0], levels[$1]) < 0 }
+            var levelRank = [Int](repeating: 0, count: levels.count)
+            for (i, l) in order.enumerated() { levelRank[l] = i }
+            return codes.map { $0 < 0 ? .max : levelRank[Int($0)] }
+        }
+    }
+}
+
+/// Text order by Unicode code points (UTF-8 bytes), as Python and Arrow sort strings.
+@inline(__always) func compareText(_ a: String, _ b: String) -> Int {
+    if a == b { return 0 }
+    return a.utf8.lexicographicallyPrecedes(b.utf8) ? -1 : 1
+}
