@@ -225,6 +225,15 @@ let treeInspectFunctions: [NativeFunction] = [
         }
         return wrap(try Tensor(out, shape: e.outputs == 1 ? [d.rows] : [d.rows, e.outputs]))
     },
+    NativeFunction("contributions", [Param("model", .native("model")), Param("x")],
+                   doc: "Per-feature contributions of each row by TreeSHAP: [rows, features + 1] (the last column the bias), or [rows, outputs, features + 1] for several outputs. Each row sums to the raw score (a boosted model's logit or value; a forest's mean; an isolation forest's total path length).",
+                   example: "let m = gradient_boosting(\(irisCSV), trees: 5); contributions(m, tensor([[5.1, 3.5, 1.4, 0.2]])).shape", result: "[1, 3, 5]") { a in
+        let (_, e) = try ensembleArg(a)
+        let d = try treeRows(a, "x", features: e.features)
+        guard d.rows <= 1_000_000 else { throw a.invalid("x", "\(d.rows) rows is more than the limit of 1000000") }
+        let c = e.contributions(d.x, rows: d.rows)
+        return wrap(try Tensor(c.map(Float.init), shape: e.outputs == 1 ? [d.rows, e.features + 1] : [d.rows, e.outputs, e.features + 1]))
+    },
     NativeFunction("explain_trees", [Param("model", .native("model"))],
                    doc: "A summary of a tree model: {kind, trees, leaves, max_depth, mean_depth, nodes, outputs, features}.",
                    example: "explain_trees(gradient_boosting(\(irisCSV), trees: 3)).trees", result: "9") { a in
