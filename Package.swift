@@ -80,10 +80,21 @@ let package = Package(
         // ServableModel protocol, through their CompiledModel; the loader `mlw serve` injects.
         .target(name: "ServeModels", dependencies: ["Serve", "Optimize", "Train", "Graph", "Tensor", "Frames"], swiftSettings: v5),
         .target(name: "Workbench", dependencies: ["FileIO", "Lang", "Stdlib", "Support", "Tensor", "Frames", "FramesPostgres", "Registry", "Graph", "Train", "Optimize", "Compress", "Serve", "ServeModels", "Classical", "Trees", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: v5),
+        // mlw ui: the registry and a serving server's metrics in a browser (Hummingbird + Mustache templates).
+        .target(
+            name: "UI",
+            dependencies: [
+                "Registry", "Workbench", "Optimize", "Train", "Graph", "Support",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            resources: [.copy("Resources")],
+            swiftSettings: v5
+        ),
         .executableTarget(
             name: "mlw",
             dependencies: [
-                "Lang", "Workbench", "Registry", "Frames", "Serve", "ServeModels", "Tensor", "CReadline",
+                "Lang", "Workbench", "Registry", "Frames", "Serve", "ServeModels", "Tensor", "CReadline", "UI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: v5
@@ -118,6 +129,7 @@ let package = Package(
             swiftSettings: v5
         ),
         .testTarget(name: "ClassicalTests", dependencies: ["Classical", "Train", "Optimize", "Graph", "Tensor"], swiftSettings: v5),
+        .testTarget(name: "UITests", dependencies: ["UI", "Registry", "Graph", "Tensor", "Train", .product(name: "HummingbirdTesting", package: "hummingbird")], swiftSettings: v5),
         .testTarget(name: "MLWTests", dependencies: ["Lang", "Workbench", "ServeModels", "Registry"], swiftSettings: v5),
     ]
 )
