@@ -61,6 +61,8 @@ let package = Package(
         .target(name: "Compress", dependencies: ["Graph", "Train", "Tensor"], swiftSettings: v5),
         // Classical models fitted by their own algorithms into graphs: linear/logistic regression, k-means, PCA, kNN, naive Bayes.
         .target(name: "Classical", dependencies: ["CKernels", "Support", "Tensor", "Graph", "Train"], swiftSettings: v5),
+        // Recommenders: interactions, ALS/BPR/item-kNN/popularity fitted into graphs, top-k, ranking metrics.
+        .target(name: "Recommend", dependencies: ["CKernels", "Support", "Tensor", "Graph", "Train"], swiftSettings: v5),
         .target(name: "Registry", dependencies: ["FileIO", "Checksum", "JSON", .product(name: "GRDB", package: "GRDB.swift")]),
         // The standard library written in MLW itself, shipped as package resources.
         .target(name: "Stdlib", path: "Stdlib", exclude: ["README.md"], resources: [.copy("std")]),
@@ -78,8 +80,8 @@ let package = Package(
         ),
         // The serving adapter for graphs: MLW models (and dense safetensors MLPs) behind Serve's
         // ServableModel protocol, through their CompiledModel; the loader `mlw serve` injects.
-        .target(name: "ServeModels", dependencies: ["Serve", "Optimize", "Train", "Graph", "Tensor", "Frames"], swiftSettings: v5),
-        .target(name: "Workbench", dependencies: ["FileIO", "Lang", "Stdlib", "Support", "Tensor", "Frames", "FramesPostgres", "Registry", "Graph", "Train", "Optimize", "Compress", "Serve", "ServeModels", "Classical", "Trees", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: v5),
+        .target(name: "ServeModels", dependencies: ["Serve", "Optimize", "Train", "Graph", "Tensor", "Frames", "Recommend"], swiftSettings: v5),
+        .target(name: "Workbench", dependencies: ["FileIO", "Lang", "Stdlib", "Support", "Tensor", "Frames", "FramesPostgres", "Registry", "Graph", "Train", "Optimize", "Compress", "Serve", "ServeModels", "Classical", "Recommend", "Trees", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: v5),
         // mlw ui: the registry and a serving server's metrics in a browser (Hummingbird + Mustache templates).
         .target(
             name: "UI",
@@ -128,6 +130,8 @@ let package = Package(
             exclude: ["Python"],
             swiftSettings: v5
         ),
+        .testTarget(name: "RecommendTests", dependencies: ["Recommend", "Train", "Optimize", "Graph", "Tensor", "Serve", "ServeModels",
+                                                     .product(name: "HummingbirdTesting", package: "hummingbird")], swiftSettings: v5),
         .testTarget(name: "ClassicalTests", dependencies: ["Classical", "Train", "Optimize", "Graph", "Tensor"], swiftSettings: v5),
         .testTarget(name: "UITests", dependencies: ["UI", "Registry", "Graph", "Tensor", "Train", .product(name: "HummingbirdTesting", package: "hummingbird")], swiftSettings: v5),
         .testTarget(name: "MLWTests", dependencies: ["Lang", "Workbench", "ServeModels", "Registry"], swiftSettings: v5),

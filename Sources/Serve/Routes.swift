@@ -29,6 +29,7 @@ extension InferenceServer {
         on(.post, "/v2/models/:name/infer") { req, ctx in try await self.infer(req, ctx, versioned: false) }
         on(.post, "/v2/models/:name/versions/:version/infer") { req, ctx in try await self.infer(req, ctx, versioned: true) }
         on(.post, "/predict") { req, ctx in try await self.predictRecords(req, ctx) }
+        recommendRoutes(on)   // /recommend, /similar (RecommendRoutes.swift)
         on(.get, "/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: .init(byteBuffer: ByteBuffer(bytes: self.metrics.text())))

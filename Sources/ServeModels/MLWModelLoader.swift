@@ -1,4 +1,5 @@
 import Foundation
+import Recommend
 import Serve
 import Tensor
 import Train
@@ -10,7 +11,9 @@ public struct MLWModelLoader: ModelLoader {
     public func load(artifactPath: String, name: String, version: Int) throws -> ServableModel {
         let head = (FileHandle(forReadingAtPath: artifactPath)?.readData(ofLength: 8)).map { Array($0) } ?? []
         if head == ModelFile.magic {
-            return try GraphServable(try loadModel(artifactPath), name: name, version: version)
+            let model = try loadModel(artifactPath)
+            if model.blobs[RecommenderMeta.blobName] != nil { return try RecommenderServable(model, name: name, version: version) }
+            return try GraphServable(model, name: name, version: version)
         }
         // Their outputs were never treated as logits (a final softmax is in the file when wanted).
         return try GraphServable(try denseModel(safetensors: artifactPath), name: name, version: version, outputsAreLogits: false)

@@ -54,7 +54,7 @@ final class ModelValue: NativeValue {
         case "task": return model.task.map { .string($0.kind.rawValue) } ?? .nil
         case "classes": return model.task?.classes.map { .strings($0) } ?? .nil
         case "threshold": return model.task?.threshold.map { .float($0) } ?? (model.task?.kind == .binary ? .float(0.5) : .nil)
-        default: return nil
+        default: return try recommenderField(name, model)   // user_factors, item_factors, recommender (Recommend/)
         }
     }
 

@@ -1,0 +1,40 @@
+// Recommender kernels (recommend.c): exact top-k over a factor matrix, the implicit ALS
+// conjugate-gradient row update and its loss, the ridge row solve of explicit ALS, and a BPR
+// epoch. Rows of interactions are CSR (indptr of n+1 int64, int32 column indices).
+#ifndef MLW_RECOMMEND_H
+#define MLW_RECOMMEND_H
+#include <stdint.h>
+
+/// For each of n user vectors U[r] (length f): the k items with the highest
+/// U[r] . W[:, i] + bias[i] (W is [f, m] row-major; bias may be NULL), skipping the items
+/// of CSR row seen_row[r] (seen_row[r] < 0 or seen_indptr NULL: skip nothing). Exact;
+/// ties go to the lower item index. Slots past the available items get index -1.
+void mlw_rec_topk(int n, int f, int m, const float *U, const float *W, const float *bias,
+                  const int64_t *seen_indptr, const int32_t *seen_idx, const int32_t *seen_row,
+                  int k, int32_t *out_idx, float *out_score);
+
+/// Implicit ALS half step (Hu-Koren-Volinsky with conjugate gradient, Takacs et al.): for
+/// every row u, cg_steps CG iterations from X[u] on
+///   (YtY + Y^T (C_u - I) Y) x = Y^T C_u p_u,   C_u = diag(conf), p_u = 1 on the row's items.
+/// YtY must already hold Y^T Y + l2 I. Parallel over fixed chunks of rows.
+void mlw_rec_als_cg(int n, int f, float *X, const float *Y, const float *YtY,
+                    const int64_t *indptr, const int32_t *idx, const float *conf, int cg_steps);
+
+/// The implicit ALS objective: sum over all (u, i) of c_ui (p_ui - x_u . y_i)^2 (c = 1
+/// off the data) plus l2 (|X|^2 + |Y|^2). YtY is Y^T Y (no regularization).
+double mlw_rec_als_loss(int n, int m, int f, const float *X, const float *Y, const float *YtY,
+                        const int64_t *indptr, const int32_t *idx, const float *conf, float l2);
+
+/// Ridge rows: for every row u, z = argmin sum_j (t_uj - off[j] - z . F[j])^2 + l2 |z|^2
+/// over the row's columns j (F is [m, d]); rows without entries get z = 0. Out is [n, d].
+void mlw_rec_ridge(int n, int d, const float *F, const float *off, const int64_t *indptr,
+                   const int32_t *idx, const float *target, float l2, float *out);
+
+/// One BPR epoch of nnz SGD steps (single thread: the same seed gives the same bits).
+/// X is [n, f] users, Y is [m, f] items; the last column of X is held at 1 so the last
+/// column of Y is an item bias. Rows' indices must be sorted. Returns the fraction of
+/// sampled pairs already ranked correctly.
+double mlw_rec_bpr_epoch(int n, int m, int f, float *X, float *Y, const int64_t *indptr,
+                         const int32_t *idx, const int32_t *row_of, int64_t nnz,
+                         float lr, float l2, uint64_t seed);
+#endif

@@ -1,0 +1,287 @@
+// Recommender kernels; see include/recommend.h. Every parallel loop splits rows into fixed
+// chunks that each write their own rows, so results do not depend on the thread count.
+#include "recommend.h"
+#include "ckernels.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ROW_CHUNK 64
+#define ITEM_BLOCK 2048
+
+// ---- top-k ----
+
+typedef struct { float s; int32_t i; } entry;
+
+// a is "worse" than b: lower score, or equal score and higher index.
+static inline int worse(entry a, entry b) { return a.s < b.s || (a.s == b.s && a.i > b.i); }
+
+static void sift_down(entry *h, int n, int p) {
+    for (;;) {
+        int l = 2 * p + 1, r = l + 1, w = p;
+        if (l < n && worse(h[l], h[w])) w = l;
+        if (r < n && worse(h[r], h[w])) w = r;
+        if (w == p) return;
+        entry t = h[p]; h[p] = h[w]; h[w] = t; p = w;
+    }
+}
+
+static void sift_up(entry *h, int c) {
+    while (c > 0) {
+        int p = (c - 1) / 2;
+        if (!worse(h[c], h[p])) return;
+        entry t = h[p]; h[p] = h[c]; h[c] = t; c = p;
+    }
+}
+
+static int by_rank(const void *a, const void *b) {
+    entry x = *(const entry *)a, y = *(const entry *)b;
+    if (worse(x, y)) return 1;
+    if (worse(y, x)) return -1;
+    return 0;
+}
+
+typedef struct {
+    int n, f, m, k;
+    const float *U, *W, *bias;
+    const int64_t *seen_indptr; const int32_t *seen_idx, *seen_row;
+    int32_t *out_idx; float *out_score;
+} topk_job;
+
+static void topk_task(void *ctx, int task) {
+    topk_job *j = ctx;
+    int r0 = task * ROW_CHUNK, r1 = r0 + ROW_CHUNK < j->n ? r0 + ROW_CHUNK : j->n;
+    float *scores = malloc(sizeof(float) * ITEM_BLOCK);
+    entry *heap = malloc(sizeof(entry) * (j->k > 0 ? j->k : 1));
+    for (int r = r0; r < r1; r++) {
+        const float *u = j->U + (int64_t)r * j->f;
+        const int32_t *seen = NULL; int64_t ns = 0;
+        if (j->seen_indptr && j->seen_row && j->seen_row[r] >= 0) {
+            int64_t a = j->seen_indptr[j->seen_row[r]], b = j->seen_indptr[j->seen_row[r] + 1];
+            seen = j->seen_idx + a; ns = b - a;
+        }
+        int64_t sp = 0;
+        int h = 0;
+        for (int b0 = 0; b0 < j->m; b0 += ITEM_BLOCK) {
+            int bn = j->m - b0 < ITEM_BLOCK ? j->m - b0 : ITEM_BLOCK;
+            if (j->bias) memcpy(scores, j->bias + b0, sizeof(float) * bn);
+            else memset(scores, 0, sizeof(float) * bn);
+            for (int c = 0; c < j->f; c++) {
+                float uc = u[c];
+                const float *w = j->W + (int64_t)c * j->m + b0;
+                for (int i = 0; i < bn; i++) scores[i] += uc * w[i];
+            }
+            for (int i = 0; i < bn; i++) {
+                int32_t item = b0 + i;
+                while (sp < ns && seen[sp] < item) sp++;
+                if (sp < ns && seen[sp] == item) continue;
+                entry e = { scores[i], item };
+                if (isnan(e.s)) continue;
+                if (h < j->k) { heap[h] = e; sift_up(heap, h); h++; }
+                else if (j->k > 0 && worse(heap[0], e)) { heap[0] = e; sift_down(heap, h, 0); }
+            }
+        }
+        qsort(heap, h, sizeof(entry), by_rank);
+        for (int t = 0; t < j->k; t++) {
+            j->out_idx[(int64_t)r * j->k + t] = t < h ? heap[t].i : -1;
+            j->out_score[(int64_t)r * j->k + t] = t < h ? heap[t].s : -INFINITY;
+        }
+    }
+    free(scores); free(heap);
+}
+
+void mlw_rec_topk(int n, int f, int m, const float *U, const float *W, const float *bias,
+                  const int64_t *seen_indptr, const int32_t *seen_idx, const int32_t *seen_row,
+                  int k, int32_t *out_idx, float *out_score) {
+    topk_job j = { n, f, m, k, U, W, bias, seen_indptr, seen_idx, seen_row, out_idx, out_score };
+    int tasks = (n + ROW_CHUNK - 1) / ROW_CHUNK;
+    if (tasks == 1) topk_task(&j, 0);
+    else mlw_parallel_for(tasks, 64, topk_task, &j);
+}
+
+// ---- implicit ALS ----
+
+static inline float dotf(const float *a, const float *b, int f) {
+    float s = 0;
+    for (int i = 0; i < f; i++) s += a[i] * b[i];
+    return s;
+}
+
+typedef struct {
+    int n, f, cg_steps;
+    float *X; const float *Y, *YtY;
+    const int64_t *indptr; const int32_t *idx; const float *conf;
+} cg_job;
+
+static void cg_task(void *ctx, int task) {
+    cg_job *j = ctx;
+    int f = j->f;
+    float *r = malloc(sizeof(float) * f * 3), *p = r + f, *ap = r + 2 * f;
+    int r0 = task * ROW_CHUNK, r1 = r0 + ROW_CHUNK < j->n ? r0 + ROW_CHUNK : j->n;
+    for (int u = r0; u < r1; u++) {
+        float *x = j->X + (int64_t)u * f;
+        // r = b - A x, with A = YtY + sum_i (c_i - 1) y_i y_i^T and b = sum_i c_i y_i.
+        for (int a = 0; a < f; a++) r[a] = -dotf(j->YtY + (int64_t)a * f, x, f);
+        for (int64_t e = j->indptr[u]; e < j->indptr[u + 1]; e++) {
+            const float *y = j->Y + (int64_t)j->idx[e] * f;
+            float c = j->conf[e], t = c - (c - 1) * dotf(y, x, f);
+            for (int a = 0; a < f; a++) r[a] += t * y[a];
+        }
+        memcpy(p, r, sizeof(float) * f);
+        float rs = dotf(r, r, f);
+        for (int it = 0; it < j->cg_steps; it++) {
+            if (rs < 1e-20f) break;
+            for (int a = 0; a < f; a++) ap[a] = dotf(j->YtY + (int64_t)a * f, p, f);
+            for (int64_t e = j->indptr[u]; e < j->indptr[u + 1]; e++) {
+                const float *y = j->Y + (int64_t)j->idx[e] * f;
+                float t = (j->conf[e] - 1) * dotf(y, p, f);
+                for (int a = 0; a < f; a++) ap[a] += t * y[a];
+            }
+            float pap = dotf(p, ap, f);
+            if (!(pap > 0)) break;
+            float alpha = rs / pap;
+            for (int a = 0; a < f; a++) { x[a] += alpha * p[a]; r[a] -= alpha * ap[a]; }
+            float rn = dotf(r, r, f);
+            for (int a = 0; a < f; a++) p[a] = r[a] + (rn / rs) * p[a];
+            rs = rn;
+        }
+    }
+    free(r);
+}
+
+void mlw_rec_als_cg(int n, int f, float *X, const float *Y, const float *YtY,
+                    const int64_t *indptr, const int32_t *idx, const float *conf, int cg_steps) {
+    cg_job j = { n, f, cg_steps, X, Y, YtY, indptr, idx, conf };
+    int tasks = (n + ROW_CHUNK - 1) / ROW_CHUNK;
+    if (tasks > 0) mlw_parallel_for(tasks, 64, cg_task, &j);
+}
+
+double mlw_rec_als_loss(int n, int m, int f, const float *X, const float *Y, const float *YtY,
+                        const int64_t *indptr, const int32_t *idx, const float *conf, float l2) {
+    double loss = 0, norms = 0;
+    for (int u = 0; u < n; u++) {
+        const float *x = X + (int64_t)u * f;
+        // Every pair as unobserved: x^T YtY x; then correct the observed ones.
+        double q = 0;
+        for (int a = 0; a < f; a++) q += (double)x[a] * dotf(YtY + (int64_t)a * f, x, f);
+        loss += q;
+        for (int64_t e = indptr[u]; e < indptr[u + 1]; e++) {
+            double s = dotf(x, Y + (int64_t)idx[e] * f, f), c = conf[e];
+            loss += c * (1 - s) * (1 - s) - s * s;
+        }
+        norms += dotf(x, x, f);
+    }
+    for (int i = 0; i < m; i++) norms += dotf(Y + (int64_t)i * f, Y + (int64_t)i * f, f);
+    return loss + l2 * norms;
+}
+
+// ---- explicit ALS: ridge rows ----
+
+// Solves A z = b in place (A symmetric positive definite, d x d) by Cholesky; 0 when singular.
+static int cholesky_solve(double *A, double *b, int d) {
+    for (int c = 0; c < d; c++) {
+        double s = A[c * d + c];
+        for (int k = 0; k < c; k++) s -= A[c * d + k] * A[c * d + k];
+        if (!(s > 0)) return 0;
+        double l = sqrt(s);
+        A[c * d + c] = l;
+        for (int r = c + 1; r < d; r++) {
+            double t = A[r * d + c];
+            for (int k = 0; k < c; k++) t -= A[r * d + k] * A[c * d + k];
+            A[r * d + c] = t / l;
+        }
+    }
+    for (int r = 0; r < d; r++) {
+        double t = b[r];
+        for (int k = 0; k < r; k++) t -= A[r * d + k] * b[k];
+        b[r] = t / A[r * d + r];
+    }
+    for (int r = d - 1; r >= 0; r--) {
+        double t = b[r];
+        for (int k = r + 1; k < d; k++) t -= A[k * d + r] * b[k];
+        b[r] = t / A[r * d + r];
+    }
+    return 1;
+}
+
+typedef struct {
+    int n, d; const float *F, *off; const int64_t *indptr; const int32_t *idx; const float *target; float l2; float *out;
+} ridge_job;
+
+static void ridge_task(void *ctx, int task) {
+    ridge_job *j = ctx;
+    int d = j->d;
+    double *A = malloc(sizeof(double) * (d * d + d)), *b = A + d * d;
+    int r0 = task * ROW_CHUNK, r1 = r0 + ROW_CHUNK < j->n ? r0 + ROW_CHUNK : j->n;
+    for (int u = r0; u < r1; u++) {
+        float *z = j->out + (int64_t)u * d;
+        if (j->indptr[u] == j->indptr[u + 1]) { memset(z, 0, sizeof(float) * d); continue; }
+        memset(A, 0, sizeof(double) * (d * d + d));
+        for (int a = 0; a < d; a++) A[a * d + a] = j->l2;
+        for (int64_t e = j->indptr[u]; e < j->indptr[u + 1]; e++) {
+            const float *fe = j->F + (int64_t)j->idx[e] * d;
+            double t = j->target[e] - j->off[j->idx[e]];
+            for (int a = 0; a < d; a++) {
+                b[a] += t * fe[a];
+                for (int c = 0; c <= a; c++) A[a * d + c] += (double)fe[a] * fe[c];
+            }
+        }
+        for (int a = 0; a < d; a++) for (int c = a + 1; c < d; c++) A[a * d + c] = A[c * d + a];
+        if (cholesky_solve(A, b, d)) { for (int a = 0; a < d; a++) z[a] = (float)b[a]; }
+        else memset(z, 0, sizeof(float) * d);
+    }
+    free(A);
+}
+
+void mlw_rec_ridge(int n, int d, const float *F, const float *off, const int64_t *indptr,
+                   const int32_t *idx, const float *target, float l2, float *out) {
+    ridge_job j = { n, d, F, off, indptr, idx, target, l2, out };
+    int tasks = (n + ROW_CHUNK - 1) / ROW_CHUNK;
+    if (tasks > 0) mlw_parallel_for(tasks, 64, ridge_task, &j);
+}
+
+// ---- BPR ----
+
+static inline uint64_t splitmix(uint64_t *s) {
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static int row_has(const int32_t *idx, int64_t a, int64_t b, int32_t item) {
+    int64_t end = b;
+    while (a < b) {
+        int64_t mid = (a + b) / 2;
+        if (idx[mid] < item) a = mid + 1; else b = mid;
+    }
+    return a < end && idx[a] == item;
+}
+
+double mlw_rec_bpr_epoch(int n, int m, int f, float *X, float *Y, const int64_t *indptr,
+                         const int32_t *idx, const int32_t *row_of, int64_t nnz,
+                         float lr, float l2, uint64_t seed) {
+    (void)n;
+    uint64_t s = seed;
+    int64_t correct = 0, seen = 0;
+    for (int64_t step = 0; step < nnz; step++) {
+        int64_t e = (int64_t)(splitmix(&s) % (uint64_t)nnz);
+        int32_t u = row_of[e], liked = idx[e];
+        int32_t disliked = (int32_t)(splitmix(&s) % (uint64_t)m);
+        if (row_has(idx, indptr[u], indptr[u + 1], disliked)) continue;
+        float *x = X + (int64_t)u * f, *yl = Y + (int64_t)liked * f, *yd = Y + (int64_t)disliked * f;
+        float score = 0;
+        for (int a = 0; a < f; a++) score += x[a] * (yl[a] - yd[a]);
+        float z = 1.0f / (1.0f + expf(score));
+        seen++;
+        if (z < 0.5f) correct++;
+        // The last user column is the constant 1 that gives items a bias: it is not trained.
+        for (int a = 0; a < f; a++) {
+            float xa = x[a], la = yl[a], da = yd[a];
+            if (a < f - 1) x[a] += lr * (z * (la - da) - l2 * xa);
+            yl[a] += lr * (z * xa - l2 * la);
+            yd[a] += lr * (-z * xa - l2 * da);
+        }
+    }
+    return seen > 0 ? (double)correct / (double)seen : 0;
+}

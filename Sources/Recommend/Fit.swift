@@ -1,0 +1,193 @@
+import CKernels
+import Foundation
+import Support
+import Tensor
+
+/// Hyper-parameters of a factor model fit (ALS or BPR).
+public struct FactorOptions: Sendable {
+    public var factors = 64
+    public var l2 = 0.01
+    public var alpha = 40.0
+    public var iterations = 15
+    public var implicit = true
+    public var cgSteps = 3
+    public var learningRate = 0.01
+    public var seed: UInt64 = 0
+    public init() {}
+}
+
+/// The largest factor count and iteration/epoch count accepted (sizes chosen by callers).
+public let maxFactors = 1024
+public let maxIterations = 100_000
+
+/// Uniform in [-scale, scale), from a seeded counter-free stream.
+func randomMatrix(_ count: Int, scale: Float, seed: UInt64) -> [Float] {
+    var rng = SplitMix64(seed: seed)
+    return (0..<count).map { _ in (Float(rng.next() >> 40) / Float(1 << 24) * 2 - 1) * scale }
+}
+
+/// A^T A for A [n, f] (row-major) through the tensor engine's GEMM.
+func gram(_ a: [Float], rows: Int, f: Int) throws -> [Float] {
+    if rows == 0 { return [Float](repeating: 0, count: f * f) }
+    let t = try Tensor(a, shape: [rows, f])
+    return try Tensor.matmul(t.T, t).contiguous().toFloats()
+}
+
+func checkOptions(_ o: FactorOptions, _ x: Interactions, _ fn: String) throws {
+    guard o.factors >= 1, o.factors <= maxFactors else { throw RecommendError("\(fn): 'factors' must be between 1 and \(maxFactors), got \(o.factors)") }
+    guard o.iterations >= 0, o.iterations <= maxIterations else { throw RecommendError("\(fn): iterations/epochs must be between 0 and \(maxIterations), got \(o.iterations)") }
+    guard o.l2 >= 0, o.l2.isFinite else { throw RecommendError("\(fn): 'l2' must be a finite number >= 0, got \(o.l2)") }
+    guard x.count > 0 else { throw RecommendError("\(fn): the interactions are empty") }
+    let cells = Double(x.users.count + x.items.count) * Double(o.factors)
+    guard cells <= 1e9 else { throw RecommendError("\(fn): \(x.users.count + x.items.count) rows x \(o.factors) factors is more than 1e9 values") }
+}
+
+/// Implicit-feedback ALS (Hu, Koren, Volinsky 2008) solved by conjugate gradient (Takacs et
+/// al. 2011) as the `implicit` package does: confidence alpha * weight on the observed
+/// entries, preference 1 there and 0 elsewhere. Returns user and item factors and the
+/// objective after every iteration.
+public func fitImplicitALS(_ x: Interactions, _ o: FactorOptions) throws -> (users: [Float], items: [Float], losses: [Double]) {
+    try checkOptions(o, x, "als")
+    let f = o.factors, nu = x.users.count, ni = x.items.count
+    var U = randomMatrix(nu * f, scale: 0.01, seed: mixSeed(o.seed, 1))
+    var V = randomMatrix(ni * f, scale: 0.01, seed: mixSeed(o.seed, 2))
+    let cu = x.byUser.values.map { Float(o.alpha) * $0 }, ci = x.byItem.values.map { Float(o.alpha) * $0 }
+    var losses: [Double] = []
+    func regularized(_ g: [Float]) -> [Float] {
+        var g = g
+        for a in 0..<f { g[a * f + a] += Float(o.l2) }
+        return g
+    }
+    for _ in 0..<o.iterations {
+        let vtv = regularized(try gram(V, rows: ni, f: f))
+        U.withUnsafeMutableBufferPointer { u in
+            mlw_rec_als_cg(Int32(nu), Int32(f), u.baseAddress, V, vtv, x.byUser.indptr, x.byUser.indices, cu, Int32(o.cgSteps))
+        }
+        let utu = regularized(try gram(U, rows: nu, f: f))
+        V.withUnsafeMutableBufferPointer { v in
+            mlw_rec_als_cg(Int32(ni), Int32(f), v.baseAddress, U, utu, x.byItem.indptr, x.byItem.indices, ci, Int32(o.cgSteps))
+        }
+        let vtv0 = try gram(V, rows: ni, f: f)
+        losses.append(mlw_rec_als_loss(Int32(nu), Int32(ni), Int32(f), U, V, vtv0, x.byUser.indptr, x.byUser.indices, cu, Float(o.l2)))
+    }
+    return (U, V, losses)
+}
+
+/// Explicit-ratings ALS with user and item biases: rating ~ mean + b_u + b_i + x_u . y_i,
+/// each half step an exact ridge solve per row (parallel over rows). Losses are the
+/// regularized squared error after every iteration.
+public func fitExplicitALS(_ x: Interactions, _ o: FactorOptions)
+    throws -> (users: [Float], items: [Float], userBias: [Float], itemBias: [Float], mean: Double, losses: [Double]) {
+    try checkOptions(o, x, "als")
+    let f = o.factors, nu = x.users.count, ni = x.items.count, d = f + 1
+    let mean = x.byUser.values.reduce(0.0) { $0 + Double($1) } / Double(x.count)
+    var U = randomMatrix(nu * f, scale: 0.1, seed: mixSeed(o.seed, 1))
+    var V = randomMatrix(ni * f, scale: 0.1, seed: mixSeed(o.seed, 2))
+    var bu = [Float](repeating: 0, count: nu), bi = [Float](repeating: 0, count: ni)
+    var losses: [Double] = []
+    // One side: features [other factors, 1], offsets mean + other bias; solves [factors, bias].
+    func half(_ m: CSR, _ other: [Float], _ otherBias: [Float], _ rows: Int) -> ([Float], [Float]) {
+        let nOther = otherBias.count
+        var feats = [Float](repeating: 1, count: nOther * d)
+        for j in 0..<nOther { for a in 0..<f { feats[j * d + a] = other[j * f + a] } }
+        let off = otherBias.map { Float(mean) + $0 }
+        var out = [Float](repeating: 0, count: rows * d)
+        out.withUnsafeMutableBufferPointer { p in
+            mlw_rec_ridge(Int32(rows), Int32(d), feats, off, m.indptr, m.indices, m.values, Float(o.l2), p.baseAddress)
+        }
+        var fac = [Float](repeating: 0, count: rows * f), bias = [Float](repeating: 0, count: rows)
+        for r in 0..<rows { for a in 0..<f { fac[r * f + a] = out[r * d + a] }; bias[r] = out[r * d + f] }
+        return (fac, bias)
+    }
+    for _ in 0..<o.iterations {
+        (U, bu) = half(x.byUser, V, bi, nu)
+        (V, bi) = half(x.byItem, U, bu, ni)
+        var loss = 0.0
+        for u in 0..<nu {
+            for e in x.byUser.range(u) {
+                let i = Int(x.byUser.indices[e])
+                var p = mean + Double(bu[u] + bi[i])
+                for a in 0..<f { p += Double(U[u * f + a] * V[i * f + a]) }
+                loss += (Double(x.byUser.values[e]) - p) * (Double(x.byUser.values[e]) - p)
+            }
+        }
+        let norm = (U + V + bu + bi).reduce(0.0) { $0 + Double($1 * $1) }
+        losses.append(loss + o.l2 * norm)
+    }
+    return (U, V, bu, bi, mean, losses)
+}
+
+/// Bayesian personalized ranking by SGD over sampled (user, liked, other) triples; the last
+/// item column is a bias (users hold a constant 1 there). Single-threaded, so a seed gives
+/// the same factors every run. Returns factors with that extra column.
+public func fitBPR(_ x: Interactions, _ o: FactorOptions) throws -> (users: [Float], items: [Float], accuracy: [Double]) {
+    try checkOptions(o, x, "bpr")
+    guard o.learningRate > 0, o.learningRate.isFinite else { throw RecommendError("bpr: 'learning_rate' must be a positive number, got \(o.learningRate)") }
+    let f = o.factors + 1, nu = x.users.count, ni = x.items.count
+    var U = randomMatrix(nu * f, scale: 0.5 / Float(f), seed: mixSeed(o.seed, 1))
+    var V = randomMatrix(ni * f, scale: 0.5 / Float(f), seed: mixSeed(o.seed, 2))
+    for u in 0..<nu { U[u * f + f - 1] = 1 }
+    for i in 0..<ni { V[i * f + f - 1] = 0 }
+    let rowOf = x.byUser.rowOfEntry
+    var acc: [Double] = []
+    for epoch in 0..<o.iterations {
+        let a = U.withUnsafeMutableBufferPointer { u in
+            V.withUnsafeMutableBufferPointer { v in
+                mlw_rec_bpr_epoch(Int32(nu), Int32(ni), Int32(f), u.baseAddress, v.baseAddress, x.byUser.indptr, x.byUser.indices,
+                                  rowOf, Int64(x.count), Float(o.learningRate), Float(o.l2), mixSeed(o.seed, UInt64(epoch) + 3))
+            }
+        }
+        acc.append(a)
+    }
+    return (U, V, acc)
+}
+
+/// Item-item similarity kept as the `k` most similar items of every item (a sparse top-k
+/// matrix, returned dense [items, items] with zeros elsewhere). `bm25` weighs entries as
+/// the BM25 formula does (k1 1.2, b 0.75) before the cosine.
+public func fitItemKNN(_ x: Interactions, k: Int, bm25: Bool) throws -> [Float] {
+    let ni = x.items.count, nu = x.users.count
+    guard k >= 1 else { throw RecommendError("item_knn: 'k' must be at least 1, got \(k)") }
+    guard Double(ni) * Double(ni) <= 1e8 else { throw RecommendError("item_knn: \(ni) items is too many for a dense similarity matrix (at most 10000)") }
+    guard x.count > 0 else { throw RecommendError("item_knn: the interactions are empty") }
+    // Entry weights by user (rows), BM25-scaled when asked.
+    var w = x.byUser.values
+    if bm25 {
+        let k1: Float = 1.2, b: Float = 0.75
+        let avgLen = Float(x.count) / Float(max(nu, 1))
+        for u in 0..<nu {
+            let len = Float(x.byUser.range(u).count)
+            for e in x.byUser.range(u) {
+                let i = Int(x.byUser.indices[e])
+                let df = Float(x.byItem.range(i).count)
+                let idf = logf(Float(nu) / df)
+                w[e] = w[e] * (k1 + 1) / (w[e] + k1 * (1 - b + b * len / avgLen)) * idf
+            }
+        }
+    }
+    var norms = [Float](repeating: 0, count: ni)
+    for e in 0..<x.count { norms[Int(x.byUser.indices[e])] += w[e] * w[e] }
+    norms = norms.map { $0 > 0 ? $0.squareRoot() : 1 }
+    var sim = [Float](repeating: 0, count: ni * ni)
+    var acc = [Float](repeating: 0, count: ni)
+    var touched: [Int] = []
+    for i in 0..<ni {
+        for e in x.byItem.range(i) {
+            let u = Int(x.byItem.indices[e])
+            // The weight of (u, i) in the (possibly BM25-scaled) user rows.
+            let wi = w[x.byUser.range(u).first { x.byUser.indices[$0] == Int32(i) }!]
+            for e2 in x.byUser.range(u) {
+                let j = Int(x.byUser.indices[e2])
+                if j == i { continue }
+                if acc[j] == 0 { touched.append(j) }
+                acc[j] += wi * w[e2]
+            }
+        }
+        var cand = touched.map { ($0, acc[$0] / (norms[i] * norms[$0])) }
+        cand.sort { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
+        for (j, s) in cand.prefix(k) { sim[i * ni + j] = s }
+        for j in touched { acc[j] = 0 }
+        touched.removeAll(keepingCapacity: true)
+    }
+    return sim
+}
