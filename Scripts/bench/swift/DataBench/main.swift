@@ -3,6 +3,11 @@
 import Foundation
 
 var args = Array(CommandLine.arguments.dropFirst())
+// `DataBench --frames OP LEFT.csv RIGHT.csv`: one timed wrangling op (Scripts/bench/frames/run).
+if args.first == "--frames", args.count == 4 {
+    print(try FramesBench.run(op: args[1], left: args[2], right: args[3]))
+    exit(0)
+}
 var hashContent = true
 var hashCache: String?
 var path: String?
