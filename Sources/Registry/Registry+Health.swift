@@ -46,6 +46,7 @@ extension Registry {
     ///
     ///     let r = try registry.health(repair: true); print(r.repaired)
     public func health(verifyHashes: Bool = true, repair: Bool = false) throws -> HealthReport {
+        if let postgres { return try pgHealth(postgres, verifyHashes: verifyHashes, repair: repair) }
         var report = HealthReport()
         let killed = killedAtOpen + (try Registry.markKilledRuns(dbQueue, path: databaseURL.path, wait: lockWait))
         report.killedRuns = killed.map(Registry.describeKilled)

@@ -44,7 +44,8 @@ extension Registry {
 
     /// The stored artifact with this SHA-256.
     public func artifact(sha256: String) throws -> Artifact {
-        try read { db in
+        if let postgres { return try pgArtifact(postgres, sha256: sha256) }
+        return try read { db in
             guard let a = try Artifact.fetchOne(db, key: sha256.lowercased()) else { throw RegistryError.unknownArtifact(sha256) }
             return withPath(a)
         }
@@ -57,8 +58,20 @@ extension Registry {
     // checked again inside the transaction: `check --repair` deletes unreferenced files
     // inside one too, so either it saw this row or this sees the file gone (nil: put again).
     private func recordArtifact(sha: String, size: Int64, run: RunID?, label: String) throws -> Artifact? {
+        if let postgres {
+            // In-database artifacts: the bytes of the cached file, in chunks, in the row's transaction.
+            let url = store.url(for: sha)
+            var chunks: (() throws -> [[UInt8]])?
+            if artifactsInDatabase {
+                chunks = {
+                    let bytes = [UInt8](try Data(contentsOf: url))
+                    return stride(from: 0, to: bytes.count, by: 1 << 20).map { Array(bytes[$0..<min($0 + (1 << 20), bytes.count)]) }
+                }
+            }
+            return try pgRecordArtifact(postgres, sha: sha, size: size, run: run, label: label, chunks: chunks)
+        }
         // Plain SQL (columns as in `Artifact`, `RunArtifact`): every `mlw run` stores its script.
-        try write { db in
+        return try write { db in
             let exists = try Int.fetchOne(db, sql: "SELECT 1 FROM artifact WHERE sha256 = ?", arguments: [sha]) != nil
             guard exists || store.fileSize(store.url(for: sha)) == size else { return nil }
             try db.execute(sql: "INSERT OR IGNORE INTO artifact (sha256, size, stored_at) VALUES (?, ?, ?)",
@@ -85,6 +98,12 @@ extension Registry {
         if let alias { try RegistryName.validate(alias, kind: "alias") }
         if let bad = metrics.first(where: { !$0.value.isFinite }) {
             throw RegistryError.invalidValue("metric '\(bad.key)' is \(bad.value); only finite values can be registered")
+        }
+        if let postgres {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            return try pgRegister(postgres, artifact, name: name, run: run, metricsJSON: String(decoding: try encoder.encode(metrics), as: UTF8.self),
+                                  metrics: metrics, alias: alias, kind: kind)
         }
         return try write { db in
             guard try Artifact.exists(db, key: artifact.sha256) else { throw RegistryError.unknownArtifact(artifact.sha256) }
@@ -121,7 +140,8 @@ extension Registry {
 
     /// Resolves a parsed reference.
     public func resolve(_ reference: ModelReference) throws -> ModelVersion {
-        try read { db in withPath(try fetchVersion(db, reference)) }
+        if let postgres { return try pgResolve(postgres, reference) }
+        return try read { db in withPath(try fetchVersion(db, reference)) }
     }
 
     /// Points `name@alias` at `version` and records the move in the audit trail.
@@ -130,6 +150,7 @@ extension Registry {
     @discardableResult
     public func setAlias(_ name: String, alias: String, version: Int) throws -> AliasEvent {
         try RegistryName.validate(alias, kind: "alias")
+        if let postgres { return try pgSetAlias(postgres, name, alias: alias, version: version) }
         return try write { db in
             _ = try fetchVersion(db, .version(model: name, version: version))
             return try moveAlias(db, name: name, alias: alias, to: version, reason: .set)
@@ -143,7 +164,8 @@ extension Registry {
     ///     try registry.rollback("iris", alias: "production")
     @discardableResult
     public func rollback(_ name: String, alias: String) throws -> AliasEvent {
-        try write { db in
+        if let postgres { return try pgRollback(postgres, name, alias: alias) }
+        return try write { db in
             _ = try fetchVersion(db, .alias(model: name, alias: alias))
             let events = try AliasEvent.filter(Column("model_name") == name && Column("alias") == alias)
                 .order(Column("id").desc).fetchAll(db)
@@ -163,7 +185,8 @@ extension Registry {
 
     /// All models, by name.
     public func models() throws -> [ModelSummary] {
-        try read { db in
+        if let postgres { return try pgModels(postgres) }
+        return try read { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT model.name, model.created_at, MAX(v.version) AS latest, COUNT(v.version) AS n, MAX(v.created_at) AS updated
                 FROM model JOIN model_version v ON v.model_name = model.name
@@ -182,7 +205,8 @@ extension Registry {
 
     /// Every version of a model, oldest first.
     public func versions(_ name: String) throws -> [ModelVersion] {
-        try read { db in
+        if let postgres { return try pgVersions(postgres, name) }
+        return try read { db in
             try requireModel(db, name)
             return try ModelVersion.filter(Column("model_name") == name).order(Column("version")).fetchAll(db).map(withPath)
         }
@@ -190,7 +214,8 @@ extension Registry {
 
     /// Current aliases of a model, by alias name.
     public func aliases(_ name: String) throws -> [Alias] {
-        try read { db in
+        if let postgres { return try pgAliases(postgres, name) }
+        return try read { db in
             try requireModel(db, name)
             return try Alias.filter(Column("model_name") == name).order(Column("alias")).fetchAll(db)
         }
@@ -198,7 +223,8 @@ extension Registry {
 
     /// The audit trail of a model's aliases (or of one alias), oldest first.
     public func aliasHistory(_ name: String, alias: String? = nil) throws -> [AliasEvent] {
-        try read { db in
+        if let postgres { return try pgAliasHistory(postgres, name, alias: alias) }
+        return try read { db in
             try requireModel(db, name)
             var request = AliasEvent.filter(Column("model_name") == name)
             if let alias { request = request.filter(Column("alias") == alias) }

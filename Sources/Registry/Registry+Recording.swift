@@ -19,7 +19,8 @@ extension Registry {
     ///
     ///     let script = try registry.artifactLinks(run: id).first { $0.label == "script" }
     public func artifactLinks(run: RunID) throws -> [RunArtifact] {
-        try read { db in
+        if let postgres { return try pgArtifactLinks(postgres, run: run) }
+        return try read { db in
             let id = try resolveRunID(db, run)
             return try RunArtifact.fetchAll(db, sql: """
                 SELECT run_artifact.* FROM run_artifact JOIN artifact ON artifact.sha256 = run_artifact.artifact_sha256

@@ -38,6 +38,10 @@ extension Registry {
         }
         let paramsJSON = try Registry.paramsJSON(params)
         let processStart = Processes.startTime(getpid())
+        if let postgres {
+            return try pgStartRun(postgres, script: script, hash: hash, paramsJSON: paramsJSON, seed: seed, gitCommit: gitCommit, host: host,
+                                  mlwVersion: mlwVersion, startedAt: startedAt, processStart: processStart, reproduces: reproduces, parentRun: parentRun)
+        }
         return try write { db in
             let original = try reproduces.map { try resolveRunID(db, $0) }
             let parent = try parentRun.map { try resolveRunID(db, $0) }
@@ -68,6 +72,9 @@ extension Registry {
                    params: [String: ParamValue]?, seed: Int?) throws {
         guard status != .running else { throw RegistryError.invalidValue("finishRun needs status finished or failed") }
         let paramsJSON = try params.map(Registry.paramsJSON)
+        if let postgres {
+            return try pgFinishRun(postgres, id, status: status, error: error, endedAt: endedAt, paramsJSON: paramsJSON, seed: seed)
+        }
         var sql = "UPDATE run SET status = ?, error = ?, ended_at = ?"
         var arguments: StatementArguments = [status.rawValue, error, Registry.timestamp(endedAt)]
         if let paramsJSON {
@@ -154,6 +161,7 @@ extension Registry {
             guard !value.isNaN else { throw RegistryError.invalidValue("metric '\(key)' is NaN; NaN cannot be stored") }
             if let step, step < 0 { throw RegistryError.invalidValue("metric '\(key)' has negative step \(step)") }
         }
+        if let postgres { return try pgLogMetrics(postgres, run: run, values, at: time) }
         return try write { db in
             let runID = try resolveRunID(db, run)
             var steps: [Int] = []
@@ -177,6 +185,7 @@ extension Registry {
         guard (try? JSONParser.parse(schemaJSON)) != nil else {
             throw RegistryError.invalidValue("dataset schema is not valid JSON")
         }
+        if let postgres { return try pgRecordDataset(postgres, run: run, hash: hash, source: source, rows: rows, schemaJSON: schemaJSON) }
         try write { db in
             let runID = try resolveRunID(db, run)
             try Dataset(hash: hash, source: source, rows: rows, schemaJson: schemaJSON, firstSeenAt: Date())
@@ -189,14 +198,16 @@ extension Registry {
 
     /// The run with this id, or with this unique id prefix (at least 4 characters).
     public func run(_ id: String) throws -> Run {
-        try read { db in try fetchRun(db, id) }
+        if let postgres { return try pgRun(postgres, id) }
+        return try read { db in try fetchRun(db, id) }
     }
 
     /// Runs, newest first, that match `filter`.
     ///
     ///     try registry.runs(filter: RunFilter(status: .failed), limit: 20)
     public func runs(filter: RunFilter = RunFilter(), limit: Int = 50) throws -> [Run] {
-        try read { db in
+        if let postgres { return try pgRuns(postgres, filter: filter, limit: limit) }
+        return try read { db in
             var request = Run.all().order(Column("started_at").desc, Column("id"))
             if let status = filter.status { request = request.filter(Column("status") == status.rawValue) }
             if let script = filter.script { request = request.filter(Column("script") == script) }
@@ -214,7 +225,8 @@ extension Registry {
 
     /// Every metric point of a run, ordered by key then step.
     public func metrics(run: RunID) throws -> [MetricPoint] {
-        try read { db in
+        if let postgres { return try pgMetrics(postgres, run: run) }
+        return try read { db in
             let id = try resolveRunID(db, run)
             return try MetricPoint.filter(Column("run_id") == id).order(Column("key"), Column("step")).fetchAll(db)
         }
@@ -222,12 +234,14 @@ extension Registry {
 
     /// The value at the highest step of each metric key of a run.
     public func finalMetrics(run: RunID) throws -> [String: Double] {
-        try read { db in try fetchFinalMetrics(db, try resolveRunID(db, run)) }
+        if let postgres { return try pgFinalMetrics(postgres, run: run) }
+        return try read { db in try fetchFinalMetrics(db, try resolveRunID(db, run)) }
     }
 
     /// Datasets the run read, by source.
     public func datasets(run: RunID) throws -> [Dataset] {
-        try read { db in
+        if let postgres { return try pgDatasets(postgres, run: run) }
+        return try read { db in
             let id = try resolveRunID(db, run)
             return try Dataset.fetchAll(db, sql: """
                 SELECT dataset.* FROM dataset JOIN run_dataset ON run_dataset.dataset_hash = dataset.hash
@@ -238,7 +252,8 @@ extension Registry {
 
     /// Artifacts the run produced, with their file paths.
     public func artifacts(run: RunID) throws -> [Artifact] {
-        try read { db in
+        if let postgres { return try pgArtifacts(postgres, run: run) }
+        return try read { db in
             let id = try resolveRunID(db, run)
             return try Artifact.fetchAll(db, sql: """
                 SELECT DISTINCT artifact.* FROM artifact JOIN run_artifact ON run_artifact.artifact_sha256 = artifact.sha256
@@ -249,7 +264,8 @@ extension Registry {
 
     /// Everything known about one run: what `mlw registry run ID` and `mlw reproduce` need.
     public func runDetails(_ id: String) throws -> RunDetails {
-        try read { db in
+        if let postgres { return try pgRunDetails(postgres, id) }
+        return try read { db in
             let run = try fetchRun(db, id)
             let counts = try Row.fetchAll(db, sql: "SELECT key, COUNT(*) FROM metric WHERE run_id = ? GROUP BY key",
                                           arguments: [run.id])
@@ -279,7 +295,8 @@ extension Registry {
     ///
     ///     let diff = try registry.compareRuns("3f2a9c", "b71e04")
     public func compareRuns(_ a: String, _ b: String) throws -> RunDiff {
-        try read { db in
+        if let postgres { return try pgCompareRuns(postgres, a, b) }
+        return try read { db in
             let runA = try fetchRun(db, a), runB = try fetchRun(db, b)
             return RunDiff(a: runA, b: runB,
                            metricsA: try fetchFinalMetrics(db, runA.id), metricsB: try fetchFinalMetrics(db, runB.id))

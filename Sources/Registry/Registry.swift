@@ -35,12 +35,18 @@ public final class Registry: Sendable {
     public let root: URL
     /// The database file.
     public let databaseURL: URL
-    /// Where artifact files live, one file per SHA-256.
-    public var artifactsDirectory: URL { root.appendingPathComponent("artifacts", isDirectory: true) }
+    /// Where artifact files live, one file per SHA-256 (for a PostgreSQL registry keeping
+    /// artifacts in the database: the local cache of the ones read).
+    public var artifactsDirectory: URL { store.directory }
     /// Seconds a transaction waits for a lock held by another process.
     public let lockWait: TimeInterval
 
-    let dbQueue: DatabaseQueue
+    /// The SQLite database; nil for a PostgreSQL registry (`postgres` is set instead).
+    let dbQueue: DatabaseQueue!
+    /// The PostgreSQL connection of a registry opened from a `postgres://` URL.
+    let postgres: PostgresSession?
+    /// PostgreSQL only: artifacts' bytes live in the database (`artifact_chunk`), not in a shared folder.
+    let artifactsInDatabase: Bool
     let store: ArtifactStore
     /// Runs this instance marked `killed` when it opened (their process was gone).
     let killedAtOpen: [Run]
@@ -88,6 +94,8 @@ public final class Registry: Sendable {
     public init(path: String, lockWait: TimeInterval?) throws {
         let dbURL = URL(fileURLWithPath: path).standardizedFileURL
         databaseURL = dbURL
+        postgres = nil
+        artifactsInDatabase = false
         root = dbURL.deletingLastPathComponent()
         self.lockWait = lockWait ?? Registry.lockWait()
         // A FIFO, device or folder where a file should be would block or fail obscurely:
@@ -136,6 +144,19 @@ public final class Registry: Sendable {
         store.removeStaleTemporaryFiles()
         // Cheap (one indexed query) and never waiting: a busy registry is left for later.
         killedAtOpen = (try? Registry.markKilledRuns(dbQueue, path: dbURL.path, wait: 0)) ?? []
+    }
+
+    /// A PostgreSQL registry: the schema is migrated already; artifacts in `artifacts`.
+    init(session: PostgresSession, artifacts: URL, inDatabase: Bool, lockWait: TimeInterval?) throws {
+        postgres = session
+        artifactsInDatabase = inDatabase
+        dbQueue = nil
+        root = artifacts.standardizedFileURL
+        databaseURL = URL(string: session.location.description) ?? artifacts
+        self.lockWait = lockWait ?? Registry.lockWait()
+        store = try ArtifactStore(directory: artifacts)
+        store.removeStaleTemporaryFiles()
+        killedAtOpen = []
     }
 
     static func configuration() -> Configuration {
@@ -227,9 +248,10 @@ public final class Registry: Sendable {
         try Registry.transaction(dbQueue, path: databaseURL.path, kind, wait: wait, body)
     }
 
-    static func transaction<T>(_ dbQueue: DatabaseQueue, path: String, _ kind: Database.TransactionKind, wait: TimeInterval,
+    static func transaction<T>(_ dbQueue: DatabaseQueue?, path: String, _ kind: Database.TransactionKind, wait: TimeInterval,
                                _ body: (Database) throws -> T) throws -> T {
-        try Registry.mapErrors {
+        guard let dbQueue else { throw RegistryError.storage("this operation needs a SQLite registry, not PostgreSQL") }
+        return try Registry.mapErrors {
             try Registry.withLockWait(wait, path: path) { ms in
                 try dbQueue.writeWithoutTransaction { db in
                     try db.execute(sql: "PRAGMA busy_timeout = \(ms)")

@@ -11,7 +11,7 @@ struct MLW: ParsableCommand {
         abstract: "A scriptable machine-learning workbench.",
         discussion: "Without a subcommand, mlw opens the REPL.",
         version: Workbench.version,
-        subcommands: [Run.self, Check.self, Repl.self, RegistryCommand.self, Reproduce.self, ServeCommand.self, UICommand.self],
+        subcommands: [Run.self, Check.self, Repl.self, RegistryCommand.self, Reproduce.self, ServeCommand.self, UICommand.self, DeployCommand.self],
         defaultSubcommand: Repl.self
     )
 

@@ -9,14 +9,18 @@ struct RegistryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "registry",
         abstract: "Inspect and change the model registry ($MLW_HOME, else ./.mlw).",
-        subcommands: [Models.self, Versions.self, Runs.self, Show.self, SetAlias.self, Rollback.self, Diff.self, Check.self]
+        subcommands: [Models.self, Versions.self, Runs.self, Show.self, SetAlias.self, Rollback.self, Diff.self, Check.self,
+                      MigrateTo.self]
     )
 }
 
-/// `--json` for every registry subcommand.
+/// `--json` and `--registry` for every registry subcommand.
 struct OutputOptions: ParsableArguments {
     @Flag(help: "Print JSON (snake_case keys, ISO 8601 dates) instead of tables.")
     var json = false
+    @Option(help: ArgumentHelp("The registry: postgres://user@host:port/db or a root folder (default $MLW_REGISTRY, else $MLW_HOME, else ./.mlw).",
+                               valueName: "url"))
+    var registry: String?
 
     /// Prints the table, or the JSON of `value`.
     func emit<T: Encodable>(_ value: T, text: () -> String) throws {
@@ -30,18 +34,22 @@ func fail(_ message: String, code: Int32) -> ExitCode {
     return ExitCode(code)
 }
 
-/// The registry at the default root, or nil when none was created yet; read-only commands
-/// must not create one as a side effect.
-func existingRegistry() throws -> Registry? {
-    let root = Registry.defaultRoot()
-    guard FileManager.default.fileExists(atPath: root.appendingPathComponent(Registry.databaseFileName).path) else { return nil }
-    return try withRegistryErrors { try Registry.open(root: root) }
+/// The registry `option` (`--registry`) or `$MLW_REGISTRY` names, else the one at the
+/// default root; nil when a SQLite one was not created yet: read-only commands must not
+/// create one as a side effect. A PostgreSQL registry is connected to (and its schema set up).
+func existingRegistry(_ option: String? = nil) throws -> Registry? {
+    let location = try withRegistryErrors { try RegistryLocation.resolve(option) }
+    if case let .sqlite(root) = location,
+       !FileManager.default.fileExists(atPath: root.appendingPathComponent(Registry.databaseFileName).path) { return nil }
+    return try withRegistryErrors { try Registry.open(location) }
 }
 
 /// The existing registry, or exit 1 saying where none was found.
-func requireRegistry() throws -> Registry {
-    guard let registry = try existingRegistry() else {
-        throw fail("no registry at '\(Registry.defaultRoot().path)' (mlw run creates it; MLW_HOME selects another)", code: 1)
+func requireRegistry(_ option: String? = nil) throws -> Registry {
+    guard let registry = try existingRegistry(option) else {
+        let location = try withRegistryErrors { try RegistryLocation.resolve(option) }
+        let shown = if case let .sqlite(root) = location { root.path } else { "\(location)" }
+        throw fail("no registry at '\(shown)' (mlw run creates it; MLW_HOME or MLW_REGISTRY selects another)", code: 1)
     }
     return registry
 }
@@ -64,7 +72,7 @@ extension RegistryCommand {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let models = try withRegistryErrors { try existingRegistry()?.models() ?? [] }
+            let models = try withRegistryErrors { try existingRegistry(output.registry)?.models() ?? [] }
             try output.emit(models) { RegistryText.models(models) }
         }
     }
@@ -75,7 +83,7 @@ extension RegistryCommand {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let registry = try requireRegistry()
+            let registry = try requireRegistry(output.registry)
             let (versions, aliases) = try withRegistryErrors { (try registry.versions(name), try registry.aliases(name)) }
             try output.emit(versions) { RegistryText.versions(versions, aliases: aliases) }
         }
@@ -99,7 +107,7 @@ extension RegistryCommand {
                 filter.status = s
             }
             guard limit >= 0 else { throw fail("--limit must be >= 0, got \(limit)", code: 2) }
-            let runs = try withRegistryErrors { try existingRegistry()?.runs(filter: filter, limit: limit) ?? [] }
+            let runs = try withRegistryErrors { try existingRegistry(output.registry)?.runs(filter: filter, limit: limit) ?? [] }
             try output.emit(runs) { RegistryText.runs(runs) }
         }
     }
@@ -110,7 +118,7 @@ extension RegistryCommand {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let registry = try requireRegistry()
+            let registry = try requireRegistry(output.registry)
             let details = try withRegistryErrors { try registry.runDetails(runID) }
             try output.emit(details) { RegistryText.runDetails(details) }
         }
@@ -124,7 +132,7 @@ extension RegistryCommand {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let registry = try requireRegistry()
+            let registry = try requireRegistry(output.registry)
             let (event, history) = try withRegistryErrors {
                 (try registry.setAlias(name, alias: alias, version: version), try registry.aliasHistory(name, alias: alias))
             }
@@ -139,7 +147,7 @@ extension RegistryCommand {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let registry = try requireRegistry()
+            let registry = try requireRegistry(output.registry)
             let (event, history) = try withRegistryErrors {
                 (try registry.rollback(name, alias: alias), try registry.aliasHistory(name, alias: alias))
             }
@@ -154,7 +162,7 @@ extension RegistryCommand {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let registry = try requireRegistry()
+            let registry = try requireRegistry(output.registry)
             let diff = try withRegistryErrors { try registry.compareRuns(a, b) }
             try output.emit(diff) { RegistryText.runDiff(diff) }
         }
@@ -177,17 +185,42 @@ extension RegistryCommand {
         }
 
         func run() throws {
-            let registry = try requireRegistry()
+            let registry = try requireRegistry(output.registry)
             let r = try withRegistryErrors { try registry.health(repair: repair) }
-            let report = Report(root: registry.root.path, problems: r.problems, killedRuns: r.killedRuns,
+            let report = Report(root: registry.locationDescription, problems: r.problems, killedRuns: r.killedRuns,
                                 leftovers: r.leftovers, repaired: r.repaired)
             try output.emit(report) {
                 let lines = r.killedRuns + r.problems + r.leftovers + r.repaired
-                let tail = r.isHealthy ? "registry ok: \(registry.root.path)\n"
+                let tail = r.isHealthy ? "registry ok: \(registry.locationDescription)\n"
                     : r.problems.isEmpty ? "leftovers found (mlw registry check --repair removes them)\n" : ""
                 return lines.map { $0 + "\n" }.joined() + tail
             }
             if !r.isHealthy { throw ExitCode(1) }
+        }
+    }
+}
+
+extension RegistryCommand {
+    struct MigrateTo: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "migrate-to",
+            abstract: "Copy this (SQLite) registry into an empty PostgreSQL registry, verified by hashes.")
+        @Argument(help: ArgumentHelp("Target: postgres://user@host:port/db (artifacts go to $MLW_ARTIFACTS).", valueName: "url"))
+        var target: String
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let source = try requireRegistry(output.registry)
+            guard !source.isPostgres else { throw fail("migrate-to copies a SQLite registry; the source is PostgreSQL", code: 2) }
+            let report = try withRegistryErrors { () throws -> CopyReport in
+                let location = try PostgresLocation.parse(target)
+                return try source.copy(to: try Registry(postgres: location, artifacts: .resolve()))
+            }
+            try output.emit(report) {
+                "copied \(report.runs) runs (\(report.metricPoints) metric points), \(report.versions) versions, "
+                    + "\(report.aliasEvents) alias moves, \(report.artifacts) artifacts to \(target)\n"
+                    + "verified: content digest \(report.digest) on both sides\n"
+            }
         }
     }
 }

@@ -21,6 +21,8 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("max-body"), help: "Largest request body, e.g. 1MB.") var maxBody = "1MB"
     @Option(name: .customLong("timeout-ms"), help: "Requests unanswered after this many milliseconds get 503.") var timeoutMs = 10_000
     @Option(help: ArgumentHelp("Send a share of traffic to another version.", valueName: "NAME@ALIAS=10%")) var canary: String?
+    @Option(help: ArgumentHelp("The shared registry: postgres://user@host:port/db (default $MLW_REGISTRY, else $MLW_HOME, else ./.mlw).",
+                               valueName: "url")) var registry: String?
 
     func validate() throws {
         guard !models.isEmpty else { throw ValidationError("give at least one model reference, e.g. digits@production") }
@@ -40,7 +42,7 @@ struct ServeCommand: ParsableCommand {
         if let canary {
             do { config.canary = try Canary.parse(canary) } catch { throw ValidationError("--canary: \(error)") }
         }
-        let registry = try withRegistryErrors { try Registry.open(root: Registry.defaultRoot()) }
+        let registry = try withRegistryErrors { try Registry.open(try RegistryLocation.resolve(self.registry)) }
         // ArgumentParser's `run` is synchronous here (MLW.main is custom); the server runs
         // on the concurrency pool while this thread waits.
         let outcome = Outcome()

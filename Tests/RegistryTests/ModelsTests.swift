@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 @testable import Registry
 
-final class ModelsTests: XCTestCase {
+class ModelsTests: XCTestCase {
     private func registerVersions(_ registry: Registry, _ name: String, count: Int) throws -> [ModelVersion] {
         try (1...count).map { i in
             let art = try registry.storeArtifact(bytes: Data("\(name) \(i)".utf8))
@@ -106,3 +106,6 @@ final class ModelsTests: XCTestCase {
         XCTAssertEqual(try registry.check(), [])
     }
 }
+
+/// The same tests against the PostgreSQL store (skipped without MLW_TEST_POSTGRES).
+final class ModelsTestsOnPostgres: ModelsTests, PostgresStoreTest {}

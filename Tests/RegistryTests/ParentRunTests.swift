@@ -3,7 +3,7 @@ import XCTest
 @testable import Registry
 
 /// Child runs: a grid search records its trials as runs whose `parent_run` is the search's run.
-final class ParentRunTests: XCTestCase {
+class ParentRunTests: XCTestCase {
     func testChildRunsNameTheirParentAndAreListedByIt() throws {
         let registry = try makeRegistry()
         let parent = try registry.startRun(script: "search.mlw", scriptHash: fakeScriptHash)
@@ -44,11 +44,10 @@ final class ParentRunTests: XCTestCase {
     func testTheSchemaRefusesARunThatIsItsOwnParent() throws {
         let registry = try makeRegistry()
         let id = try registry.startRun(script: "x.mlw", scriptHash: fakeScriptHash)
-        XCTAssertThrowsError(try registry.dbQueue.write { db in
-            try db.execute(sql: "UPDATE run SET parent_run = id WHERE id = ?", arguments: [id])
-        })
-        XCTAssertThrowsError(try registry.dbQueue.write { db in
-            try db.execute(sql: "UPDATE run SET parent_run = 'aaaaaaaaaaaa' WHERE id = ?", arguments: [id])
-        }, "the parent must exist")
+        XCTAssertThrowsError(try rawSQL(registry, "UPDATE run SET parent_run = id WHERE id = '\(id)'"))
+        XCTAssertThrowsError(try rawSQL(registry, "UPDATE run SET parent_run = 'aaaaaaaaaaaa' WHERE id = '\(id)'"), "the parent must exist")
     }
 }
+
+/// The same tests against the PostgreSQL store (skipped without MLW_TEST_POSTGRES).
+final class ParentRunTestsOnPostgres: ParentRunTests, PostgresStoreTest {}

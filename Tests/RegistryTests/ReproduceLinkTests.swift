@@ -3,7 +3,7 @@ import XCTest
 @testable import Registry
 
 /// The run columns and helpers `mlw reproduce` and the lazy run recorder rely on.
-final class ReproduceLinkTests: XCTestCase {
+class ReproduceLinkTests: XCTestCase {
     func testReproduceRunNamesItsOriginal() throws {
         let registry = try makeRegistry()
         let original = try registry.startRun(script: "train.mlw", scriptHash: fakeScriptHash)
@@ -76,3 +76,6 @@ final class ReproduceLinkTests: XCTestCase {
         assertThrows(.unknownRun("abcdef123456")) { try registry.finishRun("abcdef123456") }
     }
 }
+
+/// The same tests against the PostgreSQL store (skipped without MLW_TEST_POSTGRES).
+final class ReproduceLinkTestsOnPostgres: ReproduceLinkTests, PostgresStoreTest {}

@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 @testable import Registry
 
-final class RunsTests: XCTestCase {
+class RunsTests: XCTestCase {
     func testRunRoundTrip() throws {
         let registry = try makeRegistry()
         let id = try registry.startRun(script: "train.mlw", scriptHash: fakeScriptHash.uppercased(),
@@ -126,3 +126,6 @@ final class RunsTests: XCTestCase {
         XCTAssertTrue(try registry.compareRuns(a, a).isIdentical)
     }
 }
+
+/// The same tests against the PostgreSQL store (skipped without MLW_TEST_POSTGRES).
+final class RunsTestsOnPostgres: RunsTests, PostgresStoreTest {}

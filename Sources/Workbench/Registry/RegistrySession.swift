@@ -31,7 +31,21 @@ public final class RegistrySession {
     /// but must not add versions or move `production`.
     public func startReproducing(original: [ModelVersion]) { sandbox = ReproduceSandbox(original: original) }
 
-    init(root: URL) { self.root = root }
+    /// Where `open` connects: the SQLite `root`, or the PostgreSQL server `MLW_REGISTRY` names.
+    let location: Result<RegistryLocation, RegistryError>
+
+    init(root: URL) {
+        self.root = root
+        location = .success(.sqlite(root: root))
+    }
+
+    /// `$MLW_REGISTRY` (a postgres:// URL or a root folder), else `$MLW_HOME`, else ./.mlw.
+    init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        root = Registry.defaultRoot(environment: environment)
+        do { location = .success(try RegistryLocation.resolve(environment: environment)) } catch let e as RegistryError {
+            location = .failure(e)
+        } catch { location = .failure(.invalidValue("\(error)")) }
+    }
 
     /// The `mlw run` recorder whose run is not written yet: the first registry use writes it,
     /// so metrics and registrations attach to it (weak: the front end owns the recorder).
@@ -52,11 +66,12 @@ public final class RegistrySession {
     func open() throws -> Registry {
         if let opened { return opened }
         do {
-            let r = try Registry.open(root: root)
+            let r = try Registry.open(try location.get())
             opened = r
             return r
         } catch let e as RegistryError {
-            throw NativeError("cannot open the registry at '\(root.path)': \(e.description)")
+            let shown = if case let .success(.postgres(pg)) = location { pg.description } else { root.path }
+            throw NativeError("cannot open the registry at '\(shown)': \(e.description)")
         }
     }
 
@@ -87,7 +102,7 @@ extension Interpreter {
     /// This interpreter's registry state, created on first access with the default root.
     public var registrySession: RegistrySession {
         if let s = extensions[RegistrySession.extensionKey] as? RegistrySession { return s }
-        let s = RegistrySession(root: Registry.defaultRoot())
+        let s = RegistrySession()
         extensions[RegistrySession.extensionKey] = s
         return s
     }
