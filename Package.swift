@@ -63,7 +63,10 @@ let package = Package(
         .target(name: "Classical", dependencies: ["CKernels", "Support", "Tensor", "Graph", "Train"], swiftSettings: v5),
         // Recommenders: interactions, ALS/BPR/item-kNN/popularity fitted into graphs, top-k, ranking metrics.
         .target(name: "Recommend", dependencies: ["CKernels", "Support", "Tensor", "Graph", "Train"], swiftSettings: v5),
-        .target(name: "Registry", dependencies: ["FileIO", "Checksum", "JSON", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Registry", dependencies: ["FileIO", "Checksum", "JSON", .product(name: "GRDB", package: "GRDB.swift"),
+                                              .product(name: "PostgresNIO", package: "postgres-nio")]),
+        // mlw deploy: Kubernetes manifests and Prometheus alerting rules for served models.
+        .target(name: "Deploy"),
         // The standard library written in MLW itself, shipped as package resources.
         .target(name: "Stdlib", path: "Stdlib", exclude: ["README.md"], resources: [.copy("std")]),
         // HTTP serving (KServe V2), dynamic batching, metrics; knows models only through ServableModel.
@@ -96,7 +99,7 @@ let package = Package(
         .executableTarget(
             name: "mlw",
             dependencies: [
-                "Lang", "Workbench", "Registry", "Frames", "Serve", "ServeModels", "Tensor", "CReadline", "UI",
+                "Lang", "Workbench", "Registry", "Frames", "Serve", "ServeModels", "Tensor", "CReadline", "UI", "Deploy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: v5
@@ -124,6 +127,7 @@ let package = Package(
         .testTarget(name: "OptimizeTests", dependencies: ["Optimize", "Train"], swiftSettings: v5),
         .testTarget(name: "CompressTests", dependencies: ["Compress", "Optimize", "Train", "Frames"], swiftSettings: v5),
         .testTarget(name: "RegistryTests", dependencies: ["Registry"]),
+        .testTarget(name: "DeployTests", dependencies: ["Deploy", .product(name: "Yams", package: "Yams")]),
         .testTarget(
             name: "ServeTests",
             dependencies: ["Serve", .product(name: "HummingbirdTesting", package: "hummingbird")],
