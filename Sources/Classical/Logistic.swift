@@ -155,17 +155,19 @@ func proximalGradient(_ obj: LogisticObjective, l1: Double, maxIter: Int, tol: D
             lip *= 2
         }
         let nf = full(nx)
-        let maxMove = zip(nx, x).map { abs($0 - $1) }.max() ?? 0
-        let scale = Swift.max(nx.map(abs).max() ?? 0, 1)
-        if nf > prevF {   // restart the momentum
+        // Momentum that raised the objective: restart from x (a plain proximal step from x
+        // never raises it, up to rounding, so that step is always taken).
+        if t > 1 && nf > prevF + 1e-14 * Swift.max(1, abs(prevF)) {
             t = 1; yv = x
             continue
         }
+        let maxMove = zip(nx, x).map { abs($0 - $1) }.max() ?? 0
+        let scale = Swift.max(nx.map(abs).max() ?? 0, 1)
         let nt = (1 + (1 + 4 * t * t).squareRoot()) / 2
         yv = zip(nx, x).map { $0 + (t - 1) / nt * ($0 - $1) }
-        x = nx; t = nt; prevF = nf
+        x = nx; t = nt; prevF = Swift.min(prevF, nf)
         lip /= 1.5   // let the step grow back
-        if maxMove <= tol * 1e-2 * scale { break }
+        if maxMove <= tol * scale { break }
     }
     return (x, iter)
 }
