@@ -66,9 +66,23 @@ public final class ServeMetrics: @unchecked Sendable {
 
     /// One answered request: `mlw_requests_total` and `mlw_request_duration_seconds`.
     func request(model: String, version: String, endpoint: String, status: Int, nanos: Int64) {
-        counter("mlw_requests_total", [("model", model), ("version", version), ("endpoint", endpoint), ("status", String(status))]).increment()
-        timer("mlw_request_duration_seconds", [("model", model), ("endpoint", endpoint)]).recordNanoseconds(nanos)
+        let k = RequestKey(model: model, version: version, endpoint: endpoint, status: status)
+        // One dictionary probe per request: building the label arrays and string keys of
+        // `counter`/`timer` took about 5% of a small V2 request's server time.
+        let handles = lock.withLock { requestHandles[k] } ?? {
+            let h = (counter("mlw_requests_total", [("model", model), ("version", version), ("endpoint", endpoint), ("status", String(status))]),
+                     timer("mlw_request_duration_seconds", [("model", model), ("endpoint", endpoint)]))
+            lock.withLock { requestHandles[k] = h }
+            return h
+        }()
+        handles.0.increment()
+        handles.1.recordNanoseconds(nanos)
     }
+
+    private struct RequestKey: Hashable {
+        let model: String, version: String, endpoint: String, status: Int
+    }
+    private var requestHandles: [RequestKey: (CoreMetrics.Counter, CoreMetrics.Timer)] = [:]
 
     func batcherHooks(model: String, version: Int, drift: DriftMonitor?) -> Batcher.Hooks {
         let dims = [("model", model), ("version", String(version))]

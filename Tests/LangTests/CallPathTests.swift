@@ -46,6 +46,22 @@ final class CallPathTests: XCTestCase {
         XCTAssertEqual(try i.evalREPL("fn s(n) = if n == 0 { 0 } else { n + s(n - 1) }\ns(100)").repr, "5050")
     }
 
+    /// The value stack is initialized in chunks as frames reach it: deep recursion past the
+    /// first chunk works, and past the whole stack it is still a clean overflow error.
+    func testTheValueStackGrowsAsFramesReachIt() {
+        onLargeStack { self.stackGrowth() }
+    }
+
+    func stackGrowth() {
+        let text = "fn s(n, a, b) = if n == 0 { 0 } else { n + s(n - 1, a, b) }\ns(3500, 1, 2)"
+        XCTAssertEqual(try? self.run(text).repr, "6126750")
+        let small = Interpreter(libraries: coreLibraries, stackSlots: 6000)
+        XCTAssertThrowsError(try small.evalREPL(text)) { e in
+            XCTAssertTrue((e as? MLWError)?.message.hasPrefix("stack overflow") ?? false, "\(e)")
+        }
+        XCTAssertEqual(try? small.evalREPL("fn t(n) = if n == 0 { 0 } else { n + t(n - 1) }\nt(100)").repr, "5050")
+    }
+
     func testComparisonOfMixedTypesInAnIfStillFails() {
         XCTAssertThrowsError(try run("fn c(x) = if x < 2 { 1 } else { 2 }\nc(\"a\")")) { e in
             XCTAssertEqual((e as? MLWError)?.message, "cannot compare string and integer with '<'")

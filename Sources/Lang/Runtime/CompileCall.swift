@@ -71,7 +71,7 @@ extension Compiler {
 
 extension Ctx {
     @inline(__always) func push<S: SpanSource>(_ v: Value, _ at: S) throws {
-        guard top < capacity else { throw stackFull(at.span) }
+        if top >= capacity, !grow(to: top + 1) { throw stackFull(at.span) }
         // Slots at and above `top` always hold nil, so there is nothing to release.
         (stack + top).initialize(to: v)
         top &+= 1
@@ -178,7 +178,7 @@ extension Interpreter {
     func enterFrame<S: SpanSource>(_ fn: Unmanaged<Function>?, _ proto: Unmanaged<FnProto>, _ frameSize: Int, _ code: Unmanaged<CodeBox>,
                     _ ctx: Ctx, argBase: Int, at: S, prologue: ((Ctx) throws -> Void)? = nil) throws -> Value {
         let frameTop = argBase &+ frameSize
-        guard frameTop <= ctx.capacity, ctx.depth < ctx.maxDepth else { throw ctx.tooDeep(at.span) }
+        guard frameTop <= ctx.capacity || ctx.grow(to: frameTop), ctx.depth < ctx.maxDepth else { throw ctx.tooDeep(at.span) }
         let savedBase = ctx.base
         let savedClosure = ctx.closure
         ctx.base = argBase

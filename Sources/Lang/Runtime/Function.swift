@@ -131,7 +131,12 @@ nonisolated(unsafe) public var mlwInterruptRequested: Int32 = 0
 /// base, the running closure's captured cells, and the control flag.
 public final class Ctx {
     let stack: UnsafeMutablePointer<Value>
-    let capacity: Int
+    /// Slots initialized so far (all nil above `top`): the bound the hot paths check.
+    /// Initialized in chunks as frames reach it, so a short script does not touch (and
+    /// page-fault in) the whole stack at start.
+    private(set) var capacity: Int
+    /// The stack's full size; pushing past it is a stack overflow.
+    let maxCapacity: Int
     var base = 0
     var top = 0
     /// The running script closure (its captured cells); unowned because the caller holds it.
@@ -152,10 +157,20 @@ public final class Ctx {
     unowned(unsafe) var interpreter: Interpreter!
 
     init(capacity: Int = 1 << 18, maxDepth: Int = 4000) {
-        self.capacity = capacity
+        maxCapacity = capacity
         self.maxDepth = maxDepth
         stack = .allocate(capacity: capacity)
-        stack.initialize(repeating: .nil, count: capacity)
+        self.capacity = min(capacity, 4096)
+        stack.initialize(repeating: .nil, count: self.capacity)
+    }
+
+    /// Initializes more slots so that `needed` fit; false when past the full size.
+    @inline(never) func grow(to needed: Int) -> Bool {
+        guard needed <= maxCapacity else { return false }
+        let newCapacity = min(maxCapacity, max(needed, capacity * 2))
+        (stack + capacity).initialize(repeating: .nil, count: newCapacity - capacity)
+        capacity = newCapacity
+        return true
     }
 
     deinit {
