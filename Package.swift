@@ -6,6 +6,17 @@ import PackageDescription
 // Swift 5 mode keeps strict-concurrency checking off for those targets.
 let v5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
 
+// Release `mlw` links the Swift runtime and Foundation in rather than loading them: the dynamic
+// loader spent about two thirds of an empty script's start-up relocating those shared
+// libraries. `-static-stdlib` alone leaves Foundation's static archives unresolved (they
+// need each other in a cycle), hence the group. SwiftPM's `--static-swift-stdlib` does the
+// same but must be typed on every command line. Debug builds link dynamically (quicker).
+let staticRuntime = ["-static-stdlib", "-Xlinker", "--start-group",
+                     "-lFoundation", "-lCoreFoundation", "-l_FoundationICU", "-lFoundationEssentials",
+                     "-lFoundationInternationalization", "-l_FoundationCShims", "-l_FoundationCollections",
+                     "-lswiftSynchronization", "-lswiftDispatch", "-ldispatch", "-lBlocksRuntime",
+                     "-lswiftCore", "-lswift_Concurrency", "-lswiftGlibc", "-Xlinker", "--end-group"]
+
 let package = Package(
     name: "mlw",
     platforms: [.macOS(.v14)],
@@ -102,7 +113,8 @@ let package = Package(
                 "Lang", "Workbench", "Registry", "Frames", "Serve", "ServeModels", "Tensor", "CReadline", "UI", "Deploy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: v5
+            swiftSettings: v5,
+            linkerSettings: [.unsafeFlags(staticRuntime, .when(configuration: .release))]
         ),
         // Benchmark executables: not part of the product; their sources live beside the drivers
         // in Scripts/bench/ (release builds only, run by those scripts).
