@@ -103,7 +103,7 @@ func encodeKeys(_ tables: [[Column]]) throws -> KeyCodes {
             for c in cols { perColumn.append(textIds(c, &dict)) }
             distinct = dict.count
         } else {
-            var table = IntIdTable(capacity: rows.max() ?? 16)
+            var table = IntIdTable(capacity: min(rows.max() ?? 16, 1 << 16))
             for c in cols { perColumn.append(numberIds(c, asFloat: asFloat, &table)) }
             distinct = table.count
         }
@@ -113,7 +113,7 @@ func encodeKeys(_ tables: [[Column]]) throws -> KeyCodes {
             continue
         }
         // Fold this column in: (previous id, this id) -> one dense id.
-        var table = IntIdTable(capacity: rows.max() ?? 16)
+        var table = IntIdTable(capacity: min(rows.max() ?? 16, 1 << 16))
         for t in 0..<tables.count {
             let prev = combined[t], cur = perColumn[t]
             var out = [Int32](repeating: -1, count: prev.count)

@@ -21,6 +21,25 @@ extension Dataset {
         }
         let desc = descending.isEmpty ? [Bool](repeating: false, count: keys.count) : descending
         var order = Array(0..<rowCount)
+        if ranks.count <= 2 {
+            // One or two keys (the common case): compare plain arrays, no loop over keys.
+            let r0 = ranks[0], d0 = desc[0]
+            let r1 = ranks.count == 2 ? ranks[1] : [Int](repeating: 0, count: rowCount), d1 = desc.count == 2 && desc[1]
+            @inline(__always) func less(_ x: Int, _ y: Int, _ d: Bool) -> Bool {
+                x == .max ? false : (y == .max ? true : (d ? x > y : x < y))
+            }
+            r0.withUnsafeBufferPointer { k0 in
+                r1.withUnsafeBufferPointer { k1 in
+                    order.sort { a, b in
+                        if k0[a] != k0[b] { return less(k0[a], k0[b], d0) }
+                        if k1[a] != k1[b] { return less(k1[a], k1[b], d1) }
+                        return a < b
+                    }
+                }
+            }
+            let flags = desc.map { $0 ? "desc" : "asc" }
+            return withLineage(gather(order), "sort_by", zip(keys, flags).map { "\($0) \($1)" }.joined(separator: ","))
+        }
         order.withUnsafeMutableBufferPointer { buf in
             buf.sort { a, b in
                 for (k, rk) in ranks.enumerated() {
@@ -155,14 +174,14 @@ extension Dataset {
     /// cells equal each other).
     func rowKeys(_ cols: [Column]) throws -> [Int] {
         var ids = [Int](repeating: 0, count: rowCount)
-        var table = IntIdTable(capacity: rowCount)
+        var table = IntIdTable(capacity: min(rowCount, 1 << 16))
         for c in cols {
             let codes = try encodeKeys([[c]])
             for r in 0..<rowCount {
                 // -1 (missing) becomes its own value: shift ids up by one.
                 ids[r] = Int(table.id(ids[r] &* (codes.count + 1) &+ Int(codes.ids[0][r]) &+ 1))
             }
-            table = IntIdTable(capacity: rowCount)
+            table = IntIdTable(capacity: min(rowCount, 1 << 16))
         }
         return ids
     }

@@ -96,7 +96,6 @@ let exprFunctions: [NativeFunction] = [
     unaryExpr("len", "Length of text in characters (Unicode scalars).", example: evalList(tx, "n", "len(col(\"user\"))"), result: "[3, 3, 3]"),
     unaryExpr("log", "Natural logarithm; zero and negative values give a missing cell.", example: evalList(tx, "l", "log(col(\"amount\"))") + "[0]", result: "1.0986122886681098"),
     unaryExpr("exp", "e raised to each value.", example: evalList(tx, "e", "exp(col(\"amount\") * 0)"), result: "[1.0, 1.0, nil]"),
-    unaryExpr("sqrt", "Square root; negative values give a missing cell.", example: evalList(tx, "s", "sqrt(col(\"amount\") * 3)") + "[0]", result: "3.0"),
     unaryExpr("abs", "Absolute value; ints stay ints.", example: evalList(tx, "a", "abs(-col(\"amount\"))"), result: "[3, 120, nil]"),
     unaryExpr("year", "Year of a datetime.", example: "year(cast(col(\"ts\"), \"datetime\"))", result: "<expr year(cast(col(\"ts\"), \"datetime\"))>"),
     unaryExpr("month", "Month (1-12) of a datetime.", example: "month(col(\"ts\"))", result: "<expr month(col(\"ts\"))>"),
