@@ -162,6 +162,7 @@ struct ONNXBuilder {
                 } else { try activation(s.activation ?? .none, slope: s.slope, v, y) }
                 v = y
             }
+        case .treeEnsemble: try emitTreeEnsemble(n, ins, out)   // ONNXTrees.swift
         default: throw GraphError("onnx: op '\(n.op)' (node \(n.name)) has no ONNX mapping")
         }
     }
@@ -210,6 +211,7 @@ public func onnxBytes(_ model: Model, opset: Int = 17) throws -> [UInt8] {
     m.string(ONNXField.modelProducerVersion, "1")
     m.message(ONNXField.modelGraph, graph)
     m.message(ONNXField.modelOpsetImport) { o in o.string(ONNXField.opsetDomain, ""); o.int(ONNXField.opsetVersion, opset) }
+    if ONNXBuilder.needsML(g) { m.message(ONNXField.modelOpsetImport) { o in o.string(ONNXField.opsetDomain, ONNXBuilder.mlDomain); o.int(ONNXField.opsetVersion, 3) } }
     return m.bytes
 }
 
