@@ -24,8 +24,12 @@ public struct ClassicalInfo: Codable, Equatable, Sendable {
     }
 
     public func store(in m: inout Model) throws {
+        var info = self
+        // Table columns are padded; no line ends in spaces.
+        info.summary = summary.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { line in String(line.reversed().drop { $0 == " " }.reversed()) }.joined(separator: "\n")
         let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
-        m.blobs[Self.blobName] = String(decoding: try enc.encode(self), as: UTF8.self)
+        m.blobs[Self.blobName] = String(decoding: try enc.encode(info), as: UTF8.self)
     }
 }
 
