@@ -108,4 +108,12 @@ class ModelsTests: XCTestCase {
 }
 
 /// The same tests against the PostgreSQL store (skipped without MLW_TEST_POSTGRES).
-final class ModelsTestsOnPostgres: ModelsTests, PostgresStoreTest {}
+/// Linux test discovery lists only methods declared in a class, so each test is restated.
+final class ModelsTestsOnPostgres: ModelsTests, PostgresStoreTest {
+    override func testRegisterIncrementsVersionsPerName() throws { try super.testRegisterIncrementsVersionsPerName() }
+    override func testRegisterFileStoresAndLinksTheArtifact() throws { try super.testRegisterFileStoresAndLinksTheArtifact() }
+    override func testRegisterValidatesInputs() throws { try super.testRegisterValidatesInputs() }
+    override func testResolveAllReferenceForms() throws { try super.testResolveAllReferenceForms() }
+    override func testUnknownReferencesGiveClearErrors() throws { try super.testUnknownReferencesGiveClearErrors() }
+    override func testAliasSetRollbackAndAuditTrail() throws { try super.testAliasSetRollbackAndAuditTrail() }
+}

@@ -50,4 +50,9 @@ class ParentRunTests: XCTestCase {
 }
 
 /// The same tests against the PostgreSQL store (skipped without MLW_TEST_POSTGRES).
-final class ParentRunTestsOnPostgres: ParentRunTests, PostgresStoreTest {}
+/// Linux test discovery lists only methods declared in a class, so each test is restated.
+final class ParentRunTestsOnPostgres: ParentRunTests, PostgresStoreTest {
+    override func testChildRunsNameTheirParentAndAreListedByIt() throws { try super.testChildRunsNameTheirParentAndAreListedByIt() }
+    override func testListingsShowTheLink() throws { try super.testListingsShowTheLink() }
+    override func testTheSchemaRefusesARunThatIsItsOwnParent() throws { try super.testTheSchemaRefusesARunThatIsItsOwnParent() }
+}

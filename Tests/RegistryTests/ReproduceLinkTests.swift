@@ -78,4 +78,9 @@ class ReproduceLinkTests: XCTestCase {
 }
 
 /// The same tests against the PostgreSQL store (skipped without MLW_TEST_POSTGRES).
-final class ReproduceLinkTestsOnPostgres: ReproduceLinkTests, PostgresStoreTest {}
+/// Linux test discovery lists only methods declared in a class, so each test is restated.
+final class ReproduceLinkTestsOnPostgres: ReproduceLinkTests, PostgresStoreTest {
+    override func testReproduceRunNamesItsOriginal() throws { try super.testReproduceRunNamesItsOriginal() }
+    override func testTimestampsMatchWhatGRDBReads() throws { try super.testTimestampsMatchWhatGRDBReads() }
+    override func testFinishRunByPrefixAndItsErrors() throws { try super.testFinishRunByPrefixAndItsErrors() }
+}

@@ -128,4 +128,12 @@ class RunsTests: XCTestCase {
 }
 
 /// The same tests against the PostgreSQL store (skipped without MLW_TEST_POSTGRES).
-final class RunsTestsOnPostgres: RunsTests, PostgresStoreTest {}
+/// Linux test discovery lists only methods declared in a class, so each test is restated.
+final class RunsTestsOnPostgres: RunsTests, PostgresStoreTest {
+    override func testRunRoundTrip() throws { try super.testRunRoundTrip() }
+    override func testRunIdPrefixAndUnknownRuns() throws { try super.testRunIdPrefixAndUnknownRuns() }
+    override func testMetricsAutoStepReplaceAndFinalValues() throws { try super.testMetricsAutoStepReplaceAndFinalValues() }
+    override func testDatasetsAndArtifactsLinkToRuns() throws { try super.testDatasetsAndArtifactsLinkToRuns() }
+    override func testRunsFilterAndOrder() throws { try super.testRunsFilterAndOrder() }
+    override func testCompareRuns() throws { try super.testCompareRuns() }
+}

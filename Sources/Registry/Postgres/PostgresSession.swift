@@ -150,7 +150,11 @@ struct PGTx {
 }
 
 extension PostgresRandomAccessRow {
+    /// The column's value; dates come back cut to milliseconds, as the SQLite store keeps them.
     func get<T: PostgresDecodable>(_ column: String, _ type: T.Type = T.self) throws -> T {
-        try self[column].decode(T.self)
+        let value = try self[column].decode(T.self)
+        if let date = value as? Date, let cut = Registry.ms(date) as? T { return cut }
+        if let date = value as? Date?, let some = date, let cut = Optional(Registry.ms(some)) as? T { return cut }
+        return value
     }
 }

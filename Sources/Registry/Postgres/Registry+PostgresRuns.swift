@@ -15,7 +15,12 @@ extension Registry {
         pid, process_start, reproduces, parent_run
         """
 
-    static func ms(_ date: Date) -> Date { Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded(.down) / 1000) }
+    /// Cut to whole milliseconds (as the SQLite store keeps dates). The nudge keeps a date
+    /// already on a millisecond (read back from either store) from dropping one ms to
+    /// binary rounding (x.123 * 1000 = x122.99999…) or to PostgreSQL keeping whole microseconds.
+    static func ms(_ date: Date) -> Date {
+        Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000 + 0.01).rounded(.down) / 1000)
+    }
 
     static func decodeRun(_ r: PostgresRandomAccessRow) throws -> Run {
         let paramsText: String = try r.get("params")
@@ -190,8 +195,9 @@ extension Registry {
         let key = id.lowercased()
         if let row = try tx.row("SELECT \(Registry.runColumns) FROM run WHERE id = $1", [.text(key)]) { return try Registry.decodeRun(row) }
         guard key.count >= 4, key.count < 12, key.allSatisfy(\.isHexDigit) else { throw RegistryError.unknownRun(id) }
-        let matches = try tx.rows("SELECT \(Registry.runColumns) FROM run WHERE substr(id, 1, $1) = $2 ORDER BY id LIMIT 6",
-                                  [.int(key.count), .text(key)]).map(Registry.decodeRun)
+        // The key is hex only (checked above), so it has no LIKE wildcards.
+        let matches = try tx.rows("SELECT \(Registry.runColumns) FROM run WHERE id LIKE $1 ORDER BY id LIMIT 6",
+                                  [.text(key + "%")]).map(Registry.decodeRun)
         if matches.count == 1 { return matches[0] }
         if matches.isEmpty { throw RegistryError.unknownRun(id) }
         throw RegistryError.ambiguousRun(id, matches: matches.map(\.id))

@@ -164,6 +164,10 @@ extension Registry {
         encoder.dateEncodingStrategy = .millisecondsSince1970
         let source = SHA256.hex(try encoder.encode(content))
         let copied = try target.contentDigest()
+        if source != copied, let dump = ProcessInfo.processInfo.environment["MLW_COPY_DUMP"] {
+            try? encoder.encode(content).write(to: URL(fileURLWithPath: dump + ".source.json"))
+            try? encoder.encode(try target.content()).write(to: URL(fileURLWithPath: dump + ".target.json"))
+        }
         guard source == copied else {
             throw RegistryError.storage("the copy's digest \(copied) differs from the source's \(source); the target holds a partial copy")
         }
