@@ -8,14 +8,19 @@ import XCTest
 /// Planted clusters: user u belongs to cluster u % c and interacts with `per` items drawn
 /// from its cluster's block of items (plus one random item as noise).
 func plantedInteractions(users: Int = 120, clusters: Int = 4, itemsPerCluster: Int = 15, per: Int = 8, seed: UInt64 = 7,
-                         ratings: Bool = false) throws -> Interactions {
+                         ratings: Bool = false, skew: Bool = false) throws -> Interactions {
     var rng = Support_SplitMix(seed)
     var us: [String] = [], its: [String] = [], vals: [Double] = [], ts: [Double] = []
     let items = clusters * itemsPerCluster
     for u in 0..<users {
         let c = u % clusters
         var chosen = Set<Int>()
-        while chosen.count < per { chosen.insert(c * itemsPerCluster + Int(rng.next() % UInt64(itemsPerCluster))) }
+        while chosen.count < per {
+            // skew: item j of a block drawn with probability falling with j (a popularity order to learn).
+            let r = Double(rng.next() >> 11) / Double(1 << 53)
+            let j = skew ? Int(Double(itemsPerCluster) * r * r * r) : Int(rng.next() % UInt64(itemsPerCluster))
+            chosen.insert(c * itemsPerCluster + j)
+        }
         chosen.insert(Int(rng.next() % UInt64(items)))
         for (t, i) in chosen.sorted().enumerated() {
             us.append("u\(u)"); its.append(String(i)); ts.append(Double(t))

@@ -18,7 +18,8 @@ let serveLibrary = Library("serve", doc: "Serve an in-memory model over HTTP (KS
         config.maxBatch = try positive(a, "max_batch")
         config.maxDelayMicros = try a.int("max_delay_us")
         guard (0...65535).contains(config.port) else { throw a.invalid("port", "must be 0...65535") }
-        let servable = try GraphServable(m, name: try a.string("name"), version: 1)
+        let servable: ServableModel = m.blobs["recommender"] != nil   // recommenders also answer /recommend, /similar
+            ? try RecommenderServable(m, name: try a.string("name"), version: 1) : try GraphServable(m, name: try a.string("name"), version: 1)
         let server = InferenceServer(config: config)
         try server.add(servable)
         // The server runs on the concurrency pool; this (interpreter) thread waits for it.
