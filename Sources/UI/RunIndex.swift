@@ -18,9 +18,10 @@ final class RunIndex: @unchecked Sendable {
     private let lock = NSLock()
     private var cached: Snapshot?
     private var loadedNanos: UInt64 = 0
+    private var currentMaxAge: Double = 0
 
     init(registry: Registry, maxAge: Double = 2) {
-        self.registry = registry; self.maxAge = maxAge
+        self.registry = registry; self.maxAge = maxAge; self.currentMaxAge = maxAge
     }
 
     /// The next snapshot reads the registry again (after this process changed it).
@@ -32,12 +33,17 @@ final class RunIndex: @unchecked Sendable {
     func snapshot() throws -> Snapshot {
         lock.lock(); defer { lock.unlock() }
         let now = DispatchTime.now().uptimeNanoseconds
-        if let cached, Double(now - loadedNanos) / 1e9 < maxAge { return cached }
+        if let cached, Double(now - loadedNanos) / 1e9 < currentMaxAge { return cached }
+        let started = DispatchTime.now().uptimeNanoseconds
         let rows = try registry.runTable()
         var params = Set<String>(), metrics = Set<String>()
         for r in rows { params.formUnion(r.run.params.keys); metrics.formUnion(r.finalMetrics.keys) }
         let s = Snapshot(rows: rows, paramKeys: params.sorted(), metricKeys: metrics.sorted(), loadedAt: Date())
-        cached = s; loadedNanos = now
+        // Counted from the end of the load, and longer for a slow load (a big registry on a
+        // busy machine): reloading must never take most of the time.
+        let finished = DispatchTime.now().uptimeNanoseconds
+        cached = s; loadedNanos = finished
+        currentMaxAge = max(maxAge, 5 * Double(finished - started) / 1e9)
         return s
     }
 }
