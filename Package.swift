@@ -148,7 +148,7 @@ let package = Package(
         ),
         .testTarget(name: "RecommendTests", dependencies: ["Recommend", "Train", "Optimize", "Graph", "Tensor", "Serve", "ServeModels",
                                                      .product(name: "HummingbirdTesting", package: "hummingbird")], swiftSettings: v5),
-        .testTarget(name: "ClassicalTests", dependencies: ["Classical", "Train", "Optimize", "Graph", "Tensor"], swiftSettings: v5),
+        .testTarget(name: "ClassicalTests", dependencies: ["Classical", "Train", "Optimize", "Graph", "Tensor", "ServeModels"], swiftSettings: v5),
         .testTarget(name: "UITests", dependencies: ["UI", "Registry", "Graph", "Tensor", "Train", .product(name: "HummingbirdTesting", package: "hummingbird")], swiftSettings: v5),
         .testTarget(name: "MLWTests", dependencies: ["Lang", "Workbench", "ServeModels", "Registry"], swiftSettings: v5),
     ]
