@@ -12,7 +12,9 @@ extension Registry {
     /// `mlw ui` sorts, filters and pages in memory (`finalMetrics(run:)` per run would be one
     /// query per run, 10 k queries for 10 k runs).
     public func runTable() throws -> [RunTableRow] {
-        try read { db in
+        // PostgreSQL: the public queries (one per run for the final metrics).
+        if isPostgres { return try runs(limit: Int.max).map { RunTableRow(run: $0, finalMetrics: try finalMetrics(run: $0.id)) } }
+        return try read { db in
             let runs = try Run.order(Column("started_at").desc, Column("id")).fetchAll(db)
             var finals: [String: [String: Double]] = [:]
             // SQLite returns the bare `value` column from the row holding MAX(step): the last

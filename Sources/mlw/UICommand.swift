@@ -51,16 +51,21 @@ struct UICommand: ParsableCommand {
         if let e = outcome.error { throw fail("\(e)", code: 1) }
     }
 
-    /// The registry named by --registry (a root folder or its database file), else the
-    /// default root; never created here: the UI shows what scripts recorded.
+    /// The registry named by --registry (a `postgres://` URL, a root folder or its database
+    /// file), else $MLW_REGISTRY or the default root; a SQLite one is never created here: the
+    /// UI shows what scripts recorded.
     func openRegistry() throws -> Registry {
-        var root = registry.map { URL(fileURLWithPath: $0) } ?? Registry.defaultRoot()
-        if root.lastPathComponent == Registry.databaseFileName { root.deleteLastPathComponent() }
-        let db = root.appendingPathComponent(Registry.databaseFileName)
-        guard FileManager.default.fileExists(atPath: db.path) else {
-            throw fail("no registry at \(root.path) (run a script with mlw run first, or pass --registry PATH)", code: 1)
+        var option = registry
+        if let r = option, !r.contains("://"), URL(fileURLWithPath: r).lastPathComponent == Registry.databaseFileName {
+            option = URL(fileURLWithPath: r).deletingLastPathComponent().path
         }
-        return try withRegistryErrors { try Registry.open(root: root) }
+        let location = try withRegistryErrors { try RegistryLocation.resolve(option) }
+        if case let .sqlite(root) = location {
+            guard FileManager.default.fileExists(atPath: root.appendingPathComponent(Registry.databaseFileName).path) else {
+                throw fail("no registry at \(root.path) (run a script with mlw run first, or pass --registry PATH)", code: 1)
+            }
+        }
+        return try withRegistryErrors { try Registry.open(location) }
     }
 }
 
