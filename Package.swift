@@ -62,7 +62,7 @@ let package = Package(
         // read_sql against PostgreSQL (postgres-nio), apart so Frames stays free of SwiftNIO.
         .target(name: "FramesPostgres", dependencies: ["Frames", .product(name: "PostgresNIO", package: "postgres-nio")]),
         // The graph IR, its op table, executor and autodiff; training on top of it.
-        .target(name: "Graph", dependencies: ["Support", "Tensor"], swiftSettings: v5),
+        .target(name: "Graph", dependencies: ["Support", "Tensor", "CKernels"], swiftSettings: v5),
         .target(name: "Train", dependencies: ["FileIO", "Support", "Graph", "Tensor"], swiftSettings: v5),
         // Graph optimizer passes, memory planner, inspection and ONNX export.
         .target(name: "Optimize", dependencies: ["FileIO", "Support", "Graph", "Train", "Compress", "Tensor"], swiftSettings: v5),
@@ -149,7 +149,7 @@ let package = Package(
         .testTarget(name: "RecommendTests", dependencies: ["Recommend", "Train", "Optimize", "Graph", "Tensor", "Serve", "ServeModels",
                                                      .product(name: "HummingbirdTesting", package: "hummingbird")], swiftSettings: v5),
         .testTarget(name: "ClassicalTests", dependencies: ["Classical", "Train", "Optimize", "Graph", "Tensor", "ServeModels"], swiftSettings: v5),
-        .testTarget(name: "UITests", dependencies: ["UI", "Registry", "Graph", "Tensor", "Train", .product(name: "HummingbirdTesting", package: "hummingbird")], swiftSettings: v5),
+        .testTarget(name: "UITests", dependencies: ["UI", "Registry", "Workbench", "Graph", "Tensor", "Train", .product(name: "HummingbirdTesting", package: "hummingbird")], swiftSettings: v5),
         .testTarget(name: "MLWTests", dependencies: ["Lang", "Workbench", "ServeModels", "Registry"], swiftSettings: v5),
     ]
 )

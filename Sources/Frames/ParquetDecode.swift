@@ -3,7 +3,7 @@ import Foundation
 /// Parquet's value encodings over one page's bytes. Every read is bounds-checked against
 /// the page; a count that would read past it throws (never a trap, never a huge allocation:
 /// counts are checked against the bytes they need before arrays are made).
-struct ParquetBytes {
+struct ParquetBytes: VarintSource {
     let p: UnsafeRawBufferPointer
     var pos: Int
     let end: Int
@@ -28,22 +28,6 @@ struct ParquetBytes {
         try need(4, "a 4-byte value")
         defer { pos += 4 }
         return p.loadUnaligned(fromByteOffset: pos, as: UInt32.self).littleEndian
-    }
-
-    mutating func varint() throws -> UInt64 {
-        var shift: UInt64 = 0, out: UInt64 = 0
-        while true {
-            let b = try byte()
-            guard shift < 64 else { throw ThriftError("varint longer than 10 bytes") }
-            out |= UInt64(b & 0x7F) << shift
-            if b & 0x80 == 0 { return out }
-            shift += 7
-        }
-    }
-
-    mutating func zigzag() throws -> Int64 {
-        let v = try varint()
-        return Int64(bitPattern: (v >> 1) ^ (0 &- (v & 1)))
     }
 
     /// `count` values of `width` bits, packed LSB first, starting at `pos`; advances past

@@ -30,22 +30,13 @@ struct ThriftError: Error, CustomStringConvertible {
 }
 
 /// Reads compact-protocol values from `bytes[start..<end]`; `position` is where it stopped.
-struct ThriftReader {
-    static let maxDepth = 64
-    let bytes: UnsafeBufferPointer<UInt8>
-    var position: Int
-    let end: Int
+/// A reader of single bytes; ULEB128 varints and zigzag integers on top (Thrift's compact
+/// protocol and Parquet's RLE/DELTA encodings use the same two).
+protocol VarintSource {
+    mutating func byte() throws -> UInt8
+}
 
-    init(_ bytes: UnsafeBufferPointer<UInt8>, start: Int = 0, end: Int? = nil) {
-        self.bytes = bytes; position = start; self.end = end ?? bytes.count
-    }
-
-    mutating func byte() throws -> UInt8 {
-        guard position < end else { throw ThriftError("metadata ends early (truncated)") }
-        defer { position += 1 }
-        return bytes[position]
-    }
-
+extension VarintSource {
     mutating func varint() throws -> UInt64 {
         var shift: UInt64 = 0, out: UInt64 = 0
         while true {
@@ -61,6 +52,24 @@ struct ThriftReader {
         let v = try varint()
         return Int64(bitPattern: (v >> 1) ^ (0 &- (v & 1)))
     }
+}
+
+struct ThriftReader: VarintSource {
+    static let maxDepth = 64
+    let bytes: UnsafeBufferPointer<UInt8>
+    var position: Int
+    let end: Int
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>, start: Int = 0, end: Int? = nil) {
+        self.bytes = bytes; position = start; self.end = end ?? bytes.count
+    }
+
+    mutating func byte() throws -> UInt8 {
+        guard position < end else { throw ThriftError("metadata ends early (truncated)") }
+        defer { position += 1 }
+        return bytes[position]
+    }
+
 
     /// A whole struct (after its opening; up to and including its stop field).
     mutating func readStruct(depth: Int = 0) throws -> [Int16: ThriftValue] {

@@ -1,5 +1,6 @@
 import Foundation
 import Registry
+import Workbench
 
 // `/runs/{id}`: one run with its curves, lineage, script, environment, artifacts, models and
 // reproduction status.
@@ -17,6 +18,11 @@ extension UIApp {
 
         let script = d.links.first { $0.label == "script" }.map { readArtifactText($0.artifactSha256) }
         let invocation = d.links.first { $0.label == "invocation" }.map { readArtifactText($0.artifactSha256) }
+        // Threads, CPU features and stage outcomes, recorded when the run finished (older
+        // runs have none).
+        let env = d.links.first { $0.label == RunRecorder.environmentLabel }.flatMap { l in
+            try? RegistryJSON.decoder().decode(RunEnvironment.self, from: Data(readArtifactText(l.artifactSha256).utf8))
+        }
         let models: [(version: ModelVersion, info: ModelInfo?)] = d.modelVersions.map { v in
             guard v.kind != .file, let art = d.artifacts.first(where: { $0.sha256 == v.artifactSha256 }) else { return (v, nil) }
             return (v, modelCache.info(for: art, registry: registry))
@@ -39,7 +45,9 @@ extension UIApp {
             "final_metrics": d.finalMetrics.mapValues { Format.json($0) },
             "metrics": Dictionary(grouping: points, by: \.key).mapValues { $0.map { ["step": $0.step, "value": Format.json($0.value)] } },
             "environment": ["mlw_version": run.mlwVersion, "host": run.host, "git_commit": orNull(run.gitCommit),
-                            "pid": orNull(run.pid), "invocation": orNull(invocation)] as [String: Any],
+                            "pid": orNull(run.pid), "invocation": orNull(invocation),
+                            "threads": orNull(env?.threads), "cpu_features": orNull(env?.cpuFeatures), "system": orNull(env?.system)] as [String: Any],
+            "stages": (env?.stages ?? []).map { ["name": $0.name, "key": $0.key, "outcome": $0.outcome] },
             "datasets": d.datasets.map { ["hash": $0.hash, "source": $0.source, "rows": $0.rows, "first_seen": Format.iso($0.firstSeenAt)] },
             "artifacts": d.links.map { ["label": $0.label, "sha256": $0.artifactSha256, "size": orNull(sizes[$0.artifactSha256].map { Int($0) }),
                                         "url": "/artifacts/\($0.artifactSha256)"] as [String: Any] },
@@ -60,7 +68,12 @@ extension UIApp {
             "charts": charts.map { ["title": $0.title, "svg": $0.svg] }, "has_charts": !charts.isEmpty,
             "environment": [["key": "mlw version", "value": run.mlwVersion], ["key": "host", "value": run.host],
                             ["key": "git commit", "value": run.gitCommit ?? "-"], ["key": "seed", "value": run.seed.map(String.init) ?? "-"],
-                            ["key": "pid", "value": run.pid.map(String.init) ?? "-"]],
+                            ["key": "pid", "value": run.pid.map(String.init) ?? "-"],
+                            ["key": "threads", "value": env.map { String($0.threads) } ?? "-"],
+                            ["key": "CPU features", "value": env.map { $0.cpuFeatures.isEmpty ? "none of the kernels' (portable C)" : $0.cpuFeatures.joined(separator: " ") } ?? "-"],
+                            ["key": "system", "value": env?.system ?? "-"]],
+            "stages": (env?.stages ?? []).map { ["name": $0.name, "key": $0.key, "outcome": $0.outcome, "hit": $0.outcome == "cache hit"] },
+            "has_stages": !(env?.stages ?? []).isEmpty,
             "datasets": d.datasets.map { ["hash": $0.hash, "short": String($0.hash.prefix(12)), "source": $0.source, "rows": $0.rows, "first_seen": Format.time($0.firstSeenAt)] },
             "has_datasets": !d.datasets.isEmpty,
             "artifacts": d.links.map { ["label": $0.label.isEmpty ? "-" : $0.label, "sha256": $0.artifactSha256, "short": String($0.artifactSha256.prefix(12)),

@@ -1,6 +1,6 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
+#if canImport(Glibc)
+import Glibc
 #endif
 
 /// Reads a running `mlw serve`'s `/metrics` and keeps the previous reading, so request
@@ -22,17 +22,14 @@ actor ServingMonitor {
     func read() async -> Reading {
         guard let serveURL else { return Reading(models: [], drift: [], error: nil) }
         let text: String
-        do {
-            var request = URLRequest(url: serveURL.appendingPathComponent("metrics"))
-            request.timeoutInterval = 3
-            let (data, response) = try await URLSession.shared.data(for: request)
-            guard (response as? HTTPURLResponse)?.statusCode == 200 else {
-                return Reading(models: [], drift: [], error: "\(serveURL.absoluteString)/metrics answered \((response as? HTTPURLResponse)?.statusCode ?? 0)")
-            }
-            guard data.count <= Self.maxBytes else { return Reading(models: [], drift: [], error: "/metrics answer larger than \(Self.maxBytes) bytes") }
-            text = String(decoding: data, as: UTF8.self)
-        } catch {
-            return Reading(models: [], drift: [], error: "cannot read \(serveURL.absoluteString)/metrics: \(error.localizedDescription)")
+        let url = serveURL
+        // A blocking read on its own thread (3 s timeouts), off the server's event loops.
+        let got = await withCheckedContinuation { c in
+            Thread.detachNewThread { c.resume(returning: httpGetMetrics(url, maxBytes: Self.maxBytes)) }
+        }
+        switch got {
+        case .success(let body): text = body
+        case .failure(let e): return Reading(models: [], drift: [], error: "cannot read \(serveURL.absoluteString)/metrics: \(e.message)")
         }
         let now = Date().timeIntervalSince1970
         let r = summarize(parsePrometheusText(text), now: now, previous: previous)
@@ -113,4 +110,69 @@ extension UIApp {
         if let e = r.error { view["error"] = e }
         return Page(title: "Serving", template: "serving", json: json, view: view)
     }
+}
+
+struct MetricsFetchError: Error { let message: String }
+
+/// `GET {base}/metrics` over plain HTTP/1.0 with POSIX sockets: `mlw serve` speaks plain
+/// HTTP on a local or cluster address, and Foundation's URLSession would pull libcurl into
+/// the statically linked release binary. The answer must be 200 and at most `maxBytes`.
+func httpGetMetrics(_ base: URL, maxBytes: Int) -> Result<String, MetricsFetchError> {
+    guard base.scheme == "http", let host = base.host else { return .failure(.init(message: "only http:// URLs are supported")) }
+    let port = base.port ?? 80
+    var hints = addrinfo()
+    hints.ai_family = AF_UNSPEC
+    hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+    var list: UnsafeMutablePointer<addrinfo>?
+    guard getaddrinfo(host, String(port), &hints, &list) == 0, let first = list else {
+        return .failure(.init(message: "unknown host \(host)"))
+    }
+    defer { freeaddrinfo(list) }
+    var fd: Int32 = -1
+    var info: UnsafeMutablePointer<addrinfo>? = first
+    while let a = info {
+        let s = socket(a.pointee.ai_family, a.pointee.ai_socktype, a.pointee.ai_protocol)
+        if s >= 0 {
+            var tv = timeval(tv_sec: 3, tv_usec: 0)
+            setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+            setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+            if connect(s, a.pointee.ai_addr, a.pointee.ai_addrlen) == 0 { fd = s; break }
+            close(s)
+        }
+        info = a.pointee.ai_next
+    }
+    guard fd >= 0 else { return .failure(.init(message: "connection refused by \(host):\(port)")) }
+    defer { close(fd) }
+    var path = base.path
+    if path.hasSuffix("/") { path.removeLast() }
+    let request = Array("GET \(path)/metrics HTTP/1.1\r\nHost: \(host):\(port)\r\nAccept: text/plain\r\nConnection: close\r\n\r\n".utf8)
+    guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else {
+        return .failure(.init(message: "could not send the request"))
+    }
+    // Read until the server closes or the Content-Length body is complete (a server may keep
+    // the connection open despite `Connection: close`).
+    var data: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 64 << 10)
+    var headerEnd: Int?, bodyLength: Int?
+    let crlf2: [UInt8] = [13, 10, 13, 10]
+    while true {
+        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if n == 0 { break }
+        guard n > 0 else { return .failure(.init(message: "no answer within 3 s")) }
+        data.append(contentsOf: chunk[0..<n])
+        guard data.count <= maxBytes + (16 << 10) else { return .failure(.init(message: "/metrics answer larger than \(maxBytes) bytes")) }
+        if headerEnd == nil, let r = data.firstRange(of: crlf2) {
+            headerEnd = r.upperBound
+            let head = String(decoding: data[..<r.lowerBound], as: UTF8.self).lowercased()
+            bodyLength = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+                .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) }
+        }
+        if let h = headerEnd, let b = bodyLength, data.count >= h + b { break }
+    }
+    guard let h = headerEnd else { return .failure(.init(message: "malformed HTTP answer")) }
+    let head = String(decoding: data[..<h], as: UTF8.self)
+    let status = head.split(separator: " ", maxSplits: 2).dropFirst().first.flatMap { Int($0) } ?? 0
+    guard status == 200 else { return .failure(.init(message: "/metrics answered \(status)")) }
+    let end = bodyLength.map { min(data.count, h + $0) } ?? data.count
+    return .success(String(decoding: data[h..<end], as: UTF8.self))
 }

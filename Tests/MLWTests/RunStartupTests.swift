@@ -97,4 +97,35 @@ final class RunStartupTests: XCTestCase {
         let fromFiles = GitHead.fromFiles(gitPath: repo.appendingPathComponent(".git").path)
         XCTAssertEqual(fromFiles, GitHead.fromProcess(in: repo))
     }
+
+    /// A finished run keeps its environment: kernel threads, the CPU features the kernels
+    /// use, and each stage's outcome (ran, then a cache hit on the second run).
+    func testARunRecordsThreadsCPUFeaturesAndStageOutcomes() throws {
+        let dir = try temporaryDirectory(), root = dir.appendingPathComponent(".mlw")
+        let script = dir.appendingPathComponent("stages.mlw")
+        try write(script, "let x = stage(\"prepare\") { 6 * 7 }\nprint(x)\n")
+        setenv("MLW_HOME", dir.path, 1)
+        defer { unsetenv("MLW_HOME") }
+        var envs: [RunEnvironment] = []
+        for _ in 0..<2 {
+            let interp = try Workbench.makeInterpreter()
+            interp.useRegistry(root: root)
+            interp.output = { _ in }
+            let recorder = try XCTUnwrap(RunRecorder.start(interp, scriptPath: script.path, warn: { XCTFail($0) }))
+            _ = try interp.runFile(script.path)
+            recorder.finish(nil)
+            let registry = try Registry.open(root: root)
+            let d = try registry.runDetails(try XCTUnwrap(recorder.runID))
+            let link = try XCTUnwrap(d.links.first { $0.label == RunRecorder.environmentLabel })
+            let data = try Data(contentsOf: registry.artifactURL(sha256: link.artifactSha256))
+            envs.append(try RegistryJSON.decoder().decode(RunEnvironment.self, from: data))
+        }
+        XCTAssertGreaterThanOrEqual(envs[0].threads, 1)
+        XCTAssertEqual(envs.map { $0.stages.map(\.outcome) }, [["ran"], ["cache hit"]])
+        XCTAssertEqual(envs[0].stages[0].key, envs[1].stages[0].key)
+        if FileManager.default.fileExists(atPath: "/proc/cpuinfo") {
+            XCTAssertFalse(envs[0].system.isEmpty)
+            XCTAssertTrue(envs[0].cpuFeatures.allSatisfy(RunEnvironment.kernelFeatures.contains))
+        }
+    }
 }

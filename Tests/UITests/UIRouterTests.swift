@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Registry
+import Workbench
 import XCTest
 @testable import UI
 
@@ -90,6 +91,34 @@ final class UIRouterTests: XCTestCase {
             let (_, html) = try await c.get("/?page=2")
             XCTAssertTrue(html.contains("page 2 of 3"))
             XCTAssertTrue(html.contains("page=1") && html.contains("page=3"), "previous and next links")
+        }
+    }
+
+    /// The environment `mlw run` stores when a run finishes: threads, CPU features, system
+    /// and each stage's cache outcome, shown in the environment table and under the lineage.
+    func testRunPageShowsThreadsCPUFeaturesAndStageCacheHits() async throws {
+        let id = filled.runs[1]
+        let env = RunEnvironment(threads: 2, cpuFeatures: ["avx2", "fma", "avx512f"], system: "Linux 6.1 x86_64",
+                                 stages: [StageOutcome(name: "prepare", key: "0123456789ab", outcome: "cache hit"),
+                                          StageOutcome(name: "<features>", key: "ba9876543210", outcome: "ran")])
+        _ = try filled.registry.storeArtifact(bytes: try RegistryJSON.encoder(pretty: false).encode(env), run: id,
+                                              label: RunRecorder.environmentLabel)
+        try await app().test(.router) { c in
+            let (s, html) = try await c.get("/runs/\(id)")
+            XCTAssertEqual(s, 200)
+            XCTAssertTrue(html.contains("<th>threads</th><td>2</td>"), html)
+            XCTAssertTrue(html.contains("<th>CPU features</th><td>avx2 fma avx512f</td>"))
+            XCTAssertTrue(html.contains("<td>prepare</td><td><code>0123456789ab</code></td><td><strong>cache hit</strong></td>"))
+            XCTAssertTrue(html.contains("<td>&lt;features&gt;</td>"), "stage names escaped")
+            let (_, json) = try await c.json("/runs/\(id)?format=json")
+            XCTAssertEqual((json["environment"] as? [String: Any])?["threads"] as? Int, 2)
+            XCTAssertEqual((json["stages"] as? [[String: Any]])?.map { $0["outcome"] as? String }, ["cache hit", "ran"])
+        }
+        // A run without the record (older runs) still renders, with dashes.
+        try await app().test(.router) { c in
+            let (s, html) = try await c.get("/runs/\(self.filled.runs[0])")
+            XCTAssertEqual(s, 200)
+            XCTAssertTrue(html.contains("<th>threads</th><td>-</td>"))
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Lang
 import Registry
+import Tensor
 
 /// Records one `mlw run` in the registry, lazily: starting costs nothing (no SQLite, no git
 /// process), and the run is written on the script's first registry use (`log_metric`,
@@ -33,6 +34,9 @@ public final class RunRecorder {
     public static let scriptLabel = "script"
     /// Label of the stored invocation (`{"set": {...}, "args": [...]}`).
     public static let invocationLabel = "invocation"
+    /// Label of the stored environment (`RunEnvironment`: kernel threads, CPU features, the
+    /// stages and whether each was a cache hit), written when the run finishes.
+    public static let environmentLabel = "environment"
 
     private init(_ interp: Interpreter, scriptPath: String, source: Data, reproduces: RunID?, warn: @escaping (String) -> Void) {
         self.interp = interp
@@ -121,6 +125,9 @@ public final class RunRecorder {
                 let schema = try Value.record([("columns", .strings(d.columns))]).json()  // names escaped
                 try registry.recordDataset(run: runID, hash: d.hash, source: d.path, rows: d.rows, schemaJSON: schema)
             }
+            let environment = RunEnvironment.current(stages: interp.stageOutcomes)
+            try registry.storeArtifact(bytes: try RegistryJSON.encoder(pretty: false).encode(environment),
+                                       run: runID, label: RunRecorder.environmentLabel)
             try registry.finishRun(runID, status: error == nil ? .finished : .failed, error: message,
                                    params: RunParams.paramValues(params), seed: RunParams.seed(params))
         } catch {
@@ -157,5 +164,46 @@ public struct Invocation: Codable, Equatable {
     public init(set: [String: String], args: [String]) {
         self.set = set
         self.args = args
+    }
+}
+
+/// What a run ran on besides the host and version the run row keeps: the kernel threads
+/// (`MLW_THREADS`), the CPU features the kernels dispatch on, the system, and the outcome of
+/// each `stage(...)` (so a run's record says which data it recomputed).
+public struct RunEnvironment: Codable, Equatable {
+    public var threads: Int
+    public var cpuFeatures: [String]
+    public var system: String
+    public var stages: [StageOutcome]
+
+    public init(threads: Int, cpuFeatures: [String], system: String, stages: [StageOutcome]) {
+        self.threads = threads; self.cpuFeatures = cpuFeatures; self.system = system; self.stages = stages
+    }
+
+    /// The features the kernels choose between, as /proc/cpuinfo names them.
+    public static let kernelFeatures = ["avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "sha_ni"]
+
+    static func current(stages: [StageOutcome]) -> RunEnvironment {
+        var uts = utsname()
+        var system = "unknown"
+        if uname(&uts) == 0 {
+            func text<T>(_ field: T) -> String {
+                withUnsafeBytes(of: field) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            }
+            system = "\(text(uts.sysname)) \(text(uts.release)) \(text(uts.machine))"
+        }
+        return RunEnvironment(threads: Tensor.threads, cpuFeatures: cpuFeatures(), system: system, stages: stages)
+    }
+
+    /// The kernel-relevant flags of the first CPU in /proc/cpuinfo (read at most 64 KB);
+    /// empty where the file does not exist.
+    static func cpuFeatures() -> [String] {
+        guard let h = FileHandle(forReadingAtPath: "/proc/cpuinfo") else { return [] }
+        defer { try? h.close() }
+        let text = String(decoding: (try? h.read(upToCount: 64 << 10)) ?? Data(), as: UTF8.self)
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
+              let colon = line.firstIndex(of: ":") else { return [] }
+        let flags = Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
+        return kernelFeatures.filter(flags.contains)
     }
 }

@@ -21,19 +21,24 @@ let stageLibrary = Library("stage", doc: "Cached pipeline stages.", [
         let cache = StageCache(root: cacheRoot())
         let key = cache.key(name: name, inputHashes: inputHashes, codeHash: SHA256.hex(body.sourceText), params: params)
         let force = try a.bool("force") || a.interpreter.forceStages
+        let log = a.interpreter.stageLog
         if !force, let data = try cache.load(key: key) {
             if let v = try? decodeStageValue(data) {
                 note("stage '\(name)': up to date, loaded from cache \(key.prefix(12))")
+                log.entries.append(StageOutcome(name: name, key: String(key.prefix(12)), outcome: "cache hit"))
                 return v
             }
             // An unreadable entry (older format, damaged file) is recomputed, never trusted.
         }
         let value = try a.call(a["body"], [])
+        let ran = force ? "ran (forced)" : "ran"
         do {
             try cache.store(key: key, data: try encodeStageValue(value))
             note("stage '\(name)': ran, cached as \(key.prefix(12))")
+            log.entries.append(StageOutcome(name: name, key: String(key.prefix(12)), outcome: ran))
         } catch {
             note("stage '\(name)': ran; result not cached (\(error))")
+            log.entries.append(StageOutcome(name: name, key: String(key.prefix(12)), outcome: ran + ", not cached"))
         }
         return value
     },
@@ -49,7 +54,33 @@ func cacheRoot() -> String {
     return ".mlw/cache"
 }
 
+/// One `stage(...)` call of a run: whether it loaded its cached value or ran (the run
+/// record keeps these, so `mlw ui` can show what a run recomputed).
+public struct StageOutcome: Codable, Equatable {
+    public var name: String
+    public var key: String
+    public var outcome: String
+
+    public init(name: String, key: String, outcome: String) {
+        self.name = name; self.key = key; self.outcome = outcome
+    }
+}
+
+final class StageLog {
+    var entries: [StageOutcome] = []
+}
+
 extension Interpreter {
+    /// The stages this interpreter has run, in call order.
+    var stageLog: StageLog {
+        if let l = extensions["stage.log"] as? StageLog { return l }
+        let l = StageLog()
+        extensions["stage.log"] = l
+        return l
+    }
+
+    public var stageOutcomes: [StageOutcome] { (extensions["stage.log"] as? StageLog)?.entries ?? [] }
+
     /// `mlw run --force`: stages ignore their caches.
     public var forceStages: Bool {
         get { (extensions["stage.force"] as? Flag)?.on ?? false }
