@@ -40,8 +40,9 @@ enum UIFixture {
         return url
     }
 
-    static func fill(root: URL = tempRoot()) throws -> Filled {
-        let registry = try Registry.open(root: root)
+    /// `registry`: another store (PostgreSQL) to fill instead of a SQLite one under `root`.
+    static func fill(root: URL = tempRoot(), registry given: Registry? = nil) throws -> Filled {
+        let registry = try given ?? Registry.open(root: root)
         let scriptData = Data(script.utf8)
         let start = Date(timeIntervalSince1970: 1_790_000_000)
         var ids: [RunID] = []
