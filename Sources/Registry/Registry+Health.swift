@@ -59,27 +59,8 @@ extension Registry {
         for row in foreignKeys {
             report.problems.append("foreign key: table \(row[0] as String? ?? "?") row \(row[1] as Int64? ?? -1) references missing \(row[2] as String? ?? "?")")
         }
-        for artifact in artifacts {
-            let url = store.url(for: artifact.sha256)
-            guard let size = store.fileSize(url) else {
-                report.problems.append("artifact \(artifact.sha256): file missing at \(url.path)")
-                continue
-            }
-            if size != artifact.size {
-                report.problems.append("artifact \(artifact.sha256): size \(size) on disk, \(artifact.size) recorded")
-            } else if verifyHashes, (try? SHA256.hex(fileAt: url)) != artifact.sha256 {
-                report.problems.append("artifact \(artifact.sha256): content does not match its hash")
-            }
-        }
-
-        for (name, why) in store.staleTemporaryFiles() {
-            let path = store.directory.appendingPathComponent(name).path
-            if repair, unlink(path) == 0 || errno == ENOENT {
-                report.repaired.append("removed temporary file \(path) (\(why))")
-            } else {
-                report.leftovers.append("temporary file \(path): \(why)")
-            }
-        }
+        for artifact in artifacts { checkArtifactFile(artifact, verifyHashes: verifyHashes, into: &report) }
+        checkTemporaryFiles(repair: repair, into: &report)
         let known = Set(artifacts.map(\.sha256))
         let cutoff = Date().addingTimeInterval(-Registry.orphanGrace)
         for (sha, modified) in store.hashNamedFiles() where !known.contains(sha) && modified < cutoff {
@@ -91,6 +72,34 @@ extension Registry {
             }
         }
         return report
+    }
+
+    /// An artifact's file in the store folder: present, of the recorded size, and (with
+    /// `verifyHashes`) holding the bytes its hash names. Both stores check their files so.
+    func checkArtifactFile(_ artifact: Artifact, verifyHashes: Bool, into report: inout HealthReport) {
+        let url = store.url(for: artifact.sha256)
+        guard let size = store.fileSize(url) else {
+            report.problems.append("artifact \(artifact.sha256): file missing at \(url.path)")
+            return
+        }
+        if size != artifact.size {
+            report.problems.append("artifact \(artifact.sha256): size \(size) on disk, \(artifact.size) recorded")
+        } else if verifyHashes, (try? SHA256.hex(fileAt: url)) != artifact.sha256 {
+            report.problems.append("artifact \(artifact.sha256): content does not match its hash")
+        }
+    }
+
+    /// Temporary files left in the store folder by interrupted writes: listed, or removed
+    /// with `repair`.
+    func checkTemporaryFiles(repair: Bool, into report: inout HealthReport) {
+        for (name, why) in store.staleTemporaryFiles() {
+            let path = store.directory.appendingPathComponent(name).path
+            if repair, unlink(path) == 0 || errno == ENOENT {
+                report.repaired.append("removed temporary file \(path) (\(why))")
+            } else {
+                report.leftovers.append("temporary file \(path): \(why)")
+            }
+        }
     }
 
     /// Deletes an artifact file no row references, inside a write transaction so that no

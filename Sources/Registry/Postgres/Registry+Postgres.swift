@@ -104,25 +104,9 @@ extension Registry {
                 }
                 continue
             }
-            let url = store.url(for: artifact.sha256)
-            guard let size = store.fileSize(url) else {
-                report.problems.append("artifact \(artifact.sha256): file missing at \(url.path)")
-                continue
-            }
-            if size != artifact.size {
-                report.problems.append("artifact \(artifact.sha256): size \(size) on disk, \(artifact.size) recorded")
-            } else if verifyHashes, (try? SHA256.hex(fileAt: url)) != artifact.sha256 {
-                report.problems.append("artifact \(artifact.sha256): content does not match its hash")
-            }
+            checkArtifactFile(artifact, verifyHashes: verifyHashes, into: &report)
         }
-        for (name, why) in store.staleTemporaryFiles() {
-            let path = store.directory.appendingPathComponent(name).path
-            if repair, unlink(path) == 0 || errno == ENOENT {
-                report.repaired.append("removed temporary file \(path) (\(why))")
-            } else {
-                report.leftovers.append("temporary file \(path): \(why)")
-            }
-        }
+        checkTemporaryFiles(repair: repair, into: &report)
         return report
     }
 }
