@@ -163,6 +163,7 @@ struct ONNXBuilder {
                 v = y
             }
         case .treeEnsemble: try emitTreeEnsemble(n, ins, out)   // ONNXTrees.swift
+        case .sqDist, .argmin, .topK, .topKValues, .knnVote: try emitSelect(n, ins, out)   // ONNXSelect.swift
         default: throw GraphError("onnx: op '\(n.op)' (node \(n.name)) has no ONNX mapping")
         }
     }
