@@ -64,6 +64,8 @@ let package = Package(
         // The graph IR, its op table, executor and autodiff; training on top of it.
         .target(name: "Graph", dependencies: ["Support", "Tensor", "CKernels"], swiftSettings: v5),
         .target(name: "Train", dependencies: ["FileIO", "Support", "Graph", "Tensor"], swiftSettings: v5),
+        // Data-parallel training over MPI: Open MPI loaded at run time (dlopen), so mlw runs without it.
+        .target(name: "Distributed", dependencies: ["Support", "Train"], swiftSettings: v5),
         // Graph optimizer passes, memory planner, inspection and ONNX export.
         .target(name: "Optimize", dependencies: ["FileIO", "Support", "Graph", "Train", "Compress", "Tensor"], swiftSettings: v5),
         // The tree family: histogram gradient boosting, forests, isolation forests, TreeSHAP.
@@ -94,8 +96,8 @@ let package = Package(
         ),
         // The serving adapter for graphs: MLW models (and dense safetensors MLPs) behind Serve's
         // ServableModel protocol, through their CompiledModel; the loader `mlw serve` injects.
-        .target(name: "ServeModels", dependencies: ["Serve", "Optimize", "Train", "Graph", "Tensor", "Frames", "Recommend"], swiftSettings: v5),
-        .target(name: "Workbench", dependencies: ["FileIO", "Lang", "Stdlib", "Support", "Tensor", "Frames", "FramesPostgres", "Registry", "Graph", "Train", "Optimize", "Compress", "Serve", "ServeModels", "Classical", "Recommend", "Trees", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: v5),
+        .target(name: "ServeModels", dependencies: ["Serve", "Optimize", "Train", "Graph", "Tensor", "Frames", "Recommend", "Trees"], swiftSettings: v5),
+        .target(name: "Workbench", dependencies: ["FileIO", "Lang", "Stdlib", "Support", "Tensor", "Frames", "FramesPostgres", "Registry", "Graph", "Train", "Optimize", "Compress", "Serve", "ServeModels", "Classical", "Recommend", "Trees", "Distributed", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: v5),
         // mlw ui: the registry and a serving server's metrics in a browser (Hummingbird + Mustache templates).
         .target(
             name: "UI",
@@ -150,6 +152,7 @@ let package = Package(
                                                      .product(name: "HummingbirdTesting", package: "hummingbird")], swiftSettings: v5),
         .testTarget(name: "ClassicalTests", dependencies: ["Classical", "Train", "Optimize", "Graph", "Tensor", "ServeModels"], swiftSettings: v5),
         .testTarget(name: "UITests", dependencies: ["UI", "Registry", "Workbench", "Graph", "Tensor", "Train", .product(name: "HummingbirdTesting", package: "hummingbird")], swiftSettings: v5),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Train"], swiftSettings: v5),
         .testTarget(name: "MLWTests", dependencies: ["Lang", "Workbench", "ServeModels", "Registry"], swiftSettings: v5),
     ]
 )

@@ -102,10 +102,16 @@ public struct Objective {
 public func train(_ model: Model, x: Tensor, y: Tensor, loss: Loss, optimizer: Optimizer,
                   epochs: Int, batch: Int = 32, val: (x: Tensor, y: Tensor)? = nil, seed: UInt64 = 0,
                   earlyStop: EarlyStop? = nil, schedule: LRSchedule = .constant, clipNorm: Double? = nil,
-                  logEvery: Int = 1, shouldStop: () -> Bool = { false },
+                  logEvery: Int = 1, parallel: DataParallel? = nil, checkpoint: CheckpointPlan? = nil, resume: TrainCheckpoint? = nil,
+                  shouldStop: () -> Bool = { false },
                   callback: (EpochRecord) -> Void = { _ in }) throws -> TrainRun {
+    if parallel != nil, case .crossEntropy(_, let w) = loss, w != nil {
+        // A class-weighted mean divides by the batch's total weight, not its row count: shards cannot be scaled by rows.
+        throw TrainError("train: class_weights is not supported with data-parallel training yet (world size > 1)")
+    }
     var run = try train(model, x: x, y: y, objective: .loss(loss), optimizer: optimizer, epochs: epochs, batch: batch, val: val, seed: seed,
-                        earlyStop: earlyStop, schedule: schedule, clipNorm: clipNorm, logEvery: logEvery, shouldStop: shouldStop, callback: callback)
+                        earlyStop: earlyStop, schedule: schedule, clipNorm: clipNorm, logEvery: logEvery, parallel: parallel,
+                        checkpoint: checkpoint, resume: resume, shouldStop: shouldStop, callback: callback)
     // The loss and the output width say what the model predicts (Task.swift); class names
     // and a target transform already stored with the model are kept.
     let known = model.task
@@ -117,11 +123,14 @@ public func train(_ model: Model, x: Tensor, y: Tensor, loss: Loss, optimizer: O
 }
 
 /// `train` with any objective (see `Objective`): the same loop, shuffling, schedule,
-/// validation and early stopping.
+/// validation and early stopping. With `parallel` (world size > 1) each rank trains on its
+/// shard of every global batch and the gradients are summed across ranks (DataParallel.swift);
+/// `checkpoint` saves the loop's state (rank 0) and `resume` carries on from one.
 public func train(_ model: Model, x: Tensor, y: Tensor, objective: Objective, optimizer: Optimizer,
                   epochs: Int, batch: Int = 32, val: (x: Tensor, y: Tensor)? = nil, seed: UInt64 = 0,
                   earlyStop: EarlyStop? = nil, schedule: LRSchedule = .constant, clipNorm: Double? = nil,
-                  logEvery: Int = 1, shouldStop: () -> Bool = { false },
+                  logEvery: Int = 1, parallel: DataParallel? = nil, checkpoint: CheckpointPlan? = nil, resume: TrainCheckpoint? = nil,
+                  shouldStop: () -> Bool = { false },
                   callback: (EpochRecord) -> Void = { _ in }) throws -> TrainRun {
     guard epochs >= 0, batch >= 1 else { throw TrainError("train: epochs must be >= 0 and batch >= 1") }
     let classify = objective.classLabels
@@ -147,18 +156,26 @@ public func train(_ model: Model, x: Tensor, y: Tensor, objective: Objective, op
     let xs = x.contiguous(), ys = y.astype(.float32).contiguous()
     // Extra inputs in name order, so their buffers have fixed slots after x and y.
     let extras = objective.inputs.keys.sorted().map { ($0, objective.inputs[$0]!.contiguous()) }
-    let progress = TrainProgress(epochs: epochs, steps: steps, logEvery: logEvery, classify: classify)   // Progress.swift
+    // Only rank 0 prints.
+    let progress = TrainProgress(epochs: epochs, steps: steps, logEvery: (parallel?.rank ?? 0) == 0 ? logEvery : 0, classify: classify)   // Progress.swift
     var history: [EpochRecord] = [], best: (score: Double, params: [String: Tensor])? = nil, sinceBest = 0
-    var stoppedEarly = false, cancelled = false, globalStep = 0
+    var stoppedEarly = false, cancelled = false, globalStep = 0, firstEpoch = 0
     let batchBuffers = BufferCache()   // minibatch rows, gathered into the same buffers every step
+    if let resume {
+        try restore(resume, exec: exec, optimizer: &opt, seed: seed, epochs: epochs)
+        (firstEpoch, globalStep, history, best, sinceBest) = (resume.epochsDone, resume.globalStep, resume.history, resume.best, resume.sinceBest)
+    }
+    let shards = try parallel.map { try ParallelStep(exec: exec, names: names, val: val, valInputs: objective.valInputs, parallel: $0) }
 
-    epochLoop: for epoch in 0..<epochs {
+    epochLoop: for epoch in firstEpoch..<max(epochs, firstEpoch) {
         let t0 = monotonicSeconds()
         let perm = try Tensor.permutation(n, seed: mixSeed(seed, UInt64(epoch))).toInts()
         var lossSum = 0.0, correct = 0, seen = 0
         for s in 0..<steps {
             if shouldStop() { cancelled = true; break epochLoop }
-            let idx = perm[(s * batch)..<min(n, (s + 1) * batch)]
+            let global = perm[(s * batch)..<min(n, (s + 1) * batch)]
+            // A rank trains on its part of the global batch (all of it in one process).
+            let idx = shards.map { global[$0.shard(of: global)] } ?? global
             var xb = try batchBuffers.buffer(0, shape: [idx.count] + xs.shape.dropFirst(), dtype: xs.dtype)
             var yb = try batchBuffers.buffer(1, shape: [idx.count] + ys.shape.dropFirst(), dtype: ys.dtype)
             try xs.selectRows(idx, into: &xb)
@@ -171,20 +188,26 @@ public func train(_ model: Model, x: Tensor, y: Tensor, objective: Objective, op
             }
             opt.lr = baseLR * schedule.factor(globalStep)
             exec.step = UInt64(globalStep)
-            let (bl, right, g) = try forwardBackward(exec, feeds, classify: classify)
-            var grads = g
+            var (bl, right, grads): (Double, Int, [String: Tensor]) = (0, 0, [:])
+            if !idx.isEmpty { (bl, right, grads) = try forwardBackward(exec, feeds, classify: classify) }
+            if let shards {
+                (bl, right, grads) = try shards.reduce(grads, loss: bl, correct: right, rows: idx.count, of: global.count)
+            }
             if let c = clipNorm { try clipGradNorm(&grads, maxNorm: c, names: names) }
             guard bl.isFinite else { throw TrainError("train: loss became \(bl) at epoch \(epoch + 1), batch \(s + 1) (try a lower learning rate)") }
             try opt.step(&exec.graph.params, grads, names: names)
             globalStep += 1
-            lossSum += bl * Double(idx.count); seen += idx.count
+            lossSum += bl * Double(global.count); seen += global.count
             correct += right
             progress.batch(epoch: epoch, step: s, seen: seen, lossSum: lossSum, correct: correct, elapsed: monotonicSeconds() - t0)
         }
+        try shards?.averageBuffers(exec)   // batch-norm running statistics
         let secs = monotonicSeconds() - t0
         var rec = EpochRecord(epoch: epoch + 1, loss: lossSum / Double(max(seen, 1)), accuracy: classify ? Double(correct) / Double(max(seen, 1)) : nil,
                               valLoss: nil, valAccuracy: nil, seconds: secs, samplesPerSecond: Double(seen) / max(secs, 1e-9))
-        if let val {
+        if let shards, let v = shards.val {
+            (rec.valLoss, rec.valAccuracy) = try shards.validate(exec, v, inputName: model.inputName, classify: classify)
+        } else if let val {
             var feeds = objective.valInputs
             feeds[model.inputName] = val.x; feeds["__y"] = val.y.astype(.float32)
             let a = try exec.forward(feeds, training: false)
@@ -198,9 +221,14 @@ public func train(_ model: Model, x: Tensor, y: Tensor, objective: Objective, op
             let score = e.metric == "val_loss" ? rec.valLoss! : -(rec.valAccuracy ?? 0)
             if best == nil || score < best!.score { best = (score, exec.graph.params); sinceBest = 0 } else {
                 sinceBest += 1
-                if sinceBest >= e.patience { stoppedEarly = true; break }
+                if sinceBest >= e.patience { stoppedEarly = true }
             }
         }
+        if let plan = checkpoint, (parallel?.rank ?? 0) == 0, (epoch + 1) % plan.every == 0 || epoch + 1 == epochs || stoppedEarly {
+            try TrainCheckpoint(params: exec.graph.params, best: best, sinceBest: sinceBest, epochsDone: epoch + 1, globalStep: globalStep,
+                                seed: seed, history: history, optimizer: try OptimizerCheckpoint.capture(opt)).save(plan.path)
+        }
+        if stoppedEarly { break }
     }
     progress.finish(history: history, stoppedEarly: stoppedEarly, cancelled: cancelled)
     var out = model

@@ -10,7 +10,7 @@ public enum Workbench {
     public static var version: String { mlwVersion }
 
     /// Every native library, in the order `help()` lists them.
-    public static var libraries: [Library] { coreLibraries + [tensorLibrary, dataLibrary, stageLibrary, trainLibrary, autodiffLibrary, graphLibrary, compressLibrary, registryLibrary, serveLibrary, treesLibrary, recommendLibrary, classicalLibrary] }
+    public static var libraries: [Library] { coreLibraries + [tensorLibrary, dataLibrary, stageLibrary, trainLibrary, autodiffLibrary, graphLibrary, compressLibrary, registryLibrary, serveLibrary, treesLibrary, recommendLibrary, classicalLibrary, distributedLibrary] }
 
     /// The `std` folder: looked up beside the running executable first, where SwiftPM puts
     /// the resource bundle (`Bundle.module` finds the same folder, but setting up Foundation's

@@ -142,7 +142,8 @@ struct RunArguments {
                 interp.forceStages = force
                 installInterruptHandler()
                 // Recorded in the registry (Sources/Workbench/Runs/RunRecorder.swift) unless --no-record.
-                let recorder = RunRecorder.start(interp, scriptPath: file, enabled: !noRecord)
+                // Under mpirun only rank 0 records (Docs/distributed.md).
+                let recorder = RunRecorder.start(interp, scriptPath: file, enabled: !noRecord && !Workbench.isSecondaryRank)
                 do { var last = try interp.runFile(file); Value.release(&last) } catch { recorder?.finish(error); throw error }
                 recorder?.finish(nil)
                 return 0

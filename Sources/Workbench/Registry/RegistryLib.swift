@@ -29,6 +29,7 @@ public let registryLibrary = Library("registry", doc: "Model registry and run tr
         }
         let alias = a.isNil("alias") ? nil : try a.string("alias")
         let kind = try artifactKind(path, a)
+        if registryWritesSkipped { return .record([("name", a["name"]), ("version", .nil), ("skipped", .string("not rank 0"))]) }   // Distributed/WorldLib.swift
         return try withRegistry(a) { registry, session in
             let run = try session.currentRun(create: false, interp: a.interpreter)
             let name = try a.string("name")
@@ -68,7 +69,8 @@ public let registryLibrary = Library("registry", doc: "Model registry and run tr
                    doc: "Point name@alias at a version (recorded in the alias history). Returns {name, alias, from, to, reason}.",
                    example: "register(\"/tmp/mlw-notes.txt\", name: \"notes\"); set_alias(\"notes\", \"staging\", 2)",
                    result: "{name: \"notes\", alias: \"staging\", from: 1, to: 2, reason: \"set\"}") { a in
-        try withRegistry(a) { registry, session in
+        if registryWritesSkipped { return .nil }
+        return try withRegistry(a) { registry, session in
             let name = try a.string("name"), alias = try a.string("alias"), version = try a.int("version")
             if let sandbox = session.sandbox {
                 try sandbox.checkExists(name, version, registry: registry)
@@ -81,7 +83,8 @@ public let registryLibrary = Library("registry", doc: "Model registry and run tr
                    doc: "Undo the latest set_alias of name@alias: the alias goes back to its previous version. Returns the move as set_alias does.",
                    example: "rollback(\"notes\", \"staging\")",
                    result: "{name: \"notes\", alias: \"staging\", from: 2, to: 1, reason: \"rollback\"}") { a in
-        try withRegistry(a) { registry, session in
+        if registryWritesSkipped { return .nil }
+        return try withRegistry(a) { registry, session in
             let name = try a.string("name"), alias = try a.string("alias")
             if let sandbox = session.sandbox { return try sandbox.rollback(name, alias) }
             return RegistryValues.aliasEvent(try registry.rollback(name, alias: alias))
@@ -95,6 +98,7 @@ public let registryLibrary = Library("registry", doc: "Model registry and run tr
         let pairs = try metricPairs(a)   // Train/TrainLoopLib.swift
         let step = a.isNil("step") ? nil : try a.int("step")
         if let step, step < 0 { throw a.invalid("step", "must be >= 0, got \(step)") }
+        if registryWritesSkipped { return .nil }
         return try withRegistry(a) { registry, session in
             guard let run = try session.currentRun(create: true, interp: a.interpreter) else { return .nil }
             for (key, value) in pairs { try registry.logMetric(run: run, key: key, value: value, step: step) }

@@ -14,8 +14,12 @@ let trainLoopFunctions: [NativeFunction] = [
                              Param("batch", .int, .int(32)), Param("val", .any, .nil), Param("seed", .int, .int(0)),
                              Param("early_stop", .optional(.record), .nil), Param("log_every", .int, .int(1)),
                              Param("schedule", .optional(.record), .nil), Param("clip_norm", .optional(.number), .nil),
-                             Param("label_smoothing", .number, .float(0)), Param("class_weights", .any, .nil)],
-                   doc: "Train a copy of the model on a dataset (or {x, y} tensors); returns a run {model, history, ...}. Shuffles each epoch from the seed; progress bar on a terminal, one line per epoch otherwise; Ctrl-C stops and keeps the best model so far.",
+                             Param("label_smoothing", .number, .float(0)), Param("class_weights", .any, .nil),
+                             Param("checkpoint", .optional(.string), .nil), Param("checkpoint_every", .optional(.int), .nil),
+                             Param("resume", .optional(.string), .nil), Param("deterministic", .bool, .bool(false))],
+                   doc: "Train a copy of the model on a dataset (or {x, y} tensors); returns a run {model, history, ...}. Shuffles each epoch from the seed; progress bar on a terminal, one line per epoch otherwise; Ctrl-C stops and keeps the best model so far. "
+                       + "Under mpirun (world().size > 1) trains data-parallel: each rank takes its shard of every global batch and gradients are summed over MPI (deterministic: true sums in rank order). "
+                       + "checkpoint: path saves the loop's state every checkpoint_every epochs (rank 0); resume: path carries on from one (Docs/distributed.md).",
                    example: "train(sequential([dense(4, 3)]), read_csv(\"Scripts/data/iris.csv\", label: \"species\"), epochs: 1, log_every: 0).epochs",
                    result: "1") { a in
         try trainValue(a)
@@ -163,14 +167,15 @@ struct LabelledData {
     var y: Tensor?
     var classes: [String]?
     var target: TargetTransform?
+    /// The dataset's tensor memo, when the data came from a dataset (keeps its statistics).
+    var memo: TensorMemo?
 }
 
 func labelledData(_ v: Value, _ name: String, _ a: Args) throws -> LabelledData {
     switch v {
     case .native(let d as DatasetValue):
-        let m = try d.ds.featureColumns()
-        let (x, y) = try tensorPair(m)
-        return LabelledData(x: x, y: y, classes: m.labelNames, target: targetTransform(FittedPipeline.labelTransform(of: d.ds)))
+        let t = try d.memo.tensors(of: d.ds)
+        return LabelledData(x: t.x, y: t.y, classes: t.labelNames, target: targetTransform(FittedPipeline.labelTransform(of: d.ds)), memo: d.memo)
     case .record(let r):
         guard case .native(let x as TensorValue)? = r["x"] else { throw a.invalid(name, "a record must hold tensors x and y") }
         var classes: [String]?
@@ -270,12 +275,15 @@ func trainValue(_ a: Args) throws -> Value {
     }
     let schedule = try scheduleArg(a)
     let logEvery = try a.int("log_every")
+    let parallel = try dataParallel(a)   // Distributed/WorldLib.swift
+    let (checkpoint, resume) = try checkpointArgs(a)
     let interp = a.interpreter
     mlwInterruptRequested = 0
     var run = try Train.train(mv.model, x: x, y: y, loss: loss, optimizer: optimizer, epochs: try a.count("epochs", max: 1_000_000),
                               batch: try a.count("batch", min: 1, max: 1 << 24), val: val, seed: UInt64(bitPattern: Int64(try a.int("seed"))),
                               earlyStop: earlyStop, schedule: schedule, clipNorm: a.isNil("clip_norm") ? nil : try a.double("clip_norm"),
-                              logEvery: logEvery, shouldStop: { mlwInterruptRequested != 0 }) { record in
+                              logEvery: logEvery, parallel: parallel, checkpoint: checkpoint, resume: resume,
+                              shouldStop: { mlwInterruptRequested != 0 }) { record in
         interp.logEpoch(record)
     }
     if run.cancelled {
@@ -289,8 +297,23 @@ func trainValue(_ a: Args) throws -> Value {
     if task?.kind == .regression { task?.target = data.target }
     else if let names = data.classes, names.count == max(width, 2) { task?.classes = names }
     run.model.task = task
-    if run.model.blobs["stats"] == nil { run.model.blobs["stats"] = try statsJSON(x) }
+    if run.model.blobs["stats"] == nil { run.model.blobs["stats"] = try data.memo?.statistics { try statsJSON(x) } ?? statsJSON(x) }
     return .native(RunValue(run, ModelValue(run.model)))
+}
+
+/// `checkpoint:`/`checkpoint_every:` (every epoch when only the path is given) and `resume:`.
+func checkpointArgs(_ a: Args) throws -> (CheckpointPlan?, TrainCheckpoint?) {
+    var plan: CheckpointPlan?
+    if !a.isNil("checkpoint") {
+        let every = a.isNil("checkpoint_every") ? 1 : try a.int("checkpoint_every")
+        guard every >= 1 else { throw a.invalid("checkpoint_every", "must be >= 1, got \(every)") }
+        plan = CheckpointPlan(path: try a.string("checkpoint"), every: every)
+    } else if !a.isNil("checkpoint_every") {
+        throw a.invalid("checkpoint_every", "needs checkpoint: a file path to save to")
+    }
+    guard !a.isNil("resume") else { return (plan, nil) }
+    do { return (plan, try TrainCheckpoint.load(try a.string("resume"))) }
+    catch let e as TrainError { throw a.invalid("resume", String(e.message.trimmingPrefix("resume: "))) }
 }
 
 func scheduleArg(_ a: Args) throws -> LRSchedule {
