@@ -17,6 +17,8 @@ public final class InferenceServer: @unchecked Sendable {
     private var failedVersions: [String: Int] = [:]
     /// False once shutdown starts, so load balancers stop sending traffic.
     private var accepting = true
+    /// True while PostgreSQL alias notifications are being received (`watch`).
+    let aliasListening = LockedFlag()
 
     public init(config: ServeConfig, metrics: ServeMetrics = ServeMetrics(), logger: Logger = Logger(label: "mlw.serve")) {
         self.config = config; self.metrics = metrics; self.logger = logger
@@ -80,19 +82,45 @@ public final class InferenceServer: @unchecked Sendable {
         return try loader.load(artifactPath: path, name: v.modelName, version: v.version)
     }
 
-    /// Polls the registry every `pollInterval` until cancelled; when a followed reference
-    /// resolves to another version, loads it, warms it up and swaps it in. A version that
+    /// Follows alias moves until cancelled: on a PostgreSQL registry through `LISTEN`
+    /// (a move reaches this replica as it commits; a slow poll every `listenPollInterval`
+    /// stays as a safety net), otherwise, or while the listening connection is down, by
+    /// polling every `pollInterval`. When a followed reference resolves to another
+    /// version, it is loaded, warmed up (one inference) and swapped in. A version that
     /// fails to load is logged, counted and reported by readiness, and not retried until
     /// the reference moves again; the old version keeps serving.
     public func watch(registry: Registry, loader: any ModelLoader) async {
-        while !Task.isCancelled {
-            try? await Task.sleep(for: config.pollInterval)
-            for slot in allSlots {
-                let cur = slot.current
-                checkMove(slot: slot, ref: slot.ref, serving: cur.primary.model.version, canary: false, registry: registry, loader: loader)
-                if let cref = slot.canaryRef, let c = cur.canary {
-                    checkMove(slot: slot, ref: cref, serving: c.model.version, canary: true, registry: registry, loader: loader)
+        let wake = Wakeup()
+        let listening = aliasListening
+        let listener: Task<Void, Never>? = registry.isPostgres ? Task.detached { [logger, self] in
+            await registry.listenForAliasMoves { event in
+                switch event {
+                case .listening:
+                    listening.set(true)
+                    logger.info("listening for alias moves", metadata: ["registry": "\(registry.locationDescription)"])
+                    wake.signal()
+                case let .moved(model): if self.slot(model) != nil { wake.signal() }
+                case let .lost(why):
+                    listening.set(false)
+                    logger.warning("alias notifications lost; polling until they are back", metadata: ["reason": "\(why)"])
                 }
+            }
+        } : nil
+        defer { listener?.cancel() }
+        while !Task.isCancelled {
+            await wake.wait(for: listening.value ? config.listenPollInterval : config.pollInterval)
+            if Task.isCancelled { break }
+            checkAll(registry: registry, loader: loader)
+        }
+    }
+
+    /// Re-resolves every followed reference once (a registry read per reference).
+    func checkAll(registry: Registry, loader: any ModelLoader) {
+        for slot in allSlots {
+            let cur = slot.current
+            checkMove(slot: slot, ref: slot.ref, serving: cur.primary.model.version, canary: false, registry: registry, loader: loader)
+            if let cref = slot.canaryRef, let c = cur.canary {
+                checkMove(slot: slot, ref: cref, serving: c.model.version, canary: true, registry: registry, loader: loader)
             }
         }
     }

@@ -44,7 +44,8 @@ extension InferenceServer {
     func readiness() -> Response {
         var w = JSONWriter()
         let ready = isAccepting
-        w.raw("{\"ready\":\(ready),\"models\":[")
+        // "draining": SIGTERM arrived; requests are still answered until the drain ends.
+        w.raw("{\"ready\":\(ready),\"state\":\"\(ready ? "serving" : "draining")\",\"models\":[")
         for (i, s) in allSlots.enumerated() {
             let c = s.current
             if i > 0 { w.raw(",") }

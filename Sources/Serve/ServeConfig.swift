@@ -25,6 +25,13 @@ public struct ServeConfig: Sendable {
     public var canary: Canary?
     /// How often the registry watcher checks whether aliases moved.
     public var pollInterval: Duration = .milliseconds(500)
+    /// With PostgreSQL `LISTEN` active, moves arrive as notifications; this slower poll
+    /// only guards against a notification lost in a reconnect.
+    public var listenPollInterval: Duration = .seconds(5)
+    /// After SIGTERM/SIGINT: readiness answers 503 at once, but requests (in flight and new)
+    /// are still served this long, so a load balancer's health checks notice and route
+    /// elsewhere; then the listener closes and in-flight requests finish.
+    public var shutdownDrain: Duration = .seconds(3)
     /// Drift score above which a feature is reported (in training standard deviations).
     public var driftThreshold = 3.0
     public init() {}

@@ -97,9 +97,19 @@ public final class ServeMetrics: @unchecked Sendable {
 
     func loadFailure(model: String) { counter("mlw_model_load_failures_total", [("model", model)]).increment() }
 
+    /// `mlw_model_version{model,role}` = the version number, and
+    /// `mlw_model_serving{model,role,version}` = 1 for the version serving now (0 for the one
+    /// it replaced), so a dashboard can group replicas by the version label.
     func servingVersion(model: String, role: String, version: Int) {
         gauge("mlw_model_version", [("model", model), ("role", role)]).record(version)
+        let key = model + "|" + role
+        let previous: Int? = lock.withLock { defer { serving[key] = version }; return serving[key] }
+        if let previous, previous != version {
+            gauge("mlw_model_serving", [("model", model), ("role", role), ("version", String(previous))]).record(0)
+        }
+        gauge("mlw_model_serving", [("model", model), ("role", role), ("version", String(version))]).record(1)
     }
+    private var serving: [String: Int] = [:]
 
     /// Prometheus text exposition.
     public func text() -> [UInt8] { registry.emitToBuffer() }

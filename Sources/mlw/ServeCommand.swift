@@ -6,7 +6,8 @@ import ServeModels
 import Workbench
 
 /// `mlw serve digits@production [--port 8080] [--canary digits@canary=10%]`: KServe V2 over
-/// HTTP for registry models (Docs/serving.md). SIGTERM/SIGINT drain and exit 0.
+/// HTTP for registry models (Docs/serving.md, Docs/deploy.md for replicas). SIGTERM/SIGINT: readiness 503,
+/// serve on for --drain-seconds, finish in-flight requests, exit 0.
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve registry models over HTTP (KServe V2).")
 
@@ -23,6 +24,11 @@ struct ServeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Send a share of traffic to another version.", valueName: "NAME@ALIAS=10%")) var canary: String?
     @Option(help: ArgumentHelp("The shared registry: postgres://user@host:port/db (default $MLW_REGISTRY, else $MLW_HOME, else ./.mlw).",
                                valueName: "url")) var registry: String?
+    @Option(name: .customLong("drain-seconds"),
+            help: "After SIGTERM: seconds readiness answers 503 while requests are still served (a second signal ends it early).")
+    var drainSeconds = 3.0
+    @Option(name: .customLong("poll-ms"), help: "How often alias moves are polled (SQLite; PostgreSQL is notified at once).")
+    var pollMs = 500
 
     func validate() throws {
         guard !models.isEmpty else { throw ValidationError("give at least one model reference, e.g. digits@production") }
@@ -30,6 +36,8 @@ struct ServeCommand: ParsableCommand {
         guard maxBatch >= 1, maxDelayUs >= 0, workers >= 1, timeoutMs >= 1 else {
             throw ValidationError("--max-batch, --workers and --timeout-ms must be positive, --max-delay-us not negative")
         }
+        guard drainSeconds >= 0, drainSeconds <= 3600 else { throw ValidationError("--drain-seconds must be between 0 and 3600") }
+        guard (10...60_000).contains(pollMs) else { throw ValidationError("--poll-ms must be between 10 and 60000") }
         guard parseByteSize(maxBody) != nil else { throw ValidationError("--max-body: expected a size like 1MB, 512KB or 65536") }
         for m in models { do { _ = try ModelReference.parse(m) } catch { throw ValidationError("\(error)") } }
     }
@@ -39,6 +47,8 @@ struct ServeCommand: ParsableCommand {
         config.host = host; config.port = port; config.maxBatch = maxBatch; config.maxDelayMicros = maxDelayUs
         config.workers = workers; config.maxBody = parseByteSize(maxBody) ?? config.maxBody
         config.timeout = .milliseconds(timeoutMs)
+        config.shutdownDrain = .milliseconds(Int64((drainSeconds * 1000).rounded()))
+        config.pollInterval = .milliseconds(pollMs)
         if let canary {
             do { config.canary = try Canary.parse(canary) } catch { throw ValidationError("--canary: \(error)") }
         }

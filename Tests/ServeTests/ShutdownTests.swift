@@ -6,7 +6,8 @@ import Registry
 import XCTest
 @testable import Serve
 
-/// `mlw serve` as a process: serves a registry alias, and on SIGTERM drains and exits 0.
+/// `mlw serve` as a process: serves a registry alias; on SIGTERM readiness answers 503 while
+/// requests are still served for --drain-seconds, in-flight requests finish, and it exits 0.
 final class ShutdownTests: XCTestCase {
     func testSigtermDrainsAndExitsZero() async throws {
         // The test bundle sits beside the built products (Linux: the bundle URL is the bin folder).
@@ -24,7 +25,7 @@ final class ShutdownTests: XCTestCase {
 
         let p = Process()
         p.executableURL = bin
-        p.arguments = ["serve", "digits@production", "--port", "0", "--max-delay-us", "2000000"]
+        p.arguments = ["serve", "digits@production", "--port", "0", "--max-delay-us", "2000000", "--drain-seconds", "0.5"]
         p.environment = ProcessInfo.processInfo.environment.merging(["MLW_HOME": dir.appendingPathComponent("home").path]) { $1 }
         let err = Pipe(); p.standardError = err
         try p.run()
@@ -61,5 +62,38 @@ final class ShutdownTests: XCTestCase {
         XCTAssertEqual(statuses, [Int](repeating: 200, count: 6))
         let exited = try await Task.detached { p.waitUntilExit(); return p.terminationStatus }.value
         XCTAssertEqual(exited, 0, seen)
+    }
+
+    /// During the drain readiness is 503 and requests are still answered; a second SIGTERM
+    /// ends a long drain at once.
+    func testDrainServesWithReadiness503AndSecondSignalEndsIt() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mlw-serve-drain-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let reg = try Registry.open(root: dir.appendingPathComponent("home"))
+        let file = dir.appendingPathComponent("d.safetensors")
+        try DenseModel.save(try Fixtures.digits(), to: file.path)
+        _ = try reg.register(file: file, name: "digits", alias: "production")
+        let port = try Replicas.freePort()
+        let p = try Replicas.serve("digits@production", port: port, extra: ["--drain-seconds", "600"],
+                                   environment: ["MLW_HOME": dir.appendingPathComponent("home").path])
+        let client = RawHTTP(port: port)
+        let body = Fixtures.v2Body([[Float](repeating: 0.5, count: 64)])
+        // Ready from the first answer: the port opens only once the model is loaded and warmed.
+        let ready = try client.request("GET", "/v2/health/ready")
+        XCTAssertEqual(ready.status, 200)
+        XCTAssertTrue(ready.text.contains(#""state":"serving""#), ready.text)
+        p.signal(SIGTERM)
+        XCTAssertTrue(Child.wait(seconds: 5) { (try? client.request("GET", "/v2/health/ready"))?.status == 503 }, p.log.value)
+        let draining = try client.request("GET", "/v2/health/ready")
+        XCTAssertTrue(draining.text.contains(#""state":"draining""#), draining.text)
+        XCTAssertEqual(try client.request("GET", "/v2/models/digits/ready").status, 503)
+        // Still serving, on the open connection and on a new one.
+        XCTAssertEqual(try client.request("POST", "/v2/models/digits/infer", body: body).status, 200)
+        XCTAssertEqual(try RawHTTP(port: port).request("POST", "/v2/models/digits/infer", body: body).status, 200)
+        XCTAssertTrue(p.process.isRunning, "exited before its 600 s drain: \(p.log.value)")
+        p.signal(SIGTERM)
+        XCTAssertEqual(p.waitExit(seconds: 20), 0, p.log.value)
+        XCTAssertTrue(p.log.value.contains("second signal"), p.log.value)
     }
 }
