@@ -260,15 +260,17 @@ static int row_has(const int32_t *idx, int64_t a, int64_t b, int32_t item) {
 
 double mlw_rec_bpr_epoch(int n, int m, int f, float *X, float *Y, const int64_t *indptr,
                          const int32_t *idx, const int32_t *row_of, int64_t nnz,
-                         float lr, float l2, uint64_t seed) {
-    (void)n;
+                         float lr, float l2, int verify_negatives, uint64_t seed, int64_t *skipped) {
+    (void)n; (void)m;
     uint64_t s = seed;
-    int64_t correct = 0, seen = 0;
+    int64_t correct = 0, seen = 0, skip = 0;
     for (int64_t step = 0; step < nnz; step++) {
+        // As implicit's bpr_update: both the liked and the disliked item are drawn from the
+        // entries, so negatives follow item popularity (not uniform over items).
         int64_t e = (int64_t)(splitmix(&s) % (uint64_t)nnz);
         int32_t u = row_of[e], liked = idx[e];
-        int32_t disliked = (int32_t)(splitmix(&s) % (uint64_t)m);
-        if (row_has(idx, indptr[u], indptr[u + 1], disliked)) continue;
+        int32_t disliked = idx[(int64_t)(splitmix(&s) % (uint64_t)nnz)];
+        if (verify_negatives && row_has(idx, indptr[u], indptr[u + 1], disliked)) { skip++; continue; }
         float *x = X + (int64_t)u * f, *yl = Y + (int64_t)liked * f, *yd = Y + (int64_t)disliked * f;
         float score = 0;
         for (int a = 0; a < f; a++) score += x[a] * (yl[a] - yd[a]);
@@ -276,12 +278,15 @@ double mlw_rec_bpr_epoch(int n, int m, int f, float *X, float *Y, const int64_t 
         seen++;
         if (z < 0.5f) correct++;
         // The last user column is the constant 1 that gives items a bias: it is not trained.
-        for (int a = 0; a < f; a++) {
+        for (int a = 0; a < f - 1; a++) {
             float xa = x[a], la = yl[a], da = yd[a];
-            if (a < f - 1) x[a] += lr * (z * (la - da) - l2 * xa);
+            x[a] += lr * (z * (la - da) - l2 * xa);
             yl[a] += lr * (z * xa - l2 * la);
             yd[a] += lr * (-z * xa - l2 * da);
         }
+        yl[f - 1] += lr * (z - l2 * yl[f - 1]);
+        yd[f - 1] += lr * (-z - l2 * yd[f - 1]);
     }
+    if (skipped) *skipped = skip;
     return seen > 0 ? (double)correct / (double)seen : 0;
 }

@@ -12,6 +12,8 @@ public struct FactorOptions: Sendable {
     public var implicit = true
     public var cgSteps = 3
     public var learningRate = 0.01
+    /// BPR: skip a sampled negative the user already has (implicit's verify_negative_samples).
+    public var verifyNegatives = true
     public var seed: UInt64 = 0
     public init() {}
 }
@@ -117,24 +119,35 @@ public func fitExplicitALS(_ x: Interactions, _ o: FactorOptions)
     return (U, V, bu, bi, mean, losses)
 }
 
-/// Bayesian personalized ranking by SGD over sampled (user, liked, other) triples; the last
-/// item column is a bias (users hold a constant 1 there). Single-threaded, so a seed gives
-/// the same factors every run. Returns factors with that extra column.
+/// Bayesian personalized ranking by SGD, the algorithm of the `implicit` package's CPU BPR
+/// (implicit/cpu/bpr.pyx): each epoch takes nnz steps, each a random entry (user, liked)
+/// and the item of another random entry as the negative (so negatives are drawn by
+/// popularity), skipped when the user has it and `verifyNegatives`; factors start uniform
+/// in [-0.5, 0.5) / factors, rows of users or items without interactions at 0; the last
+/// column is an item bias (users hold a constant 1 there, not trained); l2 applies to the
+/// user, liked and disliked rows touched by a step (the bias too). Differences from
+/// implicit: one thread instead of Hogwild over threads (so a seed gives the same factors
+/// every run) and a SplitMix64 stream instead of mt19937 and numpy's generator.
+/// Returns factors with that extra column and the sampled ranking accuracy per epoch.
 public func fitBPR(_ x: Interactions, _ o: FactorOptions) throws -> (users: [Float], items: [Float], accuracy: [Double]) {
     try checkOptions(o, x, "bpr")
     guard o.learningRate > 0, o.learningRate.isFinite else { throw RecommendError("bpr: 'learning_rate' must be a positive number, got \(o.learningRate)") }
     let f = o.factors + 1, nu = x.users.count, ni = x.items.count
-    var U = randomMatrix(nu * f, scale: 0.5 / Float(f), seed: mixSeed(o.seed, 1))
-    var V = randomMatrix(ni * f, scale: 0.5 / Float(f), seed: mixSeed(o.seed, 2))
-    for u in 0..<nu { U[u * f + f - 1] = 1 }
-    for i in 0..<ni { V[i * f + f - 1] = 0 }
+    var U = randomMatrix(nu * f, scale: 0.5 / Float(o.factors), seed: mixSeed(o.seed, 1))
+    var V = randomMatrix(ni * f, scale: 0.5 / Float(o.factors), seed: mixSeed(o.seed, 2))
+    for u in 0..<nu {
+        if x.byUser.range(u).isEmpty { for a in 0..<f { U[u * f + a] = 0 } }
+        U[u * f + f - 1] = 1
+    }
+    for i in 0..<ni where x.byItem.range(i).isEmpty { for a in 0..<f { V[i * f + a] = 0 } }
     let rowOf = x.byUser.rowOfEntry
     var acc: [Double] = []
     for epoch in 0..<o.iterations {
         let a = U.withUnsafeMutableBufferPointer { u in
             V.withUnsafeMutableBufferPointer { v in
                 mlw_rec_bpr_epoch(Int32(nu), Int32(ni), Int32(f), u.baseAddress, v.baseAddress, x.byUser.indptr, x.byUser.indices,
-                                  rowOf, Int64(x.count), Float(o.learningRate), Float(o.l2), mixSeed(o.seed, UInt64(epoch) + 3))
+                                  rowOf, Int64(x.count), Float(o.learningRate), Float(o.l2), o.verifyNegatives ? 1 : 0,
+                                  mixSeed(o.seed, UInt64(epoch) + 3), nil)
             }
         }
         acc.append(a)

@@ -4,8 +4,10 @@ import XCTest
 
 /// Cross-checks against the `implicit` package (MLW_PYTHON, else .venv/bin/python; skipped
 /// without it): its evaluation module on MLW's own factors gives MLW's metrics, and MLW's
-/// ALS reaches its precision@10 (within 0.01) and BPR at least its precision@10 on the
-/// same data and hyper-parameters.
+/// ALS and BPR reach its precision@10 within 0.01 (both ways) on the same data and
+/// hyper-parameters. BPR is SGD on random samples, so one seed's precision@10 moves by about
+/// 0.007 with the seed on either side: the bound is on the mean over 8 seeds per side, with
+/// implicit on one thread (deterministic, and the same sequential SGD as MLW's).
 final class ImplicitCrossCheckTests: XCTestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
@@ -42,9 +44,12 @@ out["mlw_metrics"] = ranking_metrics_at_k(m, train, test, K=10, show_progress=Fa
 als = AlternatingLeastSquares(factors=16, regularization=0.1, alpha=10.0, iterations=10, random_state=1, num_threads=2)
 als.fit(train, show_progress=False)
 out["als_precision"] = float(precision_at_k(als, train, test, K=10, show_progress=False))
-bpr = BayesianPersonalizedRanking(factors=16, learning_rate=0.01, regularization=0.01, iterations=200, random_state=1, num_threads=2)
-bpr.fit(train, show_progress=False)
-out["bpr_precision"] = float(precision_at_k(bpr, train, test, K=10, show_progress=False))
+bp = []
+for seed in d["bpr_seeds"]:
+    bpr = BayesianPersonalizedRanking(factors=16, learning_rate=0.01, regularization=0.01, iterations=200, random_state=seed, num_threads=1)
+    bpr.fit(train, show_progress=False)
+    bp.append(float(precision_at_k(bpr, train, test, K=10, show_progress=False)))
+out["bpr_precisions"] = bp
 print(json.dumps({k: (v if not isinstance(v, dict) else {a: float(b) for a, b in v.items()}) for k, v in out.items()}))
 """#
 
@@ -54,8 +59,11 @@ print(json.dumps({k: (v if not isinstance(v, dict) else {a: float(b) for a, b in
         let (tr, te) = try x.split(test: 0.25, byTime: false, seed: 3)
         var o = FactorOptions(); o.factors = 16; o.l2 = 0.1; o.alpha = 10; o.iterations = 10; o.seed = 1
         let als = try Recommend.als(tr, o)
-        var ob = FactorOptions(); ob.factors = 16; ob.learningRate = 0.01; ob.l2 = 0.01; ob.iterations = 200; ob.seed = 1
-        let bpr = try Recommend.bpr(tr, ob)
+        let bprSeeds: [UInt64] = [1, 2, 3, 4, 5, 6, 7, 8]
+        let bprPrecisions = try bprSeeds.map { seed in
+            var ob = FactorOptions(); ob.factors = 16; ob.learningRate = 0.01; ob.l2 = 0.01; ob.iterations = 200; ob.seed = seed
+            return try rankMetrics(try Recommend.bpr(tr, ob), test: te.triples, k: 10).precision
+        }
         func triples(_ m: Interactions) -> [[Double]] {
             var t: [[Double]] = []
             for u in 0..<m.users.count { for e in m.byUser.range(u) { t.append([Double(u), Double(m.byUser.indices[e]), Double(m.byUser.values[e])]) } }
@@ -63,7 +71,7 @@ print(json.dumps({k: (v if not isinstance(v, dict) else {a: float(b) for a, b in
         }
         let V = try als.itemFactors().toFloats()
         let doc: [String: Any] = ["users": x.users.count, "items": x.items.count, "train": triples(tr), "test": triples(te),
-                                  "f": 16, "U": als.userVectors.map { Double($0) }, "V": V.map { Double($0) }]
+                                  "f": 16, "bpr_seeds": bprSeeds.map { Int($0) }, "U": als.userVectors.map { Double($0) }, "V": V.map { Double($0) }]
         let path = NSTemporaryDirectory() + "mlw-implicit-\(getpid()).json"
         try JSONSerialization.data(withJSONObject: doc).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -88,11 +96,11 @@ print(json.dumps({k: (v if not isinstance(v, dict) else {a: float(b) for a, b in
         XCTAssertEqual(mine.map, theirs["map"]!, accuracy: 1e-6)
         XCTAssertEqual(mine.ndcg, theirs["ndcg"]!, accuracy: 1e-6)
         // Same data and hyper-parameters: precision@10 within 0.01.
-        let mb = try rankMetrics(bpr, test: te.triples, k: 10)
-        print("precision@10: MLW ALS \(mine.precision), implicit ALS \(out["als_precision"]!); MLW BPR \(mb.precision), implicit BPR \(out["bpr_precision"]!)")
+        let theirBPR = out["bpr_precisions"] as! [Double]
+        print("precision@10: MLW ALS \(mine.precision), implicit ALS \(out["als_precision"]!); MLW BPR \(bprPrecisions), implicit BPR \(theirBPR)")
         XCTAssertEqual(mine.precision, out["als_precision"] as! Double, accuracy: 0.01)
-        // BPR: MLW's is not worse than implicit's by more than 0.01. (On this data it is
-        // better, 0.52 against 0.45: the two samplers differ, so "within 0.01" does not hold.)
-        XCTAssertGreaterThanOrEqual(mb.precision, (out["bpr_precision"] as! Double) - 0.01)
+        func mean(_ a: [Double]) -> Double { a.reduce(0, +) / Double(a.count) }
+        print("BPR means: \(mean(bprPrecisions)) \(mean(theirBPR))")
+        XCTAssertEqual(mean(bprPrecisions), mean(theirBPR), accuracy: 0.01)
     }
 }

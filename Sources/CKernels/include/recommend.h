@@ -30,11 +30,14 @@ double mlw_rec_als_loss(int n, int m, int f, const float *X, const float *Y, con
 void mlw_rec_ridge(int n, int d, const float *F, const float *off, const int64_t *indptr,
                    const int32_t *idx, const float *target, float l2, float *out);
 
-/// One BPR epoch of nnz SGD steps (single thread: the same seed gives the same bits).
-/// X is [n, f] users, Y is [m, f] items; the last column of X is held at 1 so the last
-/// column of Y is an item bias. Rows' indices must be sorted. Returns the fraction of
-/// sampled pairs already ranked correctly.
+/// One BPR epoch of nnz SGD steps, the algorithm of implicit's bpr_update: the (user,
+/// liked) pair is a random entry, the disliked item the item of another random entry
+/// (popularity-weighted negatives); with verify_negatives a disliked item the user has is
+/// skipped (counted in *skipped, which may be NULL). X is [n, f] users, Y is [m, f] items;
+/// the last column of X is held at 1 so the last column of Y is an item bias. Rows'
+/// indices must be sorted. Single thread: the same seed gives the same bits. Returns the
+/// fraction of the pairs not skipped that were already ranked correctly.
 double mlw_rec_bpr_epoch(int n, int m, int f, float *X, float *Y, const int64_t *indptr,
                          const int32_t *idx, const int32_t *row_of, int64_t nnz,
-                         float lr, float l2, uint64_t seed);
+                         float lr, float l2, int verify_negatives, uint64_t seed, int64_t *skipped);
 #endif

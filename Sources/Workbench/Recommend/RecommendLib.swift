@@ -43,12 +43,14 @@ let recommendLibrary = Library("recommend", doc: "Recommenders: interactions, AL
         return .native(ModelValue(try Recommend.als(try a.native("x", as: InteractionsValue.self, "interactions").x, o).model))
     },
     NativeFunction("bpr", [Param("x", .native("interactions")), Param("factors", .int, .int(64)), Param("learning_rate", .number, .float(0.01)),
-                           Param("l2", .number, .float(0.01)), Param("epochs", .int, .int(100)), Param("seed", .int, .int(0))],
-                   doc: "Bayesian personalized ranking by SGD on (user, liked, random other) triples, with an item bias. Single-threaded: a seed gives the same model every run.",
+                           Param("l2", .number, .float(0.01)), Param("epochs", .int, .int(100)), Param("seed", .int, .int(0)),
+                           Param("verify_negatives", .bool, .bool(true))],
+                   doc: "Bayesian personalized ranking by SGD, the `implicit` package's algorithm: each step a random (user, liked) entry and the item of another random entry as the negative (popularity-weighted), skipped when the user has it (verify_negatives), with an item bias. Single-threaded: a seed gives the same model every run.",
                    example: "bpr(\(mlx), factors: 8, epochs: 5).recommender.factors", result: "9") { a in
         var o = FactorOptions()
         o.factors = try a.count("factors", min: 1, max: maxFactors); o.learningRate = try a.finite("learning_rate"); o.l2 = try a.finite("l2")
         o.iterations = try a.count("epochs", max: maxIterations); o.seed = UInt64(bitPattern: Int64(try a.int("seed")))
+        o.verifyNegatives = try a.bool("verify_negatives")
         return .native(ModelValue(try Recommend.bpr(try a.native("x", as: InteractionsValue.self, "interactions").x, o).model))
     },
     NativeFunction("item_knn", [Param("x", .native("interactions")), Param("k", .int, .int(50)), Param("similarity", .string, .string("cosine"))],
