@@ -87,6 +87,7 @@ final class ReplicaTests: XCTestCase {
         let before = load.count
         XCTAssertTrue(Child.wait(seconds: 10) { load.count >= before + 20 })
         let outcomes = load.finish()
+        print("alias move: \(outcomes.joined().count) requests, \(failures(outcomes).count) failed, both replicas on version 2 after \(String(format: "%.3f", seconds)) s")
         XCTAssertEqual(failures(outcomes), [])
         // Per connection and replica, versions only go forward: 1... then 2..., never back.
         for conn in outcomes {
@@ -121,6 +122,7 @@ final class ReplicaTests: XCTestCase {
         let after = load.answered(by: "r2")
         XCTAssertTrue(Child.wait(seconds: 10) { load.answered(by: "r2") >= after + 20 })
         let outcomes = load.finish()
+        print("SIGTERM: \(outcomes.joined().count) requests, \(failures(outcomes).count) failed")
         XCTAssertEqual(failures(outcomes), [])
         // Once it exited, everything went to r2.
         for conn in outcomes { XCTAssertEqual(conn.last?.replica, "r2") }
@@ -139,6 +141,7 @@ final class ReplicaTests: XCTestCase {
         c.replicas[0] = try Replicas.serve("digits@production", port: c.ports[0], environment: c.environment)
         let rejoined = Child.wait(seconds: 20) { load.answered(by: "r1") >= r1 + 10 }
         let outcomes = load.finish()
+        print("SIGKILL: \(outcomes.joined().count) requests, \(failures(outcomes).count) failed, \(load.answered(by: "r1") - r1) answered by the restarted replica")
         XCTAssertTrue(rejoined, "the restarted replica got no traffic\n\(c.haproxy.log.value)")
         // Requests caught on the killed replica (reset, or sent on a connection it no longer
         // has) are retried by haproxy on the other one (retry-on conn-failure empty-response,
