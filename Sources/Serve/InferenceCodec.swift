@@ -24,6 +24,16 @@ public enum InferenceCodec {
     /// feature tensor is read as raw columns instead (`decodeRawInputs`).
     static func decodeRequest(_ body: [UInt8], headerLength: Int?, input spec: TensorSpec,
                               outputs: [TensorSpec], raw: RecordSchema? = nil) throws -> InferRequest {
+        if headerLength == nil, raw.map({ $0.field(spec.name) == nil && !$0.ignored.contains(spec.name) }) ?? true,
+           let fast = body.withUnsafeBytes({ decodeCommon($0, spec: spec) }) {
+            return fast
+        }
+        return try decodeGeneral(body, headerLength: headerLength, input: spec, outputs: outputs, raw: raw)
+    }
+
+    /// Every request form: the JSON tree, then the fields.
+    static func decodeGeneral(_ body: [UInt8], headerLength: Int?, input spec: TensorSpec,
+                              outputs: [TensorSpec], raw: RecordSchema? = nil) throws -> InferRequest {
         let jsonEnd: Int
         if let h = headerLength {
             guard h >= 0, h <= body.count else {
@@ -119,6 +129,94 @@ public enum InferenceCodec {
             }
         }
         return (shape[0], data)
+    }
+
+    /// The common request (an optional `id` and one input with `name`, `shape`, `datatype`
+    /// and JSON `data`, nothing else) read straight into floats, with no JSON tree: building
+    /// the tree was most of the decode's cost at 64 connections. Anything else, and anything
+    /// wrong, answers nil, and `decodeRequest` parses the body the general way, which accepts
+    /// every other form and names the error. The values are the ones the general path reads.
+    static func decodeCommon(_ bytes: UnsafeRawBufferPointer, spec: TensorSpec) -> InferRequest? {
+        var s = JSONScanner(bytes, allowNonFinite: true)
+        guard s.take(UInt8(ascii: "{")) else { return nil }
+        var id: String?, sawID = false
+        var input: (rows: Int, data: [Float])?
+        repeat {
+            guard let k = s.key() else { return nil }
+            if s.bytes(k, equal: "inputs") {
+                guard input == nil, s.take(UInt8(ascii: "[")), let one = commonInput(&s, spec: spec, limit: bytes.count),
+                      s.take(UInt8(ascii: "]")) else { return nil }
+                input = one
+            } else if s.bytes(k, equal: "id"), !sawID {
+                sawID = true
+                if !s.null() { guard let v = s.string() else { return nil }; id = v }
+            } else { return nil }
+        } while s.take(UInt8(ascii: ","))
+        guard s.take(UInt8(ascii: "}")), s.atEnd(), let input else { return nil }
+        return InferRequest(id: id, rows: input.rows, data: input.data, requestedOutputs: nil, binaryOutputs: [])
+    }
+
+    private static func commonInput(_ s: inout JSONScanner, spec: TensorSpec, limit: Int) -> (rows: Int, data: [Float])? {
+        guard s.take(UInt8(ascii: "{")) else { return nil }
+        var named = false, typed = false
+        var shape: [Int]?, data: [Float]?
+        repeat {
+            guard let k = s.key() else { return nil }
+            if s.bytes(k, equal: "name"), !named {
+                guard let v = s.plainString(), s.bytes(v, equal: spec.name) else { return nil }
+                named = true
+            } else if s.bytes(k, equal: "datatype"), !typed {
+                guard let v = s.plainString(), s.bytes(v, equal: spec.datatype) else { return nil }
+                typed = true
+            } else if s.bytes(k, equal: "shape"), shape == nil {
+                guard s.take(UInt8(ascii: "[")) else { return nil }
+                var dims: [Int] = []
+                if !s.take(UInt8(ascii: "]")) {
+                    repeat {
+                        guard case .int(let d)? = s.number(), d >= 0, dims.count < 8 else { return nil }
+                        dims.append(d)
+                    } while s.take(UInt8(ascii: ","))
+                    guard s.take(UInt8(ascii: "]")) else { return nil }
+                }
+                shape = dims
+            } else if s.bytes(k, equal: "data"), data == nil {
+                // Every number takes at least two bytes of the body: a bound for the reservation.
+                var out: [Float] = []
+                out.reserveCapacity(min(shape?.reduce(1, { $0 &* max($1, 1) }) ?? 0, limit / 2 + 1))
+                guard commonNumbers(&s, into: &out, depth: 0) else { return nil }
+                data = out
+            } else { return nil }
+        } while s.take(UInt8(ascii: ","))
+        guard s.take(UInt8(ascii: "}")), named, typed, let shape, let data,
+              let checked = try? decodeShape(.array(shape.map { .int($0) }), field: "", spec: spec) else { return nil }
+        var count = 1
+        for d in checked {
+            let (p, o) = count.multipliedReportingOverflow(by: d)
+            guard !o, p <= 1 << 28 else { return nil }
+            count = p
+        }
+        return data.count == count ? (checked[0], data) : nil
+    }
+
+    /// A (possibly nested) array of finite numbers, flattened as `flatten` does.
+    private static func commonNumbers(_ s: inout JSONScanner, into out: inout [Float], depth: Int) -> Bool {
+        guard depth < 8, s.take(UInt8(ascii: "[")) else { return false }
+        if s.take(UInt8(ascii: "]")) { return true }
+        repeat {
+            if s.peek() == UInt8(ascii: "[") {
+                guard commonNumbers(&s, into: &out, depth: depth + 1) else { return false }
+                continue
+            }
+            switch s.number() {
+            case .int(let n)?: out.append(Float(n))
+            case .double(let x)?:
+                let f = Float(x)
+                guard f.isFinite else { return false }
+                out.append(f)
+            default: return false
+            }
+        } while s.take(UInt8(ascii: ","))
+        return s.take(UInt8(ascii: "]"))
     }
 
     static func decodeShape(_ v: JSONValue?, field: String, spec: TensorSpec) throws -> [Int] {

@@ -30,6 +30,10 @@ void mlw_cross_entropy_backward_f32(const float *probs, const float *labels, flo
 /// (the train loop checks before it asks).
 void mlw_column_stats_f32(const float *x, long rows, long cols, double *mean, double *std, double *min, double *max);
 
+/// Rows [0, rows) of double columns written row-major as floats: column k (cols[k][r]) to
+/// dst[r * ld + at[k]]. Callers offset cols and dst to the first row of their block.
+void mlw_columns_to_rows_f64(const double *const *cols, const long *at, long ncols, long rows, float *dst, long ld);
+
 /// 1 when all n values are finite.
 int mlw_all_finite_f32(const float *x, long n);
 
