@@ -8,6 +8,8 @@ import Lang
 /// `ds[a:b]` a slice of rows.
 final class DatasetValue: NativeValue {
     let ds: Dataset
+    /// Its features as tensors, converted once (DataTensors.swift).
+    let memo = TensorMemo()
     init(_ ds: Dataset) { self.ds = ds }
 
     var typeName: String { "dataset" }
