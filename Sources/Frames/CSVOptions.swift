@@ -34,6 +34,9 @@ public struct CSVOptions: Sendable, Equatable {
     public var maxRecordBytes = CSVOptions.defaultMaxRecordBytes
     public static let defaultMaxFieldBytes = 128 << 20
     public static let defaultMaxRecordBytes = 256 << 20
+    /// Read only this part of the file's records (the header is read by every shard); see
+    /// `Shard` and `CSVShardPlan`. nil: the whole file.
+    public var shard: Shard?
     /// Files at least this big, in chunks without quotes, parse half of the columns on a
     /// second core. Internal: tests lower it to run the two-core path on small files.
     var twoCoreMinBytes = 8 << 20
@@ -50,6 +53,7 @@ public struct CSVOptions: Sendable, Equatable {
         parts.append("missing=" + missingValues.sorted().joined(separator: "|"))
         if !types.isEmpty { parts.append("types=" + types.keys.sorted().map { "\($0):\(types[$0]!.rawValue)" }.joined(separator: ",")) }
         parts.append("max_levels=\(maxCategoryLevels)")
+        if let shard { parts.append("shard=\(shard)") }
         return parts.joined(separator: " ")
     }
 }

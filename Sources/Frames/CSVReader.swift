@@ -64,8 +64,11 @@ struct CSVReader {
 
     mutating func run() throws -> Result {
         // Regular files only: /dev/zero or a FIFO would be read (and hashed) without end.
-        let (fd, fileSize) = try InputFile.openRegular(path)
+        let (fd, wholeSize) = try InputFile.openRegular(path)
         defer { close(fd) }
+        let plan = try options.shard.map { try CSVShardPlan.make(fd: fd, size: wholeSize, hasHeader: options.hasHeader, shard: $0, path: path) }
+        var source = CSVByteSource(fd: fd, size: wholeSize, plan: plan)
+        let fileSize = source.total
         // The content hash runs on the other core while this one parses: same bytes
         // (read again through the page cache), a 1 MB buffer, no second copy of the text.
         let hashJob = HashJob()
@@ -101,8 +104,11 @@ struct CSVReader {
                 bigger.update(from: buf, count: filled)
                 buf.deallocate(); buf = bigger; cap *= 2
             }
-            let n = read(fd, buf + filled, cap - filled)
+            var newSegment = false
+            let n = source.read(buf + filled, cap - filled, newSegment: &newSegment)
             if n < 0 { throw DataError(.io, "read failed: \(String(cString: strerror(errno)))", file: path) }
+            // A shard's records start on a later line of the file than its header.
+            if newSegment, let plan, filled == 0 { line = plan.bodyLine }
             total += n
             let isLast = n == 0
             var start = 0

@@ -41,7 +41,19 @@ struct ParquetBytes: VarintSource {
         } else {
             var bit = pos * 8
             let mask: UInt64 = width == 64 ? ~0 : (1 << UInt64(width)) - 1
-            for _ in 0..<count {
+            out.reserveCapacity(out.count + count)
+            var done = 0
+            // Fast path: one unaligned 8-byte load per value while 8 bytes remain in the
+            // buffer (a value of up to 56 bits plus its 7-bit offset fits in one load).
+            if width <= 56 {
+                let lastLoad = p.count - 8
+                while done < count, bit >> 3 <= lastLoad {
+                    let w = p.loadUnaligned(fromByteOffset: bit >> 3, as: UInt64.self).littleEndian
+                    out.append((w >> UInt64(bit & 7)) & mask)
+                    bit += width; done += 1
+                }
+            }
+            for _ in done..<count {
                 var v: UInt64 = 0, got = 0
                 while got < width {
                     let off = bit & 7

@@ -34,7 +34,29 @@ struct ParquetChunk {
     var compressedSize: Int
     var dataPageOffset: Int
     var dictionaryPageOffset: Int?
+    /// The chunk's min/max (plain-encoded) and null count, when the writer gave them.
+    var stats = ParquetStats()
     var start: Int { dictionaryPageOffset.map { $0 > 0 && $0 < dataPageOffset ? $0 : dataPageOffset } ?? dataPageOffset }
+}
+
+/// Column-chunk statistics for row-group skipping. `min`/`max` are plain-encoded values
+/// (no length prefix for byte arrays); nil when absent or in an ordering not trusted here.
+struct ParquetStats {
+    var min: [UInt8]?
+    var max: [UInt8]?
+    var nullCount: Int?
+
+    /// Statistics field 6/5 (min_value/max_value); for numbers also the older 2/1
+    /// (min/max, signed order, which byte arrays do not follow).
+    init(_ f: [Int16: ThriftValue]? = nil, physical: Int = 0) {
+        guard let f else { return }
+        min = f[6]?.binary; max = f[5]?.binary
+        if physical != 6 && physical != 7 && (min == nil || max == nil) {
+            min = f[2]?.binary; max = f[1]?.binary
+        }
+        if min == nil || max == nil { min = nil; max = nil }
+        nullCount = f[3]?.int.map { Int(clamping: $0) }
+    }
 }
 
 struct ParquetRowGroup {
@@ -128,7 +150,8 @@ enum ParquetMeta {
                     numValues: try int(m, 5, "\(what) num_values")!,
                     compressedSize: try int(m, 7, "\(what) total_compressed_size")!,
                     dataPageOffset: try int(m, 9, "\(what) data_page_offset")!,
-                    dictionaryPageOffset: try int(m, 11, "\(what) dictionary_page_offset", required: false)))
+                    dictionaryPageOffset: try int(m, 11, "\(what) dictionary_page_offset", required: false),
+                    stats: ParquetStats(m[12]?.fields, physical: Int(m[1]?.int ?? 0))))
                 guard chunks[j].physical == leaves[j].physical.rawValue else {
                     throw ThriftError("\(what): chunk type \(chunks[j].physical) differs from the schema's \(leaves[j].physical.name)")
                 }

@@ -17,14 +17,48 @@ import Darwin
 /// SNAPPY, GZIP, ZSTD; data pages v1 and v2. Nested columns, INT96 and other codecs are
 /// refused by name. Every size and offset in the file is checked against the file and the
 /// page it lies in; errors name the file, the row group, the page and the column.
-public func readParquet(_ pathOrGlob: String, columns: [String]? = nil, fileHashCache: FileHashCache? = nil) throws -> Dataset {
+///
+/// `shard:` reads only part `rank` of `size`: the row groups whose first row (counted over
+/// all the files, in name order) lies in that part's share of the rows, so shards 0..<size
+/// together are the whole table in order. `filter:` keeps the rows where the expression is
+/// true, and skips row groups whose statistics rule it out (`ParquetPushdown`); `stats`
+/// counts them.
+public func readParquet(_ pathOrGlob: String, columns: [String]? = nil, filter: ColumnExpr? = nil,
+                        shard: Shard? = nil, fileHashCache: FileHashCache? = nil,
+                        stats: ParquetScanStats? = nil) throws -> Dataset {
     let paths = try parquetPaths(pathOrGlob)
+    // The files' content hashes (lineage) run on the other core while this one decodes.
+    let hashes = ParquetHashJob()
+    let group = DispatchGroup()
+    DispatchQueue.global().async(group: group) {
+        do { hashes.result = .success(try paths.map { try fileHashCache?.hash(ofFile: $0) ?? SHA256.hexOfFile($0) }) }
+        catch { hashes.result = .failure(error) }
+    }
+    defer { group.wait() }
+    // Row groups to read per file: all, or those of this shard that the filter may match.
+    var groups: [[Int]?] = Array(repeating: nil, count: paths.count)
+    if shard != nil || filter != nil || stats != nil {
+        let metas = try paths.map { try ParquetFileReader(path: $0).metadata() }
+        let total = metas.reduce(0) { $0 + $1.numRows }
+        var first = 0
+        for (k, meta) in metas.enumerated() {
+            var keep: [Int] = []
+            for (g, rg) in meta.rowGroups.enumerated() {
+                defer { first += rg.numRows }
+                stats?.rowGroups += 1
+                if let shard, !shard.owns(first, of: total) { stats?.otherShards += 1; continue }
+                if let filter, !ParquetPushdown.mayMatch(filter, rg, meta.leaves) { stats?.skippedByFilter += 1; continue }
+                keep.append(g)
+            }
+            groups[k] = keep
+        }
+    }
+    // The filter's columns are read too, and dropped after filtering.
+    var read = columns
+    if let columns, let filter { read = columns + filter.columns.filter { !columns.contains($0) } }
     var parts: [Dataset] = []
-    var h = SHA256()
-    for p in paths {
-        parts.append(try ParquetFileReader(path: p).read(columns: columns))
-        h.update(try fileHashCache?.hash(ofFile: p) ?? SHA256.hexOfFile(p))
-        h.update("\n")
+    for (k, p) in paths.enumerated() {
+        parts.append(try ParquetFileReader(path: p).read(columns: read, groups: groups[k]))
     }
     var ds = parts[0]
     for (k, part) in parts.enumerated().dropFirst() {
@@ -34,11 +68,27 @@ public func readParquet(_ pathOrGlob: String, columns: [String]? = nil, fileHash
         for j in ds.columns.indices { ds.columns[j].appendRows(part.columns[j]) }
         ds.sourceLines += part.sourceLines
     }
-    let hash = paths.count == 1 ? try fileHashCache?.hash(ofFile: paths[0]) ?? SHA256.hexOfFile(paths[0]) : h.finalizeHex()
+    group.wait()
+    let fileHashes = try hashes.result!.get()
+    var hash = fileHashes[0]
+    if paths.count > 1 {
+        var h = SHA256()
+        for x in fileHashes { h.update(x); h.update("\n") }
+        hash = h.finalizeHex()
+    }
     var params = "files=\(paths.count)"
-    if let columns { params += " columns=" + columns.joined(separator: ",") }
+    if let read { params += " columns=" + read.joined(separator: ",") }
+    if let shard { params += " shard=\(shard)" }
     ds.lineage = Lineage(source: "read_parquet", contentHash: hash, params: params)
+    if let filter {
+        ds = try ds.filter(filter)
+        if let columns, read != columns { ds = try ds.select(columns) }
+    }
     return ds
+}
+
+private final class ParquetHashJob: @unchecked Sendable {
+    var result: Result<[String], Error>?
 }
 
 /// The files a path or glob names (sorted); a glob that matches nothing is an error.
@@ -70,9 +120,14 @@ struct ParquetFileReader {
     /// Largest page, compressed or not: pages are megabytes in practice.
     static let maxPageBytes = 1 << 30
 
-    func read(columns wanted: [String]?) throws -> Dataset {
+    /// The footer alone (for choosing row groups before reading).
+    func metadata() throws -> ParquetFileMeta {
         let (fd, size) = try InputFile.openRegular(path)
         defer { close(fd) }
+        return try footer(fd, size).meta
+    }
+
+    private func footer(_ fd: Int32, _ size: Int) throws -> (meta: ParquetFileMeta, dataEnd: Int) {
         func fail(_ m: String, column: String? = nil) -> DataError { DataError(.io, m, file: path, column: column) }
         guard size >= 12 else { throw fail("not a Parquet file: \(size) bytes, too short for the PAR1 header and footer") }
         let tail = try pread(fd, at: size - 8, count: 8)
@@ -88,7 +143,17 @@ struct ParquetFileReader {
                 return try ParquetMeta.fileMeta(try r.readStruct())
             }
         } catch let e as ThriftError { throw fail("bad footer: \(e)") }
-        let dataEnd = size - 8 - metaLen
+        return (meta, size - 8 - metaLen)
+    }
+
+    /// Reads `columns` (all when nil) of row groups `groups` (all when nil, else in that order).
+    func read(columns wanted: [String]?, groups: [Int]? = nil) throws -> Dataset {
+        let (fd, size) = try InputFile.openRegular(path)
+        defer { close(fd) }
+        func fail(_ m: String, column: String? = nil) -> DataError { DataError(.io, m, file: path, column: column) }
+        let (meta, dataEnd) = try footer(fd, size)
+        let groups = groups ?? Array(meta.rowGroups.indices)
+        let numRows = groups.reduce(0) { $0 + meta.rowGroups[$1].numRows }
         var pick: [Int] = []
         if let wanted {
             for name in wanted {
@@ -101,15 +166,16 @@ struct ParquetFileReader {
             pick = Array(meta.leaves.indices)
         }
         // Rows x columns x (8 bytes + a missing flag) must fit in memory before anything is made.
-        let cells = meta.numRows.multipliedReportingOverflow(by: max(pick.count, 1))
+        let cells = numRows.multipliedReportingOverflow(by: max(pick.count, 1))
         guard !cells.overflow, cells.partialValue <= physicalMemoryBytes / 18 else {
-            throw DataError(.tooLarge, "\(meta.numRows) rows x \(pick.count) columns would not fit in memory", file: path)
+            throw DataError(.tooLarge, "\(numRows) rows x \(pick.count) columns would not fit in memory", file: path)
         }
         var out: [Column] = []
         for j in pick {
             let leaf = meta.leaves[j]
             var acc = try ParquetColumnBuilder(leaf: leaf, path: path)
-            for (g, rg) in meta.rowGroups.enumerated() {
+            for g in groups {
+                let rg = meta.rowGroups[g]
                 let chunk = rg.chunks[j]
                 let place = "row group \(g)"
                 guard ParquetCodec(rawValue: chunk.codec) != nil else {
@@ -124,7 +190,10 @@ struct ParquetFileReader {
             }
             out.append(acc.finish())
         }
-        return Dataset(columns: out, sourceLines: [Int](repeating: 0, count: meta.numRows))
+        // The caller sets the lineage from the file's hash (hashing the columns here would cost
+        // as much as a fifth of the read).
+        return Dataset(columns: out, sourceLines: [Int](repeating: 0, count: numRows),
+                       lineage: Lineage(source: "read_parquet", contentHash: ""))
     }
 
     private func pread(_ fd: Int32, at offset: Int, count: Int) throws -> [UInt8] {

@@ -7,9 +7,9 @@ let dataLibrary = Library("data", doc: "Datasets: read CSV/JSONL, describe, vali
     NativeFunction("read_csv", [Param("path", .string), Param("label", .optional(.string), .nil),
                                 Param("features", .optional(.list), .nil), Param("delimiter", .string, .string(",")),
                                 Param("header", .bool, .bool(true)), Param("schema", .optional(.record), .nil),
-                                Param("missing", .optional(.list), .nil)],
-                   doc: "Read a CSV file (RFC 4180) into a dataset; column types are inferred unless schema gives them ({col: \"int\"|\"float\"|\"string\"|\"category\"}).",
-                   example: "read_csv(\"Scripts/data/iris.csv\", label: \"species\").rows", result: "150") { a in
+                                Param("missing", .optional(.list), .nil), Param("shard", .optional(.record), .nil)],
+                   doc: "Read a CSV file (RFC 4180) into a dataset; column types are inferred unless schema gives them ({col: \"int\"|\"float\"|\"string\"|\"category\"}). shard: {rank: r, size: n} reads only part r of n (the records whose first byte lies in the r-th n-th of the data bytes; every part reads the header; quoted newlines never split a record); give a schema so every part infers the same types.",
+                   example: "[read_csv(\"Scripts/data/iris.csv\", label: \"species\").rows, read_csv(\"Scripts/data/iris.csv\", shard: {rank: 1, size: 3}).rows]", result: "[150, 48]") { a in
         let delim = try a.string("delimiter")
         guard delim.count == 1, let d = delim.first else { throw a.invalid("delimiter", "must be one character") }
         var opts = CSVOptions(delimiter: d, hasHeader: try a.bool("header"),
@@ -24,6 +24,7 @@ let dataLibrary = Library("data", doc: "Datasets: read CSV/JSONL, describe, vali
             }
         }
         if !a.isNil("missing") { opts.missingValues = Set(try stringList(a, "missing")) }
+        opts.shard = try shardArg(a)
         // Re-reading an unchanged file reuses its content hash (keyed by path, size, mtime).
         opts.fileHashCache = FileHashCache(root: cacheRoot() + "/files")
         let ds = try readCSV(try a.string("path"), options: opts)

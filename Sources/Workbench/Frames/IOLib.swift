@@ -8,12 +8,14 @@ import Lang
 /// `read_sql`, `to_records`. Part of the data library (Docs/io.md).
 let ioFunctions: [NativeFunction] = [
     NativeFunction("read_parquet", [Param("path", .string), Param("columns", .optional(.list), .nil),
-                                    Param("label", .optional(.string), .nil), Param("features", .optional(.list), .nil)],
-                   doc: "Read a Parquet file, or every file a glob matches (in name order, same columns), into a dataset; `columns` reads only those. Flat schemas; ints, floats, decimals (as float), strings, dates and timestamps (as datetime); PLAIN, dictionary, RLE, DELTA_* and BYTE_STREAM_SPLIT encodings; snappy, gzip and zstd.",
+                                    Param("label", .optional(.string), .nil), Param("features", .optional(.list), .nil),
+                                    Param("filter", .optional(.native("expr")), .nil), Param("shard", .optional(.record), .nil)],
+                   doc: "Read a Parquet file, or every file a glob matches (in name order, same columns), into a dataset; `columns` reads only those. Flat schemas; ints, floats, decimals (as float), strings, dates and timestamps (as datetime); PLAIN, dictionary, RLE, DELTA_* and BYTE_STREAM_SPLIT encodings; snappy, gzip and zstd. filter: a column expression; only rows where it is true are kept, and row groups whose min/max statistics rule it out (col vs literal comparisons, and/or of them) are not read. shard: {rank: r, size: n} reads only part r of n (the row groups whose first row lies in the r-th n-th of all rows).",
                    example: "write_parquet(read_csv(\"Scripts/data/iris.csv\"), \"/tmp/mlw-ex.parquet\"); read_parquet(\"/tmp/mlw-ex.parquet\", columns: [\"species\"]).shape",
                    result: "[150, 1]") { a in
         let path = try a.string("path")
         var ds = try readParquet(path, columns: a.isNil("columns") ? nil : try stringList(a, "columns"),
+                                 filter: a.isNil("filter") ? nil : try a.native("filter", as: ExprValue.self, "expr").expr, shard: try shardArg(a),
                                  fileHashCache: FileHashCache(root: cacheRoot() + "/files"))
         try setRoles(&ds, a)
         a.interpreter.noteDatasetRead(path: path, ds)
