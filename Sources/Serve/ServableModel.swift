@@ -28,6 +28,12 @@ public protocol ServableModel: AnyObject, Sendable {
     func answer(_ row: ArraySlice<Float>) -> ServeAnswer
     /// How strictly raw records are checked (missing fields, unseen categories).
     var policy: ServePolicy { get }
+    /// What kind of model this is, for messages ("gradient_boosting", "recommender", ...).
+    var modelKind: String { get }
+    /// `/predict?explain=true`: for each row of `[n, inputWidth]`, how much each feature
+    /// moved the model's score (Shapley values), plus the bias they start from. Models
+    /// that cannot explain throw (the default), naming their kind.
+    func explain(_ batch: Tensor) throws -> ServeExplanations
 }
 
 extension ServableModel {
@@ -37,8 +43,38 @@ extension ServableModel {
     public var task: ServeTask { ServeTask.inferred(width: outputs.first?.shape.last ?? 1, classes: transforms?.labelLevels) }
     public func answer(_ row: ArraySlice<Float>) -> ServeAnswer { ServeAnswer.fallback(row, task: task, logits: outputsAreLogits) }
     public var policy: ServePolicy { .strict }
+    public var modelKind: String { String(describing: type(of: self)) }
+    public func explain(_ batch: Tensor) throws -> ServeExplanations {
+        throw ServeError.badRequest("explain=true is not supported for \(modelKind) models (model '\(name)'); tree models (gradient_boosting, random_forest, decision_tree, isolation_forest) explain their predictions")
+    }
     /// Features per row of the first input (its last dimension).
     var inputWidth: Int { inputs.first?.shape.last ?? 0 }
+}
+
+/// Per-row explanations of a batch: feature names (after the fitted transforms) and, for
+/// each row, contributions that add up with the bias to the explained score.
+public struct ServeExplanations: Sendable {
+    /// What the contributions add up to: "logit" (binary: the positive class's log-odds;
+    /// multiclass: the explained class's raw score), "value" (regression, label units),
+    /// "log1p_value" (regression trained on log1p targets), "probability" (forest
+    /// classifiers: the explained class's mean probability), "log2_anomaly_score"
+    /// (isolation forests: log2 of the anomaly score; positive pushes towards anomaly).
+    public var units: String
+    public var featureNames: [String]
+    public var rows: [Row]
+    public struct Row: Sendable {
+        /// The class explained (classification with several outputs: the predicted one).
+        public var output: Int?
+        public var bias: Double
+        /// One per feature, in `featureNames` order.
+        public var contributions: [Double]
+        public init(output: Int?, bias: Double, contributions: [Double]) {
+            self.output = output; self.bias = bias; self.contributions = contributions
+        }
+    }
+    public init(units: String, featureNames: [String], rows: [Row]) {
+        self.units = units; self.featureNames = featureNames; self.rows = rows
+    }
 }
 
 /// Name, datatype and shape of one model input or output (KServe V2 metadata).
