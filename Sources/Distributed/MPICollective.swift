@@ -43,7 +43,20 @@ public final class MPICollective: Collective {
     /// Set once a collective failed: MPI_Finalize would wait for ranks that are gone.
     nonisolated(unsafe) static var broken = false
 
+    /// A process leaving without `finish()` (a script error on this rank): the other ranks
+    /// may be waiting in a collective or in MPI_Finalize for it, so end the whole job now.
     static func finalizeAtExit() {
+        guard let mpi = finalizer, !broken else { return }
+        var done: Int32 = 0
+        _ = mpi.finalized(&done)
+        if done == 0 {
+            fputs("mlw: rank \(World.detected.rank) of \(World.detected.size) stopped with an error; aborting the job\n", stderr)
+            _ = mpi.abort(mpi.commWorld, 1)
+        }
+    }
+
+    /// The script ended well: leave MPI in step with the other ranks.
+    static func finish() {
         guard let mpi = finalizer, !broken else { return }
         var done: Int32 = 0
         _ = mpi.finalized(&done)

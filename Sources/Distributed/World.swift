@@ -49,6 +49,10 @@ public enum World {
         return c
     }
 
+    /// Called when the script finished without error: MPI_Finalize (a no-op when MPI was
+    /// never loaded). A process that exits otherwise aborts the job (MPICollective).
+    public static func finish() { MPICollective.finish() }
+
     /// The collective watchdog: MLW_MPI_TIMEOUT seconds (default 300) before a collective
     /// that some rank never joins aborts the job.
     static func timeoutSeconds() throws -> Double {

@@ -102,3 +102,17 @@ func restore(_ c: TrainCheckpoint, exec: Executor, optimizer: inout Optimizer, s
     }
     try OptimizerCheckpoint.restore(c.optimizer, into: &optimizer)
 }
+
+/// Rank 0 writes the checkpoint; with several ranks all then wait for it (a rank may read it
+/// with `resume:` right after), and learn whether it was written.
+func saveCheckpoint(_ plan: CheckpointPlan, parallel: DataParallel?, _ state: () throws -> TrainCheckpoint) throws {
+    var failure: Error?
+    if (parallel?.rank ?? 0) == 0 {
+        do { try state().save(plan.path) } catch { failure = error }
+    }
+    if let parallel {
+        let failed = try parallel.collective.sum([failure == nil ? 0 : 1])[0]
+        if failure == nil && failed > 0 { throw TrainError("train: rank 0 could not write the checkpoint '\(plan.path)'") }
+    }
+    if let failure { throw failure }
+}

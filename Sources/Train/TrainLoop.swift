@@ -224,9 +224,11 @@ public func train(_ model: Model, x: Tensor, y: Tensor, objective: Objective, op
                 if sinceBest >= e.patience { stoppedEarly = true }
             }
         }
-        if let plan = checkpoint, (parallel?.rank ?? 0) == 0, (epoch + 1) % plan.every == 0 || epoch + 1 == epochs || stoppedEarly {
-            try TrainCheckpoint(params: exec.graph.params, best: best, sinceBest: sinceBest, epochsDone: epoch + 1, globalStep: globalStep,
-                                seed: seed, history: history, optimizer: try OptimizerCheckpoint.capture(opt)).save(plan.path)
+        if let plan = checkpoint, (epoch + 1) % plan.every == 0 || epoch + 1 == epochs || stoppedEarly {
+            try saveCheckpoint(plan, parallel: parallel) {
+                TrainCheckpoint(params: exec.graph.params, best: best, sinceBest: sinceBest, epochsDone: epoch + 1, globalStep: globalStep,
+                                seed: seed, history: history, optimizer: try OptimizerCheckpoint.capture(opt))
+            }
         }
         if stoppedEarly { break }
     }

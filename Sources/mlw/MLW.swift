@@ -146,6 +146,7 @@ struct RunArguments {
                 let recorder = RunRecorder.start(interp, scriptPath: file, enabled: !noRecord && !Workbench.isSecondaryRank)
                 do { var last = try interp.runFile(file); Value.release(&last) } catch { recorder?.finish(error); throw error }
                 recorder?.finish(nil)
+                Workbench.finishDistributed()
                 return 0
             } catch {
                 return report(error)

@@ -28,4 +28,6 @@ var registryWritesSkipped: Bool { World.isSecondary }
 extension Workbench {
     /// True under mpirun for every rank but 0 (`mlw run` records the run on rank 0 only).
     public static var isSecondaryRank: Bool { World.isSecondary }
+    /// `mlw run` finished the script without error: leave the MPI job cleanly.
+    public static func finishDistributed() { World.finish() }
 }

@@ -1,0 +1,188 @@
+import Foundation
+import XCTest
+
+/// Runs `mlw run` under `mpirun --oversubscribe -np 2` (Open MPI) and checks data-parallel
+/// training end to end: equal to one process within 1e-5, bit-identical between runs, a
+/// killed rank ending the job, resume equal to an uninterrupted run. Skipped with a message
+/// when mpirun or the built mlw is missing (Scripts/test installs Open MPI and builds first).
+final class MPIRunTests: XCTestCase {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static var mlw: String { root.appendingPathComponent(".build/debug/mlw").path }
+
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        guard let _ = Self.which("mpirun") else { throw XCTSkip("mpirun is missing (install the Debian packages openmpi-bin and libopenmpi-dev)") }
+        guard FileManager.default.isExecutableFile(atPath: Self.mlw) else { throw XCTSkip("\(Self.mlw) is not built (swift build first)") }
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("mlw-mpi-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() { if let dir { try? FileManager.default.removeItem(at: dir) } }
+
+    static func which(_ tool: String) -> String? {
+        for d in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let p = "\(d)/\(tool)"
+            if FileManager.default.isExecutableFile(atPath: p) { return p }
+        }
+        return nil
+    }
+
+    struct Result { var status: Int32; var out: String; var err: String; var seconds: Double }
+
+    /// `mpirun -np n mlw run --no-record <script>` (n = 0: plain `mlw run`); the script's text
+    /// is written to `dir` (where the scripts write their results).
+    func launch(_ script: String, np: Int, env extra: [String: String] = [:], timeout: Double = 120,
+                whileRunning: ((Process) -> Void)? = nil) throws -> Result {
+        let p = Process()
+        let path = dir.appendingPathComponent("script-\(UUID().uuidString).mlw").path
+        try script.write(toFile: path, atomically: true, encoding: .utf8)
+        var args = ["run", "--no-record", path]
+        if np > 0 {
+            p.executableURL = URL(fileURLWithPath: Self.which("mpirun")!)
+            // Root (containers, CI) needs the explicit allowance; --oversubscribe: 2 ranks on fewer cores.
+            args = ["--oversubscribe", "-np", String(np)] + (getuid() == 0 ? ["--allow-run-as-root"] : []) + ["--mca", "btl", "self,vader,tcp", Self.mlw] + args
+        } else {
+            p.executableURL = URL(fileURLWithPath: Self.mlw)
+        }
+        p.arguments = args
+        var env = ProcessInfo.processInfo.environment
+        env["MLW_THREADS"] = "1"
+        for (k, v) in extra { env[k] = v }
+        p.environment = env
+        let out = dir.appendingPathComponent("stdout-\(UUID().uuidString)"), err = dir.appendingPathComponent("stderr-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: out.path, contents: nil); FileManager.default.createFile(atPath: err.path, contents: nil)
+        p.standardOutput = try FileHandle(forWritingTo: out); p.standardError = try FileHandle(forWritingTo: err)
+        let t0 = Date()
+        try p.run()
+        whileRunning?(p)
+        while p.isRunning && Date().timeIntervalSince(t0) < timeout { usleep(20_000) }
+        if p.isRunning { p.terminate(); p.waitUntilExit(); XCTFail("\(script) still running after \(timeout) s") }
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, out: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+                      err: (try? String(contentsOf: err, encoding: .utf8)) ?? "", seconds: Date().timeIntervalSince(t0))
+    }
+
+    /// The float32 weights of a saved model: the safetensors data after the model file's
+    /// 40-byte preamble, its header JSON and the safetensors header (Docs/formats.md).
+    func weights(_ name: String) throws -> [Float] {
+        let b = [UInt8](try Data(contentsOf: dir.appendingPathComponent(name)))
+        func u64(_ at: Int) -> Int { (0..<8).reduce(0) { $0 | Int(b[at + $1]) << (8 * $1) } }
+        let st = 40 + u64(16)
+        let data = st + 8 + u64(st)
+        return b[data...].withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+    }
+
+    /// The training script: one epoch of a small MLP on 500 rows, global batch 63 (shards of
+    /// 32 and 31, a short last batch); saves the model and the test accuracy under `tag`.
+    func parity(_ tag: String, deterministic: Bool = true) -> String {
+        """
+        let n = 500
+        let d = {x: randn([n, 10], seed: 1), y: tensor(map(range(n), |i| i % 3))}
+        let t = {x: randn([200, 10], seed: 2), y: tensor(map(range(200), |i| i % 3))}
+        let m = sequential([dense(10, 32), relu(), dense(32, 3)], seed: 3)
+        let r = train(m, d, epochs: 1, batch: 63, optimizer: sgd(lr: 0.05, momentum: 0.9), seed: 5, deterministic: \(deterministic))
+        let w = world()
+        save(r.model, "\(dir.path)/\(tag)" + (if w.rank == 0 { "" } else { "-rank" + str(w.rank) }) + ".mlwm")
+        if w.rank == 0 { write_text("\(dir.path)/\(tag).acc", str(evaluate(r.model, t).accuracy)) }
+        """
+    }
+
+    /// One epoch on two ranks against one process on the same global batches; two 2-rank
+    /// runs in deterministic mode bit for bit.
+    func testTwoRanksMatchOneProcessAndRepeatBitForBit() throws {
+        let single = try launch(parity("single"), np: 0)
+        XCTAssertEqual(single.status, 0, single.err)
+        for tag in ["a", "b"] {
+            let r = try launch(parity(tag), np: 2)
+            XCTAssertEqual(r.status, 0, r.err + r.out)
+            // Only rank 0 prints.
+            XCTAssertEqual(r.err.components(separatedBy: "epoch 1/1").count - 1, 1, r.err)
+        }
+        let w1 = try weights("single.mlwm"), a = try weights("a.mlwm"), b = try weights("b.mlwm")
+        XCTAssertEqual(a, b, "two 2-rank runs differ")
+        XCTAssertEqual(try weights("a-rank1.mlwm"), a, "ranks hold different weights")
+        XCTAssertEqual(w1.count, a.count)
+        var diff = 0.0, norm = 0.0
+        for (x, y) in zip(w1, a) { diff += Double(x - y) * Double(x - y); norm += Double(x) * Double(x) }
+        XCTAssertLessThan((diff / norm).squareRoot(), 1e-5, "2 ranks vs 1 process: relative weight difference")
+        let acc1 = try String(contentsOf: dir.appendingPathComponent("single.acc"), encoding: .utf8)
+        let acc2 = try String(contentsOf: dir.appendingPathComponent("a.acc"), encoding: .utf8)
+        XCTAssertEqual(acc1, acc2)
+    }
+
+    /// Checkpoint after 2 of 4 epochs on two ranks, resume on two ranks: the uninterrupted model.
+    func testResumeOnTwoRanksEqualsUninterrupted() throws {
+        let common = "let d = {x: randn([300, 6], seed: 1), y: tensor(map(range(300), |i| i % 3))}\n"
+            + "let m = sequential([dense(6, 16), relu(), dropout(0.1), dense(16, 3)], seed: 3)\n"
+        let script = common + """
+            let full = train(m, d, epochs: 4, batch: 32, seed: 9, log_every: 0)
+            let part = train(m, d, epochs: 2, batch: 32, seed: 9, log_every: 0, checkpoint: "\(dir.path)/ckpt", checkpoint_every: 1)
+            let rest = train(m, d, epochs: 4, batch: 32, seed: 9, log_every: 0, resume: "\(dir.path)/ckpt")
+            if world().rank == 0 {
+              save(full.model, "\(dir.path)/full.mlwm")
+              save(rest.model, "\(dir.path)/resumed.mlwm")
+              print("resumed at epoch " + str(rest.history[1].epoch))
+            }
+            """
+        let r = try launch(script, np: 2)
+        XCTAssertEqual(r.status, 0, r.err + r.out)
+        XCTAssertEqual(try weights("full.mlwm"), try weights("resumed.mlwm"))
+        XCTAssertTrue(r.out.contains("resumed at epoch 2"), r.out)
+    }
+
+    /// A rank killed mid-epoch: the job ends within 10 s with an error naming the rank.
+    func testKilledRankEndsTheJob() throws {
+        var killedAt: Date?
+        let script = """
+            let d = {x: randn([4000, 20], seed: 1), y: tensor(map(range(4000), |i| i % 2))}
+            if world().rank == 1 { write_text("\(dir.path)/rank1.started", "") }
+            train(sequential([dense(20, 64), relu(), dense(64, 2)], seed: 1), d, epochs: 1000, batch: 8, log_every: 0)
+            """
+        let r = try launch(script, np: 2, env: ["MLW_MPI_TIMEOUT": "5"], timeout: 60) { _ in
+            // Rank 1's process: the mlw whose environment says rank 1 and whose script is in `dir`.
+            let started = self.dir.appendingPathComponent("rank1.started").path
+            let t0 = Date()
+            while Date().timeIntervalSince(t0) < 30 {
+                if FileManager.default.fileExists(atPath: started), let pid = Self.rankProcess(1, under: self.dir.path) {
+                    usleep(300_000)   // into the epoch
+                    kill(pid, SIGKILL)
+                    killedAt = Date()
+                    return
+                }
+                usleep(20_000)
+            }
+        }
+        let killed = try XCTUnwrap(killedAt, "rank 1 never started training")
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertLessThan(Date().timeIntervalSince(killed), 10)
+        XCTAssertTrue((r.err + r.out).contains("rank 1"), r.err + r.out)
+    }
+
+    /// A rank that never joins a collective (here: it ran fewer epochs) is named by the watchdog.
+    func testWatchdogNamesTheSilentRank() throws {
+        let script = """
+            let d = {x: randn([64, 4], seed: 1), y: tensor(map(range(64), |i| i % 2))}
+            train(sequential([dense(4, 2)], seed: 1), d, epochs: if world().rank == 0 { 1 } else { 3 }, batch: 8, log_every: 0)
+            """
+        let r = try launch(script, np: 2, env: ["MLW_MPI_TIMEOUT": "2"], timeout: 60)
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.err.contains("rank 0 never joined collective"), r.err)
+        XCTAssertTrue(r.err.contains("MLW_MPI_TIMEOUT"), r.err)
+    }
+
+    /// The pid of the `mlw` process of `rank` running a script under `dir` (from /proc).
+    static func rankProcess(_ rank: Int, under dir: String) -> Int32? {
+        guard let pids = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }
+        for p in pids {
+            guard let pid = Int32(p),
+                  let cmd = FileManager.default.contents(atPath: "/proc/\(p)/cmdline"),
+                  let env = FileManager.default.contents(atPath: "/proc/\(p)/environ") else { continue }
+            let args = cmd.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            let vars = env.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            if args.first?.hasSuffix("/mlw") == true, args.contains(where: { $0.hasPrefix(dir) }),
+               vars.contains("OMPI_COMM_WORLD_RANK=\(rank)") { return pid }
+        }
+        return nil
+    }
+}
