@@ -148,7 +148,7 @@ let package = Package(
             exclude: ["Python"],
             swiftSettings: v5
         ),
-        .testTarget(name: "RecommendTests", dependencies: ["Recommend", "Train", "Optimize", "Graph", "Tensor", "Serve", "ServeModels",
+        .testTarget(name: "RecommendTests", dependencies: ["Recommend", "Train", "Optimize", "Graph", "Tensor", "Serve", "ServeModels", "Compress",
                                                      .product(name: "HummingbirdTesting", package: "hummingbird")], swiftSettings: v5),
         .testTarget(name: "ClassicalTests", dependencies: ["Classical", "Train", "Optimize", "Graph", "Tensor", "ServeModels"], swiftSettings: v5),
         .testTarget(name: "UITests", dependencies: ["UI", "Registry", "Workbench", "Graph", "Tensor", "Train", .product(name: "HummingbirdTesting", package: "hummingbird")], swiftSettings: v5),

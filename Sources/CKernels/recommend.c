@@ -99,6 +99,52 @@ void mlw_rec_topk(int n, int f, int m, const float *U, const float *W, const flo
     else mlw_parallel_for(tasks, 64, topk_task, &j);
 }
 
+// ---- top-k of precomputed scores ----
+
+typedef struct {
+    int n, m, k; const float *scores; long lds;
+    const int64_t *seen_indptr; const int32_t *seen_idx, *seen_row;
+    int32_t *out_idx; float *out_score;
+} select_job;
+
+static void select_task(void *ctx, int task) {
+    select_job *j = ctx;
+    int r0 = task * ROW_CHUNK, r1 = r0 + ROW_CHUNK < j->n ? r0 + ROW_CHUNK : j->n;
+    entry *heap = malloc(sizeof(entry) * (j->k > 0 ? j->k : 1));
+    for (int r = r0; r < r1; r++) {
+        const float *s = j->scores + (int64_t)r * j->lds;
+        const int32_t *seen = NULL; int64_t ns = 0, sp = 0;
+        if (j->seen_indptr && j->seen_row && j->seen_row[r] >= 0) {
+            int64_t a = j->seen_indptr[j->seen_row[r]], b = j->seen_indptr[j->seen_row[r] + 1];
+            seen = j->seen_idx + a; ns = b - a;
+        }
+        int h = 0;
+        for (int32_t i = 0; i < j->m; i++) {
+            while (sp < ns && seen[sp] < i) sp++;
+            if (sp < ns && seen[sp] == i) continue;
+            entry e = { s[i], i };
+            if (isnan(e.s)) continue;
+            if (h < j->k) { heap[h] = e; sift_up(heap, h); h++; }
+            else if (j->k > 0 && worse(heap[0], e)) { heap[0] = e; sift_down(heap, h, 0); }
+        }
+        qsort(heap, h, sizeof(entry), by_rank);
+        for (int t = 0; t < j->k; t++) {
+            j->out_idx[(int64_t)r * j->k + t] = t < h ? heap[t].i : -1;
+            j->out_score[(int64_t)r * j->k + t] = t < h ? heap[t].s : -INFINITY;
+        }
+    }
+    free(heap);
+}
+
+void mlw_rec_select(int n, int m, const float *scores, long lds,
+                    const int64_t *seen_indptr, const int32_t *seen_idx, const int32_t *seen_row,
+                    int k, int32_t *out_idx, float *out_score) {
+    select_job j = { n, m, k, scores, lds, seen_indptr, seen_idx, seen_row, out_idx, out_score };
+    int tasks = (n + ROW_CHUNK - 1) / ROW_CHUNK;
+    if (tasks == 1) select_task(&j, 0);
+    else if (tasks > 1) mlw_parallel_for(tasks, 64, select_task, &j);
+}
+
 // ---- implicit ALS ----
 
 static inline float dotf(const float *a, const float *b, int f) {

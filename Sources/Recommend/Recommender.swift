@@ -41,9 +41,12 @@ public struct RecommenderMeta: Codable, Sendable {
 public final class Recommender: @unchecked Sendable {
     public let model: Model
     public let meta: RecommenderMeta
-    /// Row-major [users, f], [f, items], [items].
+    /// Row-major [users, f], [f, items], [items]. A quantized recommender keeps its item
+    /// matrix in int8 (`quantized`); `itemMatrix` is then dequantized on each use.
     public let userVectors: [Float]
-    public let itemMatrix: [Float]
+    let floatItems: [Float]?
+    public let quantized: QuantizedItems?
+    public var itemMatrix: [Float] { floatItems ?? quantized!.dequantized }
     public let itemBias: [Float]
     public let f: Int
 
@@ -56,7 +59,8 @@ public final class Recommender: @unchecked Sendable {
         guard let text = model.blobs[RecommenderMeta.blobName] else { throw RecommendError("the model is not a recommender (it has no 'recommender' record)") }
         do { meta = try JSONDecoder().decode(RecommenderMeta.self, from: Data(text.utf8)) }
         catch { throw RecommendError("the model's recommender record is malformed: \(error)") }
-        guard let u = model.graph.params["user_factors"], let w = model.graph.params["item_matrix"], u.rank == 2, w.rank == 2 else {
+        let q = try QuantizedItems(model.graph)
+        guard let u = model.graph.params["user_factors"], let w = model.graph.params["item_matrix"] ?? q?.q, u.rank == 2, w.rank == 2 else {
             throw RecommendError("the recommender's graph lacks its user_factors or item_matrix")
         }
         guard u.shape[0] == meta.users.count, w.shape[1] == meta.items.count, u.shape[1] == w.shape[0],
@@ -67,7 +71,8 @@ public final class Recommender: @unchecked Sendable {
         self.model = model
         f = u.shape[1]
         userVectors = u.astype(.float32).toFloats()
-        itemMatrix = w.astype(.float32).toFloats()
+        quantized = q
+        floatItems = q == nil ? w.astype(.float32).toFloats() : nil
         itemBias = model.graph.params["item_bias"]?.astype(.float32).toFloats() ?? [Float](repeating: 0, count: meta.items.count)
     }
 
@@ -129,7 +134,7 @@ public final class Recommender: @unchecked Sendable {
             } else { unknown.append(i) }
         }
         if !slots.isEmpty {
-            let r = topK(vecs, n: slots.count, seenIndptr: meta.seenIndptr, seenIndices: meta.seenIndices, seenRows: rows, k: k)
+            let r = try topK(vecs, n: slots.count, seenIndptr: meta.seenIndptr, seenIndices: meta.seenIndices, seenRows: rows, k: k)
             for (j, s) in slots.enumerated() { answers[s] = Answer(items: r.0[j], scores: r.1[j], known: true) }
         }
         if !unknown.isEmpty {
@@ -154,7 +159,7 @@ public final class Recommender: @unchecked Sendable {
         for i in given where i < 0 || i >= itemCount { throw RecommendError("recommend: item index \(i) out of range") }
         let v = foldIn(given)
         let ptr: [Int64] = [0, Int64(given.count)]
-        let r = topK(v, n: 1, seenIndptr: ptr, seenIndices: given.map { Int32($0) }, seenRows: [excludeSeen ? 0 : -1], k: Swift.min(k, itemCount))
+        let r = try topK(v, n: 1, seenIndptr: ptr, seenIndices: given.map { Int32($0) }, seenRows: [excludeSeen ? 0 : -1], k: Swift.min(k, itemCount))
         return Answer(items: r.0[0], scores: r.1[0], known: true)
     }
 
@@ -191,8 +196,9 @@ public final class Recommender: @unchecked Sendable {
 
     /// Items as rows [items, f] and W W^T + reg I.
     func itemRows(reg: Double) -> ([Float], [Float]) {
+        let W = itemMatrix
         var Y = [Float](repeating: 0, count: itemCount * f)
-        for a in 0..<f { for i in 0..<itemCount { Y[i * f + a] = itemMatrix[a * itemCount + i] } }
+        for a in 0..<f { for i in 0..<itemCount { Y[i * f + a] = W[a * itemCount + i] } }
         var g = (try? gram(Y, rows: itemCount, f: f)) ?? [Float](repeating: 0, count: f * f)
         for a in 0..<f { g[a * f + a] += Float(reg) }
         return (Y, g)
@@ -205,6 +211,7 @@ public final class Recommender: @unchecked Sendable {
         guard item >= 0, item < itemCount else { throw RecommendError("similar_items: item index \(item) out of range") }
         let kk = Swift.min(k, itemCount - 1)
         var scores = [Float](repeating: 0, count: itemCount)
+        let itemMatrix = self.itemMatrix
         switch meta.kind {
         case .popularity: scores = meta.popularity
         case .itemKNN: for j in 0..<itemCount { scores[j] = itemMatrix[item * itemCount + j] }
@@ -226,13 +233,17 @@ public final class Recommender: @unchecked Sendable {
     /// Predicted rating (explicit ALS) for (user, item) indices.
     public func rating(user: Int, item: Int) -> Double {
         var s = Double(itemBias[item]) + (meta.mean ?? 0) + Double(meta.userBias?[user] ?? 0)
-        for a in 0..<f { s += Double(userVectors[user * f + a] * itemMatrix[a * itemCount + item]) }
+        for a in 0..<f { s += Double(userVectors[user * f + a] * (quantized?.value(a, item) ?? floatItems![a * itemCount + item])) }
         return s
     }
 
     // MARK: kernels
 
-    func topK(_ vecs: [Float], n: Int, seenIndptr: [Int64], seenIndices: [Int32], seenRows: [Int32], k: Int) -> ([[Int]], [[Float]]) {
+    func topK(_ vecs: [Float], n: Int, seenIndptr: [Int64], seenIndices: [Int32], seenRows: [Int32], k: Int) throws -> ([[Int]], [[Float]]) {
+        if let quantized {
+            return try quantized.topK(vecs, n: n, bias: itemBias, seenIndptr: seenIndptr, seenIndices: seenIndices, seenRows: seenRows, k: k)
+        }
+        let itemMatrix = floatItems!
         var idx = [Int32](repeating: -1, count: n * k), sc = [Float](repeating: 0, count: n * k)
         idx.withUnsafeMutableBufferPointer { ip in
             sc.withUnsafeMutableBufferPointer { sp in

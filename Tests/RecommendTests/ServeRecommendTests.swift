@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Compress
 import Serve
 import ServeModels
 import Train
@@ -11,10 +12,13 @@ import XCTest
 /// A served recommender answers /recommend, /similar and V2 infer exactly as `Recommender`
 /// does in process (the same model file round trip `mlw serve` makes).
 final class ServeRecommendTests: XCTestCase {
-    func served() throws -> (Recommender, InferenceServer) {
+    func served(int8: Bool = false) throws -> (Recommender, InferenceServer) {
         let x = try plantedInteractions(users: 60)
         var o = FactorOptions(); o.factors = 6; o.iterations = 4; o.alpha = 10; o.l2 = 0.1
-        let r = try Recommend.als(x, o)
+        let fitted = try Recommend.als(x, o)
+        // int8: the served model is `quantize(model)` (int8 item matrix, int8 scoring GEMM).
+        let r = int8 ? try Recommender(try quantize(fitted.model)) : fitted
+        XCTAssertEqual(r.quantized != nil, int8)
         let path = NSTemporaryDirectory() + "mlw-rec-\(getpid()).mlwm"
         try save(r.model, path)
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -31,8 +35,11 @@ final class ServeRecommendTests: XCTestCase {
         }
     }
 
-    func testServedAnswersEqualRecommend() async throws {
-        let (r, s) = try served()
+    func testServedAnswersEqualRecommend() async throws { try await checkServed(int8: false) }
+    func testServedInt8AnswersEqualRecommend() async throws { try await checkServed(int8: true) }
+
+    func checkServed(int8: Bool) async throws {
+        let (r, s) = try served(int8: int8)
         let app = s.application()
         try await app.test(.router) { c in
             // One user by id; integer item ids come back as numbers.

@@ -13,6 +13,12 @@ void mlw_rec_topk(int n, int f, int m, const float *U, const float *W, const flo
                   const int64_t *seen_indptr, const int32_t *seen_idx, const int32_t *seen_row,
                   int k, int32_t *out_idx, float *out_score);
 
+/// The same selection over precomputed scores: row r of scores ([n, m], row stride lds),
+/// skipping the items of CSR row seen_row[r]; exact, ties to the lower index, -1 past the end.
+void mlw_rec_select(int n, int m, const float *scores, long lds,
+                    const int64_t *seen_indptr, const int32_t *seen_idx, const int32_t *seen_row,
+                    int k, int32_t *out_idx, float *out_score);
+
 /// Implicit ALS half step (Hu-Koren-Volinsky with conjugate gradient, Takacs et al.): for
 /// every row u, cg_steps CG iterations from X[u] on
 ///   (YtY + Y^T (C_u - I) Y) x = Y^T C_u p_u,   C_u = diag(conf), p_u = 1 on the row's items.

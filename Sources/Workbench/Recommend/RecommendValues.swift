@@ -53,7 +53,7 @@ func recommenderField(_ name: String, _ m: Model) throws -> Value? {
     case "item_factors": return .native(TensorValue(try r.itemFactors()))
     case "recommender":
         return .record([("kind", .string(r.meta.kind.rawValue)), ("users", .int(r.userCount)), ("items", .int(r.itemCount)),
-                        ("factors", .int(r.f)), ("explicit", .bool(r.meta.explicit)), ("history", .doubles(r.meta.history))])
+                        ("factors", .int(r.f)), ("explicit", .bool(r.meta.explicit)), ("int8", .bool(r.quantized != nil)), ("history", .doubles(r.meta.history))])
     default: return nil
     }
 }
