@@ -53,30 +53,48 @@ public struct Matrix {
         return g
     }
 
-    /// self [n, d] @ w [d, c] (+ b).
+    /// self [n, d] @ w [d, c] (+ b): fixed row blocks spread over the kernel threads (each
+    /// output row is computed the same way whatever the thread count).
     public func times(_ w: Matrix, bias: [Double]? = nil) -> Matrix {
         var out = Matrix(zeros: rows, w.cols)
+        let n = rows, d = cols, c = w.cols
         data.withUnsafeBufferPointer { x in
             w.data.withUnsafeBufferPointer { wp in
                 out.data.withUnsafeMutableBufferPointer { o in
-                    if let bias { bias.withUnsafeBufferPointer { bp in mlw_matmul_f64(x.baseAddress, rows, cols, wp.baseAddress, w.cols, bp.baseAddress, o.baseAddress) } }
-                    else { mlw_matmul_f64(x.baseAddress, rows, cols, wp.baseAddress, w.cols, nil, o.baseAddress) }
+                    let xb = x.baseAddress!, wb = wp.baseAddress, ob = o.baseAddress!
+                    let run = { (b: UnsafePointer<Double>?) in
+                        parallelBlocks(n) { lo, hi in mlw_matmul_f64(xb + lo * d, hi - lo, d, wb, c, b, ob + lo * c) }
+                    }
+                    if let bias { bias.withUnsafeBufferPointer { run($0.baseAddress) } } else { run(nil) }
                 }
             }
         }
         return out
     }
 
-    /// self' [d, n] @ r [n, c].
+    /// self' [d, n] @ r [n, c]: a partial product per fixed row block, summed in block order
+    /// (the same result for any thread count).
     public func transposeTimes(_ r: Matrix) -> Matrix {
-        var out = Matrix(zeros: cols, r.cols)
+        let n = rows, d = cols, c = r.cols
+        let blocks = (n + Matrix.block - 1) / Matrix.block
+        var partial = [Double](repeating: 0, count: Swift.max(blocks, 1) * d * c)
         data.withUnsafeBufferPointer { x in
             r.data.withUnsafeBufferPointer { rp in
-                out.data.withUnsafeMutableBufferPointer { o in mlw_matmul_tn_f64(x.baseAddress, rows, cols, rp.baseAddress, r.cols, o.baseAddress) }
+                partial.withUnsafeMutableBufferPointer { pp in
+                    let xb = x.baseAddress!, rb = rp.baseAddress!, pb = pp.baseAddress!
+                    parallelBlocks(n) { lo, hi in
+                        mlw_matmul_tn_f64(xb + lo * d, hi - lo, d, rb + lo * c, c, pb + (lo / Matrix.block) * d * c)
+                    }
+                }
             }
         }
+        var out = Matrix(zeros: d, c)
+        for b in 0..<blocks { for k in 0..<(d * c) { out.data[k] += partial[b * d * c + k] } }
         return out
     }
+
+    /// Rows per block of the parallel products.
+    static let block = 4096
 
     /// A float32 tensor of the same shape.
     public func tensor() throws -> Tensor { try Tensor(data.map { Float($0) }, shape: [rows, cols]) }
@@ -112,6 +130,27 @@ public func symmetricEigen(_ a: Matrix, maxSweeps: Int32 = 100) -> (values: [Dou
         }
     }
     return (vals, vecs)
+}
+
+/// Runs body(lo, hi) over the fixed blocks [lo, hi) of 0..<n (Matrix.block rows each) on
+/// the kernels' thread pool (`mlw_parallel_for`, as the Tensor kernels: no GCD threads
+/// competing with its spinning workers).
+func parallelBlocks(_ n: Int, _ body: (Int, Int) -> Void) {
+    let blocks = (n + Matrix.block - 1) / Matrix.block
+    guard blocks > 1 else { if n > 0 { body(0, n) }; return }
+    withoutActuallyEscaping(body) { body in
+        let job = BlockJob { t in body(t * Matrix.block, Swift.min(n, (t + 1) * Matrix.block)) }
+        withExtendedLifetime(job) {
+            mlw_parallel_for(Int32(blocks), 0, { ctx, t in
+                Unmanaged<BlockJob>.fromOpaque(ctx!).takeUnretainedValue().body(Int(t))
+            }, Unmanaged.passUnretained(job).toOpaque())
+        }
+    }
+}
+
+final class BlockJob {
+    let body: (Int) -> Void
+    init(_ body: @escaping (Int) -> Void) { self.body = body }
 }
 
 /// Errors of fitting classical models (bad shapes, labels, options).
