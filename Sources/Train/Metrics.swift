@@ -29,6 +29,9 @@ public struct Evaluation: CustomStringConvertible, Equatable, Sendable {
     /// Rows: true class, columns: predicted class.
     public var confusion: [[Int]] = []
     public var logLoss: Double?
+    /// Brier score as scikit-learn's `brier_score_loss`: binary, mean (p₁ − y)²; multiclass,
+    /// mean Σₖ (pₖ − [y = k])².
+    public var brier: Double?
     /// Binary: of the positive class's score. Multiclass: one-vs-rest, macro average.
     public var rocAUC: Double?
     /// Average precision (scikit-learn's `average_precision_score`); one-vs-rest macro for multiclass.
@@ -143,11 +146,14 @@ public func classificationMetrics(probs rows: [[Double]], predicted: [Int], labe
     var e = Evaluation(task: task)
     e.rows = n; e.classes = classes
     e.confusion = Array(repeating: Array(repeating: 0, count: c), count: c)
-    var ll = 0.0
+    var ll = 0.0, brier = 0.0
     for ((row, y), p) in zip(zip(rows, labels), predicted) {
         e.confusion[y][p] += 1
         ll -= Foundation.log(Swift.max(row[y], 1e-15))
+        if c == 2 { brier += (row[1] - Double(y)) * (row[1] - Double(y)) }
+        else { for k in 0..<Swift.min(c, row.count) { let t = row[k] - (k == y ? 1 : 0); brier += t * t } }
     }
+    e.brier = brier / Double(max(n, 1))
     let correct = (0..<c).map { e.confusion[$0][$0] }.reduce(0, +)
     e.accuracy = Double(correct) / Double(max(n, 1))
     e.f1Micro = e.accuracy

@@ -45,6 +45,7 @@ final class SklearnClassicalTests: XCTestCase {
     C = np.floor(np.abs(X) * 3)
     out["mnb"] = naive_bayes.MultinomialNB(alpha=1.0).fit(C, y3).predict_proba(np.floor(np.abs(Q) * 3)).tolist()
     out["brier"] = M.brier_score_loss(yc, np.array(d["probs"]))
+    out["brier3"] = M.brier_score_loss(y3, np.array(d["probs3"]), labels=[0, 1, 2])
     out["ari"] = M.adjusted_rand_score(d["lab_a"], d["lab_b"])
     out["silhouette"] = M.silhouette_score(B, d["blob_labels"])
     print(json.dumps(out))
@@ -100,10 +101,11 @@ final class SklearnClassicalTests: XCTestCase {
         for i in 0..<240 { for j in 0..<4 { blobs.append(Double(Float(centers[i % 4][j] + g.normal()))) }; blobLabels.append(i % 4) }
         let queries = (0..<(7 * d)).map { _ in g.normal() }
         let probs = (0..<n).map { _ in Double(Float(g.uniform())) }
+        let probs3 = (0..<n).map { _ -> [Double] in let r = (0..<3).map { _ in g.uniform() + 0.01 }; let t = r.reduce(0, +); return r.map { $0 / t } }
         let labA = (0..<60).map { $0 % 3 }, labB = (0..<60).map { ($0 / 7) % 4 }
         func rows(_ v: [Double], _ c: Int) -> [[Double]] { stride(from: 0, to: v.count, by: c).map { Array(v[$0..<($0 + c)]) } }
         let payload: [String: Any] = ["x": rows(x, d), "y": y, "yc": yc, "y3": y3, "w": w, "blobs": rows(blobs, 4), "queries": rows(queries, d),
-                                      "probs": probs, "lab_a": labA, "lab_b": labB, "blob_labels": blobLabels]
+                                      "probs": probs, "probs3": probs3, "lab_a": labA, "lab_b": labB, "blob_labels": blobLabels]
         let path = NSTemporaryDirectory() + "mlw-classical-\(getpid()).json"
         try JSONSerialization.data(withJSONObject: payload).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -174,6 +176,13 @@ final class SklearnClassicalTests: XCTestCase {
         close(try probabilities(try naiveBayesModel(FitData(x: counts, y: y3), kind: "multinomial"), qc), (sk["mnb"] as! [[Double]]).flatMap { $0 }, rel: 1e-4, "multinomial nb")
 
         XCTAssertEqual(try brierScore(probs, yc.map { Int($0) }), sk["brier"] as! Double, accuracy: 1e-12)
+        // evaluate's Brier score: binary (positive class) and multiclass (sum over classes).
+        func argmax(_ r: [Double]) -> Int { r.indices.max { r[$0] < r[$1] }! }
+        let bin = classificationMetrics(probs: probs.map { [1 - $0, $0] }, predicted: probs.map { $0 >= 0.5 ? 1 : 0 }, labels: yc.map { Int($0) },
+                                        classes: ["0", "1"], task: .binary)
+        XCTAssertEqual(try XCTUnwrap(bin.brier), sk["brier"] as! Double, accuracy: 1e-9)
+        let multi = classificationMetrics(probs: probs3, predicted: probs3.map(argmax), labels: y3.map { Int($0) }, classes: ["0", "1", "2"], task: .multiclass)
+        XCTAssertEqual(try XCTUnwrap(multi.brier), sk["brier3"] as! Double, accuracy: 1e-9)
         XCTAssertEqual(try adjustedRandIndex(labA, labB), sk["ari"] as! Double, accuracy: 1e-12)
         XCTAssertEqual(try silhouetteScore(blobs, rows: 240, cols: 4, labels: blobLabels), sk["silhouette"] as! Double, accuracy: 1e-9)
     }

@@ -87,7 +87,7 @@ func foldIndices(rows n: Int, labels: [Double]?, folds k: Int, stratify: Bool, s
 }
 
 /// Metrics where smaller is better (a search minimizes them).
-let lowerIsBetter: Set<String> = ["mae", "rmse", "mape", "mse", "log_loss"]
+let lowerIsBetter: Set<String> = ["mae", "rmse", "mape", "mse", "log_loss", "brier"]
 
 /// Fits `fit` on each training part and evaluates on the held-out fold; returns the
 /// per-fold values of each metric.
@@ -111,10 +111,11 @@ func crossValidate(_ a: Args, fit: Value, data: Frames.Dataset, folds k: Int, st
         let e = try m.compiled().evaluate(x: d.x, y: y, task: m.model.task)
         var scalars: [String: Double] = [:]
         for (key, v) in e.scalars where scalars[key] == nil { scalars[key] = v }
+        if let b = e.brier { scalars["brier"] = b }
         if names == nil { names = e.isClassification ? ["accuracy"] : ["r2", "rmse"] }
         for name in names! {
             guard let v = scalars[name] else {
-                throw a.invalid("metrics", "'\(name)' is not a metric of this model's evaluation (it has \(e.scalars.map { $0.0 }.joined(separator: ", ")))")
+                throw a.invalid("metrics", "'\(name)' is not a metric of this model's evaluation (it has \(scalars.keys.sorted().joined(separator: ", ")))")
             }
             values[name, default: []].append(v)
         }

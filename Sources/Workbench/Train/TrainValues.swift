@@ -153,7 +153,7 @@ final class EvaluationValue: NativeValue {
     var fieldNames: [String] {
         if !e.isClassification { return ["task", "rows", "mae", "rmse", "r2", "mape"] }
         var names = ["task", "rows", "accuracy", "balanced_accuracy", "precision", "recall", "f1", "f1_micro", "f1_weighted",
-                     "roc_auc", "pr_auc", "log_loss", "confusion", "per_class", "classes"]
+                     "roc_auc", "pr_auc", "log_loss", "brier", "confusion", "per_class", "classes"]
         if e.top3 != nil { names.append("top3") }
         if e.threshold != nil { names += ["threshold", "scores", "labels"] }
         return names
@@ -175,6 +175,7 @@ final class EvaluationValue: NativeValue {
         case "roc_auc": return opt(e.rocAUC)
         case "pr_auc": return opt(e.prAUC)
         case "log_loss": return opt(e.logLoss)
+        case "brier": return opt(e.brier)
         case "top3": return opt(e.top3)
         case "threshold": return opt(e.threshold)
         case "confusion": return .list(e.confusion.map { .list($0.map { .int($0) }) })
