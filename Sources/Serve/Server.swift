@@ -57,8 +57,8 @@ public func runServer(models refs: [String], registry: Registry, loader: any Mod
                     server.stopAccepting()
                     logger.info("draining: readiness now 503, still serving", metadata: ["signal": "\(signal)", "seconds": "\(config.shutdownDrain)"])
                     drain = Task {
-                        try? await Task.sleep(for: config.shutdownDrain)
-                        await group.triggerGracefulShutdown()
+                        // Cancelled: a second signal already triggered the shutdown.
+                        if (try? await Task.sleep(for: config.shutdownDrain)) != nil { await group.triggerGracefulShutdown() }
                     }
                 } else {
                     logger.info("second signal: ending the drain now", metadata: ["signal": "\(signal)"])
