@@ -196,6 +196,7 @@ public func onnxBytes(_ model: Model, opset: Int = 17) throws -> [UInt8] {
     let g = model.graph
     try g.verify()
     guard opset >= 17 else { throw GraphError("onnx: opset \(opset) is not supported (17 or newer: LayerNormalization)") }
+    if let trees = try onnxTreeModel(model, opset: opset) { return trees }   // ONNXTrees.swift
     var b = ONNXBuilder(g)
     for i in g.neededNodes() {
         let n = g.nodes[i]
