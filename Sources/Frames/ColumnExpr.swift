@@ -13,7 +13,7 @@ public indirect enum ColumnExpr: Equatable, Sendable, CustomStringConvertible {
     case binary(String, ColumnExpr, ColumnExpr)
     /// A function of one expression and constant parameters: `neg`, `not`, `is_null`,
     /// `lower`, `upper`, `len`, `contains(s)`, `cast(type)`, `clip(lo, hi)`, `log`, `exp`,
-    /// `abs`, `sqrt`, `bucketize(edges...)`, `year`, `month`, `day`, `weekday`, `hour`,
+    /// `abs`, `sqrt`, `bucketize(edges...)`, `year`, `month`, `day`, `weekday`, `hour`, `days`,
     /// `rolling_mean(window, by...)`, `lag(n, by...)`.
     case call(String, ColumnExpr, [DataValue])
 
@@ -335,6 +335,10 @@ private func callOp(_ f: String, _ x: Vec, _ ps: [DataValue], _ e: ColumnExpr) t
     case "day": return try parts { $0.day }
     case "weekday": return try parts { $0.weekday }
     case "hour": return try parts { $0.hour }
+    case "days":
+        // A datetime difference is seconds (a float); days of it, fractions kept.
+        guard x.doubles != nil else { throw exprError(e, "days needs seconds (a difference of two datetimes), got \(x.typeName)") }
+        return try mapNumbers { $0 / 86_400 }
     default: throw exprError(e, "unknown function '\(f)'")
     }
 }

@@ -14,7 +14,8 @@ import PostgresNIO
 /// Parameters are bound (`$1`, `$2`, ...), never spliced into the text. Types: int2/4/8 ->
 /// int; float4/8 and numeric -> float; bool -> int (0/1); text, varchar, char, name, json,
 /// uuid -> string; date, timestamp, timestamptz -> datetime (UTC). Other types are refused
-/// by name. A result with no rows has no columns (postgres-nio names columns per row).
+/// by name. A result with no rows still has the query's columns, typed from the row
+/// description (an unsupported type there reads as an empty float column).
 public func readPostgres(_ url: String, _ query: String, params: [DataValue] = [], maxCells: Int = 1 << 28) throws -> Dataset {
     let shown = redacted(url)
     guard let c = URLComponents(string: url), let host = c.host, !host.isEmpty else {
@@ -54,7 +55,9 @@ public func readPostgres(_ url: String, _ query: String, params: [DataValue] = [
     var columns: [Column] = []
     for (j, name) in cells.names.enumerated() {
         let values = cells.values[j]
-        if cells.datetime[j] {
+        if cells.rows == 0 {
+            columns.append(emptyColumn(name, cells.types[j]))
+        } else if cells.datetime[j] {
             columns.append(.datetime(name: name, micros: values.map { if case .int(let v) = $0 { return v }; return 0 }, missing: values.map(\.isNull)))
         } else {
             columns.append(postgresColumn(name, values))
@@ -73,7 +76,19 @@ struct Cells: Sendable {
     var names: [String] = []
     var values: [[DataValue]] = []
     var datetime: [Bool] = []
+    /// Each column's type, from the row description (sent before any row).
+    var types: [PostgresDataType] = []
     var rows = 0
+}
+
+/// A column of no rows with the type its PostgreSQL type maps to.
+private func emptyColumn(_ name: String, _ type: PostgresDataType) -> Column {
+    switch type {
+    case .int2, .int4, .int8, .bool: return Column(name: name, data: .int([]))
+    case .text, .varchar, .bpchar, .name, .json, .jsonb, .uuid: return Column(name: name, data: .string([]))
+    case .date, .timestamp, .timestamptz: return .datetime(name: name, micros: [], missing: [])
+    default: return Column(name: name, data: .float([]))
+    }
 }
 
 final class ResultBox: @unchecked Sendable {
@@ -92,10 +107,11 @@ private func run(_ config: PostgresClient.Configuration, _ query: PostgresQuery,
         group.addTask { await client.run(); return nil }
         let rows = try await client.query(query)
         var out = Cells()
+        // Names and types from the row description, so a query with no rows keeps its columns.
+        for column in rows.columns {
+            out.names.append(column.name); out.values.append([]); out.datetime.append(false); out.types.append(column.dataType)
+        }
         for try await row in rows {
-            if out.rows == 0 {
-                for cell in row { out.names.append(cell.columnName); out.values.append([]); out.datetime.append(false) }
-            }
             out.rows += 1
             guard out.rows * max(out.names.count, 1) <= maxCells else {
                 throw DataError(.tooLarge, "the result has more than \(maxCells / max(out.names.count, 1)) rows (the limit for \(out.names.count) columns)")

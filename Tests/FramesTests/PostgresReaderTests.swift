@@ -31,6 +31,11 @@ final class PostgresReaderTests: XCTestCase {
         let one = try readPostgres(u, "SELECT id FROM \(table) WHERE name = $1 OR id = $2", params: [.string("x' OR '1'='1"), .int(2)])
         XCTAssertEqual(one.rowCount, 1)
         XCTAssertEqual(one["id"]!.value(at: 0), .int(2))
+        // No rows: the query's columns, typed from the row description.
+        let none = try readPostgres(u, "SELECT id, name, score, seen, ok FROM \(table) WHERE id < 0")
+        XCTAssertEqual(none.rowCount, 0)
+        XCTAssertEqual(none.columnNames, ["id", "name", "score", "seen", "ok"])
+        XCTAssertEqual(none.columns.map(\.type), [.int, .string, .float, .datetime, .int])
         let e = dataError { _ = try readPostgres(u, "SELECT * FROM no_such_table_here") }
         XCTAssertTrue(e?.description.contains("no_such_table_here") ?? false, e?.description ?? "")
         XCTAssertNotNil(dataError { _ = try readPostgres(u, "SELECT point(1,2) AS p") })
