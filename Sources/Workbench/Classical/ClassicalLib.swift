@@ -81,11 +81,13 @@ let classicalFunctions: [NativeFunction] = [
         if case .native(let mv as ModelValue) = v { FitLabels.shared.put(mv.model.revision, fit.labels) }
         return v
     },
-    NativeFunction("pca", [Param("data"), Param("components", .number, .int(2)), Param("whiten", .bool, .bool(false))],
-                   doc: "Principal components (eigendecomposition of the covariance, Jacobi): components is a count or a fraction of the variance to keep (0.95). The model is one dense node (x − mean)·W, so predict (or transform) gives the scores; fields explained_variance, explained_variance_ratio, components, mean; inverse_transform maps scores back.",
+    NativeFunction("pca", [Param("data"), Param("components", .number, .int(2)), Param("whiten", .bool, .bool(false)),
+                           Param("solver", .string, .string("full")), Param("seed", .int, .int(0))],
+                   doc: "Principal components: solver \"full\" decomposes the covariance (Jacobi), components a count or a fraction of the variance to keep (0.95); \"randomized\" (Halko et al., seeded; a count only) sketches the centred data, for wide data. The model is one dense node (x − mean)·W, so predict (or transform) gives the scores; fields explained_variance, explained_variance_ratio, components, mean; inverse_transform maps scores back.",
                    example: "pca(\(iris), components: 2).explained_variance_ratio[0] > 0.9", result: "true") { a in
         let data = try fitData(a)
-        let (m, _) = try classical { try pcaModel(data, components: try a.finite("components"), whiten: try a.bool("whiten")) }
+        let (m, _) = try classical { try pcaModel(data, components: try a.finite("components"), whiten: try a.bool("whiten"),
+                                                  solver: try a.string("solver"), seed: try seedArg(a)) }
         return try fitted(m, data)
     },
     NativeFunction("transform", [Param("model", .native("model")), Param("x")],
