@@ -109,7 +109,11 @@ public func gradientBoosting(_ d: TreeData, objective: BoostObjective, classes: 
         }
         for c in 0..<k {
             let gc = Array(g[(c * n)..<((c + 1) * n)]), hc = Array(h[(c * n)..<((c + 1) * n)])
-            let tree = grower.grow(g: gc, h: hc, rows: bag, used: used, rng: &rng)
+            var tree = grower.grow(g: gc, h: hc, rows: bag, used: used, rng: &rng)
+            if objective == .l1 || objective == .huber {
+                renewLeaves(&tree, data, score: score, k: k, y: d.y, weights: d.weights, rows: bag, shrinkage: o.learningRate,
+                            huberDelta: objective == .huber ? o.huberDelta : nil)
+            }
             addBinned(tree, data, &score, k: k, column: c)
             ens.trees.append(tree); ens.output.append(c)
             if let v = val { addRaw(tree, v, &valScore, k: k, column: c) }
@@ -130,6 +134,51 @@ public func gradientBoosting(_ d: TreeData, objective: BoostObjective, classes: 
         ens.output.removeLast(ens.output.count - best.iteration * k)
     }
     return BoostResult(ensemble: ens, valHistory: history, bestIteration: bestIteration)
+}
+
+/// LightGBM's leaf renewal (RenewTreeOutput): for L1 the Newton step only sees the signs
+/// of the residuals, so each leaf's value is re-fit as the learning rate times the
+/// (weighted) median of its in-bag rows' residuals y - score; for Huber (`huberDelta`), the
+/// Huber M-estimate of those residuals (reweighted steps from the median).
+func renewLeaves(_ t: inout Tree, _ data: BinnedData, score: [Double], k: Int, y: [Float], weights: [Double]?, rows: [Int32]?,
+                 shrinkage: Double, huberDelta: Double?) {
+    var residuals = [[(r: Double, w: Double)]](repeating: [], count: t.nodeCount)
+    let n = data.rows
+    func visit(_ i: Int) {
+        var node = 0
+        while t.feature[node] >= 0 {
+            let f = Int(t.feature[node]), b = Int32(data.bins[f * n + i])
+            let goLeft = b == data.nbins[f] ? t.missingLeft[node] != 0 : b <= t.bin[node]
+            node = Int(goLeft ? t.left[node] : t.right[node])
+        }
+        residuals[node].append((Double(y[i]) - score[i * k], weights?[i] ?? 1))
+    }
+    if let rows { for i in rows { visit(Int(i)) } } else { for i in 0..<n { visit(i) } }
+    for leaf in 0..<t.nodeCount where t.feature[leaf] < 0 && !residuals[leaf].isEmpty {
+        let rs = residuals[leaf].sorted { $0.r < $1.r }
+        // Weighted median: the first residual where the cumulative weight reaches half
+        // (two middle values averaged when it lands exactly on half).
+        let total = rs.reduce(0) { $0 + $1.w }
+        var acc = 0.0, m = rs[rs.count - 1].r
+        for (j, e) in rs.enumerated() {
+            acc += e.w
+            if acc >= total / 2 {
+                m = acc == total / 2 && j + 1 < rs.count ? (e.r + rs[j + 1].r) / 2 : e.r
+                break
+            }
+        }
+        if let delta = huberDelta, delta > 0 {
+            for _ in 0..<20 {
+                var num = 0.0, den = 0.0
+                for e in rs { let u = e.w * Swift.min(1, delta / Swift.max(Swift.abs(e.r - m), 1e-300)); num += u * e.r; den += u }
+                guard den > 0 else { break }
+                let next = num / den
+                if Swift.abs(next - m) <= 1e-12 * Swift.max(1, Swift.abs(m)) { m = next; break }
+                m = next
+            }
+        }
+        t.value[leaf] = shrinkage * m
+    }
 }
 
 /// Adds a tree's leaf values to every training row's score (walking the binned data).
