@@ -174,6 +174,7 @@ struct ParquetFileReader {
         for j in pick {
             let leaf = meta.leaves[j]
             var acc = try ParquetColumnBuilder(leaf: leaf, path: path)
+            acc.reserve(numRows)
             for g in groups {
                 let rg = meta.rowGroups[g]
                 let chunk = rg.chunks[j]
@@ -237,6 +238,17 @@ struct ParquetColumnBuilder {
     }
 
     func fail(_ place: String, _ m: String) -> DataError { DataError(.io, "\(place): \(m)", file: path, column: leaf.name) }
+
+    /// Room for the rows the footer announces (already checked to fit in memory), so the
+    /// columns never regrow page by page.
+    mutating func reserve(_ rows: Int) {
+        missing.reserveHuge(rows)
+        switch target {
+        case .int: ints.reserveHuge(rows)
+        case .float: doubles.reserveHuge(rows)
+        case .string: strings.reserveCapacity(rows)
+        }
+    }
 
     mutating func readChunk(_ bytes: [UInt8], rows: Int, codec: ParquetCodec, place: String) throws {
         dictCount = -1
@@ -387,6 +399,13 @@ struct ParquetColumnBuilder {
                 try b.need(count * 8, "\(count) INT64 values")
                 let p = b.p, s = b.pos
                 b.pos += count * 8
+                if case .none = leaf.logical {
+                    // Plain int64: the values straight into the output (no Int64 array between).
+                    return .ints([Int](unsafeUninitializedCapacity: count) { out, n in
+                        for i in 0..<count { out[i] = Int(Int64(littleEndian: p.loadUnaligned(fromByteOffset: s + 8 * i, as: Int64.self))) }
+                        n = count
+                    })
+                }
                 return try ints((0..<count).map { Int64(bitPattern: p.loadUnaligned(fromByteOffset: s + 8 * $0, as: UInt64.self).littleEndian) })
             case .float:
                 try b.need(count * 4, "\(count) FLOAT values")
