@@ -80,6 +80,38 @@ final class AliasNotifyTests: XCTestCase {
         }
     }
 
+    /// The listening connection is killed by the server (pg_terminate_backend) and an alias
+    /// moves while it is down: the listener reconnects, and the re-check on `.listening`
+    /// finds the move that no notification announced.
+    func testMoveWhileListenerIsDownIsFoundOnReconnect() async throws {
+        let (reg, dir) = try postgresRegistry()
+        guard let psql = ["/usr/bin/psql"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw XCTSkip("psql is not installed (Debian package postgresql-client)")
+        }
+        try register(reg, dir: dir, seeds: [1, 2])
+        _ = try reg.setAlias("digits", alias: "production", version: 1)
+        var config = ServeConfig(); config.pollInterval = .seconds(60); config.listenPollInterval = .seconds(60)
+        let server = InferenceServer(config: config)
+        try server.load(refs: ["digits@production"], registry: reg, loader: DenseModelLoader())
+        let watcher = Task.detached { await server.watch(registry: reg, loader: DenseModelLoader()) }
+        defer { watcher.cancel() }
+        for _ in 0..<500 where !server.aliasListening.value { try await Task.sleep(for: .milliseconds(10)) }
+        XCTAssertTrue(server.aliasListening.value, "LISTEN never became active")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: psql)
+        p.arguments = [ProcessInfo.processInfo.environment["MLW_TEST_POSTGRES"] ?? "", "-qAtc",
+                       "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query ILIKE 'LISTEN%mlw_alias%'"]
+        let out = Pipe(); p.standardOutput = out
+        try p.run(); p.waitUntilExit()
+        XCTAssertEqual(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines), "1")
+        for _ in 0..<500 where server.aliasListening.value { try await Task.sleep(for: .milliseconds(10)) }
+        XCTAssertFalse(server.aliasListening.value, "the lost connection was not noticed")
+        _ = try reg.setAlias("digits", alias: "production", version: 2)
+        for _ in 0..<1000 where server.slot("digits")?.current.primary.model.version != 2 { try await Task.sleep(for: .milliseconds(10)) }
+        XCTAssertEqual(server.slot("digits")?.current.primary.model.version, 2)
+        XCTAssertTrue(server.aliasListening.value)
+    }
+
     func testWakeupReturnsOnSignalOrTimeout() async throws {
         let w = Wakeup()
         w.signal()   // kept for the next wait

@@ -27,8 +27,17 @@ extension Registry {
         let config = PostgresConnection.Configuration(host: location.host, port: location.port, username: location.user,
                                                       password: location.password, database: location.database, tls: .disable)
         while !Task.isCancelled {
+            let connection: PostgresConnection
             do {
-                let connection = try await PostgresConnection.connect(configuration: config, id: 2, logger: PostgresSession.logger)
+                connection = try await PostgresConnection.connect(configuration: config, id: 2, logger: PostgresSession.logger)
+            } catch {
+                if Task.isCancelled { return }
+                handler(.lost("connecting to \(location): \(PostgresSession.message(error))"))
+                try? await Task.sleep(for: retry)
+                continue
+            }
+            var why = "the listening connection to \(location) closed"
+            do {
                 // Cancelling closes the connection, which ends the notification sequence.
                 try await withTaskCancellationHandler {
                     // Channels are per database (not per schema): a registry in another schema of
@@ -40,12 +49,13 @@ extension Registry {
                 } onCancel: {
                     let _: EventLoopFuture<Void> = connection.close()
                 }
-                if !Task.isCancelled { handler(.lost("the listening connection to \(location) closed")) }
-                try? await connection.close()
             } catch {
-                if Task.isCancelled { return }
-                handler(.lost("listening on \(location): \(PostgresSession.message(error))"))
+                why = "listening on \(location): \(PostgresSession.message(error))"
             }
+            // Closed on every path (PostgresNIO asserts a connection is closed before it goes).
+            try? await connection.close()
+            if Task.isCancelled { return }
+            handler(.lost(why))
             try? await Task.sleep(for: retry)
         }
     }
