@@ -20,10 +20,13 @@ def status():
             return row.get("status", "")
     return ""
 
+before = status()
+if not before.startswith("UP"):
+    sys.exit(f"{server} is {before!r} before the kill")
 os.kill(pid, signal.SIGKILL)
 t0 = time.monotonic()
 while not status().startswith("DOWN"):
     if time.monotonic() - t0 > 30:
         sys.exit(f"{server} not marked down after 30 s")
     time.sleep(0.002)
-print(f"kill -9 of one replica: haproxy took it out after {(time.monotonic() - t0) * 1000:.0f} ms")
+print(f"kill -9 of one replica: haproxy took it out after {(time.monotonic() - t0) * 1000:.1f} ms")
