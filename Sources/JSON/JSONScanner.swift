@@ -73,6 +73,35 @@ public struct JSONScanner {
         }
     }
 
+    /// A (possibly nested, at most `maxDepth` arrays deep) array of numbers appended to `out`
+    /// flat, each converted as `Float(n)` for an integer token and `Float(x)` for any other,
+    /// as a decoder reading the parsed tree would; false at anything else, including a value
+    /// that is not finite as a Float. One call per array, so the per-number work stays in
+    /// this module rather than a cross-module call per token.
+    public mutating func floats(into out: inout [Float], maxDepth: Int) -> Bool {
+        guard maxDepth > 0, take(UInt8(ascii: "[")) else { return false }
+        if take(UInt8(ascii: "]")) { return true }
+        repeat {
+            p.skipSpace()
+            guard p.i < p.bytes.count else { return false }
+            let b = p.bytes[p.i]
+            if b == UInt8(ascii: "[") {
+                guard floats(into: &out, maxDepth: maxDepth - 1) else { return false }
+                continue
+            }
+            guard b == UInt8(ascii: "-") || (b >= 0x30 && b <= 0x39), let v = try? p.number() else { return false }
+            switch v {
+            case .int(let n): out.append(Float(n))
+            case .double(let x):
+                let f = Float(x)
+                guard f.isFinite else { return false }
+                out.append(f)
+            default: return false
+            }
+        } while take(UInt8(ascii: ","))
+        return take(UInt8(ascii: "]"))
+    }
+
     /// Consumes the literal `null` when it is next.
     public mutating func null() -> Bool {
         guard peek() == UInt8(ascii: "n") else { return false }

@@ -69,11 +69,14 @@ public struct JSONWriter: Sendable {
     }
 
     /// A float32 as its shortest text (`0.1`, not `0.10000000149`); non-finite as tokens.
+    @inlinable
     public mutating func float(_ f: Float) {
         if f.isNaN { raw("NaN") } else if f.isInfinite { raw(f < 0 ? "-Infinity" : "Infinity") } else { raw(f.description) }
     }
 
-    /// Comma-separated floats (the inside of a list).
+    /// Comma-separated floats (the inside of a list). Inlinable so a caller's collection type
+    /// is specialised: the generic version cost a witness call per value in serving responses.
+    @inlinable
     public mutating func floats<C: Collection>(_ values: C) where C.Element == Float {
         var first = true
         for v in values { if !first { bytes.append(UInt8(ascii: ",")) }; first = false; float(v) }

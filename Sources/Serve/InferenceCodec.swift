@@ -183,7 +183,8 @@ public enum InferenceCodec {
                 // Every number takes at least two bytes of the body: a bound for the reservation.
                 var out: [Float] = []
                 out.reserveCapacity(min(shape?.reduce(1, { $0 &* max($1, 1) }) ?? 0, limit / 2 + 1))
-                guard commonNumbers(&s, into: &out, depth: 0) else { return nil }
+                // Nesting as `flatten` allows: arrays at depths 0 to 7.
+                guard s.floats(into: &out, maxDepth: 8) else { return nil }
                 data = out
             } else { return nil }
         } while s.take(UInt8(ascii: ","))
@@ -196,27 +197,6 @@ public enum InferenceCodec {
             count = p
         }
         return data.count == count ? (checked[0], data) : nil
-    }
-
-    /// A (possibly nested) array of finite numbers, flattened as `flatten` does.
-    private static func commonNumbers(_ s: inout JSONScanner, into out: inout [Float], depth: Int) -> Bool {
-        guard depth < 8, s.take(UInt8(ascii: "[")) else { return false }
-        if s.take(UInt8(ascii: "]")) { return true }
-        repeat {
-            if s.peek() == UInt8(ascii: "[") {
-                guard commonNumbers(&s, into: &out, depth: depth + 1) else { return false }
-                continue
-            }
-            switch s.number() {
-            case .int(let n)?: out.append(Float(n))
-            case .double(let x)?:
-                let f = Float(x)
-                guard f.isFinite else { return false }
-                out.append(f)
-            default: return false
-            }
-        } while s.take(UInt8(ascii: ","))
-        return s.take(UInt8(ascii: "]"))
     }
 
     static func decodeShape(_ v: JSONValue?, field: String, spec: TensorSpec) throws -> [Int] {
