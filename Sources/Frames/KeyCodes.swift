@@ -204,23 +204,26 @@ extension Column {
         }
     }
 
-    /// Sort ranks of every cell (equal cells share a rank; missing cells get Int.max), so
-    /// sorts and ordered groups compare Ints instead of strings.
+    /// Sort keys of every cell (equal cells share a key, order is kept; missing cells get
+    /// Int.max), so sorts and ordered groups compare Ints instead of strings or doubles.
     func ranks() -> [Int] {
         switch data {
         case .int(let v):
             return (0..<v.count).map { missing[$0] ? Int.max : v[$0] }
-        case .float:
-            // Ranks of the distinct values in order.
-            let d = doubles!
-            let order = (0..<d.count).filter { !d[$0].isNaN }.sorted { d[$0] < d[$1] }
-            var out = [Int](repeating: .max, count: d.count)
-            var rank = 0
-            for (k, r) in order.enumerated() {
-                if k > 0 && d[r] != d[order[k - 1]] { rank += 1 }
-                out[r] = rank
+        case .float(let v):
+            // The double's bits made order-preserving as a signed Int (negatives flipped),
+            // -0 as 0: equal values share a key, and no sort is needed (the former dense
+            // ranks cost a full sort of the column for every min/max aggregation).
+            return [Int](unsafeUninitializedCapacity: v.count) { out, n in
+                for i in 0..<v.count {
+                    let d = v[i]
+                    if missing[i] || d.isNaN { out[i] = .max; continue }
+                    let bits = (d == 0 ? 0.0 : d).bitPattern
+                    let key = bits & (1 << 63) != 0 ? ~bits : bits | (1 << 63)
+                    out[i] = Int(bitPattern: UInt(key ^ (1 << 63)))   // +inf stays below Int.max
+                }
+                n = v.count
             }
-            return out
         case .string(let v):
             var dict: [String: Int] = [:]
             for r in 0..<v.count where !missing[r] { dict[v[r]] = 0 }
