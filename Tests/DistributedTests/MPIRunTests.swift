@@ -84,7 +84,8 @@ final class MPIRunTests: XCTestCase {
         let r = train(m, d, epochs: 1, batch: 63, optimizer: sgd(lr: 0.05, momentum: 0.9), seed: 5, deterministic: \(deterministic))
         let w = world()
         save(r.model, "\(dir.path)/\(tag)" + (if w.rank == 0 { "" } else { "-rank" + str(w.rank) }) + ".mlwm")
-        if w.rank == 0 { write_text("\(dir.path)/\(tag).acc", str(evaluate(r.model, t).accuracy)) }
+        let e = evaluate(r.model, t)   # collective under mpirun: every rank calls it
+        if w.rank == 0 { write_text("\(dir.path)/\(tag).acc", str(e.accuracy) + " " + str(e.confusion)); write_text("\(dir.path)/\(tag).logloss", str(e.log_loss)) }
         """
     }
 
@@ -109,6 +110,10 @@ final class MPIRunTests: XCTestCase {
         let acc1 = try String(contentsOf: dir.appendingPathComponent("single.acc"), encoding: .utf8)
         let acc2 = try String(contentsOf: dir.appendingPathComponent("a.acc"), encoding: .utf8)
         XCTAssertEqual(acc1, acc2)
+        // Distributed evaluate (each rank predicts half the rows) gives the same metrics.
+        let l1 = try XCTUnwrap(Double(try String(contentsOf: dir.appendingPathComponent("single.logloss"), encoding: .utf8)))
+        let l2 = try XCTUnwrap(Double(try String(contentsOf: dir.appendingPathComponent("a.logloss"), encoding: .utf8)))
+        XCTAssertEqual(l1, l2, accuracy: 1e-6)
     }
 
     /// Checkpoint after 2 of 4 epochs on two ranks, resume on two ranks: the uninterrupted model.

@@ -31,7 +31,11 @@ let trainLoopFunctions: [NativeFunction] = [
         let m = try a.native("model", as: ModelValue.self, "model")
         let d = try labelledData(a["data"], "data", a)
         guard let y = try labelsForEvaluation(d, m.model) else { throw a.invalid("data", "has no labels to evaluate against") }
-        do { return .native(EvaluationValue(try m.compiled().evaluate(x: d.x, y: y, task: m.model.task))) }
+        do {
+            // Under mpirun each rank predicts its share of the rows (Distributed/DistributedEvaluate.swift).
+            if let e = try distributedEvaluation(try m.compiled(), x: d.x, y: y, task: m.model.task) { return .native(EvaluationValue(e)) }
+            return .native(EvaluationValue(try m.compiled().evaluate(x: d.x, y: y, task: m.model.task)))
+        }
         catch let e as TrainError { throw a.invalid("data", String(e.message.trimmingPrefix("evaluate: "))) }
     },
     NativeFunction("threshold", [Param("evaluation", .native("evaluation")), Param("precision", .optional(.number), .nil),
