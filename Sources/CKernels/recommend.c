@@ -336,3 +336,59 @@ double mlw_rec_bpr_epoch(int n, int m, int f, float *X, float *Y, const int64_t 
     if (skipped) *skipped = skip;
     return seen > 0 ? (double)correct / (double)seen : 0;
 }
+
+// ---- item kNN ----
+
+typedef struct {
+    int ni, k;
+    const int64_t *item_indptr; const int32_t *item_users; const float *item_w;
+    const int64_t *user_indptr; const int32_t *user_items; const float *user_w;
+    int32_t *out_idx; float *out_val; int32_t *out_count;
+} knn_job;
+
+#define KNN_CHUNK 16
+
+static void knn_task(void *ctx, int task) {
+    knn_job *j = ctx;
+    int i0 = task * KNN_CHUNK, i1 = i0 + KNN_CHUNK < j->ni ? i0 + KNN_CHUNK : j->ni;
+    double *acc = calloc((size_t)j->ni, sizeof(double));
+    int32_t *touched = malloc(sizeof(int32_t) * (size_t)j->ni);
+    char *mark = calloc((size_t)j->ni, 1);
+    entry *heap = malloc(sizeof(entry) * (size_t)j->k);
+    for (int i = i0; i < i1; i++) {
+        int nt = 0;
+        for (int64_t e = j->item_indptr[i]; e < j->item_indptr[i + 1]; e++) {
+            int32_t u = j->item_users[e];
+            double w1 = j->item_w[e];
+            for (int64_t e2 = j->user_indptr[u]; e2 < j->user_indptr[u + 1]; e2++) {
+                int32_t c = j->user_items[e2];
+                if (!mark[c]) { mark[c] = 1; touched[nt++] = c; }
+                acc[c] += w1 * j->user_w[e2];
+            }
+        }
+        int h = 0;
+        for (int t = 0; t < nt; t++) {
+            int32_t c = touched[t];
+            entry en = { (float)acc[c], c };
+            acc[c] = 0; mark[c] = 0;
+            if (h < j->k) { heap[h] = en; sift_up(heap, h); h++; }
+            else if (worse(heap[0], en)) { heap[0] = en; sift_down(heap, h, 0); }
+        }
+        qsort(heap, h, sizeof(entry), by_rank);
+        for (int t = 0; t < h; t++) {
+            j->out_idx[(int64_t)i * j->k + t] = heap[t].i;
+            j->out_val[(int64_t)i * j->k + t] = heap[t].s;
+        }
+        j->out_count[i] = h;
+    }
+    free(acc); free(touched); free(mark); free(heap);
+}
+
+void mlw_rec_item_knn(int ni, int k, const int64_t *item_indptr, const int32_t *item_users, const float *item_w,
+                      const int64_t *user_indptr, const int32_t *user_items, const float *user_w,
+                      int32_t *out_idx, float *out_val, int32_t *out_count) {
+    knn_job j = { ni, k, item_indptr, item_users, item_w, user_indptr, user_items, user_w, out_idx, out_val, out_count };
+    int tasks = (ni + KNN_CHUNK - 1) / KNN_CHUNK;
+    if (tasks == 1) knn_task(&j, 0);
+    else if (tasks > 1) mlw_parallel_for(tasks, 64, knn_task, &j);
+}

@@ -155,52 +155,60 @@ public func fitBPR(_ x: Interactions, _ o: FactorOptions) throws -> (users: [Flo
     return (U, V, acc)
 }
 
-/// Item-item similarity kept as the `k` most similar items of every item (a sparse top-k
-/// matrix, returned dense [items, items] with zeros elsewhere). `bm25` weighs entries as
-/// the BM25 formula does (k1 1.2, b 0.75) before the cosine.
-public func fitItemKNN(_ x: Interactions, k: Int, bm25: Bool) throws -> [Float] {
+/// Item-item similarity as the `implicit` package computes it (ItemItemRecommender's
+/// all_pairs_knn): every item's `k` most similar items (the item itself included, as in
+/// implicit), a sparse top-k matrix. Computed by sparse co-occurrence: per item, over the
+/// users who have it, accumulate products with those users' other items, keep the k best
+/// with a heap; nothing is items x items. "cosine" (CosineRecommender) weighs entries by
+/// the item's vector norm; "bm25" (BM25Recommender, K1 1.2, B 0.75) weighs them as implicit's
+/// bm25_weight on the item x user matrix (items are the documents, users the terms:
+/// idf log(items) - log1p(items of the user), length norm by the item's total) and does not
+/// normalize. Rows best first.
+public struct KNNMatrix: Sendable {
+    public var indptr: [Int64]
+    public var indices: [Int32]
+    public var values: [Float]
+    public func row(_ i: Int) -> Range<Int> { Int(indptr[i])..<Int(indptr[i + 1]) }
+}
+
+public func fitItemKNN(_ x: Interactions, k: Int, bm25: Bool) throws -> KNNMatrix {
     let ni = x.items.count, nu = x.users.count
     guard k >= 1 else { throw RecommendError("item_knn: 'k' must be at least 1, got \(k)") }
-    guard Double(ni) * Double(ni) <= 1e8 else { throw RecommendError("item_knn: \(ni) items is too many for a dense similarity matrix (at most 10000)") }
     guard x.count > 0 else { throw RecommendError("item_knn: the interactions are empty") }
-    // Entry weights by user (rows), BM25-scaled when asked.
-    var w = x.byUser.values
+    let kk = Swift.min(k, ni)
+    guard Double(ni) * Double(kk) <= 2e9 else { throw RecommendError("item_knn: \(ni) items x k \(kk) neighbours is too many (at most 2e9)") }
+    // Weight of entry (u, i) of value v, as a function of u and i.
+    var weight: (Int, Int, Float) -> Float
     if bm25 {
         let k1: Float = 1.2, b: Float = 0.75
-        let avgLen = Float(x.count) / Float(max(nu, 1))
-        for u in 0..<nu {
-            let len = Float(x.byUser.range(u).count)
-            for e in x.byUser.range(u) {
-                let i = Int(x.byUser.indices[e])
-                let df = Float(x.byItem.range(i).count)
-                let idf = logf(Float(nu) / df)
-                w[e] = w[e] * (k1 + 1) / (w[e] + k1 * (1 - b + b * len / avgLen)) * idf
+        var itemSum = [Float](repeating: 0, count: ni)
+        for i in 0..<ni { for e in x.byItem.range(i) { itemSum[i] += x.byItem.values[e] } }
+        let avg = itemSum.reduce(0, +) / Float(max(ni, 1))
+        let idf = (0..<nu).map { u in logf(Float(ni)) - log1pf(Float(x.byUser.range(u).count)) }
+        weight = { u, i, v in v * (k1 + 1) / (k1 * ((1 - b) + b * itemSum[i] / avg) + v) * idf[u] }
+    } else {
+        var norms = [Float](repeating: 0, count: ni)
+        for i in 0..<ni { for e in x.byItem.range(i) { norms[i] += x.byItem.values[e] * x.byItem.values[e] } }
+        norms = norms.map { $0 > 0 ? $0.squareRoot() : 1 }
+        weight = { _, i, v in v / norms[i] }
+    }
+    var wUser = x.byUser.values, wItem = x.byItem.values
+    for u in 0..<nu { for e in x.byUser.range(u) { wUser[e] = weight(u, Int(x.byUser.indices[e]), x.byUser.values[e]) } }
+    for i in 0..<ni { for e in x.byItem.range(i) { wItem[e] = weight(Int(x.byItem.indices[e]), i, x.byItem.values[e]) } }
+    var idx = [Int32](repeating: -1, count: ni * kk), val = [Float](repeating: 0, count: ni * kk), cnt = [Int32](repeating: 0, count: ni)
+    idx.withUnsafeMutableBufferPointer { ip in
+        val.withUnsafeMutableBufferPointer { vp in
+            cnt.withUnsafeMutableBufferPointer { cp in
+                mlw_rec_item_knn(Int32(ni), Int32(kk), x.byItem.indptr, x.byItem.indices, wItem, x.byUser.indptr, x.byUser.indices, wUser,
+                                 ip.baseAddress, vp.baseAddress, cp.baseAddress)
             }
         }
     }
-    var norms = [Float](repeating: 0, count: ni)
-    for e in 0..<x.count { norms[Int(x.byUser.indices[e])] += w[e] * w[e] }
-    norms = norms.map { $0 > 0 ? $0.squareRoot() : 1 }
-    var sim = [Float](repeating: 0, count: ni * ni)
-    var acc = [Float](repeating: 0, count: ni)
-    var touched: [Int] = []
+    var out = KNNMatrix(indptr: [0], indices: [], values: [])
     for i in 0..<ni {
-        for e in x.byItem.range(i) {
-            let u = Int(x.byItem.indices[e])
-            // The weight of (u, i) in the (possibly BM25-scaled) user rows.
-            let wi = w[x.byUser.range(u).first { x.byUser.indices[$0] == Int32(i) }!]
-            for e2 in x.byUser.range(u) {
-                let j = Int(x.byUser.indices[e2])
-                if j == i { continue }
-                if acc[j] == 0 { touched.append(j) }
-                acc[j] += wi * w[e2]
-            }
-        }
-        var cand = touched.map { ($0, acc[$0] / (norms[i] * norms[$0])) }
-        cand.sort { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
-        for (j, s) in cand.prefix(k) { sim[i * ni + j] = s }
-        for j in touched { acc[j] = 0 }
-        touched.removeAll(keepingCapacity: true)
+        let n = Int(cnt[i])
+        out.indices += idx[(i * kk)..<(i * kk + n)]; out.values += val[(i * kk)..<(i * kk + n)]
+        out.indptr.append(Int64(out.indices.count))
     }
-    return sim
+    return out
 }

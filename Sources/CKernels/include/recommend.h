@@ -46,4 +46,13 @@ void mlw_rec_ridge(int n, int d, const float *F, const float *off, const int64_t
 double mlw_rec_bpr_epoch(int n, int m, int f, float *X, float *Y, const int64_t *indptr,
                          const int32_t *idx, const int32_t *row_of, int64_t nnz,
                          float lr, float l2, int verify_negatives, uint64_t seed, int64_t *skipped);
+/// Item kNN by sparse co-occurrence (implicit's all_pairs_knn): for every item i, the sum
+/// over the users u who have i of item_w[(i, u)] * user_w[(u, j)] for each item j of u
+/// (the item itself included), accumulated in double, then its k best j by a heap (ties to
+/// the lower index). item_* is the by-item CSR (entries carry item_w), user_* the by-user
+/// CSR (entries carry user_w). Row i of the output is out_idx/out_val[i*k .. i*k+k),
+/// best first, out_count[i] of them used. Parallel over fixed chunks of items.
+void mlw_rec_item_knn(int ni, int k, const int64_t *item_indptr, const int32_t *item_users, const float *item_w,
+                      const int64_t *user_indptr, const int32_t *user_items, const float *user_w,
+                      int32_t *out_idx, float *out_val, int32_t *out_count);
 #endif
