@@ -97,7 +97,7 @@ let package = Package(
         // The serving adapter for graphs: MLW models (and dense safetensors MLPs) behind Serve's
         // ServableModel protocol, through their CompiledModel; the loader `mlw serve` injects.
         .target(name: "ServeModels", dependencies: ["Serve", "Optimize", "Train", "Graph", "Tensor", "Frames", "Recommend", "Trees"], swiftSettings: v5),
-        .target(name: "Workbench", dependencies: ["FileIO", "Lang", "Stdlib", "Support", "Tensor", "Frames", "FramesPostgres", "Registry", "Graph", "Train", "Optimize", "Compress", "Serve", "ServeModels", "Classical", "Recommend", "Trees", "Distributed", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: v5),
+        .target(name: "Workbench", dependencies: ["FileIO", "JSON", "Lang", "Stdlib", "Support", "Tensor", "Frames", "FramesPostgres", "Registry", "Graph", "Train", "Optimize", "Compress", "Serve", "ServeModels", "Classical", "Recommend", "Trees", "Distributed", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: v5),
         // mlw ui: the registry and a serving server's metrics in a browser (Hummingbird + Mustache templates).
         .target(
             name: "UI",

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Lang
 import Registry
 import Tensor
@@ -103,7 +104,7 @@ public final class RunRecorder {
         try registry.storeArtifact(bytes: source, run: id, label: RunRecorder.scriptLabel)
         if !overrides.isEmpty || !interp.scriptArgs.isEmpty {
             let invocation = Invocation(set: overrides, args: interp.scriptArgs)
-            try registry.storeArtifact(bytes: try RegistryJSON.encoder(pretty: false).encode(invocation),
+            try registry.storeArtifact(bytes: invocation.jsonData,
                                        run: id, label: RunRecorder.invocationLabel)
         }
         session.runID = id
@@ -126,7 +127,7 @@ public final class RunRecorder {
                 try registry.recordDataset(run: runID, hash: d.hash, source: d.path, rows: d.rows, schemaJSON: schema)
             }
             let environment = RunEnvironment.current(stages: interp.stageOutcomes)
-            try registry.storeArtifact(bytes: try RegistryJSON.encoder(pretty: false).encode(environment),
+            try registry.storeArtifact(bytes: environment.jsonData,
                                        run: runID, label: RunRecorder.environmentLabel)
             try registry.finishRun(runID, status: error == nil ? .finished : .failed, error: message,
                                    params: RunParams.paramValues(params), seed: RunParams.seed(params))
@@ -161,6 +162,16 @@ public struct Invocation: Codable, Equatable {
     public var set: [String: String]
     public var args: [String]
 
+    /// The artifact's bytes, as JSONEncoder would write them (read back with JSONDecoder),
+    /// through the JSON target's writer: Codable's generic encoding cost an empty recorded
+    /// run more than its own work (protocol-conformance scans at first use).
+    var jsonData: Data {
+        var w = JSONWriter()
+        w.value(.object([("set", .object(set.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
+                         ("args", .array(args.map { .string($0) }))]))
+        return Data(w.bytes)
+    }
+
     public init(set: [String: String], args: [String]) {
         self.set = set
         self.args = args
@@ -178,6 +189,16 @@ public struct RunEnvironment: Codable, Equatable {
 
     public init(threads: Int, cpuFeatures: [String], system: String, stages: [StageOutcome]) {
         self.threads = threads; self.cpuFeatures = cpuFeatures; self.system = system; self.stages = stages
+    }
+
+    /// The artifact's bytes (see `Invocation.jsonData`).
+    var jsonData: Data {
+        var w = JSONWriter()
+        w.value(.object([
+            ("threads", .int(threads)), ("cpuFeatures", .array(cpuFeatures.map { .string($0) })), ("system", .string(system)),
+            ("stages", .array(stages.map { .object([("name", .string($0.name)), ("key", .string($0.key)), ("outcome", .string($0.outcome))]) })),
+        ]))
+        return Data(w.bytes)
     }
 
     /// The features the kernels choose between, as /proc/cpuinfo names them.
