@@ -76,6 +76,7 @@ final class ReplicaTests: XCTestCase {
         XCTAssertTrue(Child.wait(seconds: 20) { c.replicas.allSatisfy { $0.log.value.contains("listening for alias moves") } },
                       c.replicas.map(\.log.value).joined(separator: "\n---\n"))
         let load = HTTPLoad(port: c.port, connections: Self.connections, path: "/v2/models/digits/infer", body: c.body)
+        defer { _ = load.finish() }   // also when a step throws: no load threads left behind
         XCTAssertTrue(Child.wait(seconds: 10) { load.count >= 20 })
         let moved = Date()
         _ = try c.registry.setAlias("digits", alias: "production", version: 2)
@@ -112,6 +113,7 @@ final class ReplicaTests: XCTestCase {
     func testSigtermDrainsWithZeroFailedRequests() throws {
         let c = try cluster(extra: ["--drain-seconds", "1.5"])
         let load = HTTPLoad(port: c.port, connections: Self.connections, path: "/v2/models/digits/infer", body: c.body)
+        defer { _ = load.finish() }   // also when a step throws: no load threads left behind
         XCTAssertTrue(Child.wait(seconds: 10) { load.answered(by: "r1") >= 10 && load.answered(by: "r2") >= 10 })
         c.replicas[0].signal(SIGTERM)
         // Draining: readiness says 503 at once, but the replica still answers requests.
@@ -131,6 +133,7 @@ final class ReplicaTests: XCTestCase {
     func testSigkillIsRoutedAroundAndRejoins() throws {
         var c = try cluster(extra: [])
         let load = HTTPLoad(port: c.port, connections: Self.connections, path: "/v2/models/digits/infer", body: c.body)
+        defer { _ = load.finish() }   // also when a step throws: no load threads left behind
         XCTAssertTrue(Child.wait(seconds: 10) { load.answered(by: "r1") >= 10 && load.answered(by: "r2") >= 10 })
         c.replicas[0].signal(SIGKILL)
         XCTAssertNotNil(c.replicas[0].waitExit(seconds: 10))
