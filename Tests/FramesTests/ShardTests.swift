@@ -55,6 +55,25 @@ final class ShardTests: XCTestCase {
         }
     }
 
+    func testCSVShardsOnTheTwoCorePath() throws {
+        // Quote-free chunks of big files parse half of the columns on a second core.
+        var text = "a,b,c,d\n"
+        for i in 0..<3000 { text += "\(i),\(i * 7 % 13),x\(i % 50),\(Double(i) / 4)\n" }
+        let path = tempFile(text)
+        var whole = CSVOptions(); whole.twoCoreMinBytes = 1; whole.chunkSize = 1 << 12
+        let all = try readCSV(path, options: whole)
+        XCTAssertEqual(all.rowCount, 3000)
+        for size in [2, 5] {
+            var got: [String] = []
+            for rank in 0..<size {
+                var o = whole
+                o.shard = try Shard(rank: rank, size: size)
+                got += rows(try readCSV(path, options: o))
+            }
+            XCTAssertEqual(got, rows(all), "shards \(size)")
+        }
+    }
+
     func testCSVShardWithoutHeaderAndBadArguments() throws {
         let path = tempFile("1,a\n2,b\n3,\"c\nd\"\n4,e\n")
         var all: [String] = []
