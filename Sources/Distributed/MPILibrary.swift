@@ -12,8 +12,9 @@ final class MPILibrary {
     typealias Handle = UnsafeMutableRawPointer
     typealias Request = UnsafeMutableRawPointer?
 
-    /// The shared object of Open MPI 4.x and 5.x (Debian: libopenmpi3 pulled in by libopenmpi-dev).
-    static let soname = "libmpi.so.40"
+    /// The shared object of Open MPI 4.x and 5.x (Debian: libopenmpi3 pulled in by libopenmpi-dev);
+    /// MLW_MPI_LIBRARY names another (an Open MPI built under /opt, say).
+    static var soname: String { getenv("MLW_MPI_LIBRARY").map { String(cString: $0) } ?? "libmpi.so.40" }
     static let packages = "openmpi-bin and libopenmpi-dev"
 
     let initThread: @convention(c) (UnsafeMutablePointer<Int32>?, UnsafeMutableRawPointer?, Int32, UnsafeMutablePointer<Int32>) -> Int32

@@ -164,6 +164,16 @@ final class MPIRunTests: XCTestCase {
         XCTAssertTrue((r.err + r.out).contains("rank 1"), r.err + r.out)
     }
 
+    /// Distributed training without Open MPI's library: a clear error naming the Debian packages
+    /// (the launcher's environment is set by hand; the library path points nowhere).
+    func testMissingLibraryNamesThePackages() throws {
+        let script = "train(sequential([dense(2, 2)]), {x: ones([4, 2]), y: tensor([0, 1, 0, 1])}, epochs: 1, log_every: 0)"
+        let r = try launch(script, np: 0, env: ["OMPI_COMM_WORLD_RANK": "0", "OMPI_COMM_WORLD_SIZE": "2", "MLW_MPI_LIBRARY": "/nonexistent/libmpi.so.40"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.err.contains("install the Debian packages openmpi-bin and libopenmpi-dev"), r.err)
+        XCTAssertTrue(r.err.contains(":1:1:"), r.err)   // the script's place
+    }
+
     /// A rank that never joins a collective (here: it ran fewer epochs) is named by the watchdog.
     func testWatchdogNamesTheSilentRank() throws {
         let script = """
