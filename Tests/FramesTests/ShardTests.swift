@@ -182,6 +182,45 @@ final class ShardTests: XCTestCase {
         XCTAssertEqual(xOnly.rowCount, 5)
         XCTAssertEqual(stats.skippedByFilter, 9)
     }
+
+    /// pyarrow's statistics (min_value/max_value, dictionary pages, int32 dates, timestamps
+    /// in millis) decide the same skips; the kept rows equal pyarrow's own filter.
+    func testPushdownOnAPyarrowFile() throws {
+        let dir = ParquetTestSupport.tempDir()
+        let path = dir + "/pa.parquet"
+        let out = try ParquetTestSupport.runPython(["-c", """
+            import sys, datetime, pyarrow as pa, pyarrow.parquet as pq, pyarrow.compute as pc
+            n = 100
+            t = pa.table({
+                "id": pa.array(range(n), pa.int64()),
+                "small": pa.array([i // 10 for i in range(n)], pa.int32()),
+                "x": pa.array([i * 0.5 if i % 7 else None for i in range(n)], pa.float64()),
+                "s": pa.array([f"k{i:03d}" for i in range(n)]),
+                "day": pa.array([datetime.date(2024, 1, 1) + datetime.timedelta(days=i) for i in range(n)], pa.date32()),
+                "ts": pa.array([1_700_000_000_000 + i * 3_600_000 for i in range(n)], pa.timestamp("ms")),
+            })
+            pq.write_table(t, sys.argv[1], row_group_size=10, compression="snappy")
+            kept = t.filter(pc.greater_equal(t["x"], 40.0))
+            print(kept.num_rows)
+            """, path])
+        let expected = Int(out.trimmingCharacters(in: .whitespacesAndNewlines))
+        func check(_ e: ColumnExpr, skipped: Int, file: StaticString = #filePath, line: UInt = #line) throws -> Dataset {
+            let stats = ParquetScanStats()
+            let got = try readParquet(path, filter: e, stats: stats)
+            XCTAssertEqual(stats.rowGroups, 10, file: file, line: line)
+            XCTAssertEqual(stats.skippedByFilter, skipped, "\(e)", file: file, line: line)
+            XCTAssertEqual(rows(got), rows(try readParquet(path).filter(e)), "\(e)", file: file, line: line)
+            return got
+        }
+        let x = try check(.binary(">=", .column("x"), .literal(.double(40))), skipped: 8)
+        XCTAssertEqual(x.rowCount, expected)
+        _ = try check(.binary("<", .column("id"), .literal(.int(30))), skipped: 7)
+        _ = try check(.binary("==", .column("small"), .literal(.int(4))), skipped: 9)
+        _ = try check(.binary(">", .column("s"), .literal(.string("k089"))), skipped: 9)
+        _ = try check(.binary(">=", .column("day"), .literal(.string("2024-03-21"))), skipped: 8)   // day 80 on
+        let t90 = Datetime.format((1_700_000_000_000 + 90 * 3_600_000) * 1000)
+        _ = try check(.binary(">=", .column("ts"), .literal(.string(t90))), skipped: 9)
+    }
 }
 
 /// A small seeded generator (SplitMix64) for test data.
