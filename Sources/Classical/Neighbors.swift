@@ -45,9 +45,20 @@ public func kNeighbors(_ m: Model, _ q: Tensor, k: Int? = nil) throws -> (indice
     guard q.rank == 2, q.shape[1] == pts.shape[1] else { throw ClassicalError("kneighbors: queries must be [n, \(pts.shape[1])], got \(q.shape)") }
     guard kk >= 1, kk <= pts.shape[0] else { throw ClassicalError("kneighbors: k = \(kk) must be between 1 and \(pts.shape[0])") }
     let cosine = dnode.attrs.string("metric", "euclidean") == "cosine"
-    let d = try pairwiseDistances(q, pts, cosine: cosine)
     let rows = q.shape[0], cols = pts.shape[0]
-    let r = topKRows(d.toFloats(), rows: rows, cols: cols, k: kk, smallest: true)
-    return ((0..<rows).map { i in (0..<kk).map { Int(r.indices[i * kk + $0]) } },
-            (0..<rows).map { i in (0..<kk).map { cosine ? Double(r.values[i * kk + $0]) : Double(r.values[i * kk + $0]).squareRoot() } })
+    // Blocks of queries keep the [block, n] distance matrix near 64 MB whatever the sizes.
+    let block = Swift.max(1, Swift.min(rows, (1 << 24) / Swift.max(cols, 1)))
+    var indices: [[Int]] = [], distances: [[Double]] = []
+    var lo = 0
+    while lo < rows {
+        let hi = Swift.min(rows, lo + block)
+        let d = try pairwiseDistances(try q.slice(axis: 0, start: lo, stop: hi), pts, cosine: cosine)
+        let r = topKRows(d.toFloats(), rows: hi - lo, cols: cols, k: kk, smallest: true)
+        for i in 0..<(hi - lo) {
+            indices.append((0..<kk).map { Int(r.indices[i * kk + $0]) })
+            distances.append((0..<kk).map { cosine ? Double(r.values[i * kk + $0]) : Double(r.values[i * kk + $0]).squareRoot() })
+        }
+        lo = hi
+    }
+    return (indices, distances)
 }

@@ -56,17 +56,56 @@ public func topKReference(_ x: [Float], rows: Int, cols: Int, k: Int, smallest: 
     return out
 }
 
-/// Squared distances (or cosine distances) between the rows of x [n, d] and c [m, d], in float64.
+/// Squared distances (or cosine distances) between the rows of x [n, d] and c [m, d], in
+/// float64: ‖x‖² − 2 x·c + ‖c‖² (clamped at 0) with the cross term from the float64 product
+/// kernel, blocks of rows spread over the kernel threads (each row is computed the same
+/// way whatever the thread count), at most ~16 MB of float64 per block.
 public func pairwiseDistances(_ x: Tensor, _ c: Tensor, cosine: Bool) throws -> Tensor {
-    let x64 = x.astype(.float64), c64 = c.astype(.float64)
-    let xc = try Tensor.matmul(x64, c64.T)
-    let xn = try (x64 * x64).sum(axes: [1], keepDims: true)
-    let cn = try (c64 * c64).sum(axes: [1])
-    if cosine {
-        let denom = try Tensor.maximum(xn.sqrt() * cn.sqrt().reshape([1, -1]), scalar(1e-300, .float64))
-        return (try (1 - xc / denom)).astype(.float32)
+    guard x.rank == 2, c.rank == 2, x.shape[1] == c.shape[1] else {
+        throw GraphError("sq_dist: expected [n, d] and [m, d], got \(x.shape) and \(c.shape)")
     }
-    return try (xn - xc * 2 + cn.reshape([1, -1])).relu().astype(.float32)
+    let n = x.shape[0], d = x.shape[1], m = c.shape[0]
+    let xs = x.toDoubles(), cs = c.toDoubles()
+    var ct = [Double](repeating: 0, count: d * m), cn = [Double](repeating: 0, count: m)
+    for j in 0..<m { for t in 0..<d { let v = cs[j * d + t]; ct[t * m + j] = v; cn[j] += v * v } }
+    var out = [Float](repeating: 0, count: n * m)
+    let block = Swift.max(1, Swift.min(256, (1 << 21) / Swift.max(m, 1)))
+    let blocks = (n + block - 1) / block
+    xs.withUnsafeBufferPointer { xp in
+        ct.withUnsafeBufferPointer { cp in
+            out.withUnsafeMutableBufferPointer { op in
+                let xb = xp.baseAddress!, cb = cp.baseAddress!, ob = op.baseAddress!
+                let job = RowBlockJob { b in
+                    let lo = b * block, rows = Swift.min(block, n - lo)
+                    var prod = [Double](repeating: 0, count: rows * m)
+                    prod.withUnsafeMutableBufferPointer { pp in mlw_matmul_f64(xb + lo * d, rows, d, cb, m, nil, pp.baseAddress) }
+                    for r in 0..<rows {
+                        var xn = 0.0
+                        for t in 0..<d { let v = xb[(lo + r) * d + t]; xn += v * v }
+                        let o = ob + (lo + r) * m
+                        if cosine {
+                            let xl = xn.squareRoot()
+                            for j in 0..<m { o[j] = Float(1 - prod[r * m + j] / Swift.max(xl * cn[j].squareRoot(), 1e-300)) }
+                        } else {
+                            for j in 0..<m { o[j] = Float(Swift.max(0, xn - 2 * prod[r * m + j] + cn[j])) }
+                        }
+                    }
+                }
+                withExtendedLifetime(job) {
+                    mlw_parallel_for(Int32(blocks), 0, { ctx, t in
+                        Unmanaged<RowBlockJob>.fromOpaque(ctx!).takeUnretainedValue().body(Int(t))
+                    }, Unmanaged.passUnretained(job).toOpaque())
+                }
+            }
+        }
+    }
+    return try Tensor(out, shape: [n, m])
+}
+
+/// A Swift closure handed to `mlw_parallel_for` through its context pointer.
+final class RowBlockJob {
+    let body: (Int) -> Void
+    init(_ body: @escaping (Int) -> Void) { self.body = body }
 }
 
 func knnVote(_ idx: [Float], _ dist: [Float], labels: [Float], rows: Int, k: Int, classes: Int, distanceWeights: Bool, squared: Bool) throws -> Tensor {
