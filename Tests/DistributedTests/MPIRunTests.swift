@@ -174,6 +174,55 @@ final class MPIRunTests: XCTestCase {
         XCTAssertTrue(r.err.contains(":1:1:"), r.err)   // the script's place
     }
 
+    /// Two "hosts": network namespaces named by their addresses, joined by a veth pair;
+    /// mpirun's rsh agent is `ip netns exec` (through a small wrapper; no ssh), ranks talk TCP.
+    /// Deterministic mode gives the same bits as two ranks over shared memory. Needs root
+    /// and `ip netns` (skipped otherwise).
+    func testTwoHostsInNetworkNamespaces() throws {
+        guard getuid() == 0, let ip = Self.which("ip") ?? ["/usr/sbin/ip", "/sbin/ip"].first(where: FileManager.default.isExecutableFile) else {
+            throw XCTSkip("the two-host test needs root and iproute2 (ip netns)")
+        }
+        let net = "10.77.\(Int.random(in: 1...250))", h1 = net + ".1", h2 = net + ".2"
+        let veth = "mlw\(Int.random(in: 1000...9999))"
+        func sh(_ args: [String]) -> Int32 {
+            let p = Process(); p.executableURL = URL(fileURLWithPath: ip); p.arguments = args
+            p.standardError = FileHandle.nullDevice
+            do { try p.run() } catch { return -1 }
+            p.waitUntilExit(); return p.terminationStatus
+        }
+        guard sh(["netns", "add", h1]) == 0 else { throw XCTSkip("this machine does not allow ip netns add") }
+        defer { _ = sh(["netns", "del", h1]); _ = sh(["netns", "del", h2]) }   // deletes the veth pair too
+        for cmd in [["netns", "add", h2], ["link", "add", veth + "a", "type", "veth", "peer", "name", veth + "b"],
+                    ["link", "set", veth + "a", "netns", h1], ["link", "set", veth + "b", "netns", h2],
+                    ["-n", h1, "addr", "add", h1 + "/24", "dev", veth + "a"], ["-n", h2, "addr", "add", h2 + "/24", "dev", veth + "b"],
+                    ["-n", h1, "link", "set", "lo", "up"], ["-n", h2, "link", "set", "lo", "up"],
+                    ["-n", h1, "link", "set", veth + "a", "up"], ["-n", h2, "link", "set", veth + "b", "up"]] {
+            guard sh(cmd) == 0 else { throw XCTSkip("could not set up the namespaces (ip \(cmd.joined(separator: " ")))") }
+        }
+        // mpirun passes the remote command as words for a shell (as ssh would).
+        let agent = dir.appendingPathComponent("nsexec").path
+        try "#!/bin/sh\nhost=$1; shift\nexec \(ip) netns exec \"$host\" /bin/sh -c \"$*\"\n".write(toFile: agent, atomically: true, encoding: .utf8)
+        chmod(agent, 0o755)
+        let local = try launch(parity("local"), np: 2)
+        XCTAssertEqual(local.status, 0, local.err)
+        let script = dir.appendingPathComponent("twohost.mlw").path
+        try parity("twohost").write(toFile: script, atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: ip)
+        p.arguments = ["netns", "exec", h1, Self.which("mpirun")!, "-np", "2", "--allow-run-as-root", "--host", "\(h1),\(h2)",
+                       "--mca", "plm_rsh_agent", agent, "--mca", "btl", "self,tcp", "--mca", "btl_tcp_if_include", net + ".0/24",
+                       "--mca", "oob_tcp_if_include", net + ".0/24", "-x", "MLW_THREADS=1", Self.mlw, "run", "--no-record", script]
+        let err = Pipe(); p.standardError = err; p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        let t0 = Date()
+        while p.isRunning && Date().timeIntervalSince(t0) < 120 { usleep(50_000) }
+        if p.isRunning { p.terminate() }
+        p.waitUntilExit()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(p.terminationStatus, 0, text)
+        XCTAssertEqual(try weights("twohost.mlwm"), try weights("local.mlwm"), "TCP between namespaces vs shared memory")
+    }
+
     /// A rank that never joins a collective (here: it ran fewer epochs) is named by the watchdog.
     func testWatchdogNamesTheSilentRank() throws {
         let script = """
