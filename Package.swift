@@ -137,7 +137,7 @@ let package = Package(
         .testTarget(name: "FramesTests", dependencies: ["FileIO", "Frames", "FramesPostgres"], exclude: ["Python", "Fixtures"]),
         .testTarget(name: "GraphTests", dependencies: ["Graph"], swiftSettings: v5),
         .testTarget(name: "TrainTests", dependencies: ["Train", "Optimize", "Frames"], swiftSettings: v5),
-        .testTarget(name: "TreesTests", dependencies: ["Trees", "Optimize", "Train", "Graph", "Tensor"], swiftSettings: v5),
+        .testTarget(name: "TreesTests", dependencies: ["Trees", "Optimize", "Train", "Graph", "Tensor", "Serve", "ServeModels"], swiftSettings: v5),
         .testTarget(name: "OptimizeTests", dependencies: ["Optimize", "Train"], swiftSettings: v5),
         .testTarget(name: "CompressTests", dependencies: ["Compress", "Optimize", "Train", "Frames"], swiftSettings: v5),
         .testTarget(name: "RegistryTests", dependencies: ["Registry"]),
