@@ -38,7 +38,7 @@ extension InferenceServer {
             default: throw ServeError.badRequest("body must be a record (JSON object) or a list of records, got \(root.typeName)")
             }
             guard !records.isEmpty else { throw ServeError.badRequest("no records to predict") }
-            let served = slot.pick(requestID: req.headers[HTTPField.Name("X-Request-Id")!])
+            let served = slot.pick(requestID: req.headers[.requestID])
             let m = served.model
             version = String(m.version)
             var x: [Float] = []

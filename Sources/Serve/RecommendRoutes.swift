@@ -152,7 +152,7 @@ extension InferenceServer {
                 }
                 slot = slots[0]
             }
-            let served = slot.pick(requestID: req.headers[HTTPField.Name("X-Request-Id")!])
+            let served = slot.pick(requestID: req.headers[.requestID])
             guard let m = served.model as? RecommendingModel else { throw ServeError.badRequest("model '\(slot.name)' is not a recommender") }
             label = slot.name; version = String(m.version)
             let (bytes, answers) = try body(m, q)

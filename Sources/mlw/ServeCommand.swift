@@ -25,8 +25,8 @@ struct ServeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The shared registry: postgres://user@host:port/db (default $MLW_REGISTRY, else $MLW_HOME, else ./.mlw).",
                                valueName: "url")) var registry: String?
     @Option(name: .customLong("drain-seconds"),
-            help: "After SIGTERM: seconds readiness answers 503 while requests are still served (a second signal ends it early).")
-    var drainSeconds = 3.0
+            help: "After SIGTERM: seconds readiness answers 503 while requests are still served (a second signal ends it early; default $MLW_DRAIN_SECONDS, else 3).")
+    var drainSeconds = ProcessInfo.processInfo.environment["MLW_DRAIN_SECONDS"].flatMap(Double.init) ?? 3.0
     @Option(name: .customLong("poll-ms"), help: "How often alias moves are polled (SQLite; PostgreSQL is notified at once).")
     var pollMs = 500
 

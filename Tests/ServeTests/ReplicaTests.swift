@@ -49,7 +49,8 @@ final class ReplicaTests: XCTestCase {
         _ = try reg.setAlias("digits", alias: "production", version: 1)
         let env = ["MLW_REGISTRY": url, "MLW_ARTIFACTS": artifacts.path, "MLW_HOME": dir.appendingPathComponent("home").path]
         let ports = [try Replicas.freePort(), try Replicas.freePort()]
-        let replicas = try ports.map { try Replicas.serve("digits@production", port: $0, extra: extra, environment: env) }
+        // The drain the balancer's health checks need, whatever MLW_DRAIN_SECONDS the run sets.
+        let replicas = try ports.map { try Replicas.serve("digits@production", port: $0, extra: ["--drain-seconds", "3"] + extra, environment: env) }
         let port = try Replicas.freePort()
         let h = try Replicas.startHAProxy(port: port, servers: [("r1", ports[0]), ("r2", ports[1])], dir: dir)
         let row = (0..<64).map { Float($0 % 7) / 7 }
