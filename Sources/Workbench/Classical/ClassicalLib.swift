@@ -71,7 +71,7 @@ let classicalFunctions: [NativeFunction] = [
     },
     NativeFunction("kmeans", [Param("data"), Param("k", .int), Param("init", .string, .string("k-means++")), Param("n_init", .int, .int(3)),
                               Param("max_iter", .int, .int(300)), Param("tol", .number, .float(1e-4)), Param("seed", .int, .int(0))],
-                   doc: "k-means clustering (Lloyd, distances as one GEMM per iteration; greedy k-means++ starts, best of n_init by inertia). The model's graph is sq_dist → argmin: predict gives each row's cluster; fields centroids, labels (training rows), inertia, sizes.",
+                   doc: "k-means clustering (Lloyd: Hamerly bounds up to 16 features, else distances as one float32 GEMM per block of rows; greedy k-means++ starts, best of n_init by exact float64 inertia). The model's graph is sq_dist → argmin: predict gives each row's cluster; fields centroids, labels (training rows), inertia, sizes.",
                    example: "kmeans(\(iris), k: 3, seed: 1).sizes |> sum", result: "150") { a in
         let data = try fitData(a)
         let o = KMeansOptions(k: try a.count("k", min: 1), initMethod: try a.string("init"), nInit: try a.count("n_init", min: 1, max: 1000),
