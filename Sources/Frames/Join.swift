@@ -30,7 +30,7 @@ extension Dataset {
         }
         let lk = try leftOn.map { try column($0) }
         let rk = try rightOn.map { try right.column($0) }
-        let codes = try encodeKeys([lk, rk])
+        let codes = try denseIntKeys([lk, rk]) ?? encodeKeys([lk, rk])
         let (li, ri) = matchRows(codes, how: how)
         var params = "how=\(how.rawValue) left_on=\(leftOn.joined(separator: ",")) right_on=\(rightOn.joined(separator: ","))"
         params += " suffixes=\(suffixes.0),\(suffixes.1) right=\(right.lineage.hash)"
@@ -43,8 +43,11 @@ extension Dataset {
         let rightCols = right.columns.filter { !(sameKeys && rightOn.contains($0.name)) }
         let rightNames = Set(rightCols.map(\.name)), leftNames = Set(columnNames)
         var out: [Column] = []
+        // Only outer joins have rows missing on the left, and inner joins none on either side:
+        // those columns are plain gathers (no null pass over 10 M indices per column).
+        func take(_ c: Column, _ rows: [Int], nulls: Bool) -> Column { nulls ? c.gather(orNull: rows) : c.gather(rows) }
         for c in columns {
-            var g = c.gather(orNull: li)
+            var g = take(c, li, nulls: how == .outer)
             if sameKeys, how == .outer, let k = leftOn.firstIndex(of: c.name) {
                 g = try coalesce(g, rk[k].gather(orNull: ri))
             }
@@ -52,7 +55,7 @@ extension Dataset {
             out.append(g)
         }
         for c in rightCols {
-            var g = c.gather(orNull: ri)
+            var g = take(c, ri, nulls: how != .inner)
             if leftNames.contains(c.name) { g.name += suffixes.1 }
             out.append(g)
         }

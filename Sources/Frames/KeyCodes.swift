@@ -80,6 +80,34 @@ private func keyKind(_ c: Column) -> KeyKind {
     }
 }
 
+/// One integer key column per table whose values span a range at most twice the row
+/// count: the id is the value minus the smallest, with no hashing (join keys are usually
+/// such ids; hashing 11 M of them was most of a 10 M x 1 M join). Ids are then not in
+/// order of first appearance and some are unused, so only callers that need nothing but
+/// "equal keys, equal ids" and a bound on the ids (`join`) take this path. Nil otherwise.
+func denseIntKeys(_ tables: [[Column]]) -> KeyCodes? {
+    guard tables.allSatisfy({ $0.count == 1 }) else { return nil }
+    var lo = Int.max, hi = Int.min, rows = 0
+    for t in tables {
+        guard case .int(let v) = t[0].data else { return nil }
+        let missing = t[0].missing
+        rows += v.count
+        for r in 0..<v.count where !missing[r] { lo = min(lo, v[r]); hi = max(hi, v[r]) }
+    }
+    guard lo <= hi else { return nil }
+    let (span, overflow) = hi.subtractingReportingOverflow(lo)
+    guard !overflow, span < Int(Int32.max), span <= 2 * rows + 1024 else { return nil }
+    let ids = tables.map { t -> [Int32] in
+        guard case .int(let v) = t[0].data else { return [] }
+        let missing = t[0].missing
+        return [Int32](unsafeUninitializedCapacity: v.count) { out, n in
+            for r in 0..<v.count { out[r] = missing[r] ? -1 : Int32(truncatingIfNeeded: v[r] &- lo) }
+            n = v.count
+        }
+    }
+    return KeyCodes(ids: ids, count: span + 1)
+}
+
 /// `tables[t][k]` is table t's k-th key column. Ints and floats may meet (an int key joins
 /// a float key by value); text only matches text.
 func encodeKeys(_ tables: [[Column]]) throws -> KeyCodes {

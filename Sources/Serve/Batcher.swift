@@ -101,6 +101,11 @@ final class Batcher: @unchecked Sendable {
             if exit { break }
             if lock.withLock({ queue.isEmpty }) { justRan = false; continue }
             if maxDelay > .zero && !justRan { await waitFullOrDelay() }
+            // Right after a pass, requests whose bodies are being decoded on the other
+            // request tasks are about to queue: one yield lets them in, so the next pass
+            // takes several requests rather than the one or two already queued (a pass
+            // costs about the same for 1 row as for 10).
+            else if justRan, lock.withLock({ queuedRows < maxBatch }) { await Task.yield() }
             let jobs = takeBatch()
             justRan = !jobs.isEmpty
             if !jobs.isEmpty { run(jobs) }
