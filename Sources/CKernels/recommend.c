@@ -41,6 +41,22 @@ static int by_rank(const void *a, const void *b) {
     return 0;
 }
 
+// Offers e to a best-k heap of *h entries (the worst on top); NaN scores never enter.
+static inline void heap_offer(entry *heap, int *h, int k, entry e) {
+    if (isnan(e.s)) return;
+    if (*h < k) { heap[*h] = e; sift_up(heap, *h); (*h)++; }
+    else if (k > 0 && worse(heap[0], e)) { heap[0] = e; sift_down(heap, *h, 0); }
+}
+
+// Writes the heap best first as row r's k results (-1 and -inf past its end).
+static void heap_emit(entry *heap, int h, int k, int64_t r, int32_t *out_idx, float *out_score) {
+    qsort(heap, h, sizeof(entry), by_rank);
+    for (int t = 0; t < k; t++) {
+        out_idx[r * k + t] = t < h ? heap[t].i : -1;
+        out_score[r * k + t] = t < h ? heap[t].s : -INFINITY;
+    }
+}
+
 typedef struct {
     int n, f, m, k;
     const float *U, *W, *bias;
@@ -75,17 +91,10 @@ static void topk_task(void *ctx, int task) {
                 int32_t item = b0 + i;
                 while (sp < ns && seen[sp] < item) sp++;
                 if (sp < ns && seen[sp] == item) continue;
-                entry e = { scores[i], item };
-                if (isnan(e.s)) continue;
-                if (h < j->k) { heap[h] = e; sift_up(heap, h); h++; }
-                else if (j->k > 0 && worse(heap[0], e)) { heap[0] = e; sift_down(heap, h, 0); }
+                heap_offer(heap, &h, j->k, (entry){ scores[i], item });
             }
         }
-        qsort(heap, h, sizeof(entry), by_rank);
-        for (int t = 0; t < j->k; t++) {
-            j->out_idx[(int64_t)r * j->k + t] = t < h ? heap[t].i : -1;
-            j->out_score[(int64_t)r * j->k + t] = t < h ? heap[t].s : -INFINITY;
-        }
+        heap_emit(heap, h, j->k, r, j->out_idx, j->out_score);
     }
     free(scores); free(heap);
 }
@@ -122,16 +131,9 @@ static void select_task(void *ctx, int task) {
         for (int32_t i = 0; i < j->m; i++) {
             while (sp < ns && seen[sp] < i) sp++;
             if (sp < ns && seen[sp] == i) continue;
-            entry e = { s[i], i };
-            if (isnan(e.s)) continue;
-            if (h < j->k) { heap[h] = e; sift_up(heap, h); h++; }
-            else if (j->k > 0 && worse(heap[0], e)) { heap[0] = e; sift_down(heap, h, 0); }
+            heap_offer(heap, &h, j->k, (entry){ s[i], i });
         }
-        qsort(heap, h, sizeof(entry), by_rank);
-        for (int t = 0; t < j->k; t++) {
-            j->out_idx[(int64_t)r * j->k + t] = t < h ? heap[t].i : -1;
-            j->out_score[(int64_t)r * j->k + t] = t < h ? heap[t].s : -INFINITY;
-        }
+        heap_emit(heap, h, j->k, r, j->out_idx, j->out_score);
     }
     free(heap);
 }

@@ -10,6 +10,19 @@ enum ONNXAttr { case int(Int), ints([Int]), float(Double), string(String) }
 /// Builds the ONNX graph: one or more ONNX nodes per MLW node (the op mapping table is
 /// in Docs/optimize.md), weights as initializers, a symbolic "batch" dimension.
 struct ONNXBuilder {
+    /// A ModelProto around `graph`: IR version 8, the default opset and, for models with
+    /// `ai.onnx.ml` operators (tree ensembles), that domain at version 3.
+    static func modelBytes(_ graph: ProtoWriter, opset: Int, ml: Bool) -> [UInt8] {
+        var m = ProtoWriter()
+        m.int(ONNXField.modelIRVersion, 8)
+        m.string(ONNXField.modelProducerName, "mlw")
+        m.string(ONNXField.modelProducerVersion, "1")
+        m.message(ONNXField.modelGraph, graph)
+        m.message(ONNXField.modelOpsetImport) { o in o.string(ONNXField.opsetDomain, ""); o.int(ONNXField.opsetVersion, opset) }
+        if ml { m.message(ONNXField.modelOpsetImport) { o in o.string(ONNXField.opsetDomain, ONNXBuilder.mlDomain); o.int(ONNXField.opsetVersion, 3) } }
+        return m.bytes
+    }
+
     let g: Graph
     var nodes = ProtoWriter()          // repeated NodeProto, appended as GraphProto.node fields
     var initializers = ProtoWriter()   // repeated TensorProto
@@ -207,14 +220,7 @@ public func onnxBytes(_ model: Model, opset: Int = 17) throws -> [UInt8] {
     graph.bytes += b.initializers.bytes
     for i in g.inputs { b.valueInfo(i, into: &graph, field: ONNXField.graphInput) }
     for o in g.outputs { b.valueInfo(o, into: &graph, field: ONNXField.graphOutput) }
-    var m = ProtoWriter()
-    m.int(ONNXField.modelIRVersion, 8)
-    m.string(ONNXField.modelProducerName, "mlw")
-    m.string(ONNXField.modelProducerVersion, "1")
-    m.message(ONNXField.modelGraph, graph)
-    m.message(ONNXField.modelOpsetImport) { o in o.string(ONNXField.opsetDomain, ""); o.int(ONNXField.opsetVersion, opset) }
-    if ONNXBuilder.needsML(g) { m.message(ONNXField.modelOpsetImport) { o in o.string(ONNXField.opsetDomain, ONNXBuilder.mlDomain); o.int(ONNXField.opsetVersion, 3) } }
-    return m.bytes
+    return ONNXBuilder.modelBytes(graph, opset: opset, ml: ONNXBuilder.needsML(g))
 }
 
 public func exportONNX(_ model: Model, _ path: String, opset: Int = 17) throws {

@@ -192,12 +192,5 @@ func onnxTreeModel(_ model: Model, opset: Int) throws -> [UInt8]? {
             }
         }
     }
-    var m = ProtoWriter()
-    m.int(ONNXField.modelIRVersion, 8)
-    m.string(ONNXField.modelProducerName, "mlw")
-    m.string(ONNXField.modelProducerVersion, "1")
-    m.message(ONNXField.modelGraph, graph)
-    m.message(ONNXField.modelOpsetImport) { o in o.string(ONNXField.opsetDomain, ""); o.int(ONNXField.opsetVersion, opset) }
-    m.message(ONNXField.modelOpsetImport) { o in o.string(ONNXField.opsetDomain, ONNXBuilder.mlDomain); o.int(ONNXField.opsetVersion, 3) }
-    return m.bytes
+    return ONNXBuilder.modelBytes(graph, opset: opset, ml: true)
 }
