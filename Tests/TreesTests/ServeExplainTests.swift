@@ -48,15 +48,7 @@ final class ServeExplainTests: XCTestCase {
         let isoScore = try XCTUnwrap(Double(printed), printed)
         let (server, _, serr) = try run(["serve", "fraud-trees@prod", "iris-trees@prod", "iso@prod", "line@prod", "--port", "0"], wait: false)
         defer { if server.isRunning { kill(server.processIdentifier, SIGTERM); server.waitUntilExit() } }
-        var seen = "", port = 0
-        let deadline = Date().addingTimeInterval(30)
-        while port == 0, Date() < deadline {
-            let chunk = serr.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            seen += String(decoding: chunk, as: UTF8.self)
-            if let m = seen.range(of: #"port=(\d+)"#, options: .regularExpression) { port = Int(seen[m].dropFirst(5)) ?? 0 }
-        }
-        guard port > 0 else { throw XCTSkip("server did not start: \(seen)") }
+        let port = try servedPort(serr)
         func post(_ query: String, _ body: String) throws -> (Int, [String: Any]) {
             let c = Process(); c.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
             c.arguments = ["-s", "-w", "\n%{http_code}", "-X", "POST", "http://127.0.0.1:\(port)/predict?\(query)", "-d", body]

@@ -36,15 +36,7 @@ final class ServeTreeTests: XCTestCase {
         XCTAssertEqual(printed, "virginica")
         let (server, _, serr) = try run(["serve", "iris-trees@staging", "--port", "0"], wait: false)
         defer { if server.isRunning { kill(server.processIdentifier, SIGTERM); server.waitUntilExit() } }
-        var seen = "", port = 0
-        let deadline = Date().addingTimeInterval(30)
-        while port == 0, Date() < deadline {
-            let chunk = serr.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            seen += String(decoding: chunk, as: UTF8.self)
-            if let m = seen.range(of: #"port=(\d+)"#, options: .regularExpression) { port = Int(seen[m].dropFirst(5)) ?? 0 }
-        }
-        guard port > 0 else { throw XCTSkip("server did not start: \(seen)") }
+        let port = try servedPort(serr)
         let c = Process(); c.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
         c.arguments = ["-s", "-X", "POST", "http://127.0.0.1:\(port)/predict", "-d",
                        #"{"sepal_length": 7.7, "sepal_width": 2.8, "petal_length": 6.7, "petal_width": 2.0}"#]

@@ -85,3 +85,18 @@ enum TreeFixtures {
         return dir
     }
 }
+
+/// The port `mlw serve --port 0` reports on stderr (`port=N`), read within 30 s; the test
+/// is skipped when the server never says it.
+func servedPort(_ serr: Pipe) throws -> Int {
+    var seen = "", port = 0
+    let deadline = Date().addingTimeInterval(30)
+    while port == 0, Date() < deadline {
+        let chunk = serr.fileHandleForReading.availableData
+        if chunk.isEmpty { break }
+        seen += String(decoding: chunk, as: UTF8.self)
+        if let m = seen.range(of: #"port=(\d+)"#, options: .regularExpression) { port = Int(seen[m].dropFirst(5)) ?? 0 }
+    }
+    guard port > 0 else { throw XCTSkip("server did not start: \(seen)") }
+    return port
+}
