@@ -86,6 +86,21 @@ public func pcaModel(_ data: FitData, components: Double, whiten: Bool, solver: 
     return (m, fit)
 }
 
+/// A fitted PCA as plain numbers for a transform step: scores = (x − mean)·W, W [d, k]
+/// row-major with the whitening folded in (columns divided by √variance).
+public struct PCAProjection {
+    public var mean: [Double]
+    public var weights: [Double]
+    public var k: Int
+}
+
+public func pcaProjection(_ x: Matrix, components: Double, whiten: Bool, solver: String = "full", seed: UInt64 = 0) throws -> PCAProjection {
+    let fit = try fitPCA(x, components: components, whiten: whiten, solver: solver, seed: seed)
+    var w = fit.components
+    if whiten { for j in 0..<w.rows { for i in 0..<w.cols { w[j, i] /= Swift.max(fit.explainedVariance[i].squareRoot(), 1e-300) } } }
+    return PCAProjection(mean: fit.mean, weights: w.data, k: w.cols)
+}
+
 /// Points in feature space from component scores z [n, k]: z·Wᵀ (undoing the whitening) + μ.
 public func pcaInverse(_ info: ClassicalInfo, _ z: Matrix) throws -> Matrix {
     guard info.kind == "pca", let mean = info.vectors["mean"], let comp = info.vectors["components"],

@@ -23,6 +23,10 @@ public enum FittedStep: Codable, Equatable, Sendable {
     /// no label, pass unchanged): see `FittedPipeline.labelTransform`.
     case standardizeTarget(column: String, mean: Double, std: Double)
     case logTarget(column: String)
+    /// A linear projection of numeric columns (a fitted PCA): the `columns` are replaced by
+    /// `outputs`, output i = Σⱼ (xⱼ − meanⱼ)·weights[j·k + i] (k = outputs.count). The
+    /// numbers are plain data; the fit is supplied from outside Frames (`Transform.custom`).
+    case project(columns: [String], mean: [Double], weights: [Double], outputs: [String])
 
     /// Stable text for lineage.
     var lineageText: String {
@@ -102,6 +106,8 @@ public enum FittedStep: Codable, Equatable, Sendable {
                 out.explicitFeatures!.replaceSubrange(j...j, with: newNames)
             }
             return withLineage(out, "one_hot", lineageText)
+        case .project(let cols, let mean, let w, let outputs):
+            return try projectDataset(ds, cols, mean, w, outputs)
         case .labelEncode(let name, let levels):
             let i = try index(ds, name)
             let c = ds.columns[i]
@@ -181,6 +187,13 @@ public enum FittedStep: Codable, Equatable, Sendable {
             let v = r.removeValue(forKey: name) ?? .null
             let key = v.isNull ? nil : (v.number.map(formatNumber) ?? v.description)
             for l in levels { r["\(name)=\(l)"] = .double(l == key ? 1 : 0) }
+        case .project(let cols, let mean, let w, let outputs):
+            let x = try cols.map { c in
+                guard let v = try numeric(c) else { throw DataError(.missingField, "missing field '\(c)'", column: c) }
+                return v
+            }
+            for c in cols { r[c] = nil }
+            for (i, z) in projectRow(x, mean, w, outputs.count).enumerated() { r[outputs[i]] = .double(z) }
         case .labelEncode(let name, let levels):
             guard let v = r[name], !v.isNull else { return }
             let key = v.number.map(formatNumber) ?? v.description

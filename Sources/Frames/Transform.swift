@@ -38,6 +38,7 @@ public struct Transform: Sendable {
         case filter(String, ([String: DataValue]) -> Bool)
         case map(String, String, String, (DataValue) -> DataValue)
         case standardizeTarget, logTarget
+        case custom(String, (Dataset) throws -> [FittedStep])
     }
     let kind: Kind
 
@@ -64,6 +65,12 @@ public struct Transform: Sendable {
     /// Regression targets: the label column as log(1 + y) (values must be > -1); inverted
     /// with exp(v) - 1 at predict and serve time.
     public static func logTarget() -> Transform { Transform(kind: .logTarget) }
+    /// A step whose fit is supplied from outside Frames (e.g. `pca`, fitted by the Classical
+    /// module): `fit` learns plain-data fitted steps on the rows it is given, so the fitted
+    /// pipeline saves and replays like any other.
+    public static func custom(_ name: String, fit: @escaping (Dataset) throws -> [FittedStep]) -> Transform {
+        Transform(kind: .custom(name, fit))
+    }
     /// A row filter. Closures cannot be saved: a pipeline holding one cannot be encoded to
     /// JSON (`DataError.notSerializable`). Prefer `Dataset.filter` before fitting.
     public static func filter(_ name: String, _ predicate: @escaping ([String: DataValue]) -> Bool) -> Transform {
@@ -192,6 +199,7 @@ private func fit(_ t: Transform, on ds: Dataset) throws -> [FittedStep] {
         }
         let st = RunningStats(v)
         return [.standardizeTarget(column: label, mean: st.count > 0 ? st.mean : 0, std: st.std > 0 ? st.std : 1)]
+    case .custom(_, let f): return try f(ds)
     case .labelEncode(let cols):
         let names = cols ?? [ds.label].compactMap { $0 }.filter { ds[$0]?.strings != nil }
         return try names.map { name in .labelEncode(column: name, levels: sortedLevels(try ds.column(name))) }

@@ -99,6 +99,9 @@ public struct RecordSchema: Sendable {
                     imputable.insert(o)  // missing -> all zeros
                     used.insert(o)
                 }
+            case .project(let cols, _, _, _):
+                // The inputs are numbers, consumed by the projection (its outputs are new).
+                for c in cols { if let o = origin.removeValue(forKey: c) { if kinds[o] == nil { kinds[o] = .number }; used.insert(o) } }
             case .labelEncode(let c, let levels):
                 if c != p.label, let o = origin[c], kinds[o] == nil { kinds[o] = .category(levels) }
             case .standardizeTarget, .logTarget:

@@ -81,10 +81,18 @@ let classicalFunctions: [NativeFunction] = [
         if case .native(let mv as ModelValue) = v { FitLabels.shared.put(mv.model.revision, fit.labels) }
         return v
     },
-    NativeFunction("pca", [Param("data"), Param("components", .number, .int(2)), Param("whiten", .bool, .bool(false)),
-                           Param("solver", .string, .string("full")), Param("seed", .int, .int(0))],
-                   doc: "Principal components: solver \"full\" decomposes the covariance (Jacobi), components a count or a fraction of the variance to keep (0.95); \"randomized\" (Halko et al., seeded; a count only) sketches the centred data, for wide data. The model is one dense node (x − mean)·W, so predict (or transform) gives the scores; fields explained_variance, explained_variance_ratio, components, mean; inverse_transform maps scores back.",
+    NativeFunction("pca", [Param("data", .any, .nil), Param("components", .number, .int(2)), Param("whiten", .bool, .bool(false)),
+                           Param("solver", .string, .string("full")), Param("seed", .int, .int(0)), Param("columns", .optional(.list), .nil)],
+                   doc: "Principal components: solver \"full\" decomposes the covariance (Jacobi), components a count or a fraction of the variance to keep (0.95); \"randomized\" (Halko et al., seeded; a count only) sketches the centred data, for wide data. The model is one dense node (x − mean)·W, so predict (or transform) gives the scores; fields explained_variance, explained_variance_ratio, components, mean; inverse_transform maps scores back. Without data, a transform step: fit_transforms(ds, [standardize(), pca(components: 2)]) replaces the numeric features (or columns) by pc1..pck, saved with the model and applied at predict and serve time.",
                    example: "pca(\(iris), components: 2).explained_variance_ratio[0] > 0.9", result: "true") { a in
+        if a.isNil("data") {
+            // No data: a transform step, fitted by fit_transforms on its training rows.
+            let comps = try a.finite("components"), cols = try optionalColumns(a)
+            let text = "pca(components: \(comps == comps.rounded() && abs(comps) < 1e9 ? String(Int(comps)) : String(comps))\(columnsText(cols)))"
+            return .native(TransformValue(pcaTransform(components: comps, whiten: try a.bool("whiten"), solver: try a.string("solver"),
+                                                       seed: try seedArg(a), columns: cols), text))
+        }
+        if !a.isNil("columns") { throw a.invalid("columns", "is for the transform step pca(components: ...) without data") }
         let data = try fitData(a)
         let (m, _) = try classical { try pcaModel(data, components: try a.finite("components"), whiten: try a.bool("whiten"),
                                                   solver: try a.string("solver"), seed: try seedArg(a)) }
