@@ -178,6 +178,16 @@ int64_t mlw_tree_partition(int32_t *rows, int64_t count, const uint8_t *col, int
     return nl;
 }
 
+int64_t mlw_tree_partition_mask(int32_t *rows, int64_t count, const uint8_t *col, const uint8_t *left_of_bin, int32_t *tmp) {
+    int64_t nl = 0, nr = 0;
+    for (int64_t i = 0; i < count; i++) {
+        int32_t r = rows[i];
+        if (left_of_bin[col[r]]) rows[nl++] = r; else tmp[nr++] = r;
+    }
+    memcpy(rows + nl, tmp, sizeof(int32_t) * (size_t)nr);
+    return nl;
+}
+
 void mlw_tree_gradients(int objective, int64_t n, int k, const double *score, const float *y,
                         const double *w, double delta, double *g, double *h) {
     for (int64_t i = 0; i < n; i++) {
@@ -222,14 +232,15 @@ void mlw_tree_gradients(int objective, int64_t n, int k, const double *score, co
 void mlw_tree_add_binned(const uint8_t *bins, int64_t nrows, int nfeat, const int32_t *nbins,
                          const int32_t *feature, const int32_t *bin, const uint8_t *missing_left,
                          const int32_t *left, const int32_t *right, const double *value,
-                         double *score, int k, int col) {
+                         const uint8_t *cat_masks, double *score, int k, int col) {
     (void)nfeat;
     for (int64_t i = 0; i < nrows; i++) {
         int node = 0;
         while (feature[node] >= 0) {
             int f = feature[node];
             int b = bins[(int64_t)f * nrows + i];
-            int go_left = b == nbins[f] ? missing_left[node] : b <= bin[node];
+            int go_left = bin[node] < 0 ? cat_masks[(int64_t)node * 256 + b]
+                        : b == nbins[f] ? missing_left[node] : b <= bin[node];
             node = go_left ? left[node] : right[node];
         }
         score[i * k + col] += value[node];
@@ -240,18 +251,31 @@ int64_t mlw_tree_check(const float *nodes, int64_t m, const float *trees, int64_
     for (int64_t i = 0; i < m; i++) {
         const float *nd = nodes + i * 8;
         float f = nd[0];
+        if (f == -2) {
+            // A row of category words (see mlw_tree_predict): 24-bit integers.
+            for (int w = 1; w < 8; w++) if (!(nd[w] == floorf(nd[w])) || nd[w] < 0 || nd[w] >= 16777216.0f) return 1 + i;
+            continue;
+        }
         if (!(f == floorf(f)) || f < -1 || f >= (float)nfeat) return 1 + i;
         if (!isfinite(nd[4])) return 1 + i;
         if (f >= 0) {
             float l = nd[2], r = nd[3];
-            if (isnan(nd[1])) return 1 + i;
+            if (isnan(nd[1]) || isnan(nd[5])) return 1 + i;
             if (!(l == floorf(l) && r == floorf(r))) return 1 + i;
             if (l <= (float)i || r <= (float)i || l >= (float)m || r >= (float)m) return 1 + i;
+            // Children are nodes, never word rows.
+            if (nodes[(int64_t)l * 8] == -2 || nodes[(int64_t)r * 8] == -2) return 1 + i;
+            if (nd[5] < 0) {
+                // Categorical: nd[1] is the first of -nd[5] word rows, all after this node.
+                float w = nd[1], count = -nd[5];
+                if (!(w == floorf(w) && count == floorf(count)) || w <= (float)i || w + count > (float)m || count > 64) return 1 + i;
+                for (int64_t q = (int64_t)w; q < (int64_t)(w + count); q++) if (nodes[q * 8] != -2) return 1 + i;
+            }
         }
     }
     for (int64_t i = 0; i < t; i++) {
         float root = trees[2 * i], col = trees[2 * i + 1];
-        if (!(root == floorf(root)) || root < 0 || root >= (float)m) return -(1 + i);
+        if (!(root == floorf(root)) || root < 0 || root >= (float)m || nodes[(int64_t)root * 8] == -2) return -(1 + i);
         if (!(col == floorf(col)) || col < 0 || col >= (float)k) return -(1 + i);
     }
     return 0;
@@ -260,6 +284,17 @@ int64_t mlw_tree_check(const float *nodes, int64_t m, const float *trees, int64_
 typedef struct {
     const float *x; int64_t n, nfeat; const float *nodes, *trees; int64_t t; int k; double *out; int64_t per;
 } predict_job;
+
+// A categorical node: code v goes left when it is a whole number below the set's size and
+// its bit is set. The bits are 24 to a float (exact in float32), 7 floats to a word row
+// (the row's first float is the -2 marker). NaN, negative and unseen codes go right.
+static inline int mlw_tree_cat_left(const float *nodes, const float *nd, float v) {
+    int64_t rows = (int64_t)(-nd[5]);
+    if (!(v >= 0) || v >= (float)(rows * 7 * 24) || v != floorf(v)) return 0;
+    int64_t c = (int64_t)v, q = c / 24;
+    const float *w = nodes + ((int64_t)nd[1] + q / 7) * 8 + 1 + q % 7;
+    return ((int64_t)*w >> (c % 24)) & 1;
+}
 
 static void predict_rows(const predict_job *j, int64_t lo, int64_t hi) {
     int k = j->k;
@@ -271,7 +306,9 @@ static void predict_rows(const predict_job *j, int64_t lo, int64_t hi) {
             const float *nd = j->nodes + (int64_t)j->trees[2 * tr] * 8;
             while (nd[0] >= 0) {
                 float v = xr[(int64_t)nd[0]];
-                int go_left = isnan(v) ? nd[5] != 0 : v <= nd[1];
+                int go_left;
+                if (nd[5] >= 0) go_left = isnan(v) ? nd[5] != 0 : v <= nd[1];
+                else go_left = mlw_tree_cat_left(j->nodes, nd, v);
                 nd = j->nodes + (int64_t)(go_left ? nd[2] : nd[3]) * 8;
             }
             o[(int)j->trees[2 * tr + 1]] += nd[4];

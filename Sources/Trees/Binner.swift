@@ -14,13 +14,19 @@ public struct BinnedData {
     /// Upper edge of each bin (a value of the data; the last is +inf): x <= upper[b] is bin <= b.
     public var upper: [[Float]]
     public var totalBins: Int
+    /// Categorical features: the value is a category code and bin b is code b (codes at or
+    /// above the cap, negative or fractional values and NaN share the missing bin, the
+    /// "other" side that never goes left).
+    public var categorical: [Bool]
 
     /// Rows sampled for bin edges (LightGBM's bin_construct_sample_cnt).
     static let sampleRows = 200_000
 
     /// Bins `x` [rows][features] (row-major float32; NaN is missing).
-    public init(x: [Float], rows: Int, features: Int, maxBins: Int) {
+    public init(x: [Float], rows: Int, features: Int, maxBins: Int, categorical: [Bool]? = nil) {
         self.rows = rows; self.features = features
+        let categorical = categorical ?? [Bool](repeating: false, count: features)
+        self.categorical = categorical
         var bins = [UInt8](repeating: 0, count: rows * features)
         var nbins = [Int32](repeating: 1, count: features), upper: [[Float]] = []
         let step = Swift.max(1, rows / BinnedData.sampleRows)
@@ -28,6 +34,13 @@ public struct BinnedData {
         var scratch = [Float](repeating: 0, count: Swift.max(sample, 1)), edges = [Float](repeating: 0, count: Swift.max(maxBins, 1))
         x.withUnsafeBufferPointer { xp in
             for f in 0..<features {
+                if categorical[f] {
+                    let nb = BinnedData.binCategories(xp.baseAddress! + f, rows: rows, stride: features, cap: Swift.min(maxBins, 255),
+                                                      into: &bins, at: f * rows)
+                    nbins[f] = Int32(nb)
+                    upper.append((0..<nb).map { Float($0) })
+                    continue
+                }
                 let nb = mlw_tree_bin_edges(xp.baseAddress! + f, Int64(sample), Int64(features * step), Int32(maxBins), &edges, &scratch)
                 nbins[f] = nb
                 upper.append(Array(edges[0..<Int(nb)]))
@@ -39,5 +52,16 @@ public struct BinnedData {
         var offsets = [Int32](repeating: 0, count: features), total = 0
         for f in 0..<features { offsets[f] = Int32(total); total += Int(nbins[f]) + 1 }
         self.bins = bins; self.nbins = nbins; self.offsets = offsets; self.upper = upper; totalBins = total
+    }
+
+    /// Bins of a categorical column: bin = code for whole codes below `cap` (and below the
+    /// largest code seen + 1); everything else goes to the missing bin. Returns the bin count.
+    static func binCategories(_ x: UnsafePointer<Float>, rows: Int, stride: Int, cap: Int, into bins: inout [UInt8], at start: Int) -> Int {
+        func code(_ v: Float) -> Int? { v >= 0 && v < Float(cap) && v == v.rounded(.down) ? Int(v) : nil }
+        var top = 0
+        for i in 0..<rows { if let c = code(x[i * stride]) { top = Swift.max(top, c + 1) } }
+        let nb = Swift.max(top, 1)
+        for i in 0..<rows { bins[start + i] = UInt8(code(x[i * stride]) ?? nb) }
+        return nb
     }
 }

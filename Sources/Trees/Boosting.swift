@@ -34,8 +34,10 @@ public struct TreeData {
     public var y: [Float]
     public var rows: Int, features: Int
     public var weights: [Double]?
-    public init(x: [Float], y: [Float], rows: Int, features: Int, weights: [Double]? = nil) {
-        self.x = x; self.y = y; self.rows = rows; self.features = features; self.weights = weights
+    /// Features holding category codes (split by category sets, not thresholds); nil: none.
+    public var categorical: [Bool]?
+    public init(x: [Float], y: [Float], rows: Int, features: Int, weights: [Double]? = nil, categorical: [Bool]? = nil) {
+        self.x = x; self.y = y; self.rows = rows; self.features = features; self.weights = weights; self.categorical = categorical
     }
 }
 
@@ -60,7 +62,7 @@ public func gradientBoosting(_ d: TreeData, objective: BoostObjective, classes: 
             throw TrainError("gradient_boosting: label \(v) at row \(i) is not a class code in 0..<\(Swift.max(classes, 2))")
         }
     }
-    let data = BinnedData(x: d.x, rows: n, features: d.features, maxBins: o.maxBins)
+    let data = BinnedData(x: d.x, rows: n, features: d.features, maxBins: o.maxBins, categorical: d.categorical)
     // Start from the (weighted) average label, as LightGBM's boost_from_average.
     let w = d.weights ?? [Double](repeating: 1, count: n)
     let wsum = w.reduce(0, +)
@@ -148,7 +150,7 @@ func renewLeaves(_ t: inout Tree, _ data: BinnedData, score: [Double], k: Int, y
         var node = 0
         while t.feature[node] >= 0 {
             let f = Int(t.feature[node]), b = Int32(data.bins[f * n + i])
-            let goLeft = b == data.nbins[f] ? t.missingLeft[node] != 0 : b <= t.bin[node]
+            let goLeft = t.isCategorical(node) ? t.cats[node].contains(b) : b == data.nbins[f] ? t.missingLeft[node] != 0 : b <= t.bin[node]
             node = Int(goLeft ? t.left[node] : t.right[node])
         }
         residuals[node].append((Double(y[i]) - score[i * k], weights?[i] ?? 1))
@@ -183,9 +185,15 @@ func renewLeaves(_ t: inout Tree, _ data: BinnedData, score: [Double], k: Int, y
 
 /// Adds a tree's leaf values to every training row's score (walking the binned data).
 func addBinned(_ t: Tree, _ data: BinnedData, _ score: inout [Double], k: Int, column: Int) {
+    // Categorical nodes (bin -1) read their left bins from a 256-flag mask per node.
+    var masks: [UInt8] = [0]
+    if t.cats.contains(where: { !$0.isEmpty }) {
+        masks = [UInt8](repeating: 0, count: t.nodeCount * 256)
+        for n in 0..<t.nodeCount { for c in t.cats[n] where c >= 0 && c < 256 { masks[n * 256 + Int(c)] = 1 } }
+    }
     data.bins.withUnsafeBufferPointer { bp in
         mlw_tree_add_binned(bp.baseAddress!, Int64(data.rows), Int32(data.features), data.nbins, t.feature, t.bin, t.missingLeft,
-                            t.left, t.right, t.value, &score, Int32(k), Int32(column))
+                            t.left, t.right, t.value, masks, &score, Int32(k), Int32(column))
     }
 }
 

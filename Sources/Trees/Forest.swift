@@ -38,9 +38,12 @@ public func randomForest(_ d: TreeData, classes: Int, options o: ForestOptions, 
         }
     }
     let n = d.rows, k = classify ? classes : 1
-    let data = BinnedData(x: d.x, rows: n, features: d.features, maxBins: o.maxBins)
+    let data = BinnedData(x: d.x, rows: n, features: d.features, maxBins: o.maxBins, categorical: d.categorical)
     var p = GrowParams()
     p.maxLeaves = Swift.min(Swift.max(n, 2), 1 << 17); p.maxDepth = o.maxDepth; p.minChildSamples = o.minChildSamples
+    // Categorical splits order categories by their plain mean target (Breiman's ordering),
+    // with no smoothing or group minimum beyond the leaf minimum.
+    p.catL2 = 0; p.catSmooth = 0; p.minDataPerGroup = o.minChildSamples
     p.minChildWeight = 1e-9; p.featuresPerSplit = o.featuresPerSplit.map { Swift.min($0, d.features) }
     var grower = Grower(data: data, params: p)
     var rng = SplitMixRNG(seed: o.seed)

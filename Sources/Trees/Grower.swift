@@ -14,6 +14,16 @@ public struct GrowParams: Sendable {
     public var shrinkage = 1.0
     /// Features each split may consider (random forests' max_features); nil: all of the tree's.
     public var featuresPerSplit: Int?
+    /// Categorical splits (LightGBM's defaults): one category against the rest when a
+    /// feature has at most maxCatToOnehot categories; else the categories sorted by
+    /// G / (H + catSmooth) (those with fewer than catSmooth rows left out), prefixes of at
+    /// most maxCatThreshold categories scanned from both ends, every group of at least
+    /// minDataPerGroup rows, gains with l2 + catL2.
+    public var maxCatToOnehot = 4
+    public var maxCatThreshold = 32
+    public var catL2 = 10.0
+    public var catSmooth = 10.0
+    public var minDataPerGroup = 100
     public init() {}
 }
 
@@ -37,6 +47,8 @@ struct Grower {
         var hist: Int
         var best: mlw_split
         var feature: Int
+        /// The best split's left categories when it is categorical.
+        var cats: [Int32] = []
     }
 
     /// One tree over `rows` (the bag; all rows when nil) with per-row g and h.
@@ -68,12 +80,19 @@ struct Grower {
             let parent = leaves[pick], f = parent.feature, s = parent.best
             let nl = perm.withUnsafeMutableBufferPointer { pp in
                 data.bins.withUnsafeBufferPointer { bp in
-                    Int(mlw_tree_partition(pp.baseAddress! + parent.start, Int64(parent.count), bp.baseAddress! + f * data.rows,
-                                           s.bin, data.nbins[f], s.missing_left, &tmp))
+                    if !parent.cats.isEmpty {
+                        var mask = [UInt8](repeating: 0, count: 256)
+                        for c in parent.cats { mask[Int(c)] = 1 }
+                        return Int(mlw_tree_partition_mask(pp.baseAddress! + parent.start, Int64(parent.count), bp.baseAddress! + f * data.rows, mask, &tmp))
+                    }
+                    return Int(mlw_tree_partition(pp.baseAddress! + parent.start, Int64(parent.count), bp.baseAddress! + f * data.rows,
+                                                  s.bin, data.nbins[f], s.missing_left, &tmp))
                 }
             }
-            let (ln, rn) = tree.split(parent.node, feature: f, bin: Int(s.bin), threshold: data.upper[f][Int(s.bin)],
-                                      missingLeft: s.missing_left != 0, gain: s.gain)
+            let (ln, rn) = parent.cats.isEmpty
+                ? tree.split(parent.node, feature: f, bin: Int(s.bin), threshold: data.upper[f][Int(s.bin)],
+                             missingLeft: s.missing_left != 0, gain: s.gain)
+                : tree.split(parent.node, feature: f, bin: -1, threshold: 0, missingLeft: false, gain: s.gain, cats: parent.cats)
             var l = Leaf(node: ln, start: parent.start, count: nl, depth: parent.depth + 1, g: s.lg, h: s.lh, c: s.lc, hist: -1,
                          best: mlw_split(gain: -.infinity, bin: -1, missing_left: 0, lg: 0, lh: 0, lc: 0), feature: -1)
             var r = Leaf(node: rn, start: parent.start + nl, count: parent.count - nl, depth: parent.depth + 1,
@@ -123,11 +142,79 @@ struct Grower {
             for f in cand.prefix(k) { mask[f] = 1 }
         }
         var splits = [mlw_split](repeating: mlw_split(gain: -.infinity, bin: -1, missing_left: 0, lg: 0, lh: 0, lc: 0), count: data.features)
+        var cats = [[Int32]](repeating: [], count: data.features)
+        var numeric = mask
+        for f in 0..<data.features where data.categorical[f] { numeric[f] = 0 }
         var cp = cparams
-        mlw_tree_find_splits(hist, Int32(data.features), data.offsets, data.nbins, mask, leaf.g, leaf.h, leaf.c, &cp, &splits)
-        for f in 0..<data.features where splits[f].gain > leaf.best.gain && splits[f].bin >= 0 {
-            leaf.best = splits[f]; leaf.feature = f
+        mlw_tree_find_splits(hist, Int32(data.features), data.offsets, data.nbins, numeric, leaf.g, leaf.h, leaf.c, &cp, &splits)
+        for f in 0..<data.features where data.categorical[f] && mask[f] != 0 {
+            (splits[f], cats[f]) = categoricalSplit(hist, feature: f, g: leaf.g, h: leaf.h, c: leaf.c)
         }
+        // Features in order, strictly better gains only: ties go to the first feature.
+        for f in 0..<data.features where splits[f].gain > leaf.best.gain && splits[f].bin >= 0 {
+            leaf.best = splits[f]; leaf.feature = f; leaf.cats = cats[f]
+        }
+    }
+
+    /// LightGBM's categorical split search (FindBestThresholdCategorical) over one feature's
+    /// histogram: the best left set of categories and its split (bin 0 marks "found"). The
+    /// missing bin (NaN, unseen and folded-away categories) always stays right.
+    func categoricalSplit(_ hist: [mlw_hbin], feature f: Int, g sg: Double, h sh: Double, c sc: Double) -> (mlw_split, [Int32]) {
+        var best = mlw_split(gain: -.infinity, bin: -1, missing_left: 0, lg: 0, lh: 0, lc: 0)
+        var bestCats: [Int32] = []
+        let o = Int(data.offsets[f]), nb = Int(data.nbins[f])
+        let minC = Double(p.minChildSamples)
+        func gain(_ g: Double, _ h: Double, _ l2: Double) -> Double {
+            let t = Swift.max(Swift.abs(g) - p.l1, 0), d = h + l2
+            return d > 0 ? t * t / d : 0
+        }
+        let parent = gain(sg, sh, p.l2)
+        let present = (0..<nb).filter { hist[o + $0].c > 0 }
+        if present.count <= p.maxCatToOnehot {
+            // One category against the rest.
+            for b in present {
+                let e = hist[o + b]
+                let rg = sg - e.g, rh = sh - e.h, rc = sc - e.c
+                if e.c < minC || rc < minC || e.h < p.minChildWeight || rh < p.minChildWeight { continue }
+                let v = gain(e.g, e.h, p.l2) + gain(rg, rh, p.l2) - parent
+                if v > best.gain && v > p.minSplitGain {
+                    best = mlw_split(gain: v, bin: 0, missing_left: 0, lg: e.g, lh: e.h, lc: e.c); bestCats = [Int32(b)]
+                }
+            }
+            return (best, bestCats)
+        }
+        // Many against many: categories by G / (H + cat_smooth), stable (ties by code).
+        var keyed: [(bin: Int, ratio: Double)] = []
+        for b in present where hist[o + b].c >= p.catSmooth {
+            let e = hist[o + b]
+            keyed.append((b, e.g / (e.h + p.catSmooth)))
+        }
+        keyed.sort { $0.ratio < $1.ratio || ($0.ratio == $1.ratio && $0.bin < $1.bin) }
+        let sorted: [Int] = keyed.map { $0.bin }
+        let used = sorted.count
+        let maxCats = Swift.min(p.maxCatThreshold, (used + 1) / 2)
+        let l2 = p.l2 + p.catL2
+        for dir in [1, -1] {
+            var lg = 0.0, lh = 0.0, lc = 0.0, group = 0.0
+            var taken: [Int] = []
+            for i in 0..<Swift.min(used, maxCats) {
+                let b = sorted[dir == 1 ? i : used - 1 - i]
+                let e = hist[o + b]
+                lg += e.g; lh += e.h; lc += e.c; group += e.c
+                taken.append(b)
+                if lc < minC || lh < p.minChildWeight { continue }
+                let rc = sc - lc, rh = sh - lh
+                if rc < minC || rc < Double(p.minDataPerGroup) || rh < p.minChildWeight { break }
+                if group < Double(p.minDataPerGroup) { continue }
+                group = 0
+                let v = gain(lg, lh, l2) + gain(sg - lg, rh, l2) - parent
+                if v > best.gain && v > p.minSplitGain {
+                    best = mlw_split(gain: v, bin: 0, missing_left: 0, lg: lg, lh: lh, lc: lc)
+                    bestCats = taken.sorted().map(Int32.init)
+                }
+            }
+        }
+        return (best, bestCats)
     }
 }
 

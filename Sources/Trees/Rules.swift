@@ -14,6 +14,15 @@ public func rules(_ e: Ensemble, tree index: Int, leaf: (Double) -> String = { s
         let pad = String(repeating: "  ", count: depth)
         if t.feature[n] < 0 { out.append(pad + leaf(t.value[n])); return }
         let name = Int(t.feature[n]) < e.featureNames.count ? e.featureNames[Int(t.feature[n])] : "x\(t.feature[n])"
+        if t.isCategorical(n) {
+            let levels = Int(t.feature[n]) < e.categories.count ? e.categories[Int(t.feature[n])] : nil
+            let names = t.cats[n].map { c in levels.flatMap { Int(c) < $0.count ? $0[Int(c)] : nil } ?? String(c) }
+            out.append(pad + "if \(name) in {\(names.joined(separator: ", "))}:")
+            walk(Int(t.left[n]), depth + 1)
+            out.append(pad + "else:  (other, unseen and missing categories)")
+            walk(Int(t.right[n]), depth + 1)
+            return
+        }
         let ml = t.missingLeft[n] != 0
         out.append(pad + "if \(name) <= \(shortValue(Double(t.threshold[n])))\(ml ? " or missing" : ""):")
         walk(Int(t.left[n]), depth + 1)

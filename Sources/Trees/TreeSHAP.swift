@@ -91,7 +91,7 @@ public struct TreeSHAP {
             return
         }
         let f = Int(t.feature[node]), v = x[f]
-        let goLeft = v.isNaN ? t.missingLeft[node] != 0 : v <= t.threshold[node]
+        let goLeft = t.goesLeft(node, v)
         let hot = Int(goLeft ? t.left[node] : t.right[node]), cold = Int(goLeft ? t.right[node] : t.left[node])
         let w = t.cover[node]
         let hotZero = w > 0 ? t.cover[hot] / w : 0.5, coldZero = w > 0 ? t.cover[cold] / w : 0.5

@@ -49,6 +49,10 @@ double mlw_tree_leaf_value(double g, double h, double l1, double l2);
 int64_t mlw_tree_partition(int32_t *rows, int64_t count, const uint8_t *col, int bin, int missing_bin,
                            int missing_left, int32_t *tmp);
 
+/// Stable partition by a per-bin flag (left_of_bin[b] != 0: bin b goes left); returns the
+/// left count. Used for categorical splits (and any split given as a bin mask).
+int64_t mlw_tree_partition_mask(int32_t *rows, int64_t count, const uint8_t *col, const uint8_t *left_of_bin, int32_t *tmp);
+
 /// Gradients and hessians of one objective at scores [n][k]:
 /// 0 L2 regression, 1 binary log loss (k = 1), 2 softmax (k classes), 3 L1, 4 Huber (delta).
 /// Outputs g, h: [k][n]. w: per-row weights or NULL.
@@ -56,14 +60,17 @@ void mlw_tree_gradients(int objective, int64_t n, int k, const double *score, co
                         const double *w, double delta, double *g, double *h);
 
 /// Adds one tree (in bin space: feature, bin, missing_left, left, right per node; leaves have
-/// feature -1 and their value in value[]) to score[i * k + col] for every row.
+/// feature -1 and their value in value[]) to score[i * k + col] for every row. A node with
+/// bin < 0 is categorical: bin b goes left when cat_masks[node * 256 + b] != 0.
 void mlw_tree_add_binned(const uint8_t *bins, int64_t nrows, int nfeat, const int32_t *nbins,
                          const int32_t *feature, const int32_t *bin, const uint8_t *missing_left,
                          const int32_t *left, const int32_t *right, const double *value,
-                         double *score, int k, int col);
+                         const uint8_t *cat_masks, double *score, int k, int col);
 
 /// Checks a flattened ensemble: nodes [m][8] (feature, threshold, left, right, value,
-/// missing_left, gain, cover), trees [t][2] (root, output column). Children come after their parent, so
+/// missing_left, gain, cover), trees [t][2] (root, output column). A categorical node has
+/// missing_left = -(word rows) and threshold = the index of its first word row; a word row
+/// has feature -2 and seven 24-bit words of the node's left-category bitset. Children come after their parent, so
 /// a walk always ends. Returns 0 when valid, else 1 + the index of the first bad node
 /// (or -(1 + tree) for a bad tree).
 int64_t mlw_tree_check(const float *nodes, int64_t m, const float *trees, int64_t t, int64_t nfeat, int k);

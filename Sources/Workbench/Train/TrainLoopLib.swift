@@ -179,6 +179,7 @@ func labelledData(_ v: Value, _ name: String, _ a: Args) throws -> LabelledData 
     switch v {
     case .native(let d as DatasetValue):
         let t = try d.memo.tensors(of: d.ds)
+        if let coded = try categoricalData(d, a) { return coded }   // a tree model's text categories (Trees/TreesData.swift)
         return LabelledData(x: t.x, y: t.y, classes: t.labelNames, target: targetTransform(FittedPipeline.labelTransform(of: d.ds)), memo: d.memo)
     case .record(let r):
         guard case .native(let x as TensorValue)? = r["x"] else { throw a.invalid(name, "a record must hold tensors x and y") }

@@ -42,9 +42,11 @@ let treeFitFunctions: [NativeFunction] = [
         Param("feature_fraction", .number, .float(1)), Param("bagging_fraction", .number, .float(1)), Param("bagging_freq", .int, .int(0)),
         Param("max_bins", .int, .int(255)), Param("objective", .string, .string("auto")), Param("huber_delta", .number, .float(1)),
         Param("early_stop", .optional(.record), .nil), Param("val", .any, .nil), Param("class_weights", .any, .nil), Param("seed", .int, .int(0)),
-    ], doc: "Histogram gradient-boosted trees (LightGBM's algorithm): features quantised once into at most max_bins bins, leaf-wise trees of at most max_leaves leaves, missing values sent the way that lowers the loss. task: auto (class labels or 0/1: classification, else regression), regression (objective l2, l1 or huber), binary, multiclass. early_stop: {patience, metric: auc|logloss|rmse|mae} on val. A model like any other: predict, evaluate, save, register, serve.",
+        Param("categorical", .any, .string("auto")),
+    ], doc: "Histogram gradient-boosted trees (LightGBM's algorithm): features quantised once into at most max_bins bins, leaf-wise trees of at most max_leaves leaves, missing values sent the way that lowers the loss. categorical: \"auto\" (text columns), a list of column names, or []: those features split natively by sets of categories (LightGBM's sorted-gradient search; at most max_bins categories by frequency, the rest, unseen ones and missing go the \"other\" way). task: auto (class labels or 0/1: classification, else regression), regression (objective l2, l1 or huber), binary, multiclass. early_stop: {patience, metric: auc|logloss|rmse|mae} on val. A model like any other: predict, evaluate, save, register, serve.",
        example: "evaluate(gradient_boosting(\(irisCSV), trees: 20), \(irisCSV)).accuracy > 0.95", result: "true") { a in
-        let t = try treeInput(a["data"], "data", a)
+        let maxBins = try a.count("max_bins", min: 2, max: 255)
+        let t = try treeInput(a["data"], "data", a, coding: .fit(try CategoricalChoice(a), cap: maxBins))
         guard t.hasLabels else { throw a.invalid("data", "has no labels (give a dataset with a label, or {x, y})") }
         guard t.data.rows >= 1 else { throw a.invalid("data", "has no rows") }
         let (kind, classes) = try inferTask(t, try a.string("task"), a)
@@ -79,7 +81,7 @@ let treeFitFunctions: [NativeFunction] = [
         }
         var val: TreeData?
         if !a.isNil("val") {
-            let v = try treeInput(a["val"], "val", a)
+            let v = try treeInput(a["val"], "val", a, coding: .apply(t.categories))
             guard v.hasLabels else { throw a.invalid("val", "has no labels") }
             guard v.data.features == data.features else { throw a.invalid("val", "has \(v.data.features) features, the data \(data.features)") }
             val = v.data
@@ -100,7 +102,9 @@ let treeFitFunctions: [NativeFunction] = [
         catch let e as TrainError { throw a.invalid("data", String(e.message.trimmingPrefix("gradient_boosting: "))) }
         var task = ModelTask(kind: kind)
         if kind == .regression { task.target = t.target } else if let c = t.classes, c.count == classes { task.classes = c }
-        var m = try fit.ensemble.model(task: task)
+        var e = fit.ensemble
+        e.categories = t.categories
+        var m = try e.model(task: task)
         m.blobs["stats"] = try treeStats(data)
         return .native(ModelValue(m))
     },
@@ -132,7 +136,7 @@ let treeFitFunctions: [NativeFunction] = [
 
 /// Fits a forest for `random_forest` and `decision_tree` (their shared arguments).
 func forestValue(_ a: Args, trees: Int, bootstrap: Bool, featuresPerSplit: (Int) throws -> Int?) throws -> (Model, Double?) {
-    let t = try treeInput(a["data"], "data", a)
+    let t = try treeInput(a["data"], "data", a, coding: .fit(try CategoricalChoice(a), cap: 255))
     guard t.hasLabels else { throw a.invalid("data", "has no labels (give a dataset with a label, or {x, y})") }
     guard t.data.rows >= 1 else { throw a.invalid("data", "has no rows") }
     let (kind, classes) = try inferTask(t, try a.string("task"), a)
@@ -147,7 +151,9 @@ func forestValue(_ a: Args, trees: Int, bootstrap: Bool, featuresPerSplit: (Int)
     catch let e as TrainError { throw a.invalid("data", String(e.message.trimmingPrefix("random_forest: "))) }
     var task = ModelTask(kind: kind)
     if kind == .regression { task.target = t.target } else if let c = t.classes, c.count == classes { task.classes = c }
-    var m = try r.ensemble.model(task: task)
+    var e = r.ensemble
+    e.categories = t.categories
+    var m = try e.model(task: task)
     m.blobs["stats"] = try treeStats(t.data)
     return (m, r.oobScore)
 }
@@ -161,9 +167,10 @@ func ensembleArg(_ a: Args) throws -> (Model, Ensemble) {
     } catch let e as TrainError { throw a.invalid("model", e.message) }
 }
 
-/// Rows of features from a tensor, dataset or {x} record, checked against the model's width.
-func treeRows(_ a: Args, _ name: String, features: Int) throws -> TreeData {
-    let t = try treeInput(a[name], name, a)
+/// Rows of features from a tensor, dataset or {x} record, checked against the model's width
+/// (a dataset's text categories coded with the model's category names).
+func treeRows(_ a: Args, _ name: String, features: Int, categories: [[String]?]? = nil) throws -> TreeData {
+    let t = try treeInput(a[name], name, a, coding: categories.map { .apply($0) } ?? .none)
     guard t.data.features == features else { throw a.invalid(name, "has \(t.data.features) features, the model takes \(features)") }
     return t.data
 }
@@ -171,7 +178,8 @@ func treeRows(_ a: Args, _ name: String, features: Int) throws -> TreeData {
 let forestFunctions: [NativeFunction] = [
     NativeFunction("random_forest", [Param("data"), Param("task", .string, .string("auto")), Param("trees", .int, .int(100)),
                                      Param("max_depth", .optional(.int), .nil), Param("max_features", .any, .string("sqrt")),
-                                     Param("min_samples_leaf", .int, .int(1)), Param("bootstrap", .bool, .bool(true)), Param("seed", .int, .int(0))],
+                                     Param("min_samples_leaf", .int, .int(1)), Param("bootstrap", .bool, .bool(true)), Param("seed", .int, .int(0)),
+                                     Param("categorical", .any, .string("auto"))],
                    doc: "Random forest on the histogram engine: each tree sees a bootstrap sample and, at every split, max_features features (\"sqrt\", \"log2\", \"all\", a count or a fraction). Returns {model, oob_score} (out-of-bag accuracy or R²; nil without bootstrap).",
                    example: "random_forest(\(irisCSV), trees: 20, seed: 1).oob_score > 0.9", result: "true") { a in
         let trees = try a.count("trees", min: 1, max: 100_000)
@@ -192,8 +200,9 @@ let forestFunctions: [NativeFunction] = [
         return .record([("model", .native(ModelValue(m))), ("oob_score", oob.map { .float($0) } ?? .nil)])
     },
     NativeFunction("decision_tree", [Param("data"), Param("task", .string, .string("auto")), Param("max_depth", .optional(.int), .nil),
-                                     Param("min_samples_leaf", .int, .int(1)), Param("seed", .int, .int(0))],
-                   doc: "One decision tree (all rows, all features, variance/Gini splits): a model; rules(model) prints it.",
+                                     Param("min_samples_leaf", .int, .int(1)), Param("seed", .int, .int(0)),
+                                     Param("categorical", .any, .string("auto"))],
+                   doc: "One decision tree (all rows, all features, variance/Gini splits; categorical: as gradient_boosting's, text columns split by category sets): a model; rules(model) prints it.",
                    example: "evaluate(decision_tree(\(irisCSV), max_depth: 3), \(irisCSV)).accuracy > 0.95", result: "true") { a in
         .native(ModelValue(try forestValue(a, trees: 1, bootstrap: false) { _ in nil }.0))
     },
@@ -218,7 +227,7 @@ let treeInspectFunctions: [NativeFunction] = [
                    example: "score(gradient_boosting({x: tensor([[0.0], [1.0], [2.0], [3.0]]), y: tensor([0, 0, 1, 1])}, min_child_samples: 1, trees: 5), tensor([[3.0]]))[0] > 0.5",
                    result: "true") { a in
         let (m, e) = try ensembleArg(a)
-        let d = try treeRows(a, "x", features: e.features)
+        let d = try treeRows(a, "x", features: e.features, categories: e.categories)
         let out = try Optimize.predict(m, try Tensor(d.x, shape: [d.rows, d.features])).toFloats()
         if e.transform == .isolation || (m.task?.kind == .binary && e.outputs == 1) {
             return wrap(try Tensor(out.map { 1 / (1 + Foundation.exp(-$0)) }, shape: [d.rows]))
@@ -229,7 +238,7 @@ let treeInspectFunctions: [NativeFunction] = [
                    doc: "Per-feature contributions of each row by TreeSHAP: [rows, features + 1] (the last column the bias), or [rows, outputs, features + 1] for several outputs. Each row sums to the raw score (a boosted model's logit or value; a forest's mean; an isolation forest's total path length).",
                    example: "let m = gradient_boosting(\(irisCSV), trees: 5); contributions(m, tensor([[5.1, 3.5, 1.4, 0.2]])).shape", result: "[1, 3, 5]") { a in
         let (_, e) = try ensembleArg(a)
-        let d = try treeRows(a, "x", features: e.features)
+        let d = try treeRows(a, "x", features: e.features, categories: e.categories)
         guard d.rows <= 1_000_000 else { throw a.invalid("x", "\(d.rows) rows is more than the limit of 1000000") }
         let c = e.contributions(d.x, rows: d.rows)
         return wrap(try Tensor(c.map(Float.init), shape: e.outputs == 1 ? [d.rows, e.features + 1] : [d.rows, e.outputs, e.features + 1]))
