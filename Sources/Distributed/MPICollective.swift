@@ -64,33 +64,10 @@ public final class MPICollective: Collective {
     }
 
     public func sum(_ buffers: inout [[Float]], ordered: Bool) throws {
-        if ordered {
-            for b in buffers.indices {
-                var all = [Float](repeating: 0, count: buffers[b].count * size)
-                try buffers[b].withUnsafeBufferPointer { src in
-                    try all.withUnsafeMutableBufferPointer { dst in
-                        try run("MPI_Iallgather") { req in
-                            mpi.iallgather(src.baseAddress, Int32(src.count), mpi.float, dst.baseAddress, Int32(src.count), mpi.float, mpi.commWorld, req)
-                        }
-                    }
-                }
-                // Rank order, one addition at a time: the same bits whatever MPI does.
-                let n = buffers[b].count
-                all.withUnsafeBufferPointer { a in
-                    buffers[b].withUnsafeMutableBufferPointer { out in
-                        for i in 0..<n { out[i] = a[i] }
-                        for r in 1..<size { let base = r * n; for i in 0..<n { out[i] += a[base + i] } }
-                    }
-                }
-            }
-        } else {
-            for b in buffers.indices {
-                try buffers[b].withUnsafeMutableBufferPointer { buf in
-                    try run("MPI_Iallreduce") { req in
-                        // MPI_IN_PLACE is (void *) 1 in Open MPI's mpi.h.
-                        mpi.iallreduce(UnsafeRawPointer(bitPattern: 1), buf.baseAddress, Int32(buf.count), mpi.float, mpi.sum, mpi.commWorld, req)
-                    }
-                }
+        for b in buffers.indices {
+            try buffers[b].withUnsafeMutableBufferPointer { buf in
+                try startSum(buf.baseAddress!, count: buf.count, ordered: ordered)
+                try waitAll()
             }
         }
     }
@@ -99,9 +76,10 @@ public final class MPICollective: Collective {
         var all = [Double](repeating: 0, count: values.count * size)
         try values.withUnsafeBufferPointer { src in
             try all.withUnsafeMutableBufferPointer { dst in
-                try run("MPI_Iallgather") { req in
+                let p = try begin("MPI_Iallgather") { req in
                     mpi.iallgather(src.baseAddress, Int32(src.count), mpi.double, dst.baseAddress, Int32(src.count), mpi.double, mpi.commWorld, req)
                 }
+                try wait(for: [p])
             }
         }
         var out = Array(all[0..<values.count])
@@ -109,47 +87,122 @@ public final class MPICollective: Collective {
         return out
     }
 
-    /// Starts one non-blocking collective (and the arrival messages), then polls them all
-    /// until done, an MPI error, or the deadline.
-    func run(_ what: String, _ start: (UnsafeMutablePointer<MPILibrary.Request>) -> Int32) throws {
-        calls &+= 1
-        let peers = (0..<size).filter { $0 != rank }
-        var sent = [Int32](repeating: calls, count: 1)
-        var got = [Int32](repeating: -1, count: size)
-        var sends = [MPILibrary.Request](repeating: nil, count: peers.count)
-        var recvs = [MPILibrary.Request](repeating: nil, count: peers.count)
+    /// A collective in flight: its request, the arrival messages sent with it, and for an
+    /// ordered sum the gathered copies to add in rank order once it completes.
+    final class Pending {
+        let what: String
+        let call: Int32
+        let deadline: Double
         var collective: MPILibrary.Request = nil
-        try sent.withUnsafeMutableBufferPointer { s in
-            try got.withUnsafeMutableBufferPointer { g in
-                for (k, p) in peers.enumerated() {
-                    try check("MPI_Irecv", mpi.irecv(g.baseAddress! + p, 1, mpi.int, Int32(p), Self.arrivalTag, mpi.commWorld, &recvs[k]))
-                    try check("MPI_Isend", mpi.isend(s.baseAddress, 1, mpi.int, Int32(p), Self.arrivalTag, mpi.commWorld, &sends[k]))
-                }
-                try check(what, start(&collective))
-                let deadline = monotonicSeconds() + timeout
-                var arrived = [Bool](repeating: false, count: peers.count)
-                var done = false, sendsDone = [Bool](repeating: false, count: peers.count)
-                var spins = 0
-                while true {
-                    var flag: Int32 = 0
-                    if !done { try check(what, mpi.test(&collective, &flag, nil)); done = flag != 0 }
-                    for k in peers.indices {
-                        if !arrived[k] { flag = 0; try check("MPI_Test", mpi.test(&recvs[k], &flag, nil)); arrived[k] = flag != 0 }
-                        if !sendsDone[k] { flag = 0; try check("MPI_Test", mpi.test(&sends[k], &flag, nil)); sendsDone[k] = flag != 0 }
-                    }
-                    if done && !arrived.contains(false) && !sendsDone.contains(false) { return }
-                    if monotonicSeconds() > deadline {
-                        let silent = peers.indices.filter { !arrived[$0] }.map { peers[$0] }
-                        fail("\(what) waited more than \(Int(timeout)) s (MLW_MPI_TIMEOUT): "
-                             + (silent.isEmpty ? "every rank arrived but the collective did not finish"
-                                               : "rank\(silent.count > 1 ? "s" : "") \(silent.map(String.init).joined(separator: ", ")) never joined collective #\(calls)"))
-                    }
-                    // Spin briefly (collectives of a step finish in microseconds), then yield the core.
-                    spins += 1
-                    if spins > 2000 { usleep(spins > 20000 ? 1000 : 50) }
-                }
+        var done = false
+        var sends: [MPILibrary.Request], recvs: [MPILibrary.Request]
+        var arrived: [Bool], sendsDone: [Bool]
+        let sent = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+        let got: UnsafeMutablePointer<Int32>
+        /// Ordered sums: every rank's buffer, gathered; added into `target` when done.
+        var gather: UnsafeMutableBufferPointer<Float>?
+        var target: UnsafeMutablePointer<Float>?
+        var count = 0
+
+        init(what: String, call: Int32, peers: Int, size: Int, deadline: Double) {
+            self.what = what; self.call = call; self.deadline = deadline
+            sends = Array(repeating: nil, count: peers); recvs = Array(repeating: nil, count: peers)
+            arrived = Array(repeating: false, count: peers); sendsDone = Array(repeating: false, count: peers)
+            sent.initialize(to: call)
+            got = .allocate(capacity: max(size, 1)); got.initialize(repeating: -1, count: max(size, 1))
+        }
+        deinit { sent.deallocate(); got.deallocate(); gather?.deallocate() }
+        var finished: Bool { done && !arrived.contains(false) && !sendsDone.contains(false) }
+    }
+    /// Started and not yet waited for, in start order.
+    var pending: [Pending] = []
+    lazy var peers: [Int] = (0..<size).filter { $0 != rank }
+
+    public func startSum(_ buffer: UnsafeMutablePointer<Float>, count: Int, ordered: Bool) throws {
+        guard count > 0 else { return }
+        guard count <= Int(Int32.max) / max(size, 1) else { fail("a gradient bucket of \(count) floats is too large for one MPI call (lower bucket_mb)") }
+        if ordered {
+            let all = UnsafeMutableBufferPointer<Float>.allocate(capacity: count * size)
+            let p = try begin("MPI_Iallgather") { req in
+                mpi.iallgather(buffer, Int32(count), mpi.float, all.baseAddress, Int32(count), mpi.float, mpi.commWorld, req)
+            }
+            p.gather = all; p.target = buffer; p.count = count
+        } else {
+            _ = try begin("MPI_Iallreduce") { req in
+                // MPI_IN_PLACE is (void *) 1 in Open MPI's mpi.h.
+                mpi.iallreduce(UnsafeRawPointer(bitPattern: 1), buffer, Int32(count), mpi.float, mpi.sum, mpi.commWorld, req)
             }
         }
+    }
+
+    public func progress() throws {
+        for p in pending where !p.finished { try poll(p) }
+    }
+
+    /// Polls every collective started until all are done, an MPI error, or a deadline.
+    public func waitAll() throws { try wait(for: pending) }
+
+    /// Polls `ops` until they are done, an MPI error, or a deadline: the first collective past
+    /// its deadline names the ranks that never joined it. Other collectives in flight stay so.
+    func wait(for ops: [Pending]) throws {
+        var spins = 0
+        while true {
+            var all = true
+            for p in ops where !p.finished {
+                try poll(p)
+                if !p.finished {
+                    all = false
+                    if monotonicSeconds() > p.deadline { timedOut(p) }
+                }
+            }
+            if all { break }
+            // Spin briefly (collectives of a step finish in microseconds), then yield the core.
+            spins += 1
+            if spins > 2000 { usleep(spins > 20000 ? 1000 : 50) }
+        }
+        pending.removeAll { $0.finished }
+    }
+
+    /// Rank order, one addition at a time: the same bits whatever MPI does.
+    func addInRankOrder(_ a: UnsafeMutableBufferPointer<Float>, into out: UnsafeMutablePointer<Float>, count n: Int) {
+        for i in 0..<n { out[i] = a[i] }
+        for r in 1..<size { let base = r * n; for i in 0..<n { out[i] += a[base + i] } }
+    }
+
+    /// Starts one non-blocking collective and, with it, an "arrived" message to every peer
+    /// (and the receives for theirs): they tell a timed-out rank who never joined.
+    func begin(_ what: String, _ start: (UnsafeMutablePointer<MPILibrary.Request>) -> Int32) throws -> Pending {
+        calls &+= 1
+        let p = Pending(what: what, call: calls, peers: peers.count, size: size, deadline: monotonicSeconds() + timeout)
+        for (k, peer) in peers.enumerated() {
+            try check("MPI_Irecv", mpi.irecv(p.got + peer, 1, mpi.int, Int32(peer), Self.arrivalTag, mpi.commWorld, &p.recvs[k]))
+            try check("MPI_Isend", mpi.isend(p.sent, 1, mpi.int, Int32(peer), Self.arrivalTag, mpi.commWorld, &p.sends[k]))
+        }
+        try check(what, start(&p.collective))
+        pending.append(p)
+        return p
+    }
+
+    /// One MPI_Test on each of a collective's unfinished requests.
+    func poll(_ p: Pending) throws {
+        var flag: Int32 = 0
+        if !p.done {
+            try check(p.what, mpi.test(&p.collective, &flag, nil))
+            p.done = flag != 0
+            // An ordered sum completes here: add the gathered buffers in rank order.
+            if p.done, let g = p.gather, let t = p.target { addInRankOrder(g, into: t, count: p.count) }
+        }
+        for k in peers.indices {
+            if !p.arrived[k] { flag = 0; try check("MPI_Test", mpi.test(&p.recvs[k], &flag, nil)); p.arrived[k] = flag != 0 }
+            if !p.sendsDone[k] { flag = 0; try check("MPI_Test", mpi.test(&p.sends[k], &flag, nil)); p.sendsDone[k] = flag != 0 }
+        }
+    }
+
+    func timedOut(_ p: Pending) -> Never {
+        let silent = peers.indices.filter { !p.arrived[$0] }.map { peers[$0] }
+        fail("\(p.what) waited more than \(Int(timeout)) s (MLW_MPI_TIMEOUT): "
+             + (silent.isEmpty ? "every rank arrived but the collective did not finish"
+                               : "rank\(silent.count > 1 ? "s" : "") \(silent.map(String.init).joined(separator: ", ")) never joined collective #\(p.call)"))
     }
 
     func check(_ what: String, _ rc: Int32) throws {

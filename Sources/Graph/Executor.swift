@@ -214,24 +214,44 @@ public final class Executor {
     /// Reverse-mode pass from `seeds` (node id -> gradient of the loss w.r.t. that node;
     /// default: ones for the first output). Returns gradients of trainable parameters by
     /// name, plus `nodeGrads` for every node that received one.
-    public func backward(_ a: Activations, seeds: [Int: Tensor]? = nil) throws -> (params: [String: Tensor], nodeGrads: [Int: Tensor]) {
+    ///
+    /// `afterOp`, when given, runs after each node of the reverse pass with the parameters whose
+    /// gradient just became final (their last consumer was handled; often none): data-parallel
+    /// training starts summing a bucket of gradients across ranks while the rest of the
+    /// backward pass runs, and advances the collectives already started.
+    public func backward(_ a: Activations, seeds: [Int: Tensor]? = nil,
+                         afterOp: ((_ ready: [(name: String, grad: Tensor)]) throws -> Void)? = nil) throws -> (params: [String: Tensor], nodeGrads: [Int: Tensor]) {
         let nodes = graph.nodes, p = a.plan
         var grads: [Int: Tensor] = [:]
         if let seeds { grads = seeds } else {
             let o = p.outputs[0], y = a.values[o]!
             grads[o] = try Tensor.ones(y.shape, dtype: y.dtype)
         }
+        // Trainable parameters by the consumer handled last in the reverse pass (the first in order).
+        var finalAt: [Int: [Int]] = [:]
+        if afterOp != nil {
+            var first: [Int: Int] = [:]
+            for i in p.order { for j in nodes[i].inputs where nodes[j].op == .param && p.needsGrad[j] && first[j] == nil { first[j] = i } }
+            for (j, i) in first { finalAt[i, default: []].append(j) }
+        }
         for i in p.order.reversed() {
             let n = nodes[i]
-            guard n.op != .input, n.op != .param, p.needsGrad[i], let g = grads[i] else { continue }
-            let def = p.defs[i]!
-            guard let bw = def.backward else { throw GraphError("backward: op '\(n.op)' is not differentiable") }
-            let ins = n.inputs.map { a.values[$0]! }
-            let gs = try bw(BackwardArgs(inputs: ins, output: a.values[i]!, saved: a.saved[i], grad: g, attrs: n.attrs, training: a.training,
-                                         needsGrad: n.inputs.map { p.needsGrad[$0] }, cache: a.training ? p.cache : nil, nodeID: i))
-            for (k, j) in n.inputs.enumerated() where p.needsGrad[j] {
-                guard let gj = gs[k] else { continue }
-                grads[j] = try grads[j].map { try $0 + gj } ?? gj
+            if n.op != .input, n.op != .param, p.needsGrad[i], let g = grads[i] {
+                let def = p.defs[i]!
+                guard let bw = def.backward else { throw GraphError("backward: op '\(n.op)' is not differentiable") }
+                let ins = n.inputs.map { a.values[$0]! }
+                let gs = try bw(BackwardArgs(inputs: ins, output: a.values[i]!, saved: a.saved[i], grad: g, attrs: n.attrs, training: a.training,
+                                             needsGrad: n.inputs.map { p.needsGrad[$0] }, cache: a.training ? p.cache : nil, nodeID: i))
+                for (k, j) in n.inputs.enumerated() where p.needsGrad[j] {
+                    guard let gj = gs[k] else { continue }
+                    grads[j] = try grads[j].map { try $0 + gj } ?? gj
+                }
+            }
+            if let afterOp {
+                let ready = try (finalAt[i] ?? []).sorted().map { j in
+                    (name: nodes[j].name, grad: try grads[j] ?? Tensor.zeros(graph.params[nodes[j].name]!.shape, dtype: graph.params[nodes[j].name]!.dtype))
+                }
+                try afterOp(ready)
             }
         }
         var out: [String: Tensor] = [:]

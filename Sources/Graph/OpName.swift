@@ -47,6 +47,7 @@ public struct OpName: RawRepresentable, Hashable, Codable, Sendable, Comparable,
     public static let dropout = OpName(rawValue: "dropout")
     public static let embedding = OpName(rawValue: "embedding")
     public static let batchNorm = OpName(rawValue: "batch_norm")
+    public static let batchNormSync = OpName(rawValue: "batch_norm_sync")
     public static let layerNorm = OpName(rawValue: "layer_norm")
 
     // Losses.

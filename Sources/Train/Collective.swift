@@ -14,6 +14,15 @@ public protocol Collective: AnyObject {
     func sum(_ buffers: inout [[Float]], ordered: Bool) throws
     /// Element-wise sums of a few doubles (metrics), always added in rank order.
     func sum(_ values: [Double]) throws -> [Double]
+    /// Starts summing `count` floats at `buffer` across ranks and returns at once (a
+    /// non-blocking collective; `ordered` as in `sum`). The memory must stay valid and
+    /// untouched until `waitAll()`. Every rank starts the same collectives in the same order.
+    func startSum(_ buffer: UnsafeMutablePointer<Float>, count: Int, ordered: Bool) throws
+    /// Lets the collectives started move on without waiting for them (MPI advances a
+    /// non-blocking collective only inside MPI calls).
+    func progress() throws
+    /// Waits for every collective started (under the watchdog's deadline); the buffers then hold the sums.
+    func waitAll() throws
 }
 
 /// Rows `lo..<hi` of a global batch of `count` rows that `rank` of `size` trains on: contiguous,
@@ -24,48 +33,35 @@ public func shardRange(count: Int, rank: Int, size: Int) -> Range<Int> {
     return lo..<(lo + base + (rank < extra ? 1 : 0))
 }
 
-/// Parameter gradients packed into a few flat buffers ("buckets", as PyTorch DDP's) so one
-/// collective moves many small tensors. The layout is fixed by the parameter names and
-/// shapes, identical on every rank.
+/// Parameter gradients packed into flat buffers ("buckets", as PyTorch DDP's) so one
+/// collective moves many small tensors. Parameters go in reverse order (the backward pass
+/// finishes the last layers' gradients first), so the first bucket fills first and its sum
+/// can run while the backward pass computes the rest. The layout is fixed by the parameter
+/// names, shapes and the capacity, identical on every rank.
 struct GradientBuckets {
     struct Slot { var name: String; var bucket: Int; var offset: Int; var count: Int; var shape: [Int] }
     var slots: [Slot] = []
     var sizes: [Int] = []
-    /// Buckets close at about 1 Mi floats (4 MiB): large enough to amortise a collective's
-    /// latency, small enough to keep a few in flight.
-    static let capacity = 1 << 20
+    /// Slot index by parameter name.
+    var index: [String: Int] = [:]
+    /// Floats at the start of the first bucket for `extra` values (the loss and correct count:
+    /// known after the forward pass, before any gradient).
+    let extra: Int
 
-    init(names: [String], params: [String: Tensor], extra: Int) {
-        var bucket = 0, used = 0
-        for name in names {
+    /// `names` in graph order; a bucket closes before it would pass `capacity` floats.
+    init(names: [String], params: [String: Tensor], extra: Int, capacity: Int) {
+        self.extra = extra
+        var bucket = 0, used = extra
+        for name in names.reversed() {
             guard let p = params[name] else { continue }
-            if used > 0 && used + p.count > Self.capacity { sizes.append(used); bucket += 1; used = 0 }
+            if used > (bucket == 0 ? extra : 0) && used + p.count > capacity { sizes.append(used); bucket += 1; used = 0 }
+            index[name] = slots.count
             slots.append(Slot(name: name, bucket: bucket, offset: used, count: p.count, shape: p.shape))
             used += p.count
         }
-        // The loss and correct-count ride in the last bucket (so every rank sees the global loss).
-        sizes.append(used + extra)
+        sizes.append(used)
     }
 
-    /// The gradients scaled by `scale` (this shard's share of the global batch) in bucket
-    /// layout; a parameter with no gradient contributes zeros.
-    func pack(_ grads: [String: Tensor], scale: Float, into buffers: inout [[Float]]) throws {
-        if buffers.count != sizes.count { buffers = sizes.map { [Float](repeating: 0, count: $0) } }
-        for s in slots {
-            try buffers[s.bucket].withUnsafeMutableBufferPointer { b in
-                let dst = b.baseAddress! + s.offset
-                guard let g = grads[s.name], g.count == s.count else { dst.update(repeating: 0, count: s.count); return }
-                try g.astype(.float32).contiguous().withFloats { src in for i in 0..<s.count { dst[i] = src[i] * scale } }
-            }
-        }
-    }
-
-    /// The summed gradients as tensors, by parameter name.
-    func unpack(_ buffers: [[Float]]) throws -> [String: Tensor] {
-        var out: [String: Tensor] = [:]
-        for s in slots {
-            out[s.name] = try Tensor(Array(buffers[s.bucket][s.offset..<(s.offset + s.count)]), shape: s.shape)
-        }
-        return out
-    }
+    /// Bucket capacity in floats for `mb` megabytes (at least one float).
+    static func capacity(mb: Double) -> Int { max(1, Int(mb * 1_048_576 / 4)) }
 }

@@ -12,21 +12,56 @@ public struct DataParallel {
     public let collective: Collective
     /// Sum rank contributions in rank order (gather, then add) instead of MPI's reduction.
     public var deterministic: Bool
-    public init(_ collective: Collective, deterministic: Bool = false) { self.collective = collective; self.deterministic = deterministic }
+    /// Gradient bucket cap in megabytes.
+    public var bucketMB: Double
+    /// PyTorch DDP's default bucket cap: 25 MB.
+    public static let defaultBucketMB = 25.0
+    public init(_ collective: Collective, deterministic: Bool = false, bucketMB: Double = DataParallel.defaultBucketMB) {
+        self.collective = collective; self.deterministic = deterministic; self.bucketMB = bucketMB
+    }
     public var rank: Int { collective.rank }
 }
 
-/// The per-run state of data-parallel steps: the bucket layout and this rank's validation rows.
+/// The per-run state of data-parallel steps: the bucket layout and buffers, and this rank's
+/// validation rows.
+///
+/// A step's gradients are summed while the backward pass runs: the executor reports each
+/// parameter whose gradient became final, its scaled gradient is copied into its bucket, and
+/// a full bucket starts its collective at once (buckets start in index order, so every rank
+/// starts the same collectives in the same order whatever the timing). Between backward ops
+/// the collectives in flight are advanced (`Collective.progress`); before the optimizer step
+/// the loop waits for all of them.
 final class ParallelStep {
     let parallel: DataParallel
     let buckets: GradientBuckets
-    var buffers: [[Float]] = []
+    /// One buffer per bucket, at fixed addresses (the collectives in flight write into them).
+    let storage: [UnsafeMutableBufferPointer<Float>]
+    /// Floats written into each bucket this step, which slots are written, buckets started.
+    var filled: [Int] = [], written: [Bool] = [], started = 0
+    var scale: Float = 1
     /// This rank's share of the validation rows (validation is sharded and its sums reduced).
     let val: (x: Tensor, y: Tensor, inputs: [String: Tensor], rows: Int)?
 
-    init(exec: Executor, names: [String], val: (x: Tensor, y: Tensor)?, valInputs: [String: Tensor], parallel: DataParallel) throws {
+    /// The graph has synchronised batch norm: its steps reduce statistics across ranks (CrossRank).
+    let syncNorm: Bool
+
+    init(exec: Executor, names: [String], val: (x: Tensor, y: Tensor)?, valInputs: [String: Tensor], parallel: DataParallel,
+         rows n: Int, batch: Int) throws {
         self.parallel = parallel
-        buckets = GradientBuckets(names: names, params: exec.graph.params, extra: 2)
+        syncNorm = exec.graph.nodes.contains { $0.op == .batchNormSync }
+        let size = parallel.collective.size, last = n % batch == 0 ? batch : n % batch
+        if syncNorm && min(batch, n, last) < size {
+            // Every rank must run the forward and backward passes of every step (they reduce across ranks).
+            throw TrainError("train: batch_norm(sync: true) needs rows on every rank in every batch: "
+                             + "a batch of \(min(batch, n, last)) rows cannot be split over \(size) ranks (change batch or the row count)")
+        }
+        guard parallel.bucketMB > 0, parallel.bucketMB <= 4096 else { throw TrainError("train: bucket_mb must be in (0, 4096], got \(parallel.bucketMB)") }
+        buckets = GradientBuckets(names: names, params: exec.graph.params, extra: 2, capacity: GradientBuckets.capacity(mb: parallel.bucketMB))
+        storage = buckets.sizes.map { n in
+            let b = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(n, 1))
+            b.initialize(repeating: 0)
+            return b
+        }
         if let val {
             let r = shardRange(count: val.x.shape[0], rank: parallel.rank, size: parallel.collective.size)
             func rows(_ t: Tensor) throws -> Tensor { try t.slice(axis: 0, start: r.lowerBound, stop: r.upperBound).contiguous() }
@@ -34,23 +69,72 @@ final class ParallelStep {
         } else { self.val = nil }
     }
 
+    deinit { for b in storage { b.deallocate() } }
+
     /// This rank's positions within a global batch.
     func shard(of global: ArraySlice<Int>) -> Range<Int> {
         let r = shardRange(count: global.count, rank: parallel.rank, size: parallel.collective.size)
         return (global.startIndex + r.lowerBound)..<(global.startIndex + r.upperBound)
     }
 
-    /// Sums this rank's gradients (the mean over `rows` of the `total` rows of the global
-    /// batch) with the other ranks': returns the global batch's mean loss, its correct count
-    /// and the gradients of its mean loss.
-    func reduce(_ grads: [String: Tensor], loss: Double, correct: Int, rows: Int, of total: Int) throws -> (Double, Int, [String: Tensor]) {
-        let scale = Float(rows) / Float(total)
-        try buckets.pack(grads, scale: scale, into: &buffers)
-        let last = buffers.count - 1, tail = buffers[last].count
-        buffers[last][tail - 2] = Float(loss) * scale
-        buffers[last][tail - 1] = Float(correct)
-        try parallel.collective.sum(&buffers, ordered: parallel.deterministic)
-        return (Double(buffers[last][tail - 2]), Int(buffers[last][tail - 1].rounded()), try buckets.unpack(buffers))
+    /// One step on this rank's `rows` of the global batch of `total` rows: forward, then
+    /// backward with the gradient sums overlapped. Returns the global batch's mean loss, its
+    /// correct count and the gradients of its mean loss (the same on every rank).
+    func step(_ exec: Executor, _ feeds: [String: Tensor], classify: Bool, rows: Int, of total: Int) throws -> (Double, Int, [String: Tensor]) {
+        scale = Float(rows) / Float(total)
+        filled = buckets.sizes.map { _ in 0 }; written = buckets.slots.map { _ in false }; started = 0
+        var grads: [String: Tensor] = [:]
+        if syncNorm {
+            let collective = parallel.collective
+            CrossRank.sum = { try collective.sum($0) }
+            CrossRank.share = Double(scale)
+        }
+        defer { CrossRank.sum = nil; CrossRank.share = 1 }
+        if rows > 0 {
+            let acts = try exec.forward(feeds, training: true)
+            storage[0][0] = Float(try acts.output(0).item()) * scale
+            storage[0][1] = Float(classify ? countCorrect(acts.output(1), feeds["__y"]!) : 0)
+            filled[0] = buckets.extra
+            try startFull()
+            (grads, _) = try exec.backward(acts) { ready in
+                for (name, g) in ready { try self.write(name, g) }
+                if self.started > 0 { try self.parallel.collective.progress() }
+            }
+        } else {
+            storage[0][0] = 0; storage[0][1] = 0; filled[0] = buckets.extra
+        }
+        // Parameters the backward pass did not report (none reached them: zeros), then the rest.
+        for (k, s) in buckets.slots.enumerated() where !written[k] {
+            try write(s.name, grads[s.name] ?? Tensor.zeros(s.shape, dtype: .float32))
+        }
+        try startFull()
+        try parallel.collective.waitAll()
+        var out: [String: Tensor] = [:]
+        for s in buckets.slots {
+            out[s.name] = try Tensor(Array(storage[s.bucket][s.offset..<(s.offset + s.count)]), shape: s.shape)
+        }
+        return (Double(storage[0][0]), Int(storage[0][1].rounded()), out)
+    }
+
+    /// Copies one parameter's final gradient, scaled by this shard's share, into its slot.
+    func write(_ name: String, _ g: Tensor) throws {
+        guard let k = buckets.index[name], !written[k] else { return }
+        let s = buckets.slots[k]
+        let dst = storage[s.bucket].baseAddress! + s.offset, scale = scale
+        if g.count == s.count {
+            try g.astype(.float32).contiguous().withFloats { src in for i in 0..<s.count { dst[i] = src[i] * scale } }
+        } else { dst.update(repeating: 0, count: s.count) }
+        written[k] = true
+        filled[s.bucket] += s.count
+        try startFull()
+    }
+
+    /// Starts the next buckets, in index order, while they are full.
+    func startFull() throws {
+        while started < storage.count && filled[started] == buckets.sizes[started] {
+            try parallel.collective.startSum(storage[started].baseAddress!, count: buckets.sizes[started], ordered: parallel.deterministic)
+            started += 1
+        }
     }
 
     /// Batch-norm running statistics averaged over ranks. The running-average update is

@@ -93,12 +93,15 @@ public func tanh() -> Layer { activation(.tanh) }
 public func sigmoid() -> Layer { activation(.sigmoid) }
 public func softmax(axis: Int = -1) -> Layer { simple(.softmax, ["axis": .int(axis)]) }
 
-public func batchNorm(_ n: Int, momentum: Double = 0.1, eps: Double = 1e-5) -> Layer {
+/// `sync`: in data-parallel training the batch statistics (and their gradient) are those of
+/// the global batch, reduced over every rank's rows (`batch_norm_sync`, Graph/OpsSyncNorm.swift);
+/// otherwise each rank normalises with its own shard's.
+public func batchNorm(_ n: Int, momentum: Double = 0.1, eps: Double = 1e-5, sync: Bool = false) -> Layer {
     Layer(kind: OpName.batchNorm.rawValue, inputShape: nil) { b, x, name in
         let ins = [x[0], try b.param("\(name).gamma", Tensor.ones([n])), try b.param("\(name).beta", Tensor.zeros([n])),
                    try b.param("\(name).running_mean", Tensor.zeros([n]), trainable: false),
                    try b.param("\(name).running_var", Tensor.ones([n]), trainable: false)]
-        return try b.graph.op(.batchNorm, ins, ["momentum": .double(momentum), "eps": .double(eps)], label: name)
+        return try b.graph.op(sync ? .batchNormSync : .batchNorm, ins, ["momentum": .double(momentum), "eps": .double(eps)], label: name)
     }
 }
 public func layerNorm(_ n: Int, eps: Double = 1e-5) -> Layer {

@@ -165,7 +165,7 @@ public func train(_ model: Model, x: Tensor, y: Tensor, objective: Objective, op
         try restore(resume, exec: exec, optimizer: &opt, seed: seed, epochs: epochs)
         (firstEpoch, globalStep, history, best, sinceBest) = (resume.epochsDone, resume.globalStep, resume.history, resume.best, resume.sinceBest)
     }
-    let shards = try parallel.map { try ParallelStep(exec: exec, names: names, val: val, valInputs: objective.valInputs, parallel: $0) }
+    let shards = try parallel.map { try ParallelStep(exec: exec, names: names, val: val, valInputs: objective.valInputs, parallel: $0, rows: n, batch: batch) }
 
     epochLoop: for epoch in firstEpoch..<max(epochs, firstEpoch) {
         let t0 = monotonicSeconds()
@@ -189,10 +189,10 @@ public func train(_ model: Model, x: Tensor, y: Tensor, objective: Objective, op
             opt.lr = baseLR * schedule.factor(globalStep)
             exec.step = UInt64(globalStep)
             var (bl, right, grads): (Double, Int, [String: Tensor]) = (0, 0, [:])
-            if !idx.isEmpty { (bl, right, grads) = try forwardBackward(exec, feeds, classify: classify) }
             if let shards {
-                (bl, right, grads) = try shards.reduce(grads, loss: bl, correct: right, rows: idx.count, of: global.count)
-            }
+                // Gradients summed over the ranks while the backward pass runs (DataParallel.swift).
+                (bl, right, grads) = try shards.step(exec, feeds, classify: classify, rows: idx.count, of: global.count)
+            } else if !idx.isEmpty { (bl, right, grads) = try forwardBackward(exec, feeds, classify: classify) }
             if let c = clipNorm { try clipGradNorm(&grads, maxNorm: c, names: names) }
             guard bl.isFinite else { throw TrainError("train: loss became \(bl) at epoch \(epoch + 1), batch \(s + 1) (try a lower learning rate)") }
             try opt.step(&exec.graph.params, grads, names: names)

@@ -17,8 +17,10 @@ let distributedLibrary = Library("distributed", doc: "Data-parallel jobs under m
 /// otherwise the MPI collective (loaded and initialised on first use).
 func dataParallel(_ a: Args) throws -> DataParallel? {
     let deterministic = try a.bool("deterministic")
+    let bucketMB = try a.double("bucket_mb")
+    guard bucketMB > 0, bucketMB <= 4096 else { throw a.invalid("bucket_mb", "must be in (0, 4096] megabytes, got \(bucketMB)") }
     guard World.detected.size > 1 else { return nil }
-    do { return DataParallel(try World.collective(), deterministic: deterministic) }
+    do { return DataParallel(try World.collective(), deterministic: deterministic, bucketMB: bucketMB) }
     catch let e as DistributedError { throw NativeError("train: \(e.message)") }
 }
 

@@ -74,9 +74,9 @@ let layerFunctions: [NativeFunction] = [
     NativeFunction("softmax", [Param("axis", .int, .int(-1))], doc: "Softmax activation layer.", example: "softmax()", result: "<layer softmax()>") { a in
         layer(Train.softmax(axis: try a.int("axis")), "softmax()")
     },
-    NativeFunction("batch_norm", [Param("features", .int), Param("momentum", .number, .float(0.1)), Param("eps", .number, .float(1e-5))],
-                   doc: "Batch normalization layer (running statistics in eval mode).", example: "batch_norm(64)", result: "<layer batch_norm(64)>") { a in
-        layer(Train.batchNorm(try positive(a, "features"), momentum: try a.double("momentum"), eps: try a.double("eps")), "batch_norm(\(try a.int("features")))")
+    NativeFunction("batch_norm", [Param("features", .int), Param("momentum", .number, .float(0.1)), Param("eps", .number, .float(1e-5)), Param("sync", .bool, .bool(false))],
+                   doc: "Batch normalization layer (running statistics in eval mode). sync: true takes the batch statistics over every rank's rows under mpirun (synchronised batch norm).", example: "batch_norm(64)", result: "<layer batch_norm(64)>") { a in
+        layer(Train.batchNorm(try positive(a, "features"), momentum: try a.double("momentum"), eps: try a.double("eps"), sync: try a.bool("sync")), "batch_norm(\(try a.int("features")))")
     },
     NativeFunction("layer_norm", [Param("features", .int), Param("eps", .number, .float(1e-5))], doc: "Layer normalization layer.",
                    example: "layer_norm(64)", result: "<layer layer_norm(64)>") { a in

@@ -16,9 +16,10 @@ let trainLoopFunctions: [NativeFunction] = [
                              Param("schedule", .optional(.record), .nil), Param("clip_norm", .optional(.number), .nil),
                              Param("label_smoothing", .number, .float(0)), Param("class_weights", .any, .nil),
                              Param("checkpoint", .optional(.string), .nil), Param("checkpoint_every", .optional(.int), .nil),
-                             Param("resume", .optional(.string), .nil), Param("deterministic", .bool, .bool(false))],
+                             Param("resume", .optional(.string), .nil), Param("deterministic", .bool, .bool(false)),
+                             Param("bucket_mb", .number, .float(25))],
                    doc: "Train a copy of the model on a dataset (or {x, y} tensors); returns a run {model, history, ...}. Shuffles each epoch from the seed; progress bar on a terminal, one line per epoch otherwise; Ctrl-C stops and keeps the best model so far. "
-                       + "Under mpirun (world().size > 1) trains data-parallel: each rank takes its shard of every global batch and gradients are summed over MPI (deterministic: true sums in rank order). "
+                       + "Under mpirun (world().size > 1) trains data-parallel: each rank takes its shard of every global batch and gradients are summed over MPI in buckets of up to bucket_mb megabytes, overlapped with the backward pass (deterministic: true sums in rank order). "
                        + "checkpoint: path saves the loop's state every checkpoint_every epochs (rank 0); resume: path carries on from one (Docs/distributed.md).",
                    example: "train(sequential([dense(4, 3)]), read_csv(\"Scripts/data/iris.csv\", label: \"species\"), epochs: 1, log_every: 0).epochs",
                    result: "1") { a in
