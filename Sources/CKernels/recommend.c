@@ -394,3 +394,118 @@ void mlw_rec_item_knn(int ni, int k, const int64_t *item_indptr, const int32_t *
     if (tasks == 1) knn_task(&j, 0);
     else if (tasks > 1) mlw_parallel_for(tasks, 64, knn_task, &j);
 }
+
+// ---- item kNN scoring (the sparse item_knn model) ----
+//
+// A user's scores are the sum over the user's items j (ascending) of value_j times item j's
+// similarity row; each row holds kn (neighbour, similarity) pairs, neighbour -1 = padding.
+// Per target item the terms add in ascending j, the order of the dense items x items GEMM
+// this replaces, so the scores are the same floats.
+
+// Per-thread scratch of m scores (kept zero between rows), marks and the touched list.
+static _Thread_local float *kt_scores;
+static _Thread_local unsigned char *kt_mark;
+static _Thread_local int32_t *kt_touched;
+static _Thread_local int64_t kt_cap;
+
+static int knn_scratch(int64_t m) {
+    if (kt_cap >= m) return 1;
+    free(kt_scores); free(kt_mark); free(kt_touched);
+    kt_scores = calloc((size_t)m, sizeof(float));
+    kt_mark = calloc((size_t)m, 1);
+    kt_touched = malloc(sizeof(int32_t) * (size_t)m);
+    if (!kt_scores || !kt_mark || !kt_touched) {
+        free(kt_scores); free(kt_mark); free(kt_touched);
+        kt_scores = NULL; kt_mark = NULL; kt_touched = NULL; kt_cap = 0;
+        return 0;
+    }
+    kt_cap = m;
+    return 1;
+}
+
+typedef struct {
+    int n, m, kn, k;
+    const int64_t *row_indptr; const int32_t *row_idx; const float *row_val; const int32_t *rows;
+    const int32_t *nbr; const float *sim;
+    const int64_t *seen_indptr; const int32_t *seen_idx; const int32_t *seen_row;
+    int32_t *out_idx; float *out_score;
+    int failed;
+} knn_topk_job;
+
+static void knn_topk_task(void *ctx, int task) {
+    knn_topk_job *j = ctx;
+    int r0 = task * ROW_CHUNK, r1 = r0 + ROW_CHUNK < j->n ? r0 + ROW_CHUNK : j->n;
+    if (!knn_scratch(j->m)) { j->failed = 1; return; }
+    float *s = kt_scores; unsigned char *mark = kt_mark; int32_t *touched = kt_touched;
+    entry *heap = malloc(sizeof(entry) * (j->k > 0 ? j->k : 1));
+    if (!heap) { j->failed = 1; return; }
+    for (int r = r0; r < r1; r++) {
+        int nt = 0;
+        if (j->rows[r] >= 0) {
+            for (int64_t e = j->row_indptr[j->rows[r]]; e < j->row_indptr[j->rows[r] + 1]; e++) {
+                int32_t it = j->row_idx[e];
+                if ((uint32_t)it >= (uint32_t)j->m) continue;
+                float v = j->row_val[e];
+                const int32_t *nb = j->nbr + (int64_t)it * j->kn;
+                const float *sv = j->sim + (int64_t)it * j->kn;
+                for (int t = 0; t < j->kn; t++) {
+                    int32_t c = nb[t];
+                    if ((uint32_t)c >= (uint32_t)j->m) continue;
+                    if (!mark[c]) { mark[c] = 1; touched[nt++] = c; }
+                    s[c] += v * sv[t];
+                }
+            }
+        }
+        const int32_t *seen = NULL; int64_t ns = 0;
+        if (j->seen_indptr && j->seen_row && j->seen_row[r] >= 0) {
+            int64_t a = j->seen_indptr[j->seen_row[r]], b = j->seen_indptr[j->seen_row[r] + 1];
+            seen = j->seen_idx + a; ns = b - a;
+        }
+        for (int64_t t = 0; t < ns; t++) if ((uint32_t)seen[t] < (uint32_t)j->m) mark[seen[t]] |= 2;
+        int h = 0;
+        for (int t = 0; t < nt; t++) {
+            int32_t c = touched[t];
+            if (!(mark[c] & 2)) heap_offer(heap, &h, j->k, (entry){ s[c], c });
+        }
+        // Untouched items score 0: they can only be left out when k touched items beat 0.
+        if (!(h == j->k && heap[0].s > 0)) {
+            h = 0;
+            for (int32_t i = 0; i < j->m; i++) if (!(mark[i] & 2)) heap_offer(heap, &h, j->k, (entry){ s[i], i });
+        }
+        heap_emit(heap, h, j->k, r, j->out_idx, j->out_score);
+        for (int t = 0; t < nt; t++) { s[touched[t]] = 0; mark[touched[t]] = 0; }
+        for (int64_t t = 0; t < ns; t++) if ((uint32_t)seen[t] < (uint32_t)j->m) mark[seen[t]] = 0;
+    }
+    free(heap);
+}
+
+int mlw_rec_knn_topk(int n, int m, int kn, const int64_t *row_indptr, const int32_t *row_idx, const float *row_val,
+                     const int32_t *rows, const int32_t *nbr, const float *sim,
+                     const int64_t *seen_indptr, const int32_t *seen_idx, const int32_t *seen_row,
+                     int k, int32_t *out_idx, float *out_score) {
+    knn_topk_job j = { n, m, kn, k, row_indptr, row_idx, row_val, rows, nbr, sim, seen_indptr, seen_idx, seen_row,
+                       out_idx, out_score, 0 };
+    int tasks = (n + ROW_CHUNK - 1) / ROW_CHUNK;
+    if (tasks == 1) knn_topk_task(&j, 0);
+    else if (tasks > 1) mlw_parallel_for(tasks, 64, knn_topk_task, &j);
+    return j.failed ? -1 : 0;
+}
+
+void mlw_rec_knn_dense(int n, int m, int kn, const float *rows, const float *nbr, const float *sim, float *out) {
+    for (int r = 0; r < n; r++) {
+        const float *row = rows + (int64_t)r * m;
+        float *o = out + (int64_t)r * m;
+        memset(o, 0, sizeof(float) * (size_t)m);
+        for (int32_t it = 0; it < m; it++) {
+            float v = row[it];
+            if (v == 0) continue;
+            const float *nb = nbr + (int64_t)it * kn;
+            const float *sv = sim + (int64_t)it * kn;
+            for (int t = 0; t < kn; t++) {
+                float cf = nb[t];
+                if (!(cf >= 0 && cf < (float)m)) continue;
+                o[(int32_t)cf] += v * sv[t];
+            }
+        }
+    }
+}

@@ -88,7 +88,7 @@ public struct OpDef {
 public enum OpRegistry {
     public static let ops: [OpName: OpDef] = {
         var d: [OpName: OpDef] = [:]
-        for op in arithmeticOps + activationOps + shapeOps + reductionOps + nnOps + normOps + syncNormOps + lossOps + fusedOps + sparseOps + quantOps + treeOps + selectOps {
+        for op in arithmeticOps + activationOps + shapeOps + reductionOps + nnOps + normOps + syncNormOps + lossOps + fusedOps + sparseOps + quantOps + treeOps + selectOps + recommendOps {
             precondition(d[op.name] == nil, "duplicate op \(op.name)")
             d[op.name] = op
         }

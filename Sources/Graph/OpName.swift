@@ -81,6 +81,10 @@ public struct OpName: RawRepresentable, Hashable, Codable, Sendable, Comparable,
     public static let topKValues = OpName(rawValue: "top_k_values")
     public static let knnVote = OpName(rawValue: "knn_vote")
 
+    // Recommenders (OpsRecommend.swift): the sparse item-kNN model.
+    public static let csrRows = OpName(rawValue: "csr_rows")
+    public static let knnScores = OpName(rawValue: "knn_scores")
+
     /// The binary elementwise ops (an `elementwise` chain step may be one of them).
     public static let binaryElementwise: Set<OpName> = [.add, .sub, .mul, .div]
     /// Ops that act on each value alone and carry no parameters: a pruned unit's width

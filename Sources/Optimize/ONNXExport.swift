@@ -177,6 +177,8 @@ struct ONNXBuilder {
             }
         case .treeEnsemble: try emitTreeEnsemble(n, ins, out)   // ONNXTrees.swift
         case .sqDist, .argmin, .topK, .topKValues, .knnVote: try emitSelect(n, ins, out)   // ONNXSelect.swift
+        case .csrRows, .knnScores:   // OpsRecommend.swift
+            throw GraphError("onnx: op '\(n.op)' (node \(n.name)) has no ONNX mapping: an item_knn recommender keeps its users' rows and each item's neighbours sparse, which ONNX operators cannot gather; serve it with mlw serve, or export an als or bpr recommender")
         default: throw GraphError("onnx: op '\(n.op)' (node \(n.name)) has no ONNX mapping")
         }
     }

@@ -24,16 +24,16 @@ public enum Recommend {
                                     f: f, itemBias: nil, history: r.accuracy) { m in m.l2 = o.l2; m.explicit = false }
     }
 
+    /// Sparse end to end: the fit keeps k neighbours per item and the model holds them as
+    /// [items, k] (`Recommender.makeKNN`), never an items x items matrix.
     public static func itemKNN(_ x: Interactions, k: Int, bm25: Bool) throws -> Recommender {
-        let ni = x.items.count, nu = x.users.count
-        guard Double(nu) * Double(ni) <= 1e8 else { throw RecommendError("item_knn: \(nu) users x \(ni) items is too large for its dense user rows (at most 1e8)") }
-        guard Double(ni) * Double(ni) <= 1e8 else { throw RecommendError("item_knn: \(ni) items is too many for the model's dense similarity matrix (at most 10000; fitItemKNN itself is sparse)") }
+        let ni = x.items.count
+        guard ni < KNNItems.maxItems else { throw RecommendError("item_knn: \(ni) items is more than the model's limit \(KNNItems.maxItems) (its graph holds item indices as float32)") }
+        guard Double(ni) * Double(Swift.min(Swift.max(k, 1), ni)) <= Double(KNNItems.maxPairs) else {
+            throw RecommendError("item_knn: \(ni) items x k \(k) neighbours is more than \(KNNItems.maxPairs) pairs (2 GB); use a smaller k")
+        }
         let knn = try fitItemKNN(x, k: k, bm25: bm25)
-        var sim = [Float](repeating: 0, count: ni * ni)
-        for i in 0..<ni { for e in knn.row(i) { sim[i * ni + Int(knn.indices[e])] = knn.values[e] } }
-        var rows = [Float](repeating: 0, count: nu * ni)
-        for u in 0..<nu { for e in x.byUser.range(u) { rows[u * ni + Int(x.byUser.indices[e])] = x.byUser.values[e] } }
-        return try Recommender.make(kind: .itemKNN, x: x, users: rows, items: sim, f: ni, itemBias: nil, history: []) { m in m.explicit = false }
+        return try Recommender.makeKNN(x: x, knn: knn)
     }
 
     public static func popularity(_ x: Interactions) throws -> Recommender {

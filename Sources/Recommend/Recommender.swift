@@ -35,18 +35,22 @@ public struct RecommenderMeta: Codable, Sendable {
 
 /// A fitted recommender: a Train `Model` whose graph is user index -> embedding (user
 /// vectors) -> dense against the item matrix (+ item bias) -> top_k / top_k_values, plus
-/// its `RecommenderMeta` blob. Every family scores a user vector u against item matrix W
-/// [f, items]: ALS/BPR factors, item-kNN (u = the user's row, W = similarities), popularity
-/// (u = 0, bias = counts).
+/// its `RecommenderMeta` blob. ALS, BPR and popularity score a user vector u against item
+/// matrix W [f, items]: factors, or popularity (u = 0, bias = counts). Item-kNN is sparse:
+/// user index -> csr_rows (the user's interaction row) -> knn_scores against each item's
+/// k most similar items -> top_k (`KNNItems`, KNNModel.swift).
 public final class Recommender: @unchecked Sendable {
     public let model: Model
     public let meta: RecommenderMeta
+    /// Item-kNN's similarity matrix (nil for the factor families).
+    public let knn: KNNItems?
     /// Row-major [users, f], [f, items], [items]. A quantized recommender keeps its item
     /// matrix in int8 (`quantized`); `itemMatrix` is then dequantized on each use.
     public let userVectors: [Float]
     let floatItems: [Float]?
     public let quantized: QuantizedItems?
-    public var itemMatrix: [Float] { floatItems ?? quantized!.dequantized }
+    /// Empty for item-kNN (its similarities are `knn`).
+    public var itemMatrix: [Float] { floatItems ?? quantized?.dequantized ?? [] }
     public let itemBias: [Float]
     public let f: Int
 
@@ -59,6 +63,20 @@ public final class Recommender: @unchecked Sendable {
         guard let text = model.blobs[RecommenderMeta.blobName] else { throw RecommendError("the model is not a recommender (it has no 'recommender' record)") }
         do { meta = try JSONDecoder().decode(RecommenderMeta.self, from: Data(text.utf8)) }
         catch { throw RecommendError("the model's recommender record is malformed: \(error)") }
+        if let nb = model.graph.params["sim_items"], let sv = model.graph.params["sim_values"] {
+            knn = try KNNItems(nb, sv, items: meta.items.count)
+            guard meta.kind == .itemKNN, meta.seenIndptr.count == meta.users.count + 1, meta.popularity.count == meta.items.count,
+                  meta.seenValues.count == meta.seenIndices.count, meta.seenIndptr.first == 0, meta.seenIndptr.last == Int64(meta.seenIndices.count) else {
+                throw RecommendError("the recommender's similarity matrix or seen items do not match its \(meta.users.count) users and \(meta.items.count) items")
+            }
+            for i in meta.seenIndices where i < 0 || Int(i) >= meta.items.count { throw RecommendError("the recommender's seen items name item \(i), out of range") }
+            for p in 0..<meta.users.count where meta.seenIndptr[p] > meta.seenIndptr[p + 1] { throw RecommendError("the recommender's seen items are not a CSR matrix (row \(p))") }
+            self.model = model
+            f = knn!.kn; userVectors = []; quantized = nil; floatItems = nil
+            itemBias = [Float](repeating: 0, count: meta.items.count)
+            return
+        }
+        knn = nil
         let q = try QuantizedItems(model.graph)
         guard let u = model.graph.params["user_factors"], let w = model.graph.params["item_matrix"] ?? q?.q, u.rank == 2, w.rank == 2 else {
             throw RecommendError("the recommender's graph lacks its user_factors or item_matrix")
@@ -123,18 +141,21 @@ public final class Recommender: @unchecked Sendable {
     public func recommend(users: [Int?], k: Int, excludeSeen: Bool) throws -> [Answer] {
         guard k >= 1 else { throw RecommendError("recommend: 'k' must be at least 1, got \(k)") }
         let k = Swift.min(k, itemCount)
-        var vecs = [Float](), rows: [Int32] = [], slots: [Int] = []
+        var vecs = [Float](), rows: [Int32] = [], slots: [Int] = [], known: [Int32] = []
         var answers = [Answer](repeating: Answer(items: [], scores: [], known: false), count: users.count)
         var unknown: [Int] = []
         for (i, u) in users.enumerated() {
             if let u {
                 guard u >= 0, u < userCount else { throw RecommendError("recommend: user index \(u) out of range") }
-                vecs += userVectors[(u * f)..<((u + 1) * f)]
+                if knn == nil { vecs += userVectors[(u * f)..<((u + 1) * f)] }
+                known.append(Int32(u))
                 rows.append(excludeSeen ? Int32(u) : -1); slots.append(i)
             } else { unknown.append(i) }
         }
         if !slots.isEmpty {
-            let r = try topK(vecs, n: slots.count, seenIndptr: meta.seenIndptr, seenIndices: meta.seenIndices, seenRows: rows, k: k)
+            let r = knn != nil
+                ? try knnTopK(rows: known, indptr: meta.seenIndptr, indices: meta.seenIndices, values: meta.seenValues, seenRows: rows, k: k)
+                : try topK(vecs, n: slots.count, seenIndptr: meta.seenIndptr, seenIndices: meta.seenIndices, seenRows: rows, k: k)
             for (j, s) in slots.enumerated() { answers[s] = Answer(items: r.0[j], scores: r.1[j], known: true) }
         }
         if !unknown.isEmpty {
@@ -157,8 +178,14 @@ public final class Recommender: @unchecked Sendable {
         guard k >= 1 else { throw RecommendError("recommend: 'k' must be at least 1, got \(k)") }
         let given = Array(Set(items)).sorted()
         for i in given where i < 0 || i >= itemCount { throw RecommendError("recommend: item index \(i) out of range") }
-        let v = foldIn(given)
         let ptr: [Int64] = [0, Int64(given.count)]
+        if knn != nil {
+            // The given items are the user's row, each with weight 1.
+            let r = try knnTopK(rows: [0], indptr: ptr, indices: given.map { Int32($0) }, values: [Float](repeating: 1, count: given.count),
+                                seenRows: [excludeSeen ? 0 : -1], k: Swift.min(k, itemCount))
+            return Answer(items: r.0[0], scores: r.1[0], known: true)
+        }
+        let v = foldIn(given)
         let r = try topK(v, n: 1, seenIndptr: ptr, seenIndices: given.map { Int32($0) }, seenRows: [excludeSeen ? 0 : -1], k: Swift.min(k, itemCount))
         return Answer(items: r.0[0], scores: r.1[0], known: true)
     }
@@ -168,9 +195,7 @@ public final class Recommender: @unchecked Sendable {
         if items.isEmpty { return v }
         switch meta.kind {
         case .popularity: return v
-        case .itemKNN:
-            for i in items { v[i] = 1 }
-            return v
+        case .itemKNN: return v   // answered by `knnTopK`, never folded in
         case .als where !meta.explicit:
             // Solve (W W^T + l2 I + sum (c - 1) w_i w_i^T) x = sum c w_i with c = alpha.
             let (Y, yty) = itemRows(reg: meta.l2 ?? 0.01)
@@ -214,7 +239,8 @@ public final class Recommender: @unchecked Sendable {
         let itemMatrix = self.itemMatrix
         switch meta.kind {
         case .popularity: scores = meta.popularity
-        case .itemKNN: for j in 0..<itemCount { scores[j] = itemMatrix[item * itemCount + j] }
+        case .itemKNN:
+            if let knn { for (j, s) in knn.row(item) { scores[j] = s } }
         case .als, .bpr:
             let dims = meta.kind == .bpr ? f - 1 : f
             var norms = [Float](repeating: 0, count: itemCount)
@@ -232,6 +258,7 @@ public final class Recommender: @unchecked Sendable {
 
     /// Predicted rating (explicit ALS) for (user, item) indices.
     public func rating(user: Int, item: Int) -> Double {
+        if let knn { return knn.score(user: user, item: item, meta) }
         var s = Double(itemBias[item]) + (meta.mean ?? 0) + Double(meta.userBias?[user] ?? 0)
         for a in 0..<f { s += Double(userVectors[user * f + a] * (quantized?.value(a, item) ?? floatItems![a * itemCount + item])) }
         return s
@@ -276,6 +303,12 @@ public final class Recommender: @unchecked Sendable {
 
     /// User vectors [users, f] and item vectors [items, f] as tensors (item-kNN: user rows
     /// and the similarity matrix; BPR: the last column is the item bias, held at 1 for users).
-    public func userFactors() throws -> Tensor { try Tensor(userVectors, shape: [userCount, f]) }
-    public func itemFactors() throws -> Tensor { try Tensor(itemMatrix, shape: [f, itemCount]).T.contiguous() }
+    public func userFactors() throws -> Tensor {
+        if let knn { return try knn.denseUserRows(meta) }
+        return try Tensor(userVectors, shape: [userCount, f])
+    }
+    public func itemFactors() throws -> Tensor {
+        if let knn { return try knn.denseSimilarities() }
+        return try Tensor(itemMatrix, shape: [f, itemCount]).T.contiguous()
+    }
 }

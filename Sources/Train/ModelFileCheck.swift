@@ -68,6 +68,7 @@ public enum ModelFileCheck {
         .topK: ["k": .int(1...maxDim), "smallest": .bool],
         .topKValues: ["k": .int(1...maxDim), "smallest": .bool],
         .knnVote: ["classes": .int(0...65_536), "weights": .oneOf(["uniform", "distance"]), "squared": .bool],
+        .csrRows: ["cols": .int(1...(1 << 24))],
     ]
 
     /// The ops the schema gives attributes to (tests check each is in the op table).

@@ -55,4 +55,19 @@ double mlw_rec_bpr_epoch(int n, int m, int f, float *X, float *Y, const int64_t 
 void mlw_rec_item_knn(int ni, int k, const int64_t *item_indptr, const int32_t *item_users, const float *item_w,
                       const int64_t *user_indptr, const int32_t *user_items, const float *user_w,
                       int32_t *out_idx, float *out_val, int32_t *out_count);
+
+/// Item-kNN top-k (the sparse item_knn model): for each of n users, the scores are the sum
+/// over the items j of CSR row rows[r] (rows[r] < 0: none) of value_j times item j's
+/// similarity row (nbr/sim [m, kn], row-major; neighbour -1 or out of range: padding),
+/// then the k best as mlw_rec_topk picks them (seen items of seen_row[r] skipped, ties to
+/// the lower index, -1 past the end); untouched items score 0. Equal to mlw_rec_topk over
+/// the dense rows and similarity matrix. Returns 0, or -1 when scratch memory ran out.
+int mlw_rec_knn_topk(int n, int m, int kn, const int64_t *row_indptr, const int32_t *row_idx, const float *row_val,
+                     const int32_t *rows, const int32_t *nbr, const float *sim,
+                     const int64_t *seen_indptr, const int32_t *seen_idx, const int32_t *seen_row,
+                     int k, int32_t *out_idx, float *out_score);
+
+/// The same scores as a dense [n, m] output from dense user rows [n, m]; neighbours are
+/// float item indices here (the graph's params), those outside 0..<m skipped.
+void mlw_rec_knn_dense(int n, int m, int kn, const float *rows, const float *nbr, const float *sim, float *out);
 #endif
