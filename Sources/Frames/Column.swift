@@ -95,18 +95,29 @@ public struct Column: Equatable, Sendable {
     }
 
     /// The column restricted to `rows` (in that order). Category levels are kept.
-    public func gather(_ rows: [Int]) -> Column {
-        let m = rows.map { missing[$0] }
-        switch data {
-        case .float(let v): return Column(name: name, data: .float(rows.map { v[$0] }), missing: m)
-        case .int(let v):
-            var c = Column(name: name, data: .int(rows.map { v[$0] }), missing: m)
-            c.isDatetime = isDatetime
-            return c
-        case .string(let v): return Column(name: name, data: .string(rows.map { v[$0] }), missing: m)
-        case .category(let c, let l):
-            return Column(name: name, data: .category(codes: rows.map { c[$0] }, levels: l), missing: m)
+    public func gather(_ rows: [Int]) -> Column { gatherRows(rows) }
+
+    /// `gather` for any index width: joins and sorts pass Int32 rows (half the memory of
+    /// their index arrays). A column with no missing cell shares its all-false flags when
+    /// the row count is unchanged (sorts, one-to-one joins): any reordering of them is the
+    /// same array, so there is nothing to copy.
+    func gatherRows<I: FixedWidthInteger>(_ rows: [I]) -> Column {
+        let m: [Bool]
+        if !missing.contains(true) {
+            m = rows.count == count ? missing : [Bool](repeating: false, count: rows.count)
+        } else {
+            m = rows.map { missing[Int($0)] }
         }
+        var c: Column
+        switch data {
+        case .float(let v): c = Column(name: name, data: .float(rows.map { v[Int($0)] }), missing: m)
+        case .int(let v): c = Column(name: name, data: .int(rows.map { v[Int($0)] }), missing: m)
+        case .string(let v): c = Column(name: name, data: .string(rows.map { v[Int($0)] }), missing: m)
+        case .category(let codes, let l):
+            c = Column(name: name, data: .category(codes: rows.map { codes[Int($0)] }, levels: l), missing: m)
+        }
+        c.isDatetime = isDatetime
+        return c
     }
 
     /// Text values for string and category columns (missing as nil).

@@ -57,6 +57,21 @@ public struct Dataset: Equatable, Sendable {
         return out
     }
 
+    /// `gather` that turns `rows` itself into the output's source lines once the columns
+    /// are built, so a full-size reorder (sort) holds one index array, not two.
+    func gather(moving rows: inout [Int]) -> Dataset {
+        var out = self
+        out.columns = columns.map { $0.gather(rows) }
+        sourceLines.withUnsafeBufferPointer { src in
+            rows.withUnsafeMutableBufferPointer { r in
+                for i in r.indices { r[i] = src[r[i]] }
+            }
+        }
+        out.sourceLines = rows
+        rows = []
+        return out
+    }
+
     /// Content hash of in-memory columns (used when a dataset has no file source).
     static func hashColumns(_ columns: [Column]) -> String {
         var h = SHA256()

@@ -30,12 +30,24 @@ extension Dataset {
         }
         let lk = try leftOn.map { try column($0) }
         let rk = try rightOn.map { try right.column($0) }
-        let codes = try denseIntKeys([lk, rk]) ?? encodeKeys([lk, rk])
-        let (li, ri) = matchRows(codes, how: how)
+        guard rowCount < Int(Int32.max), right.rowCount < Int(Int32.max) else {
+            throw DataError(.badArgument, "join takes at most \(Int32.max - 1) rows per side, got \(rowCount) and \(right.rowCount)")
+        }
+        // The key codes and the hash chains are freed when this closure returns, before the
+        // output columns are built; the row pairs are Int32 (half the memory of Int).
+        let (li, ri) = try { () throws -> ([Int32], [Int32]) in
+            let codes = try denseIntKeys([lk, rk]) ?? encodeKeys([lk, rk])
+            return matchRows(codes, how: how)
+        }()
         var params = "how=\(how.rawValue) left_on=\(leftOn.joined(separator: ",")) right_on=\(rightOn.joined(separator: ","))"
         params += " suffixes=\(suffixes.0),\(suffixes.1) right=\(right.lineage.hash)"
+        // Every left row once, in order (a many-to-one join where all keys match, or a semi
+        // join keeping everything): the left columns are shared, not copied.
+        let leftWhole = li.count == rowCount && li.withUnsafeBufferPointer { b in
+            b.indices.allSatisfy { b[$0] == Int32(truncatingIfNeeded: $0) }
+        }
         if how == .semi || how == .anti {
-            var out = gather(li)
+            var out = leftWhole ? self : gatherRows32(li)
             out.lineage = lineage.merging(right.lineage, "join", params)
             return out
         }
@@ -45,11 +57,13 @@ extension Dataset {
         var out: [Column] = []
         // Only outer joins have rows missing on the left, and inner joins none on either side:
         // those columns are plain gathers (no null pass over 10 M indices per column).
-        func take(_ c: Column, _ rows: [Int], nulls: Bool) -> Column { nulls ? c.gather(orNull: rows) : c.gather(rows) }
+        func take(_ c: Column, _ rows: [Int32], nulls: Bool) -> Column {
+            nulls ? c.gatherRows(orNull: rows) : c.gatherRows(rows)
+        }
         for c in columns {
-            var g = take(c, li, nulls: how == .outer)
+            var g = leftWhole ? c : take(c, li, nulls: how == .outer)
             if sameKeys, how == .outer, let k = leftOn.firstIndex(of: c.name) {
-                g = try coalesce(g, rk[k].gather(orNull: ri))
+                g = try coalesce(g, rk[k].gatherRows(orNull: ri))
             }
             if rightNames.contains(c.name) && !(sameKeys && leftOn.contains(c.name)) { g.name += suffixes.0 }
             out.append(g)
@@ -63,13 +77,21 @@ extension Dataset {
         for c in out where !seen.insert(c.name).inserted {
             throw DataError(.badArgument, "join would make two columns named '\(c.name)'; pass other suffixes")
         }
-        return Dataset(columns: out, sourceLines: li.map { $0 >= 0 ? sourceLines[$0] : 0 },
-                       lineage: lineage.merging(right.lineage, "join", params))
+        let lines = leftWhole ? sourceLines : li.map { $0 >= 0 ? sourceLines[Int($0)] : 0 }
+        return Dataset(columns: out, sourceLines: lines, lineage: lineage.merging(right.lineage, "join", params))
+    }
+
+    /// `gather` with Int32 rows (joins).
+    func gatherRows32(_ rows: [Int32]) -> Dataset {
+        var out = self
+        out.columns = columns.map { $0.gatherRows(rows) }
+        out.sourceLines = rows.map { sourceLines[Int($0)] }
+        return out
     }
 }
 
 /// Pairs of (left row, right row), -1 for "no row on this side".
-private func matchRows(_ codes: KeyCodes, how: JoinKind) -> ([Int], [Int]) {
+private func matchRows(_ codes: KeyCodes, how: JoinKind) -> ([Int32], [Int32]) {
     let left = codes.ids[0], right = codes.ids[1]
     // head[key]: first right row with that key; next[row]: the following one (-1 ends).
     var head = [Int32](repeating: -1, count: codes.count)
@@ -78,29 +100,29 @@ private func matchRows(_ codes: KeyCodes, how: JoinKind) -> ([Int], [Int]) {
         next[r] = head[Int(right[r])]
         head[Int(right[r])] = Int32(r)
     }
-    var li: [Int] = [], ri: [Int] = []
+    var li: [Int32] = [], ri: [Int32] = []
     li.reserveCapacity(left.count); if how != .semi && how != .anti { ri.reserveCapacity(left.count) }
     var rightMatched = how == .outer ? [Bool](repeating: false, count: right.count) : []
     for l in 0..<left.count {
         let k = left[l]
         var r = k >= 0 ? head[Int(k)] : -1
         switch how {
-        case .semi: if r >= 0 { li.append(l) }
-        case .anti: if r < 0 { li.append(l) }
+        case .semi: if r >= 0 { li.append(Int32(l)) }
+        case .anti: if r < 0 { li.append(Int32(l)) }
         case .inner, .left, .outer:
             if r < 0 {
-                if how != .inner { li.append(l); ri.append(-1) }
+                if how != .inner { li.append(Int32(l)); ri.append(-1) }
                 continue
             }
             while r >= 0 {
-                li.append(l); ri.append(Int(r))
+                li.append(Int32(l)); ri.append(r)
                 if how == .outer { rightMatched[Int(r)] = true }
                 r = next[Int(r)]
             }
         }
     }
     if how == .outer {
-        for r in 0..<right.count where !rightMatched[r] { li.append(-1); ri.append(r) }
+        for r in 0..<right.count where !rightMatched[r] { li.append(-1); ri.append(Int32(r)) }
     }
     return (li, ri)
 }

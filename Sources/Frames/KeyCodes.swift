@@ -195,20 +195,17 @@ private func numberIds(_ c: Column, asFloat: Bool, _ table: inout IntIdTable) ->
 extension Column {
     /// The column restricted to `rows`, where -1 gives a missing cell (outer joins, lags,
     /// empty groups). Keeps the column's kind (category levels, datetime).
-    func gather(orNull rows: [Int]) -> Column {
-        if count == 0 {
-            var c = self
-            c.data = Column.placeholders(data, rows.count)
-            c.missing = [Bool](repeating: true, count: rows.count)
-            return c
-        }
-        var c = gather(rows.map { max($0, 0) })
-        for (i, r) in rows.enumerated() where r < 0 {
-            c.missing[i] = true
-        }
-        if case .category(var codes, let l) = c.data {
-            for (i, r) in rows.enumerated() where r < 0 { codes[i] = -1 }
-            c.data = .category(codes: codes, levels: l)
+    func gather(orNull rows: [Int]) -> Column { gatherRows(orNull: rows) }
+
+    /// `gather(orNull:)` for any index width, in one pass (no clamped copy of the rows).
+    func gatherRows<I: FixedWidthInteger>(orNull rows: [I]) -> Column {
+        var c = self
+        c.missing = rows.map { $0 < 0 || missing[Int($0)] }
+        switch data {
+        case .float(let v): c.data = .float(rows.map { $0 < 0 ? .nan : v[Int($0)] })
+        case .int(let v): c.data = .int(rows.map { $0 < 0 ? 0 : v[Int($0)] })
+        case .string(let v): c.data = .string(rows.map { $0 < 0 ? "" : v[Int($0)] })
+        case .category(let codes, let l): c.data = .category(codes: rows.map { $0 < 0 ? -1 : codes[Int($0)] }, levels: l)
         }
         return c
     }

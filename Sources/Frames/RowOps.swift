@@ -14,12 +14,22 @@ extension Dataset {
             throw DataError(.badArgument, "descending has \(descending.count) flags for \(keys.count) columns")
         }
         let cols = try keys.map { try column($0) }
+        let desc = descending.isEmpty ? [Bool](repeating: false, count: keys.count) : descending
+        // The sort keys live only inside sortOrder, so they are freed before the gather,
+        // and the order array becomes the output's source lines: peak memory stays near
+        // input + output (the 10M-row benchmark's 2.10x of the table came from these).
+        var order = sortOrder(cols, desc)
+        let flags = desc.map { $0 ? "desc" : "asc" }
+        return withLineage(gather(moving: &order), "sort_by", zip(keys, flags).map { "\($0) \($1)" }.joined(separator: ","))
+    }
+
+    /// The stable order of rows by `cols` (missing and NaN last in either direction).
+    private func sortOrder(_ cols: [Column], _ desc: [Bool]) -> [Int] {
         let ranks = cols.map { c -> [Int] in
             var r = c.ranks()
             for i in 0..<r.count where c.missing[i] || isNaNCell(c, i) { r[i] = .max }
             return r
         }
-        let desc = descending.isEmpty ? [Bool](repeating: false, count: keys.count) : descending
         var order = Array(0..<rowCount)
         if ranks.count <= 2 {
             // One or two keys (the common case): compare plain arrays, no loop over keys.
@@ -37,8 +47,7 @@ extension Dataset {
                     }
                 }
             }
-            let flags = desc.map { $0 ? "desc" : "asc" }
-            return withLineage(gather(order), "sort_by", zip(keys, flags).map { "\($0) \($1)" }.joined(separator: ","))
+            return order
         }
         order.withUnsafeMutableBufferPointer { buf in
             buf.sort { a, b in
@@ -51,8 +60,7 @@ extension Dataset {
                 return a < b
             }
         }
-        let flags = desc.map { $0 ? "desc" : "asc" }
-        return withLineage(gather(order), "sort_by", zip(keys, flags).map { "\($0) \($1)" }.joined(separator: ","))
+        return order
     }
 
     /// `n` rows (or `fraction` of them, rounded) drawn without replacement in a seeded
